@@ -1,0 +1,95 @@
+"""Benchmark the book: clean build time, nbval time and the weight of every page.
+
+Run with `make bench` (not part of `make test`). Page weight counts every
+resource a page loads in Chromium (HTML, scripts, styles, fonts, images),
+as bytes on the wire without compression and as gzip bytes (level 6), which
+is what a compressing server would send.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests" / "browser"))  # reuse the browser-test launch settings
+from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def local_file(base: str, url: str) -> bytes:
+    """Return the bytes of the site file that ``url`` names (empty if it is not one)."""
+    path = SITE / urlsplit(url.removeprefix(base)).path.lstrip("/")
+    if path.is_dir():
+        path = path / "index.html"
+    return path.read_bytes() if path.is_file() else b""
+
+
+def page_weights() -> list[tuple[str, int, int, int]]:
+    """Return (page, requests, bytes, gzip bytes) for every built page."""
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    pages = sorted(
+        p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
+        if not p.name.startswith(("genindex", "search")) and not p.relative_to(SITE).as_posix().startswith("_")
+    )
+    rows = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        for page_path in pages:
+            context = browser.new_context()
+            page = context.new_page()
+            bodies: dict[str, bytes] = {}
+            # Bodies are read from disk: every resource is a file of the site (the tests check it).
+            page.on("response", lambda r: bodies.setdefault(r.url, local_file(base, r.url)))
+            page.goto(f"{base}/{page_path}", wait_until="networkidle")
+            page.wait_for_timeout(500)
+            context.close()
+            raw = sum(len(b) for b in bodies.values())
+            packed = sum(len(gzip.compress(b, 6)) for b in bodies.values())
+            rows.append((page_path, len(bodies), raw, packed))
+        browser.close()
+    server.shutdown()
+    return rows
+
+
+def main() -> None:
+    for folder in ("html", ".doctrees", "jupyter_execute"):
+        shutil.rmtree(ROOT / "_build" / folder, ignore_errors=True)
+    build = timed([str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"])
+    nbval = timed([str(BIN / "python"), "-m", "pytest", "--nbval", "chapters", "-q",
+                   "--nbval-sanitize-with", "tools/nbval_sanitize.cfg"])
+    print(f"clean book build: {build:.1f} s")
+    print(f"nbval, all notebooks: {nbval:.1f} s")
+    print()
+    print("| page | requests | bytes | gzip bytes |")
+    print("| --- | ---: | ---: | ---: |")
+    for page, requests, raw, packed in page_weights():
+        print(f"| {page} | {requests} | {raw / 1e6:.2f} MB | {packed / 1e6:.2f} MB |")
+
+
+if __name__ == "__main__":
+    main()

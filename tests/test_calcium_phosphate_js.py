@@ -1,0 +1,72 @@
+"""The browser calculator (static/calcium_phosphate.js) judges entries exactly as calcifications.labs."""
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from calcifications import labs
+from calcifications.widgets import static_module
+
+RUNNER = Path(__file__).parent / "js" / "run_module.mjs"
+
+
+def run_js(function: str, cases: list) -> list:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is required for the front-end tests (it is on every machine of this project)")
+    result = subprocess.run(
+        [node, str(RUNNER), str(static_module("calcium_phosphate.js")), function],
+        input=json.dumps(cases), capture_output=True, text=True, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def _texts(rng: random.Random) -> str:
+    kind = rng.random()
+    if kind < 0.55:
+        return f"{rng.uniform(-1, 30):.{rng.randint(0, 3)}f}"
+    if kind < 0.65:
+        return f"{rng.uniform(0.1, 7):.2f}".replace(".", ",")
+    return rng.choice(["", " ", "abc", "9..5", "1e400", "NaN", "-0", "0", "2,5,1", ".5", "1e1", "+3", "12 ", "٣"])
+
+
+def test_front_end_accepts_rejects_and_multiplies_like_python():
+    rng = random.Random(20261125)
+    table = labs.frontend_table()
+    cases, expected = [], []
+    for _ in range(600):
+        calcium, phosphate, unit_index = _texts(rng), _texts(rng), rng.randint(0, 1)
+        cases.append([table, calcium, phosphate, unit_index])
+        unit = labs.UNITS[unit_index]
+        try:
+            ca = labs.parse_lab_text(calcium, "calcium", unit)
+            p = labs.parse_lab_text(phosphate, "phosphate", unit)
+        except ValueError:
+            expected.append(None)
+        else:
+            expected.append((ca * p, labs.product_band(ca * p).id))
+    results = run_js("evaluate", cases)
+    valid = 0
+    for case, want, got in zip(cases, expected, results):
+        if want is None:
+            assert got["product"] is None, case[1:]
+        else:
+            valid += 1
+            assert got["product"] == pytest.approx(want[0], rel=1e-12, abs=1e-12), case[1:]
+            assert got["band"]["id"] == want[1], case[1:]
+    assert valid > 100  # the random cases exercise both paths
+
+
+@pytest.mark.parametrize(
+    ("calcium", "phosphate", "unit_index", "calcium_message"),
+    [("", "4", 0, "Enter a value"), ("abc", "4", 0, "Not a number"), ("-2", "4", 0, "positive"),
+     ("95", "4", 0, "Implausible"), ("9.5", "4", 1, "Implausible")],
+)
+def test_front_end_explains_each_bad_entry(calcium, phosphate, unit_index, calcium_message):
+    [result] = run_js("evaluate", [[labs.frontend_table(), calcium, phosphate, unit_index]])
+    assert calcium_message in result["calcium"]["message"]
+    assert result["product"] is None

@@ -1,0 +1,51 @@
+"""Sphinx extension: keep every page self-contained and its scripts unique.
+
+- Drops duplicate script tags (sphinx-thebe can register its inline
+  configuration twice, which is a page error: ``THEBE_JS_URL`` declared twice).
+- Warns (an error under ``-W``) when a page would load a script or a style
+  sheet from another host, so the site stays offline and private.
+"""
+
+from __future__ import annotations
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+
+def _filename(asset) -> str:
+    return str(getattr(asset, "filename", asset) or "")
+
+
+def _key(asset) -> tuple:
+    # Priority is ignored: the same script registered twice at two priorities is still a duplicate.
+    attributes = tuple(sorted((k, str(v)) for k, v in getattr(asset, "attributes", {}).items()))
+    return (_filename(asset), attributes)
+
+
+def _is_remote(url: str) -> bool:
+    return url.startswith(("http://", "https://", "//"))
+
+
+def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    for kind in ("script_files", "css_files"):
+        assets = context.get(kind)
+        if not assets:
+            continue
+        unique, seen = [], set()
+        for asset in assets:
+            key = _key(asset)
+            if key in seen:
+                continue
+            seen.add(key)
+            unique.append(asset)
+            if _is_remote(_filename(asset)):
+                logger.warning(f"{pagename}: loads {_filename(asset)} from another host; vendor it instead")
+        context[kind] = unique
+
+
+def setup(app: Sphinx) -> dict:
+    # Late priority: run after the theme and the other extensions have added their assets.
+    app.connect("html-page-context", tidy_assets, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
