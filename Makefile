@@ -70,7 +70,7 @@ serve:
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir chapters
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) $(VENDOR) browser-deps
 	$(BIN)/python benchmarks/bench_book.py
