@@ -1,4 +1,4 @@
-"""Fetch the widget-manager JavaScript into ``_vendor/widgets`` for the static site.
+"""Fetch the JavaScript, styles and fonts of the static site into ``_vendor/``.
 
 The packages and their integrity hashes are pinned in ``tools/vendor.json``;
 they come from the npm registry (``npm pack``), are checked against the
@@ -55,13 +55,13 @@ def _npm_pack(spec: str, workdir: Path) -> Path:
     return workdir / result.stdout.strip().splitlines()[-1]
 
 
-def _extract(tarball: Path, patterns: list[str], dest: Path) -> int:
+def _extract(tarball: Path, patterns: list[str], dest: Path, strip: str) -> int:
     count = 0
     with tarfile.open(tarball) as archive:
         for member in archive.getmembers():
             name = member.name.removeprefix("package/")
             if member.isfile() and any(fnmatch.fnmatch(name, p) for p in patterns):
-                target = dest / Path(name).name
+                target = dest / name.removeprefix(strip)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.extractfile(member) as src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out)
@@ -80,21 +80,21 @@ def anywidget_frontend() -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "_vendor")
-    out = parser.parse_args().out / "widgets"
-    if out.exists():
-        shutil.rmtree(out)
-    destinations = {"@jupyter-widgets/html-manager": out / "html-manager", "requirejs": out}
+    root = parser.parse_args().out
+    for pin in PINS.values():
+        shutil.rmtree(root / pin["dest"].split("/")[0], ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, pin in PINS.items():
             tarball = _npm_pack(f"{name}@{pin['version']}", Path(tmp))
             if _integrity(tarball) != pin["integrity"]:
                 raise SystemExit(f"{name}@{pin['version']}: integrity mismatch, refusing to vendor it")
-            count = _extract(tarball, pin["files"], destinations[name])
+            count = _extract(tarball, pin["files"], root / pin["dest"], pin["strip"])
             print(f"vendored {name}@{pin['version']} ({count} files)")
+    out = root / "widgets"
     (out / "anywidget").mkdir()
     shutil.copy2(anywidget_frontend(), out / "anywidget" / "index.js")
     (out / "require-config.js").write_text(REQUIRE_CONFIG, "utf-8")
-    print(f"widget JavaScript ready in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    print(f"vendored files ready in {root}")
 
 
 if __name__ == "__main__":

@@ -134,6 +134,28 @@ def test_controls_have_labels(browser, site_url):
     assert unlabelled == []
 
 
+def test_theme_icons_are_drawn_by_the_vendored_font(browser, site_url):
+    """The theme's icons come from Font Awesome's CSS and fonts, not from its 1.5 MB script."""
+    context, page, record = open_page(browser, f"{site_url}/chapters/index.html")
+    try:
+        page.evaluate("document.fonts.ready")
+        icons = page.eval_on_selector_all(
+            ".fa-magnifying-glass",
+            """els => els.map(e => ({font: getComputedStyle(e, '::before').fontFamily,
+                                   glyph: getComputedStyle(e, '::before').content,
+                                   width: e.getBoundingClientRect().width}))""")
+        icon = max(icons, key=lambda i: i["width"])
+        scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
+        loaded = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    finally:
+        context.close()
+    assert "Font Awesome" in icon["font"] and icon["glyph"] not in ("none", "normal", "")
+    assert icon["width"] > 0
+    assert any("Font Awesome" in family for family in loaded)
+    assert not any("fontawesome.js" in src for src in scripts)
+    assert record.not_found == []
+
+
 def _clip(page, selector: str) -> dict:
     box = page.locator(selector).first.bounding_box()
     return {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]}
