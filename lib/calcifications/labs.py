@@ -239,25 +239,30 @@ def case_lab_table() -> CaseLabTable:
     return CaseLabTable(single_unit=single, keys=keys, conflict_tolerance=tolerance)
 
 
-def _as_number(value: Any, key: str) -> Any:
-    # numpy scalars are numbers too; bool is not a lab value even though it is an int.
-    if isinstance(value, bool):
-        raise ValueError(f"{key} must be a number, got {value!r}")
-    return float(value) if isinstance(value, numbers.Real) else value
+def _as_number(value: Any) -> Any:
+    # numpy scalars are numbers too; bool is not a lab value even though it is an int,
+    # so it stays a bool and is refused by _check_entry.
+    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
+
+
+def _check_entry(value: Any, key: str, unit: str, expected: str) -> float:
+    # Name the key and the expected range in every message, whatever went wrong.
+    if not isinstance(value, float):
+        raise ValueError(f"{key} must be a number in {unit} (plausible {expected}), got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be a finite number in {unit} (plausible {expected}), got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{key} must be positive (plausible {expected}), got {value:g} {unit}")
+    return value
 
 
 def _single_unit_value(value: Any, spec: SingleUnitAnalyte, key: str) -> float:
-    if not isinstance(value, float):
-        raise ValueError(f"{key} must be a number in {spec.unit}, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{key} must be a finite number in {spec.unit}, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{key} must be positive, got {value:g} {spec.unit}")
     low, high = spec.plausible
+    expected = f"{low:g}–{high:g} {spec.unit}"
+    value = _check_entry(value, key, spec.unit, expected)
     if not low <= value <= high:
         raise ValueError(
-            f"{key} of {value:g} {spec.unit} is outside the plausible range {low:g}–{high:g} {spec.unit}; "
-            "check the value and the unit"
+            f"{key} of {value:g} {spec.unit} is outside the plausible range {expected}; check the value and the unit"
         )
     return value
 
@@ -283,8 +288,9 @@ def normalize_labs(labs: Any) -> dict[str, float]:
         if key not in table.keys:
             raise ValueError(f"unknown lab key {key!r}; expected one of {sorted(table.keys)}")
         spec = table.keys[key]
-        value = _as_number(raw_value, key)
+        value = _as_number(raw_value)
         if spec.analyte in two_unit:
+            _check_entry(value, key, spec.unit, _format_range(two_unit[spec.analyte], spec.unit))
             mg_dl = to_mg_dl(value, spec.analyte, spec.unit)
         else:
             mg_dl = _single_unit_value(value, table.single_unit[spec.analyte], key)

@@ -1,0 +1,498 @@
+"""Tests of calcifications.differential: the contract, the knowledge base and the teaching cases."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from dataclasses import FrozenInstanceError
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from calcifications import labs
+from calcifications.differential import (
+    Candidate,
+    KnowledgeError,
+    UnknownFindingError,
+    calcium_phosphate_product,
+    frontend_knowledge,
+    knowledge_base,
+    mechanism_probabilities,
+    parse_knowledge,
+    rank,
+)
+from calcifications.vocabulary import vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = yaml.safe_load((Path(__file__).with_name("seed_cases.yml")).read_text("utf-8"))
+VOCAB = vocabulary()
+FINDINGS = list(VOCAB.findings)
+DIAGNOSES = list(VOCAB.diagnoses)
+MASS = ["periarticular", "lobulated_multicystic_mass"]
+RAISED = {"calcium_mg_dl": 9.6, "phosphate_mg_dl": 8.0}  # product 76.8 mg²/dL²
+NORMAL = {"calcium_mg_dl": 9.5, "phosphate_mg_dl": 3.5}  # product 33.25 mg²/dL²
+
+
+def _raw_knowledge() -> dict:
+    text = resources.files("calcifications").joinpath("data/knowledge.yml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _by_id(candidates: list[Candidate]) -> dict[str, Candidate]:
+    return {c.diagnosis: c for c in candidates}
+
+
+def _assert_valid_ranking(candidates: list[Candidate]) -> None:
+    assert sorted(c.diagnosis for c in candidates) == sorted(DIAGNOSES)
+    probabilities = [c.probability for c in candidates]
+    assert all(math.isfinite(p) and 0 <= p <= 1 for p in probabilities)
+    assert abs(sum(probabilities) - 1) <= 1e-9
+    keys = [(-c.probability, c.diagnosis) for c in candidates]
+    assert keys == sorted(keys)
+
+
+# ---------------------------------------------------------------- contract
+
+
+@pytest.mark.parametrize("finding", FINDINGS)
+def test_every_finding_id_is_accepted(finding):
+    candidates = rank([finding])
+    _assert_valid_ranking(candidates)
+
+
+def test_candidates_carry_vocabulary_data_and_chapters():
+    expected_chapters = {
+        "atherosclerosis": "chapters/vascular",
+        "phleboliths": "chapters/vascular",
+        "injection_granuloma": "chapters/subcutaneous",
+        "dermatomyositis_fascial": "chapters/fascial",
+        "myositis_ossificans": "chapters/muscle",
+        "calcific_tendinopathy": "chapters/periarticular",
+        "cppd_deposition": "chapters/intraarticular",
+        "metastatic_renal": "chapters/metastatic",
+        "gout_tophus": "chapters/metastatic",
+        "tumoral_calcinosis": "chapters/idiopathic",
+        "calcinosis_circumscripta": "chapters/calcinosis-cutis",
+        "calcinosis_universalis": "chapters/calcinosis-cutis",
+    }
+    allowed = {
+        f"chapters/{page}"
+        for page in ["vascular", "subcutaneous", "fascial", "muscle", "periarticular", "intraarticular",
+                     "metastatic", "idiopathic", "calcinosis-cutis"]
+    }
+    for c in rank([]):
+        d = VOCAB.diagnoses[c.diagnosis]
+        assert (c.label, c.mechanism) == (d.label, d.mechanism)
+        assert c.chapter in allowed
+        assert c.chapter == expected_chapters.get(c.diagnosis, c.chapter)
+        if d.mechanism in {"dystrophic", "iatrogenic"} and not c.diagnosis.startswith("calcinosis_"):
+            # Dystrophic and iatrogenic diagnoses are taught by compartment.
+            assert c.chapter == f"chapters/{d.compartment}"
+
+
+def test_candidate_is_frozen():
+    candidate = rank([])[0]
+    with pytest.raises(FrozenInstanceError):
+        candidate.probability = 1.0  # type: ignore[misc]
+
+
+def test_no_findings_gives_the_prior():
+    candidates = rank([])
+    _assert_valid_ranking(candidates)
+    priors = {d.id: d.prior for d in knowledge_base().diagnoses}
+    for c in candidates:
+        assert c.probability == pytest.approx(priors[c.diagnosis], abs=1e-12)
+        assert c.evidence == ()
+    assert rank(iter(())) == candidates
+    mech = mechanism_probabilities(candidates)
+    assert mech["dystrophic"] + mech["iatrogenic"] >= 0.95
+
+
+def test_prior_reflects_the_seed():
+    priors = {d.id: d.prior for d in knowledge_base().diagnoses}
+    benign = sum(p for did, p in priors.items() if VOCAB.diagnoses[did].mechanism in {"dystrophic", "iatrogenic"})
+    assert 0.95 <= benign <= 0.98
+    metastatic = {did: p for did, p in priors.items() if VOCAB.diagnoses[did].mechanism == "metastatic"}
+    assert max(metastatic, key=metastatic.get) == "metastatic_renal"
+    assert priors["tumoral_calcinosis"] < 0.005
+
+
+def test_ties_are_broken_by_diagnosis_id():
+    # Several diagnoses share a prior of 0.002: with no findings they tie exactly.
+    candidates = rank([])
+    shared = _by_id(candidates)["tumoral_calcinosis"].probability
+    tied = [c.diagnosis for c in candidates if c.probability == shared]
+    assert len(tied) >= 3
+    assert tied == sorted(tied)
+    positions = [i for i, c in enumerate(candidates) if c.probability == shared]
+    assert positions == list(range(positions[0], positions[0] + len(tied)))
+
+
+def test_order_and_repetition_do_not_matter():
+    findings = ["site_knee", "periarticular", "lobulated_multicystic_mass", "chronic_kidney_disease", "age_middle"]
+    reference = rank(findings, RAISED)
+    assert rank(list(reversed(findings)), RAISED) == reference
+    assert rank(findings * 3, RAISED) == reference
+    assert rank(set(findings), dict(reversed(list(RAISED.items())))) == reference
+
+
+def test_calcium_phosphate_product_is_the_one_from_labs():
+    assert calcium_phosphate_product is labs.calcium_phosphate_product
+    assert calcium_phosphate_product(10.0, 5.0) == pytest.approx(50.0)
+    assert calcium_phosphate_product(2.5, 1.5, unit="mmol/L") == pytest.approx(2.5 * 4.008 * 1.5 * 3.097)
+    with pytest.raises(ValueError, match="plausible"):
+        calcium_phosphate_product(100.0, 5.0)
+
+
+def test_mechanism_probabilities_sum_by_mechanism():
+    candidates = rank(MASS + ["chronic_kidney_disease"], RAISED)
+    mech = mechanism_probabilities(candidates)
+    assert list(mech) == list(VOCAB.mechanisms)
+    assert sum(mech.values()) == pytest.approx(1, abs=1e-9)
+    expected = sum(c.probability for c in candidates if c.mechanism == "metastatic")
+    assert mech["metastatic"] == pytest.approx(expected, abs=1e-15)
+    assert mechanism_probabilities([]) == dict.fromkeys(VOCAB.mechanisms, 0.0)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "bad, suggestion",
+    [("rice_grains", "rice_grain"), ("phlebolit", "phlebolith"), ("site_shoulders", "site_shoulder"), ("muscles", "muscle")],
+)
+def test_unknown_finding_names_the_bad_id_and_the_closest(bad, suggestion):
+    with pytest.raises(UnknownFindingError) as info:
+        rank(["vascular", bad])
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert repr(bad) in message and repr(suggestion) in message
+    assert info.value.finding == bad and suggestion in info.value.suggestions
+
+
+def test_unknown_finding_hints_at_diagnosis_and_lab_ids():
+    with pytest.raises(UnknownFindingError, match="diagnosis id"):
+        rank(["gout_tophus"])
+    with pytest.raises(UnknownFindingError, match="lab key"):
+        rank(["calcium_mg_dl"])
+    with pytest.raises(UnknownFindingError, match="no close match"):
+        rank(["qqqqqqqqqq"])
+    with pytest.raises(UnknownFindingError, match="strings"):
+        rank([3])
+
+
+def test_a_single_string_is_not_a_list_of_findings():
+    with pytest.raises(TypeError, match=r"\['vascular'\]"):
+        rank("vascular")
+
+
+@pytest.mark.parametrize(
+    "bad_labs, message",
+    [
+        ({"calcium": 9.5}, "unknown lab key 'calcium'"),
+        ({"sodium_mmol_l": 140}, "unknown lab key"),
+        ({"calcium_mg_dl": float("nan")}, "finite"),
+        ({"phosphate_mg_dl": float("inf")}, "finite"),
+        ({"calcium_mg_dl": -9.5}, "positive"),
+        ({"pth_pg_ml": -3}, "positive"),
+        ({"uric_acid_mg_dl": 0}, "positive"),
+        ({"calcium_mg_dl": 95}, r"plausible range 2–25 mg/dL"),
+        ({"calcium_mmol_l": 9.5}, r"plausible range .* mmol/L"),
+        ({"pth_pg_ml": 1e6}, "plausible range"),
+        ({"uric_acid_mg_dl": 80}, "plausible range"),
+        ({"calcium_mg_dl": "9.5"}, "must be a number"),
+        ({"pth_pg_ml": "high"}, "must be a number"),
+        ({"calcium_mg_dl": True}, "must be a number"),
+        ({"calcium_mg_dl": 9.5, "calcium_mmol_l": 3.0}, "conflicting"),
+        ({"phosphate_mg_dl": 4.0, "phosphate_mmol_l": 2.0}, "conflicting"),
+    ],
+)
+def test_bad_labs_raise_value_error_saying_what_is_wrong(bad_labs, message):
+    with pytest.raises(ValueError, match=message) as info:
+        rank(["periarticular"], bad_labs)
+    # ... and what is expected: a range with its unit, the valid keys, or one unit.
+    assert re.search(r"mg/dL|mmol/L|pg/mL|expected one of", str(info.value))
+
+
+def test_lab_keys_of_labs_yml_are_the_vocabulary_lab_keys():
+    assert set(labs.case_lab_table().keys) == set(VOCAB.labs)
+
+
+def test_labs_must_be_a_mapping():
+    with pytest.raises(ValueError, match="mapping"):
+        rank([], [("calcium_mg_dl", 9.5)])
+
+
+def test_consistent_units_are_accepted_and_mg_dl_wins():
+    both = rank(MASS, {"calcium_mg_dl": 9.6, "calcium_mmol_l": 2.4, "phosphate_mg_dl": 8.0})
+    assert both == rank(MASS, RAISED)
+
+
+def test_mmol_and_mg_give_the_same_ranking():
+    mmol = {"calcium_mmol_l": 9.6 / 4.008, "phosphate_mmol_l": 8.0 / 3.097}
+    a, b = rank(MASS, mmol), rank(MASS, RAISED)
+    assert [c.diagnosis for c in a] == [c.diagnosis for c in b]
+    for x, y in zip(a, b):
+        assert x.probability == pytest.approx(y.probability, abs=1e-12)
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def test_evidence_is_sorted_and_only_from_the_case():
+    findings = ["muscle", "rice_grain", "multiple", "site_shoulder", "no_trauma_history"]
+    candidates = rank(findings, {"uric_acid_mg_dl": 5.0, "pth_pg_ml": 30})
+    allowed = set(findings) | {"uric_acid_not_high", "pth_normal"}
+    for c in candidates:
+        ids = [e.id for e in c.evidence]
+        assert set(ids) <= allowed and len(ids) == len(set(ids))
+        weights = [abs(e.weight) for e in c.evidence]
+        assert weights == sorted(weights, reverse=True)
+        assert all(math.isfinite(e.weight) and e.label for e in c.evidence)
+    by_id = _by_id(candidates)
+    rice = {e.id: e.weight for e in by_id["cysticercosis"].evidence}["rice_grain"]
+    assert rice > 2
+    assert {e.id: e.weight for e in by_id["atherosclerosis"].evidence}["rice_grain"] < -0.2
+
+
+def test_evidence_weights_explain_the_posterior():
+    # ln prior + Σ weights equals the log posterior up to one shared constant.
+    findings = ["periarticular", "lobulated_multicystic_mass", "age_middle", "age_elderly", "no_kidney_disease"]
+    candidates = rank(findings, {"calcium_mmol_l": 2.4, "phosphate_mmol_l": 2.6, "pth_pg_ml": 10, "uric_acid_mg_dl": 8})
+    priors = {d.id: d.prior for d in knowledge_base().diagnoses}
+    scores = {c.diagnosis: math.log(priors[c.diagnosis]) + sum(e.weight for e in c.evidence) for c in candidates}
+    top = max(scores.values())
+    total = sum(math.exp(s - top) for s in scores.values())
+    for c in candidates:
+        assert c.probability == pytest.approx(math.exp(scores[c.diagnosis] - top) / total, abs=1e-9)
+
+
+def test_missing_findings_are_unknown_not_absent():
+    for c in rank(["vascular"]):
+        assert {e.id for e in c.evidence} <= {"vascular"}
+    # Saying nothing about kidneys differs from saying they are normal.
+    unknown = _by_id(rank(MASS))["metastatic_renal"].probability
+    normal = _by_id(rank(MASS + ["no_kidney_disease"]))["metastatic_renal"].probability
+    assert normal < unknown / 10
+
+
+@pytest.mark.parametrize(
+    "base, absent, diagnosis",
+    [
+        (["periarticular", "within_tendon", "mature_bone"], "no_trauma_history", "tendon_ossification"),
+        (MASS, "no_kidney_disease", "metastatic_renal"),
+        (MASS, "normal_calcium_phosphate", "metastatic_renal"),
+        (["muscle", "curvilinear_rim", "site_leg"], "no_trauma_history", "calcific_myonecrosis"),
+    ],
+)
+def test_absent_ids_are_evidence_against(base, absent, diagnosis):
+    before = _by_id(rank(base))[diagnosis].probability
+    after = _by_id(rank(base + [absent]))[diagnosis]
+    assert after.probability < before / 2
+    assert {e.id: e.weight for e in after.evidence}[absent] < 0
+
+
+def test_exclusive_group_counts_once_as_one_of_these():
+    middle = _by_id(rank(["age_middle"]))
+    elderly = _by_id(rank(["age_elderly"]))
+    both = rank(["age_elderly", "age_middle"])
+    for c in both:
+        low, high = sorted((middle[c.diagnosis].probability, elderly[c.diagnosis].probability))
+        assert low - 1e-12 <= c.probability <= high + 1e-12
+        assert [e.id for e in c.evidence] in ([], ["age_elderly+age_middle"])
+    assert rank(["age_elderly", "age_middle", "age_middle"]) == both
+
+
+def test_labs_become_the_documented_states():
+    cases = {
+        ("product_above", "calcium_not_high", "phosphate_high"): RAISED,
+        ("product_below", "calcium_not_high", "phosphate_not_high"): NORMAL,
+        ("product_within", "calcium_high", "phosphate_not_high"): {"calcium_mg_dl": 15.0, "phosphate_mg_dl": 4.3},
+        ("pth_high",): {"pth_pg_ml": 66},
+        ("pth_normal",): {"pth_pg_ml": 65},
+        ("pth_suppressed",): {"pth_pg_ml": 14.9},
+        ("uric_acid_high",): {"uric_acid_mg_dl": 7.1},
+        ("uric_acid_not_high",): {"uric_acid_mg_dl": 7.0},
+    }
+    for states, values in cases.items():
+        ids = {e.id for c in rank([], values) for e in c.evidence}
+        assert ids == set(states), values
+
+
+# ---------------------------------------------------------------- what the book teaches
+
+
+def test_raised_product_with_renal_failure_points_to_renal_metastatic_calcification():
+    candidates = rank(MASS + ["chronic_kidney_disease"], RAISED)
+    assert candidates[0].diagnosis == "metastatic_renal"
+    assert mechanism_probabilities(candidates)["metastatic"] > 0.9
+
+
+def test_raised_product_with_raised_pth_points_to_metastatic_calcification():
+    candidates = rank(MASS, {**RAISED, "pth_pg_ml": 300})
+    assert mechanism_probabilities(candidates)["metastatic"] > 0.9
+
+
+@pytest.mark.parametrize(
+    "extra, values",
+    [
+        (["primary_hyperparathyroidism"], {"calcium_mg_dl": 12.5, "phosphate_mg_dl": 6.0}),
+        (["no_kidney_disease"], {"calcium_mg_dl": 12.5, "phosphate_mg_dl": 6.0, "pth_pg_ml": 250}),
+        (["primary_hyperparathyroidism", "no_kidney_disease"], {"calcium_mg_dl": 13.0, "phosphate_mg_dl": 5.5, "pth_pg_ml": 250}),
+    ],
+)
+def test_raised_product_with_primary_hyperparathyroidism(extra, values):
+    candidates = rank(MASS + extra, values)
+    assert candidates[0].diagnosis == "primary_hyperparathyroidism_calcification"
+    assert mechanism_probabilities(candidates)["metastatic"] > 0.9
+
+
+@pytest.mark.parametrize("family", [[], ["family_history_calcinosis"]])
+def test_raised_product_with_normal_kidneys_and_pth_points_to_tumoral_calcinosis(family):
+    candidates = rank(MASS + ["no_kidney_disease"] + family, {**RAISED, "pth_pg_ml": 40})
+    assert candidates[0].diagnosis == "tumoral_calcinosis"
+    assert candidates[0].probability > 0.8
+    evidence = {e.id: e.weight for e in candidates[0].evidence}
+    assert evidence["phosphate_high"] > 0  # the hyperphosphataemic form
+
+
+def test_family_history_strengthens_tumoral_calcinosis():
+    without = _by_id(rank(MASS + ["no_kidney_disease"], {**RAISED, "pth_pg_ml": 40}))["tumoral_calcinosis"]
+    with_family = _by_id(rank(MASS + ["no_kidney_disease", "family_history_calcinosis"], {**RAISED, "pth_pg_ml": 40}))
+    assert with_family["tumoral_calcinosis"].probability > without.probability
+    weights = {e.id: e.weight for e in with_family["tumoral_calcinosis"].evidence}
+    assert weights["family_history_calcinosis"] > 2
+
+
+@pytest.mark.parametrize(
+    "extra, values",
+    [
+        ([], NORMAL),
+        (["fluid_calcium_levels"], {**NORMAL, "pth_pg_ml": 30}),
+        (["normal_calcium_phosphate"], None),
+    ],
+)
+def test_normal_product_and_kidneys_point_to_normophosphataemic_tumoral_calcinosis(extra, values):
+    candidates = rank(MASS + ["no_kidney_disease"] + extra, values)
+    assert candidates[0].diagnosis == "tumoral_calcinosis"
+    mech = mechanism_probabilities(candidates)
+    assert mech["metastatic"] < 0.1
+    assert mech["idiopathic"] > mech["metastatic"] * 5
+
+
+def test_the_same_mass_without_context_is_metastatic_first():
+    # Appearance alone cannot separate them; the commoner cause (ESRD) leads.
+    candidates = rank(MASS + ["fluid_calcium_levels"])
+    assert candidates[0].diagnosis == "metastatic_renal"
+    assert candidates[1].diagnosis == "tumoral_calcinosis"
+
+
+def test_myositis_ossificans_stages():
+    # Errata: floccular calcification at 3-4 weeks, mature peripheral rim (zonal) at 6-8 weeks.
+    early = rank(["muscle", "amorphous_cloud", "trauma_recent", "site_thigh"])
+    mature = rank(["muscle", "zonal_peripheral", "trauma_recent", "site_thigh"])
+    assert early[0].diagnosis == mature[0].diagnosis == "myositis_ossificans"
+    assert _by_id(mature)["myositis_ossificans"].probability > _by_id(early)["myositis_ossificans"].probability
+
+
+def test_dystrophic_unless_told_otherwise():
+    candidates = rank(["periarticular", "amorphous_cloud", "site_shoulder"], NORMAL)
+    mech = mechanism_probabilities(candidates)
+    assert mech["dystrophic"] + mech["iatrogenic"] > 0.95
+
+
+# ---------------------------------------------------------------- the seed and the textbook
+
+
+def test_seed_cases_cover_all_seventeen_figures():
+    numbers = {re.match(r"\d+", c["figure"]).group() for c in CASES["figures"]}
+    assert numbers == {str(n) for n in range(1, 18)}
+    assert set(CASES["textbook"]) == set(DIAGNOSES)
+
+
+@pytest.mark.parametrize("case", CASES["figures"], ids=lambda c: f"figure-{c['figure']}")
+def test_each_seed_figure_ranks_its_diagnosis_first(case):
+    candidates = rank(case["findings"], case.get("labs"))
+    _assert_valid_ranking(candidates)
+    assert candidates[0].diagnosis == case["diagnosis"], [(c.diagnosis, round(c.probability, 3)) for c in candidates[:3]]
+
+
+@pytest.mark.parametrize("diagnosis", DIAGNOSES)
+def test_each_diagnosis_ranks_first_for_its_textbook_presentation(diagnosis):
+    case = CASES["textbook"][diagnosis]
+    candidates = rank(case["findings"], case.get("labs"))
+    assert candidates[0].diagnosis == diagnosis, [(c.diagnosis, round(c.probability, 3)) for c in candidates[:3]]
+    assert candidates[0].probability > 0.5
+
+
+# ---------------------------------------------------------------- the knowledge file
+
+
+def test_every_cite_key_is_in_references_bib():
+    bib = (ROOT / "references.bib").read_text("utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,\s]+),", bib, flags=re.MULTILINE))
+    cites = knowledge_base().cites
+    assert cites and cites <= keys, sorted(cites - keys)
+
+
+def test_knowledge_file_rows_all_have_cites():
+    text = resources.files("calcifications").joinpath("data/knowledge.yml").read_text("utf-8")
+    rows = [line for line in text.splitlines() if re.search(r"\{p:", line)]
+    assert len(rows) > 400
+    assert all("cite:" in line for line in rows)
+
+
+def _mutations():
+    def setp(path, value):
+        def mutate(raw):
+            node = raw
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        return mutate
+
+    return [
+        (setp(["diagnoses", "gout_tophus", "findings", "hyperuricemia_gout"], {"p": 1.0, "cite": "faria2020"}), r"\(0, 1\)"),
+        (setp(["diagnoses", "gout_tophus", "findings", "hyperuricemia_gout"], {"p": 0.9}), "cite"),
+        (setp(["diagnoses", "gout_tophus", "findings", "urate_crystals"], {"p": 0.9, "cite": "x"}), "unknown finding id"),
+        (setp(["diagnoses", "gout_tophus", "prior"], {"p": 0.5, "cite": "x"}), "sum to 1"),
+        (setp(["diagnoses", "gout_tophus", "chapter"], "metastatic.md"), "chapter"),
+        (setp(["diagnoses", "gout_tophus", "labs", "uric_acid"], {"p": {"high": 0.9, "not_high": 0.2}, "cite": "x"}), "sum to 1"),
+        (setp(["diagnoses", "gout_tophus", "labs", "sodium"], {"p": {"high": 0.5}, "cite": "x"}), "unknown lab"),
+        (setp(["diagnoses", "gout_tophus", "findings", "age_child"], {"p": 0.9, "cite": "x"}), "exclusive group"),
+        (lambda raw: raw["diagnoses"].pop("gout_tophus"), "missing"),
+        (lambda raw: raw["defaults"]["finding"].pop("no_trauma_history"), "needs a default"),
+        (setp(["exclusive_groups", "bad"], ["diffuse", "no_such_finding"]), "unknown finding"),
+        (setp(["exclusive_groups", "bad"], ["diffuse", "age_child"]), "two exclusive groups"),
+        (setp(["lab_defaults", "pth"], {"p": {"high": 0.5, "normal": 0.5}, "cite": "x"}), "states"),
+        (setp(["version"], 2), "version"),
+    ]
+
+
+@pytest.mark.parametrize("mutate, message", _mutations())
+def test_malformed_knowledge_is_rejected_with_a_clear_message(mutate, message):
+    raw = copy.deepcopy(_raw_knowledge())
+    mutate(raw)
+    with pytest.raises(KnowledgeError, match=message):
+        parse_knowledge(raw, VOCAB)
+
+
+def test_knowledge_base_is_cached():
+    assert knowledge_base() is knowledge_base()
+
+
+def test_frontend_knowledge_is_json_ready_and_matches_python():
+    kb = frontend_knowledge()
+    text = json.dumps(kb, allow_nan=False)
+    back = json.loads(text)
+    assert [d["id"] for d in back["diagnoses"]] == DIAGNOSES
+    assert set(back["findings"]) == set(FINDINGS)
+    assert back["labs"]["analytes"]["calcium"]["mg_dl_per_mmol_l"] == 4.008
+    assert back["labs"]["keys"]["pth_pg_ml"] == {"analyte": "pth", "unit": "pg/mL"}
+    py = knowledge_base()
+    assert back["findings"]["rice_grain"]["log_p"] == list(py.findings["rice_grain"].log_p)
+    assert back["lab_terms"]["product_above"]["log_marginal"] == py.lab_terms["product_above"].log_marginal
