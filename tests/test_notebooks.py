@@ -14,24 +14,14 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from calcifications import labs
+from calcifications.book import published_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-NOTEBOOKS = sorted((ROOT / "chapters").rglob("*.ipynb"))
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text("utf-8"))
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part["chapters"]:
-            files.append(chapter["file"])
-            files.extend(section["file"] for section in chapter.get("sections", []))
-    return files
+NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
 def load(path: Path) -> dict:
@@ -45,7 +35,7 @@ def outputs(nb: dict):
 
 
 def test_every_chapter_file_is_in_the_table_of_contents():
-    listed = set(toc_files())
+    listed = set(published_pages(ROOT))
     pages = {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "chapters").rglob("*")
              if p.suffix in {".md", ".ipynb"} and ".ipynb_checkpoints" not in p.parts}
     assert pages == listed, "pages must be listed in _toc.yml and the toc must list only existing pages"

@@ -29,14 +29,14 @@ def test_calculator_is_driven_by_standard_controls_through_jslink():
 
 
 def test_panel_front_end_is_the_packaged_module():
-    panel = book_widgets.CalciumPhosphatePanel(role="result")
-    source = book_widgets.static_module("calcium_phosphate.js").read_text("utf-8")
+    panel = book_widgets.LabPanel(role="result")
+    source = book_widgets.static_module("lab_entry.js").read_text("utf-8")
     assert str(panel._esm) == source
-    assert "export function evaluate" in source and "export function render" in source
+    assert "export function evaluate" in source and "export default { render }" in source
 
 
 def test_unknown_role_and_unit_are_refused():
     with pytest.raises(Exception, match="role must be one of"):
-        book_widgets.CalciumPhosphatePanel(role="sodium")
+        book_widgets.LabPanel(role="sodium")
     with pytest.raises(ValueError, match="unit must be one of"):
         book_widgets.calcium_phosphate_calculator(unit="mg/dl")

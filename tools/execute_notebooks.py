@@ -97,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     paths = parser.parse_args().notebooks or sorted((ROOT / "chapters").rglob("*.ipynb"))
-    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    paths = [p.resolve() for p in paths if ".ipynb_checkpoints" not in p.parts]
     for index, path in enumerate(paths, 1):
         start = time.perf_counter()
         changed = execute(path)

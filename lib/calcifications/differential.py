@@ -526,3 +526,80 @@ def frontend_knowledge() -> dict[str, Any]:
         },
         "labs": {**_labs.frontend_table(), **_labs.frontend_case_table()},
     }
+
+
+def morphologies_by_compartment(min_compartment: float = 0.5, min_morphology: float = 0.3) -> dict[str, list[str]]:
+    """Return, for each compartment, the morphologies typical of the diagnoses found there.
+
+    A diagnosis is "found in" a compartment when P(compartment | diagnosis) is
+    at least ``min_compartment``; its typical morphologies are those with
+    P(morphology | diagnosis) at least ``min_morphology``. Derived from the
+    knowledge base, in vocabulary order; this is the calculator's
+    compartment-first step.
+    """
+    kb = knowledge_base()
+    vocab = vocabulary()
+    morphologies = [fid for fid, f in vocab.findings.items() if f.category == "morphology"]
+    result = {}
+    for compartment in vocab.compartments:
+        found_in = [i for i, p in enumerate(kb.findings[compartment].p) if p >= min_compartment]
+        result[compartment] = [
+            m for m in morphologies if any(kb.findings[m].p[i] >= min_morphology for i in found_in)
+        ]
+    return result
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step of a worked example: what was added and the probabilities after it."""
+
+    added: str
+    probabilities: tuple[tuple[str, float], ...]
+
+
+def update_trace(
+    steps: Iterable[tuple[str, Iterable[str], Mapping[str, float] | None]], diagnoses: Iterable[str]
+) -> tuple[TraceStep, ...]:
+    """Rank a case step by step, adding each step's findings and labs to the ones before.
+
+    ``steps`` are ``(description, finding ids, labs or None)``; the result
+    starts with the prior and holds the probabilities of ``diagnoses`` after
+    each step, so a worked example can show how each piece of evidence moves
+    the ranking.
+    """
+    wanted = tuple(diagnoses)
+    findings: list[str] = []
+    labs: dict[str, float] = {}
+    trace = []
+    for description, added, added_labs in (("nothing (the prior)", (), None), *steps):
+        findings.extend(added)
+        labs.update(added_labs or {})
+        by_id = {c.diagnosis: c.probability for c in rank(findings, labs or None)}
+        unknown = set(wanted) - set(by_id)
+        if unknown:
+            raise ValueError(f"unknown diagnosis ids {sorted(unknown)}")
+        trace.append(TraceStep(description, tuple((d, by_id[d]) for d in wanted)))
+    return tuple(trace)
+
+
+def format_trace(trace: Iterable[TraceStep]) -> str:
+    """Format a worked example as plain text: one row per diagnosis, one column (percent) per step."""
+    trace = tuple(trace)
+    labels = {d.id: d.label for d in knowledge_base().diagnoses}
+    lines = [f"step {n}: {'+ ' if n else ''}{step.added}" for n, step in enumerate(trace)]
+    width = max(len(labels[d]) for d, _ in trace[0].probabilities) + 2
+    lines.append("")
+    lines.append("diagnosis".ljust(width) + "".join(f"{f'step {n}':>9}" for n in range(len(trace))))
+    for row, (diagnosis, _) in enumerate(trace[0].probabilities):
+        cells = "".join(f"{100 * step.probabilities[row][1]:8.1f}%" for step in trace)
+        lines.append(labels[diagnosis].ljust(width) + cells)
+    return "\n".join(lines)
+
+
+def format_evidence(candidate: Candidate, limit: int = 8) -> str:
+    """Format the evidence of one candidate as plain text: weight in nats and odds factor."""
+    lines = [f"{candidate.label}: {100 * candidate.probability:.1f}%"]
+    for item in candidate.evidence[:limit]:
+        direction = "for" if item.weight > 0 else "against"
+        lines.append(f"  {item.weight:+6.2f} nats  (x{math.exp(item.weight):7.2f})  {direction:7}  {item.label}")
+    return "\n".join(lines)

@@ -124,11 +124,12 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 
 
 def parse_lab_text(text: str, analyte: str, unit: str = "mg/dL") -> float:
-    """Return the value in mg/dL of a lab entry typed as text (as in a calculator box).
+    """Return the value of a lab entry typed as text (as in a calculator box).
 
-    Accepts a decimal comma ("9,5"). Raises ``ValueError`` with a short,
+    The value is in mg/dL, except for analytes measured in one unit only
+    (PTH in pg/mL), for which ``unit`` is ignored. Accepts a decimal comma ("9,5"). Raises ``ValueError`` with a short,
     reader-facing message for empty, non-numeric or implausible entries.
-    The browser calculator (static/calcium_phosphate.js) applies the same rules.
+    The browser calculator (static/lab_entry.js) applies the same rules.
     """
     stripped = str(text).strip()
     if not stripped:
@@ -137,6 +138,9 @@ def parse_lab_text(text: str, analyte: str, unit: str = "mg/dL") -> float:
         stripped = stripped.replace(",", ".", 1)
     if not _NUMBER.match(stripped):
         raise ValueError(f"{analyte}: not a number, got {text!r}")
+    single = case_lab_table().single_unit.get(analyte)
+    if single is not None:
+        return _single_unit_value(float(stripped), single, analyte)
     return to_mg_dl(float(stripped), analyte, unit)
 
 
@@ -171,6 +175,11 @@ def frontend_table() -> dict[str, Any]:
                 "plausible_mg_dl": list(a.plausible_mg_dl),
             }
             for name, a in table.analytes.items()
+        },
+        # Analytes read in one unit only (uric acid, PTH), for the differential calculator's boxes.
+        "single_unit": {
+            name: {"label": a.label, "unit": a.unit, "plausible": list(a.plausible)}
+            for name, a in case_lab_table().single_unit.items()
         },
         # JSON has no infinity: the last band is open-ended (null).
         "product_bands": [

@@ -34,7 +34,9 @@ def open_page(browser, url: str, width: int = 1280):
     context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
     page = context.new_page()
     record = PageRecord()
-    page.on("console", lambda m: m.type == "error" and record.console_errors.append(m.text))
+    # Errors, and warnings from the book's own widgets (anywidget prefixes them), fail a page.
+    page.on("console", lambda m: (m.type == "error" or (m.type == "warning" and "[anywidget]" in m.text))
+            and record.console_errors.append(m.text))
     page.on("pageerror", lambda e: record.page_errors.append(str(e)))
 
     def on_request(request) -> None:
@@ -53,7 +55,7 @@ def open_page(browser, url: str, width: int = 1280):
 def wait_for_widgets(page) -> None:
     """Wait until the embedded widgets have rendered (pages without widgets return at once)."""
     if page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count():
-        page.wait_for_selector(".capp-result", timeout=20_000)
+        page.wait_for_selector(".capp, .dd, .cstep", timeout=20_000)
 
 
 @pytest.mark.parametrize("path", built_pages())

@@ -1,4 +1,4 @@
-"""The browser calculator (static/calcium_phosphate.js) judges entries exactly as calcifications.labs."""
+"""The browser calculator (static/lab_entry.js) judges entries exactly as calcifications.labs."""
 
 import json
 import random
@@ -19,7 +19,7 @@ def run_js(function: str, cases: list) -> list:
     if node is None:
         pytest.fail("node is required for the front-end tests (it is on every machine of this project)")
     result = subprocess.run(
-        [node, str(RUNNER), str(static_module("calcium_phosphate.js")), function],
+        [node, str(RUNNER), str(static_module("lab_entry.js")), function],
         input=json.dumps(cases), capture_output=True, text=True, check=True,
     )
     return json.loads(result.stdout)
