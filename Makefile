@@ -24,7 +24,7 @@ help:
 	@echo "make test   unit tests, nbval on every notebook, strict book build, browser tests"
 	@echo "make serve  serve the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab    open the chapters in JupyterLab"
-	@echo "make bench  build time, nbval time and page weights"
+	@echo "make bench  benchmarks: build, nbval, page weights, engines, static calculator"
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -73,7 +73,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) $(VENDOR) browser-deps
-	$(BIN)/python benchmarks/bench_book.py
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 # Re-pin every dependency from requirements.in (run after changing it).
 lock:

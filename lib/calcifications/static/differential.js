@@ -289,8 +289,9 @@ export function caseFromState(state) {
   return { findings, labs };
 }
 
-/** Turn URL parameters into panel trait values; unknown ids are returned, not dropped. */
-export function caseFromQuery(choices, params) {
+/** Turn a page address's query ("?case=id,id&ca=10") into panel trait values; unknown ids are returned, not dropped. */
+export function caseFromQuery(choices, query) {
+  const params = new URLSearchParams(query);
   const traits = {};
   const unknown = [];
   const ids = (params.get("case") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -415,9 +416,10 @@ function render({ model, el }) {
   el.appendChild(root);
 
   let urlProblem = "";
-  const params = new URLSearchParams(globalThis.location?.search ?? "");
+  const query = globalThis.location?.search ?? "";
+  const params = new URLSearchParams(query);
   if (params.has("case") || URL_LABS.some(([p]) => params.has(p))) {
-    const { traits, unknown } = caseFromQuery(model.get("choices"), params);
+    const { traits, unknown } = caseFromQuery(model.get("choices"), query);
     for (const name of ["compartments", "morphologies", "distributions", "clinical"]) traits[name] ??= [];
     traits.site ??= 0;
     for (const [name, value] of Object.entries(traits)) model.set(name, value);

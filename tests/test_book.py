@@ -1,0 +1,50 @@
+"""Tests of calcifications.book and of the book's try-case role (tools/book_roles.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from calcifications.book import find_toc, published_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+book_roles = _tool("book_roles")
+
+
+def test_published_pages_are_found_from_a_chapter_folder():
+    pages = published_pages(ROOT / "chapters")
+    assert pages[0] == "chapters/index"
+    assert "chapters/approach" in pages and "chapters/classification" in pages
+    assert find_toc(ROOT / "chapters") == ROOT / "_toc.yml"
+
+
+def test_outside_the_book_no_page_is_published(tmp_path):
+    assert published_pages(tmp_path) == []
+
+
+def test_try_case_query_encodes_ids_and_labs():
+    query = book_roles.case_query("periarticular, lobulated_multicystic_mass?ca=10&p=7.5")
+    assert query == "case=periarticular,lobulated_multicystic_mass&ca=10&p=7.5"
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("periarticular,lobulated_mass", "unknown finding ids"),
+    ("periarticular?sodium=140", "unknown lab parameters"),
+    ("periarticular?ca", "bad query"),
+])
+def test_try_case_query_refuses_typos(target, message):
+    with pytest.raises(ValueError, match=message):
+        book_roles.case_query(target)
