@@ -29,3 +29,55 @@ def published_pages(start: Path | None = None) -> list[str]:
             pages.append(chapter["file"])
             pages.extend(section["file"] for section in chapter.get("sections", []))
     return pages
+
+
+def section_anchor(diagnosis_id: str) -> str:
+    """Return the HTML id of a diagnosis's section (Sphinx writes the label ``a_b`` as ``a-b``)."""
+    return diagnosis_id.replace("_", "-")
+
+
+def mechanism_compartment_matrix() -> dict[str, dict[str, list[tuple[str, str, str]]]]:
+    """Return ``{mechanism: {compartment: [(diagnosis id, label, chapter)]}}`` for every vocabulary diagnosis."""
+    from calcifications.differential import knowledge_base
+    from calcifications.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    chapters = {d.id: d.chapter for d in knowledge_base().diagnoses}
+    matrix = {m: {c: [] for c in vocab.compartments} for m in vocab.mechanisms}
+    for diagnosis in vocab.diagnoses.values():
+        matrix[diagnosis.mechanism][diagnosis.compartment].append(
+            (diagnosis.id, diagnosis.label, chapters[diagnosis.id]))
+    return matrix
+
+
+def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -> str:
+    """Return the mechanism × compartment matrix as an HTML table linking each entity to its section.
+
+    Entities whose chapter is not among ``pages`` are listed without a link;
+    links are relative to pages in ``from_folder``.
+    """
+    from html import escape
+    from posixpath import relpath
+
+    from calcifications.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    pages = set(published_pages() if pages is None else pages)
+    matrix = mechanism_compartment_matrix()
+    header = "".join(f"<th scope='col'>{escape(label.split(' (')[0])}</th>" for label in vocab.compartments.values())
+    rows = []
+    for mechanism, label in vocab.mechanisms.items():
+        cells = []
+        for compartment in vocab.compartments:
+            items = []
+            for diagnosis, name, chapter in matrix[mechanism][compartment]:
+                if chapter in pages:
+                    href = f"{relpath(chapter, from_folder)}.html#{section_anchor(diagnosis)}"
+                    items.append(f"<li><a href='{href}'>{escape(name)}</a></li>")
+                else:
+                    items.append(f"<li>{escape(name)}</li>")
+            cells.append(f"<td><ul>{''.join(items)}</ul></td>" if items else "<td>—</td>")
+        rows.append(f"<tr><th scope='row'>{escape(label.split(' (')[0])}</th>{''.join(cells)}</tr>")
+    return (f"<table class='matrix'><caption>Entities of the book by mechanism (rows) and compartment (columns)"
+            f"</caption><thead><tr><th scope='col'>Mechanism</th>{header}</tr></thead><tbody>{''.join(rows)}"
+            f"</tbody></table>")

@@ -340,7 +340,8 @@ function evidenceHtml(evidence) {
 function chapterLink(candidate, chapters) {
   const root = document.documentElement.dataset.content_root;
   if (root === undefined || !chapters.includes(candidate.chapter)) return escapeHtml(candidate.label);
-  return `<a href="${root}${candidate.chapter}.html#${candidate.diagnosis}">${escapeHtml(candidate.label)}</a>`;
+  // Sphinx turns the label "my_id" into the HTML id "my-id".
+  return `<a href="${root}${candidate.chapter}.html#${candidate.diagnosis.replace(/_/g, "-")}">${escapeHtml(candidate.label)}</a>`;
 }
 
 function shortMechanism(kb, id) {
