@@ -1,0 +1,122 @@
+"""Anatomy templates: every site and projection, thickness maps, masks, physical sense."""
+
+import numpy as np
+import pytest
+
+from calcifications import anatomy as an
+from calcifications import radiograph as rg
+
+SHAPE = (128, 128)  # small grids keep the suite fast; pixel size scales to the same field of view
+
+
+@pytest.fixture(scope="module", params=[(s, p) for s in an.SITES for p in an.PROJECTIONS], ids=lambda sp: f"{sp[0]}-{sp[1]}")
+def template(request):
+    site, projection = request.param
+    return an.build(site, projection, SHAPE)
+
+
+def test_thickness_maps_are_finite_non_negative_and_include_core_tissues(template):
+    for material, t in template.thickness_mm.items():
+        assert t.shape == SHAPE
+        assert np.all(np.isfinite(t)) and t.min() >= 0, material
+    for material in ("skin", "adipose", "cortical_bone"):
+        assert template.thickness_mm[material].max() > 0, material
+    assert template.bone_mask.any() and template.body_mask.any()
+
+
+def test_masks_are_boolean_inside_the_body_and_include_site_compartments(template):
+    assert {"subcutaneous", "fascial", "muscle"} <= set(template.masks)
+    for name, mask in template.masks.items():
+        assert mask.dtype == bool and mask.shape == SHAPE
+        assert mask.any(), name
+        assert not (mask & ~template.body_mask).any(), name
+    if template.site in ("site_knee", "site_elbow", "site_shoulder", "site_hip_pelvis", "site_ankle_foot", "site_hand"):
+        assert {"periarticular", "intraarticular"} <= set(template.masks)
+
+
+def test_total_thickness_is_sensible(template):
+    total = sum(template.thickness_mm.values())
+    assert 10 < total.max() < 320  # mm: from fingers to the thorax and pelvis
+
+
+def test_limb_segment_has_cylinder_chords():
+    a = an.build("site_thigh", "frontal", (64, 256))
+    outer = a.thickness_mm["skin"] + a.thickness_mm["adipose"] + a.thickness_mm["soft_tissue"] + \
+        a.thickness_mm["muscle"] + a.thickness_mm["blood"] + a.thickness_mm["cortical_bone"] + \
+        a.thickness_mm["yellow_marrow"]
+    row = outer[32]
+    centre = int(np.argmax(row))
+    assert row[centre] == pytest.approx(2 * 74, rel=0.05)  # diameter of the thigh at mid-height (mm)
+    assert row[0] == 0 and row[-1] == 0
+    # chord falls off towards the edge like 2·sqrt(r² − x²): steepest at the skin
+    inside = np.nonzero(row > 0)[0]
+    assert row[inside[0]] < 0.4 * row[centre]
+
+
+def test_radiograph_contrast_fat_darker_than_muscle_cortex_brightest():
+    a = an.build("site_thigh", "frontal", (64, 256))
+    scene = rg.make_scene(a.thickness_mm, a.grid.pixel_mm)
+    log = rg.render_log(scene, rg.Exposure(energy_kev=40, fluence_photons_per_mm2=None, blur_fwhm_mm=0))
+    mu = {m: rg.linear_attenuation_per_mm(m, 40) for m in ("adipose", "muscle", "cortical_bone", "yellow_marrow")}
+    assert mu["adipose"] < mu["muscle"] < mu["cortical_bone"]
+    row = log[32]
+    bone_cols = np.nonzero(a.bone_mask[32])[0]
+    # cortex (edge of the bone shadow) brighter than the medulla (its middle)
+    edge, middle = bone_cols[2], bone_cols[len(bone_cols) // 2]
+    assert row[edge] > row[middle]
+    # soft tissue next to the bone is less attenuating than the bone
+    assert row[bone_cols[0] - 3] < row[middle]
+
+
+def test_pixel_size_scales_the_same_anatomy():
+    small = an.build("site_knee", "frontal", (64, 64))
+    large = an.build("site_knee", "frontal", (256, 256))
+    assert small.grid.size_mm == pytest.approx(large.grid.size_mm)
+    def bone(a):
+        return sum(a.thickness_mm[m].mean() for m in ("cortical_bone", "red_marrow", "yellow_marrow"))
+    assert bone(small) == pytest.approx(bone(large), rel=0.05)
+
+
+def test_shoulder_head_elevation_moves_the_head_up():
+    low = an.build("site_shoulder", "frontal", SHAPE)
+    high = an.build("site_shoulder", "frontal", SHAPE, head_elevation_mm=15)
+    assert high.landmarks["humeral_head"][1] == pytest.approx(low.landmarks["humeral_head"][1] - 15)
+
+
+def test_build_is_deterministic():
+    a = an.build("site_hand", "frontal", SHAPE, seed=3)
+    b = an.build("site_hand", "frontal", SHAPE, seed=3)
+    for k in a.thickness_mm:
+        np.testing.assert_array_equal(a.thickness_mm[k], b.thickness_mm[k])
+
+
+def test_mirror_and_side_by_side():
+    a = an.build("site_hand", "frontal", (64, 32), pixel_mm=1.0)
+    m = an.mirrored(a)
+    np.testing.assert_array_equal(m.thickness_mm["cortical_bone"], a.thickness_mm["cortical_bone"][:, ::-1])
+    both = an.side_by_side(m, a)
+    assert both.grid.shape == (64, 64)
+    assert both.masks["subcutaneous"].shape == (64, 64)
+    assert "left_fingertips" in both.landmarks and "right_fingertips" in both.landmarks
+
+
+def test_eroded_chord_of_a_sphere_is_the_smaller_sphere():
+    grid = an.Grid((101, 101), 0.5)
+    outer = an.Ellipsoid((25.25, 25.25), 20, 20, 20).chord(grid)
+    inner = an.eroded_chord(outer, 4.0, 0.5)
+    expected = an.Ellipsoid((25.25, 25.25), 16, 16, 16).chord(grid)
+    assert np.abs(inner - expected).mean() < 0.2  # mm; larger only at the silhouette, where chords are steep
+    assert inner[50, 50] == pytest.approx(32.0, abs=0.3)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"site": "site_nose"}, "unknown site"),
+    ({"site": "site_knee", "projection": "oblique"}, "projection"),
+    ({"site": "site_knee", "pixel_mm": -1.0}, "pixel_mm"),
+    ({"site": "site_knee", "pixel_mm": float("nan")}, "pixel_mm"),
+    ({"site": "site_knee", "head_elevation_mm": 5}, "does not apply"),
+    ({"site": "site_shoulder", "head_elevation_mm": float("nan")}, "head_elevation_mm"),
+])
+def test_bad_arguments_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        an.build(shape=(32, 32), **kwargs)

@@ -1,0 +1,132 @@
+"""Radiograph physics: Beer–Lambert, monotonicity, Poisson noise, determinism, display."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calcifications import materials as m
+from calcifications import radiograph as rg
+
+
+def slab(material: str, thickness_mm: float, shape=(32, 32), pixel_mm=0.5) -> rg.Scene:
+    return rg.make_scene({material: np.full(shape, thickness_mm)}, pixel_mm)
+
+
+@pytest.mark.parametrize("material", ["adipose", "muscle", "cortical_bone", "hydroxyapatite_deposit", "fluid"])
+@pytest.mark.parametrize("energy", [25.0, 30.0, 45.0])
+def test_uniform_slab_transmission_is_beer_lambert(material, energy):
+    t = rg.transmission(slab(material, 20.0), energy)
+    expected = math.exp(-m.mass_attenuation_cm2_g(material, energy) * m.get_material(material).density_g_cm3 * 2.0)
+    np.testing.assert_allclose(t, expected, rtol=1e-12)
+
+
+def test_layers_add_in_the_exponent():
+    scene = rg.make_scene({"muscle": np.full((4, 4), 30.0), "cortical_bone": np.full((4, 4), 5.0)}, 0.5)
+    expected = math.exp(-(30 * m.linear_attenuation_per_mm("muscle") + 5 * m.linear_attenuation_per_mm("cortical_bone")))
+    np.testing.assert_allclose(rg.transmission(scene), expected, rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(t=st.floats(0, 200), dt=st.floats(0, 50), material=st.sampled_from(["adipose", "muscle", "cortical_bone", "skin"]))
+def test_more_thickness_never_increases_transmission(t, dt, material):
+    assert rg.transmission(slab(material, t + dt, (2, 2)))[0, 0] <= rg.transmission(slab(material, t, (2, 2)))[0, 0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(t=st.floats(0.1, 100), energy=st.floats(20, 80))
+def test_more_attenuating_material_never_increases_transmission(t, energy):
+    order = ["adipose", "muscle", "hydroxyapatite_deposit", "cortical_bone"]
+    values = [rg.transmission(slab(mat, t, (2, 2)), energy)[0, 0] for mat in order]
+    assert all(a >= b for a, b in zip(values, values[1:]))
+
+
+def test_denser_pixels_display_brighter():
+    thickness = np.tile(np.linspace(0, 60, 64), (8, 1))
+    img = rg.render(rg.make_scene({"muscle": thickness}, 0.5), rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0),
+                    rg.Window(level=1.2, width=2.4))
+    assert np.all(np.diff(img[0]) >= 0)
+    assert img[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("fluence", [2e4, 1e5])
+def test_noise_variance_matches_poisson(fluence):
+    scene = slab("muscle", 30.0, shape=(256, 256), pixel_mm=0.4)
+    t = rg.transmission(scene)[0, 0]
+    mean = fluence * 0.4 * 0.4 * t
+    counts = rg.quantum_noise(rg.expected_counts(rg.transmission(scene), fluence, 0.4), np.random.default_rng(7))
+    assert counts.mean() == pytest.approx(mean, rel=0.01)
+    assert counts.var() == pytest.approx(mean, rel=0.03)  # Poisson: variance equals mean
+
+
+def test_log_image_noise_follows_dose():
+    scene = slab("muscle", 30.0, shape=(256, 256), pixel_mm=0.4)
+    stds = []
+    for fluence in (2.5e4, 1e5):
+        log_img = rg.render_log(scene, rg.Exposure(fluence_photons_per_mm2=fluence, blur_fwhm_mm=0.0),
+                                np.random.default_rng(3))
+        stds.append(log_img.std())
+    assert stds[0] / stds[1] == pytest.approx(2.0, rel=0.05)  # σ ∝ 1/√dose
+
+
+def test_same_seed_same_image_different_seed_different_image():
+    scene = slab("muscle", 40.0, shape=(64, 64))
+    a = rg.render(scene, rng=np.random.default_rng(1))
+    b = rg.render(scene, rng=np.random.default_rng(1))
+    c = rg.render(scene, rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_noisy_render_requires_an_explicit_rng():
+    with pytest.raises(ValueError, match="rng"):
+        rg.render(slab("muscle", 10.0))
+    with pytest.raises(ValueError, match="Generator"):
+        rg.quantum_noise(np.ones((2, 2)), rng=1)
+
+
+def test_blur_preserves_mean_and_reduces_variance():
+    rng = np.random.default_rng(0)
+    img = rng.normal(100, 10, (128, 128))
+    out = rg.detector_blur(img, 1.0, 0.2)
+    assert out.mean() == pytest.approx(img.mean(), rel=1e-3)
+    assert out.var() < img.var() / 4
+    np.testing.assert_array_equal(rg.detector_blur(img, 0.0, 0.2), img)
+
+
+def test_output_shapes_and_dtypes():
+    scene = slab("muscle", 40.0, shape=(48, 40))
+    f = rg.render(scene, rng=np.random.default_rng(0))
+    u = rg.render(scene, rng=np.random.default_rng(0), as_uint8=True)
+    assert f.shape == u.shape == (48, 40)
+    assert f.dtype == np.float32 and 0.0 <= f.min() and f.max() <= 1.0
+    assert u.dtype == np.uint8
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"energy_kev": -30}, "energy_kev"),
+    ({"energy_kev": float("nan")}, "energy_kev"),
+    ({"fluence_photons_per_mm2": 0}, "fluence"),
+    ({"fluence_photons_per_mm2": "1e5"}, "fluence"),
+    ({"blur_fwhm_mm": -1}, "blur_fwhm_mm"),
+])
+def test_bad_exposure_raises(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rg.Exposure(**kwargs)
+
+
+def test_bad_scenes_raise():
+    with pytest.raises(ValueError, match="negative"):
+        rg.make_scene({"muscle": -np.ones((4, 4))}, 0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        rg.make_scene({"muscle": np.full((4, 4), np.nan)}, 0.5)
+    with pytest.raises(ValueError, match="shape"):
+        rg.make_scene({"muscle": np.ones((4, 4)), "adipose": np.ones((4, 5))}, 0.5)
+    with pytest.raises(ValueError, match="pixel_mm"):
+        rg.make_scene({"muscle": np.ones((4, 4))}, -1)
+    with pytest.raises(ValueError, match="unknown material"):
+        rg.make_scene({"kryptonite": np.ones((4, 4))}, 0.5)
+    with pytest.raises(ValueError, match="width"):
+        rg.Window(width=-1)
