@@ -17,13 +17,14 @@ QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
 BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 NBVAL := --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg
 
-.PHONY: help setup vendor execute build book test browser-deps serve lab bench lock clean
+.PHONY: help setup vendor execute build book pdf test browser-deps serve lab bench lock clean
 
 help:
 	@echo "make book   set up .venv, execute the notebooks, build the site into $(SITE)"
 	@echo "make test   unit tests, nbval on every notebook, strict book build, browser tests"
 	@echo "make serve  serve the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab    open the chapters in JupyterLab"
+	@echo "make pdf    the whole book as one PDF (_build/pdf/)"
 	@echo "make bench  benchmarks: build, nbval, page weights, engines, static calculator"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -50,6 +51,10 @@ build: $(STAMP) $(VENDOR)
 book: execute build
 	@echo
 	@echo "The book is built. Open $(SITE)/index.html, or run 'make serve' and visit http://127.0.0.1:$(PORT)"
+
+pdf: $(STAMP) $(VENDOR) browser-deps
+	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
+	$(BIN)/python tools/print_book.py
 
 # In CI a missing browser is installed (CI runs as root); elsewhere the tests say how to install it.
 browser-deps:

@@ -4,6 +4,8 @@
   configuration twice, which is a page error: ``THEBE_JS_URL`` declared twice).
 - Warns (an error under ``-W``) when a page would load a script or a style
   sheet from another host, so the site stays offline and private.
+- Drops MathJax when no page has an equation (Jupyter Book forces it into the
+  single-page build used for the printed book).
 """
 
 from __future__ import annotations
@@ -28,7 +30,21 @@ def _is_remote(url: str) -> bool:
     return url.startswith(("http://", "https://", "//"))
 
 
+def _needs_math(app: Sphinx | None) -> bool:
+    if app is None:
+        return True
+    return app.env.get_domain("math").has_equations()
+
+
 def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    # Jupyter Book forces MathJax (from a CDN) into every page of the single-page build even
+    # when no page has an equation; the book has none, so it is dropped in that case.
+    if app is not None and not _needs_math(app):
+        context["script_files"] = [
+            asset for asset in context.get("script_files", [])
+            if _filename(asset) != app.config.mathjax_path
+            and not str(getattr(asset, "attributes", {}).get("body", "")).startswith("window.MathJax")
+        ]
     for kind in ("script_files", "css_files"):
         assets = context.get(kind)
         if not assets:
