@@ -54,7 +54,7 @@ book: execute build
 
 pdf: $(STAMP) $(VENDOR) browser-deps
 	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
-	$(BIN)/python tools/print_book.py
+	PYTHONPATH=tools $(BIN)/python tools/print_book.py
 
 # In CI a missing browser is installed (CI runs as root); elsewhere the tests say how to install it.
 browser-deps:
@@ -78,7 +78,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) $(VENDOR) browser-deps
-	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=tools $(BIN)/python $$script; done
 
 # Re-pin every dependency from requirements.in (run after changing it).
 lock:

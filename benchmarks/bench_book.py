@@ -8,33 +8,25 @@ is what a compressing server would send.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from local_browser import CHROMIUM_ARGS, chromium_path, serve_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT / "tests" / "browser"))  # reuse the browser-test launch settings
-from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
 
 
 def timed(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 def local_file(base: str, url: str) -> bytes:
@@ -49,15 +41,12 @@ def page_weights() -> list[tuple[str, int, int, int]]:
     """Return (page, requests, bytes, gzip bytes) for every built page."""
     from playwright.sync_api import sync_playwright
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     pages = sorted(
         p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
         if not p.name.startswith(("genindex", "search")) and not p.relative_to(SITE).as_posix().startswith("_")
     )
     rows = []
-    with sync_playwright() as playwright:
+    with serve_directory(SITE) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         for page_path in pages:
             context = browser.new_context()
@@ -72,7 +61,6 @@ def page_weights() -> list[tuple[str, int, int, int]]:
             packed = sum(len(gzip.compress(b, 6)) for b in bodies.values())
             rows.append((page_path, len(bodies), raw, packed))
         browser.close()
-    server.shutdown()
     return rows
 
 

@@ -10,17 +10,13 @@ that the ranking on the page really changed. Target: median <= 16 ms.
 
 from __future__ import annotations
 
-import functools
 import statistics
-import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from local_browser import CHROMIUM_ARGS, chromium_path, serve_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
 
 MEASURE = """
 async ([label, samples]) => {
@@ -43,18 +39,11 @@ async ([label, samples]) => {
 """
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 def main(samples: int = 60) -> None:
     from playwright.sync_api import sync_playwright
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/chapters/approach.html"
-    with sync_playwright() as playwright:
+    with serve_directory(SITE) as base, sync_playwright() as playwright:
+        url = f"{base}/chapters/approach.html"
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(url, wait_until="networkidle")
@@ -64,7 +53,6 @@ def main(samples: int = 60) -> None:
             print(f"static update after a change of '{label}': median {statistics.median(times):.2f} ms, "
                   f"max {max(times):.2f} ms over {samples} changes (target: median <= 16 ms)")
         browser.close()
-    server.shutdown()
 
 
 if __name__ == "__main__":

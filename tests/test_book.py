@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+import book_roles
 import pytest
 
 from calcifications.book import find_toc, published_pages
@@ -13,15 +12,6 @@ from calcifications.book import find_toc, published_pages
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-book_roles = _tool("book_roles")
 
 
 def test_published_pages_are_found_from_a_chapter_folder():

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
-from pathlib import Path
 
+import execute_notebooks
 import nbformat
+import offline_site
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-execute_notebooks = load_tool("execute_notebooks")
-offline_site = load_tool("offline_site")
 
 
 def _notebook(ids: dict[str, str], order: list[str]) -> nbformat.NotebookNode:

@@ -7,22 +7,13 @@ Writes _build/pdf/soft-tissue-calcifications.pdf. The page is served on
 
 from __future__ import annotations
 
-import functools
-import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from local_browser import CHROMIUM_ARGS, INSTALL_HINT, chromium_path, serve_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SINGLE = ROOT / "_build" / "singlehtml"
 OUT = ROOT / "_build" / "pdf" / "soft-tissue-calcifications.pdf"
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from conftest import CHROMIUM_ARGS, INSTALL_HINT, chromium_path  # noqa: E402
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 def main() -> None:
@@ -37,20 +28,17 @@ def main() -> None:
         raise SystemExit(f"Chromium not found; install it with: {INSTALL_HINT}")
     from playwright.sync_api import sync_playwright
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SINGLE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
+    with serve_directory(SINGLE) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/book.html", wait_until="networkidle")
+        page.goto(f"{base}/book.html", wait_until="networkidle")
         # Printed answers are shown, not hidden behind a click.
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         page.emulate_media(media="print")
         page.pdf(path=str(OUT), format="A4", print_background=True,
                  margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
         browser.close()
-    server.shutdown()
     print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size / 1e6:.1f} MB)")
 
 

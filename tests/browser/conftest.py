@@ -5,25 +5,15 @@ In CI (CI=true) a missing browser or a missing build is a failure, never a skip.
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from local_browser import CHROMIUM_ARGS, INSTALL_HINT, chromium_path, serve_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-INSTALL_HINT = "sudo apt-get install -y chromium"
-# Flags that keep Chromium from calling home on a closed network (and work as root).
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability", "--metrics-recording-only",
-]
 
 
 def _missing(reason: str) -> None:
@@ -32,29 +22,12 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def chromium_path() -> str | None:
-    """Return Debian's Chromium executable, or None."""
-    explicit = os.environ.get("CHROMIUM")
-    if explicit:
-        return explicit
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature fixed by the base class
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url():
     if not (SITE / "index.html").is_file():
         _missing(f"no built site at {SITE}: run `make book` first")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(SITE) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
