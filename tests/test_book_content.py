@@ -1,0 +1,109 @@
+"""The book teaches every entity of the essay: one section per diagnosis, with a synthetic figure and a
+"try it" case that ranks it first, every seed figure in the chapter where the essay places it, citations
+on every page and questions at the end of every entity chapter."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from calcifications.book import published_pages
+from calcifications.differential import knowledge_base, rank
+from calcifications.figures import seed_specs
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTITY_CHAPTERS = sorted({d.chapter for d in knowledge_base().diagnoses})
+# Where the essay shows each of its figures (its sections, mapped to the book's chapters).
+SEED_FIGURE_CHAPTERS = {
+    "fig01": "vascular", "fig02": "vascular", "fig03": "fascial", "fig04": "muscle", "fig05": "muscle",
+    "fig06": "muscle", "fig07": "muscle", "fig08": "periarticular", "fig09": "periarticular",
+    "fig10": "periarticular", "fig11": "intraarticular", "fig12": "intraarticular", "fig13": "metastatic",
+    "fig14": "metastatic", "fig15": "idiopathic", "fig16": "calcinosis-cutis", "fig17": "calcinosis-cutis",
+}
+TRY_CASE = re.compile(r"\{try-case\}`(?:[^`<]*<)?([^`>]+)>?`")
+LAB_KEYS = {"ca": "calcium", "p": "phosphate", "pth": "pth_pg_ml", "ua": "uric_acid_mg_dl"}
+
+
+def cells(page: str) -> list[dict]:
+    path = ROOT / f"{page}.ipynb"
+    if path.is_file():
+        return json.loads(path.read_text("utf-8"))["cells"]
+    return [{"cell_type": "markdown", "source": (ROOT / f"{page}.md").read_text("utf-8")}]
+
+
+def text(cell: dict) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def sections(page: str) -> dict[str, list[dict]]:
+    """The cells of each diagnosis section of an entity chapter, keyed by the section's label."""
+    result, current = {}, None
+    for cell in cells(page):
+        body = text(cell)
+        if cell["cell_type"] == "markdown":
+            labels = re.findall(r"^\(([a-z0-9_]+)\)=\s*$", body, flags=re.M)
+            if labels:
+                current = labels[-1]
+                result[current] = []
+            if re.search(r"^## (Summary|Check yourself)", body, flags=re.M):
+                current = None
+        if current:
+            result[current].append(cell)
+    return result
+
+
+def case_labs(query: str) -> tuple[list[str], dict[str, float]]:
+    ids_part, _, labs_part = query.partition("?")
+    params = dict(parse_qsl(labs_part))
+    unit = "mmol_l" if params.pop("unit", "mg/dL") == "mmol/L" else "mg_dl"
+    labs = {}
+    for key, value in params.items():
+        name = LAB_KEYS[key]
+        labs[f"{name}_{unit}" if name in {"calcium", "phosphate"} else name] = float(value.replace(",", "."))
+    return [i.strip() for i in ids_part.split(",") if i.strip()], labs
+
+
+def test_every_entity_chapter_is_published():
+    assert set(ENTITY_CHAPTERS) <= set(published_pages(ROOT))
+
+
+@pytest.mark.parametrize("diagnosis", knowledge_base().diagnoses, ids=lambda d: d.id)
+def test_every_diagnosis_has_a_section_with_figure_and_a_try_case_that_ranks_it_first(diagnosis):
+    section = sections(diagnosis.chapter).get(diagnosis.id)
+    assert section, f"no section labelled ({diagnosis.id})= in {diagnosis.chapter}"
+    code = "".join(text(c) for c in section if c["cell_type"] == "code")
+    assert "show_figure(" in code, f"{diagnosis.id}: no synthetic figure"
+    prose = "".join(text(c) for c in section if c["cell_type"] == "markdown")
+    assert "{cite" in prose, f"{diagnosis.id}: no citation"
+    cases = TRY_CASE.findall(prose)
+    assert cases, f"{diagnosis.id}: no try-case link"
+    findings, labs = case_labs(cases[0])
+    assert rank(findings, labs or None)[0].diagnosis == diagnosis.id, f"{diagnosis.id}: its typical case ranks another first"
+
+
+@pytest.mark.parametrize("figure", [s.id for s in seed_specs()])
+def test_every_seed_figure_is_shown_in_the_chapter_where_the_essay_places_it(figure):
+    page = f"chapters/{SEED_FIGURE_CHAPTERS[figure]}"
+    outputs = json.dumps([c.get("outputs", []) for c in cells(page)])
+    assert any(f'show_figure("{figure}")' in text(c) for c in cells(page) if c["cell_type"] == "code")
+    assert f"figure-{figure}" in outputs, f"{figure} is not rendered in {page} (re-execute the notebook)"
+
+
+@pytest.mark.parametrize("page", published_pages(ROOT))
+def test_every_page_cites_a_reference(page):
+    assert any("{cite" in text(c) for c in cells(page)), f"{page} cites nothing"
+
+
+@pytest.mark.parametrize("page", ENTITY_CHAPTERS)
+def test_entity_chapters_end_with_questions_whose_answers_link_back(page):
+    body = "\n".join(text(c) for c in cells(page))
+    assert "## Check yourself" in body
+    questions = body.split("## Check yourself", 1)[1]
+    answers = questions.count(":::{dropdown}")
+    assert answers >= 3, f"{page}: fewer than 3 questions"
+    assert questions.count("](") + questions.count("{ref}") + questions.count("{doc}") >= answers
