@@ -51,10 +51,11 @@ def mechanism_compartment_matrix() -> dict[str, dict[str, list[tuple[str, str, s
 
 
 def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -> str:
-    """Return the mechanism × compartment matrix as an HTML table linking each entity to its section.
+    """Return the compartment × mechanism matrix as an HTML table linking each entity to its section.
 
-    Entities whose chapter is not among ``pages`` are listed without a link;
-    links are relative to pages in ``from_folder``.
+    Rows are compartments and columns mechanisms (the narrow dimension), so the
+    table fits a page column. Entities whose chapter is not among ``pages`` are
+    listed without a link; links are relative to pages in ``from_folder``.
     """
     from html import escape
     from posixpath import relpath
@@ -64,11 +65,11 @@ def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -
     vocab = vocabulary()
     pages = set(published_pages() if pages is None else pages)
     matrix = mechanism_compartment_matrix()
-    header = "".join(f"<th scope='col'>{escape(label.split(' (')[0])}</th>" for label in vocab.compartments.values())
+    header = "".join(f"<th scope='col'>{escape(label.split(' (')[0])}</th>" for label in vocab.mechanisms.values())
     rows = []
-    for mechanism, label in vocab.mechanisms.items():
+    for compartment, label in vocab.compartments.items():
         cells = []
-        for compartment in vocab.compartments:
+        for mechanism in vocab.mechanisms:
             items = []
             for diagnosis, name, chapter in matrix[mechanism][compartment]:
                 if chapter in pages:
@@ -76,8 +77,8 @@ def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -
                     items.append(f"<li><a href='{href}'>{escape(name)}</a></li>")
                 else:
                     items.append(f"<li>{escape(name)}</li>")
-            cells.append(f"<td><ul>{''.join(items)}</ul></td>" if items else "<td>—</td>")
+            cells.append(f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>")
         rows.append(f"<tr><th scope='row'>{escape(label.split(' (')[0])}</th>{''.join(cells)}</tr>")
-    return (f"<table class='matrix'><caption>Entities of the book by mechanism (rows) and compartment (columns)"
-            f"</caption><thead><tr><th scope='col'>Mechanism</th>{header}</tr></thead><tbody>{''.join(rows)}"
-            f"</tbody></table>")
+    return (f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
+            f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
