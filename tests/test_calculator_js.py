@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from node_runner import run_js
 
 from calcifications import labs
 from calcifications.differential import morphologies_by_compartment
-from calcifications.widgets import MULTI_CHOICE, differential_choices, static_module
+from calcifications.widgets import MULTI_CHOICE, differential_choices
 
-RUNNER = Path(__file__).parent / "js" / "run_module.mjs"
 TRAITS = {"compartment": "compartments", "morphology": "morphologies", "distribution": "distributions",
           "clinical": "clinical"}
 
 
-def run_js(module: str, function: str, cases: list) -> list:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is required for the front-end tests")
-    result = subprocess.run([node, str(RUNNER), str(static_module(module)), function],
-                            input=json.dumps(cases), capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
 
 
 def _random_selection(rng: random.Random, choices: dict) -> tuple[dict, set[str]]:

@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
+from node_runner import run_js
 
 from calcifications.atlas_widgets import viewer_state
-from calcifications.widgets import static_module
 
-RUNNER = Path(__file__).parent / "js" / "run_module.mjs"
 PNG = "data:image/png;base64,iVBORw0KGgo="
 
 
-def run_js(function: str, cases: list) -> list:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is required for the front-end tests (it is on every machine of this project)")
-    result = subprocess.run(
-        [node, str(RUNNER), str(static_module("frame_viewer.js")), function],
-        input=json.dumps(cases), capture_output=True, text=True, check=True,
-    )
-    return json.loads(result.stdout)
 
 
 def test_clamp_index():
     cases = [[0, 3], [2, 3], [3, 3], [99, 3], [-1, 3], [1.6, 3], [None, 3], ["2", 3], ["x", 3], [1, 0], [0, -2],
              [1, "three"], [1e308, 4]]
-    assert run_js("clampIndex", cases) == [0, 2, 2, 2, 0, 2, 0, 2, 0, -1, -1, -1, 3]
+    assert run_js("frame_viewer.js", "clampIndex", cases) == [0, 2, 2, 2, 0, 2, 0, 2, 0, -1, -1, -1, 3]
 
 
 def test_nearest_index():
     weeks = [1, 3.5, 7, 16]
     cases = [[weeks, 0], [weeks, 2.2], [weeks, 2.25], [weeks, 5.5], [weeks, 12], [weeks, 100], [weeks, None],
              [weeks, "x"], [[], 3], [None, 3], [["formative", "resorptive"], 1], [[None, 2, 4], 3.9]]
-    assert run_js("nearestIndex", cases) == [0, 0, 0, 2, 3, 3, 0, 0, -1, -1, 0, 2]
+    assert run_js("frame_viewer.js", "nearestIndex", cases) == [0, 0, 0, 2, 3, 3, 0, 0, -1, -1, 0, 2]
 
 
 def state(**overrides):
@@ -48,7 +34,7 @@ def state(**overrides):
 
 
 def test_frame_view_index_mode_clamps_and_labels():
-    views = run_js("frameView", [[state(index=1)], [state(index=7)], [state(index=-4)], [state(index=None)]])
+    views = run_js("frame_viewer.js", "frameView", [[state(index=1)], [state(index=7)], [state(index=-4)], [state(index=None)]])
     assert [(v["index"], v["caption"], v["alt"], v["message"]) for v in views] == [
         (1, "three and a half", "alt two", ""), (2, "seven", "alt three", ""), (0, "one", "alt one", ""),
         (0, "one", "alt one", ""),
@@ -57,7 +43,7 @@ def test_frame_view_index_mode_clamps_and_labels():
 
 
 def test_frame_view_value_mode_says_when_the_frame_is_the_nearest():
-    views = run_js("frameView", [[state(mode="value", value=7)], [state(mode="value", value=5.5)],
+    views = run_js("frame_viewer.js", "frameView", [[state(mode="value", value=7)], [state(mode="value", value=5.5)],
                                  [state(mode="value", value=100)]])
     assert views[0]["caption"] == "seven"
     assert views[1]["caption"] == "seven (nearest pre-rendered frame to 5.5 weeks)"
@@ -66,7 +52,7 @@ def test_frame_view_value_mode_says_when_the_frame_is_the_nearest():
 
 def test_frame_view_live_frame_only_while_it_matches_the_value():
     live = {"value": 5.5, "src": PNG + "live", "label": "5.5 weeks after trauma: live", "alt": "live alt"}
-    views = run_js("frameView", [[state(mode="value", value=5.5, live=live)],
+    views = run_js("frame_viewer.js", "frameView", [[state(mode="value", value=5.5, live=live)],
                                  [state(mode="value", value=6, live=live)],
                                  [state(mode="index", index=0, live=live)]])
     assert (views[0]["live"], views[0]["caption"], views[0]["alt"]) == (True, live["label"], "live alt")
@@ -77,7 +63,7 @@ def test_frame_view_live_frame_only_while_it_matches_the_value():
 def test_frame_view_never_throws_on_bad_state():
     bad = [[None], [{}], [state(frames=[])], [state(frames="nope")], [state(frames=[None, 3])],
            [state(labels=[], alts=None)], [state(mode="value", values=[], value=2)], [7]]
-    views = run_js("frameView", bad)
+    views = run_js("frame_viewer.js", "frameView", bad)
     assert all("thrown" not in v for v in views)
     assert [v["message"] for v in views] == [
         "No frames to show.", "No frames to show.", "No frames to show.", "No frames to show.",
@@ -89,7 +75,7 @@ def test_frame_view_never_throws_on_bad_state():
 
 def test_frame_view_shows_python_labels_unchanged():
     real = viewer_state("amorphous_cloud", "phase", ["formative", "resorptive"], size=128)
-    views = run_js("frameView", [[{**real, "index": i, "mode": "index", "live": {}}] for i in (0, 1)])
+    views = run_js("frame_viewer.js", "frameView", [[{**real, "index": i, "mode": "index", "live": {}}] for i in (0, 1)])
     assert [v["caption"] for v in views] == real["labels"]
     assert [v["alt"] for v in views] == real["alts"]
     assert [v["src"] for v in views] == real["frames"]

@@ -1,28 +1,14 @@
 """The browser calculator (static/lab_entry.js) judges entries exactly as calcifications.labs."""
 
-import json
 import random
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
+from node_runner import run_js
 
 from calcifications import labs
-from calcifications.widgets import static_module
-
-RUNNER = Path(__file__).parent / "js" / "run_module.mjs"
 
 
-def run_js(function: str, cases: list) -> list:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is required for the front-end tests (it is on every machine of this project)")
-    result = subprocess.run(
-        [node, str(RUNNER), str(static_module("lab_entry.js")), function],
-        input=json.dumps(cases), capture_output=True, text=True, check=True,
-    )
-    return json.loads(result.stdout)
+
 
 
 def _texts(rng: random.Random) -> str:
@@ -49,7 +35,7 @@ def test_front_end_accepts_rejects_and_multiplies_like_python():
             expected.append(None)
         else:
             expected.append((ca * p, labs.product_band(ca * p).id))
-    results = run_js("evaluate", cases)
+    results = run_js("lab_entry.js", "evaluate", cases)
     valid = 0
     for case, want, got in zip(cases, expected, results):
         if want is None:
@@ -67,6 +53,6 @@ def test_front_end_accepts_rejects_and_multiplies_like_python():
      ("95", "4", 0, "Implausible"), ("9.5", "4", 1, "Implausible")],
 )
 def test_front_end_explains_each_bad_entry(calcium, phosphate, unit_index, calcium_message):
-    [result] = run_js("evaluate", [[labs.frontend_table(), calcium, phosphate, unit_index]])
+    [result] = run_js("lab_entry.js", "evaluate", [[labs.frontend_table(), calcium, phosphate, unit_index]])
     assert calcium_message in result["calcium"]["message"]
     assert result["product"] is None
