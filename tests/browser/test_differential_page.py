@@ -125,3 +125,19 @@ def test_contradictory_findings_are_ranked_not_refused(browser, site_url):
     finally:
         context.close()
     _assert_clean(record)
+
+
+def test_each_ranked_diagnosis_links_to_its_section(browser, site_url):
+    context, page, record = _load(browser, site_url, "?case=muscle,zonal_peripheral,trauma_recent")
+    try:
+        links = page.eval_on_selector_all(".dd-row .dd-label a", "els => els.map(a => a.href)")
+        assert len(links) == page.locator(".dd-row").count() >= 8
+        for href in links[:8]:
+            target = page.context.new_page()
+            target.goto(href, wait_until="domcontentloaded")
+            anchor = href.split("#", 1)[1]
+            assert target.locator(f"[id='{anchor}']").count() == 1, href
+            target.close()
+    finally:
+        context.close()
+    _assert_clean(record)
