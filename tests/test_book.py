@@ -38,3 +38,23 @@ def test_try_case_query_encodes_ids_and_labs():
 def test_try_case_query_refuses_typos(target, message):
     with pytest.raises(ValueError, match=message):
         book_roles.case_query(target)
+
+
+def test_glossary_terms_are_read_from_the_glossary_block():
+    source = "# Glossary\n\n```{glossary}\n:sorted:\n\nPhlebolith\n  A calcified thrombus.\n\nCREST\n  A form.\n```\n"
+    assert book_roles.glossary_terms(source) == ["Phlebolith", "CREST"]
+    real = book_roles.glossary_terms((ROOT / "chapters" / "glossary.md").read_text("utf-8"))
+    assert "Calcium-phosphate product" in real and "Tumoral calcinosis" in real and len(real) >= 25
+
+
+def test_term_pattern_matches_plurals_and_prefers_longer_terms():
+    pattern = book_roles._term_pattern(["Tumoral calcinosis", "Hyperphosphataemic familial tumoral calcinosis",
+                                        "Phlebolith"])
+    assert pattern.search("two phleboliths").group(1).lower() == "phlebolith"
+    assert pattern.search("in hyperphosphataemic familial tumoral calcinosis").group(1).startswith("hyper")
+    assert pattern.search("phlebolithic") is None
+
+
+def test_term_pattern_treats_hyphen_and_en_dash_alike():
+    pattern = book_roles._term_pattern(["Calcium-phosphate product"])
+    assert pattern.search("the calcium–phosphate product").group(1) == "calcium–phosphate product"

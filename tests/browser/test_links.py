@@ -83,3 +83,24 @@ def test_published_diagnosis_sections_exist(pages):
         if anchor not in pages[f"{diagnosis.chapter}.html"].ids:
             missing.append(f"{diagnosis.id} in {diagnosis.chapter}")
     assert missing == []
+
+
+def test_every_page_links_the_glossary_terms_it_uses(pages):
+    glossary = SITE / "chapters" / "glossary.html"
+    term_ids = sorted(i for i in pages["chapters/glossary.html"].ids if i.startswith("term-"))
+    missing = []
+    for name in published_pages(ROOT):
+        if name in {"chapters/glossary", "chapters/bibliography"}:
+            continue
+        html = (SITE / f"{name}.html").read_text("utf-8")
+        article = html.split('<article class="bd-article">', 1)[1].split("</article>", 1)[0]
+        # Text that is not linked on purpose: links, headings, captions, code and notebook outputs.
+        for element in ("a", "h[1-6]", "figcaption", "caption", "pre", "code", "script", "span class=\"caption-text"):
+            tag = element.split()[0]
+            article = re.sub(rf"<{element}\b.*?</{tag}>", " ", article, flags=re.S)
+        body = re.sub(r"<[^>]+>", " ", article)
+        for term_id in term_ids:
+            words = term_id.removeprefix("term-").replace("-", "[-– ]?")
+            if re.search(rf"\b{words}", body, flags=re.I) and f'glossary.html#{term_id}"' not in html:
+                missing.append(f"{name}: {term_id}")
+    assert glossary.is_file() and missing == []
