@@ -97,6 +97,10 @@ def _skip(node: nodes.Node) -> bool:
     while parent is not None:
         if isinstance(parent, skipped) or "cell_output" in parent.get("classes", []):
             return True
+        # A bold run-in label that opens a paragraph ("**Mechanism and compartment.**") stays plain.
+        if isinstance(parent, nodes.strong) and isinstance(parent.parent, nodes.paragraph) \
+                and parent.parent.index(parent) == 0:
+            return True
         parent = parent.parent
     return False
 
