@@ -1,7 +1,7 @@
 """Parameterized limb templates: material thickness maps and compartment masks per site.
 
-A template is built from 3-D primitives (tapered capsules, ellipsoids, rounded
-plates) whose chord lengths along the beam give each material's thickness in
+A template is built from 3-D primitives (tapered capsules, ellipsoids, smooth
+domes, rounded plates) whose chord lengths along the beam give each material's thickness in
 mm, so a limb segment has cylinder-like chords: thin at the edges, thick in
 the middle. Tissues nest from outside in: skin, subcutaneous fat, fascia,
 muscle, with fat planes, tendons, vessels and bones (cortex, trabecular
@@ -115,6 +115,30 @@ class Ellipsoid:
 
 
 @dataclass(frozen=True)
+class Dome:
+    """Smooth thickening centred at ``center`` (mm): in-plane semi-axes a (along angle_deg), b; peak half-chord c.
+
+    The chord is 2c·(1 − q)² with q = (u/a)² + (v/b)², so it rises from zero with zero slope:
+    in a union with a plate it thickens the bone without an edge (e.g. the supra-acetabular ilium).
+    """
+
+    center: tuple[float, float]
+    a: float
+    b: float
+    c: float
+    angle_deg: float = 0.0
+
+    def chord(self, grid: Grid, grow_mm: float = 0.0) -> np.ndarray:
+        """Chord length (mm) along the beam through the dome grown by ``grow_mm``."""
+        x, y = grid.coordinates()
+        t = math.radians(self.angle_deg)
+        u = (x - self.center[0]) * math.cos(t) + (y - self.center[1]) * math.sin(t)
+        v = -(x - self.center[0]) * math.sin(t) + (y - self.center[1]) * math.cos(t)
+        a, b, c = (max(s + grow_mm, 1e-6) for s in (self.a, self.b, self.c))
+        return 2.0 * c * np.clip(1.0 - (u / a) ** 2 - (v / b) ** 2, 0.0, None) ** 2
+
+
+@dataclass(frozen=True)
 class Plate:
     """Flat bone or slab: outline (mm, smoothed by a periodic spline), thickness (mm), optional holes.
 
@@ -160,7 +184,7 @@ def _fill(points: tuple[tuple[float, float], ...], grid: Grid, smooth: bool) -> 
     return mask
 
 
-Shape = Capsule | Ellipsoid | Plate
+Shape = Capsule | Ellipsoid | Dome | Plate
 
 
 def union_chord(shapes: tuple[Shape, ...], grid: Grid, grow_mm: float = 0.0) -> np.ndarray:
@@ -188,6 +212,10 @@ class Bone:
     cortex_mm: float = 2.0
     trabecular_fraction: float = 0.12
     marrow: str = "yellow_marrow"
+    # Optional cortical thickening along the bone: (p0, p1, cortex at p1 in mm). The cortex is
+    # cortex_mm up to p0 and changes linearly to the given value at p1 (projected on p0 → p1),
+    # e.g. from the thin subchondral plate of the femoral head to the thick diaphyseal cortex.
+    cortex_ramp: tuple[tuple[float, float], tuple[float, float], float] | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +244,11 @@ class BodySpec:
     bones: tuple[Bone, ...] = ()
     joints: tuple[Joint, ...] = ()
     landmarks: Mapping[str, object] = field(default_factory=dict)
+    trabecular_scale_mm: float = 0.5  # grain of the cancellous texture (coarser for large fields)
+    # Projections of subcutaneous fat that lies in front of or behind the muscles (e.g. the
+    # buttock's fat over the gluteal muscles): added to the subcutaneous mask, over bone too
+    # (the fat lies behind the bone, and its deposits project over it as on a real radiograph).
+    subcutaneous_regions: tuple[Shape, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -315,11 +348,17 @@ def assemble(spec: BodySpec, grid: Grid, site: str, projection: str, seed: int =
     ):
         if shapes:
             displace(th, material, union_chord(shapes, grid), hosts)
-    texture = trabecular_texture(grid, rng)
+    texture = trabecular_texture(grid, rng, spec.trabecular_scale_mm)
     bone_mask = np.zeros(grid.shape, dtype=bool)
     for bone in spec.bones:
         out_c = union_chord(bone.parts, grid)
         in_c = eroded_chord(out_c, bone.cortex_mm, grid.pixel_mm)
+        if bone.cortex_ramp is not None:
+            (rx0, ry0), (rx1, ry1), cortex1 = bone.cortex_ramp
+            x, y = grid.coordinates()
+            length2 = (rx1 - rx0) ** 2 + (ry1 - ry0) ** 2 or 1e-12
+            t = np.clip(((x - rx0) * (rx1 - rx0) + (y - ry0) * (ry1 - ry0)) / length2, 0.0, 1.0)
+            in_c = in_c * (1 - t) + eroded_chord(out_c, cortex1, grid.pixel_mm) * t
         trab = bone.trabecular_fraction * in_c * texture
         displace(th, "cortical_bone", out_c - in_c + trab, HOST_ORDER)
         displace(th, bone.marrow, in_c - trab, HOST_ORDER)
@@ -341,6 +380,8 @@ def assemble(spec: BodySpec, grid: Grid, site: str, projection: str, seed: int =
         "fascial": fascial & ~vascular,
         "muscle": muscle_region & ~fascial & ~vascular,
     }
+    if spec.subcutaneous_regions:
+        masks["subcutaneous"] |= (union_chord(spec.subcutaneous_regions, grid) > 0) & body & ~vascular
     if spec.joints:
         x, y = grid.coordinates()
         space = np.zeros(grid.shape, bool)
@@ -563,41 +604,120 @@ def _shoulder(w: float, h: float, projection: str, head_elevation_mm: float = 0.
     )
 
 
+def _arc(cx: float, cy: float, r: float, a0: float, a1: float, n: int = 10) -> tuple[tuple[float, float], ...]:
+    """Points (mm) on a circular arc about (cx, cy) of radius r from angle a0 to a1 (degrees, y down)."""
+    return tuple((cx + r * math.cos(math.radians(a0 + (a1 - a0) * k / n)),
+                  cy + r * math.sin(math.radians(a0 + (a1 - a0) * k / n))) for k in range(n + 1))
+
+
+def _smooth_line(points: tuple[tuple[float, float], ...], n: int = 24) -> tuple[tuple[float, float], ...]:
+    """An open polyline (mm) resampled along a cubic spline through ``points`` (``n`` + 1 points)."""
+    pts = np.asarray(points, dtype=float)
+    tck, _ = splprep([pts[:, 0], pts[:, 1]], s=0, k=min(3, len(pts) - 1))
+    x, y = splev(np.linspace(0, 1, n + 1), tck)
+    return tuple((float(a), float(b)) for a, b in zip(x, y))
+
+
+_HIP_TRABECULAR_MM = 1.2
+
+
 def _hip(w: float, h: float, projection: str, view: str = "hip") -> BodySpec:
-    """Right hip and hemipelvis, frontal: pelvis to the image right, femur to the left (patient facing)."""
-    dy = 0.0 if view == "hip" else -40.0
-    fx, fy = w * 0.50, h * 0.40 + dy
-    envelope = (Plate(((-40, -40), (w + 40, -40), (w + 40, h * 0.55 + dy), (w * 0.55, h * 0.80 + dy),
-                       (w * 0.30, h + 40), (-40, h + 40)), 220.0),)
-    ilium = Plate(((fx - 12, fy - 34), (fx - 40, fy - 80), (fx - 52, fy - 128), (fx - 30, fy - 160),
-                   (fx + 40, fy - 170), (fx + 110, fy - 140), (fx + 120, fy - 80), (fx + 70, fy - 40),
-                   (fx + 40, fy - 24)), 12.0)
-    ring = Plate(((fx + 16, fy - 10), (fx + 70, fy - 4), (fx + 128, fy + 18), (fx + 140, fy + 52),
-                  (fx + 118, fy + 78), (fx + 60, fy + 84), (fx + 20, fy + 70), (fx + 8, fy + 36)), 13.0,
-                 holes=(((fx + 36, fy + 30), (fx + 70, fy + 20), (fx + 110, fy + 36), (fx + 104, fy + 58),
-                         (fx + 60, fy + 64), (fx + 38, fy + 54)),))
-    roof = polyline_capsules(tuple((fx + 28 * math.cos(math.radians(t)), fy + 28 * math.sin(math.radians(t)))
-                                   for t in range(-175, 5, 15)), 3.2)
-    acetabulum = (Ellipsoid((fx + 10, fy - 4), 30, 32, 12),) + roof
-    pelvis = Bone("pelvis", (ilium, ring) + acetabulum, 1.6, 0.2, "red_marrow")
-    foramen = ()
-    head = Ellipsoid((fx, fy), 25, 25, 25)
-    femur = Bone("femur", (head, _cap(fx - 8, fy + 8, fx - 42, fy + 36, 16, 19),
-                           Ellipsoid((fx - 58, fy + 36), 18, 26, 26, 10),      # greater trochanter
-                           Ellipsoid((fx - 28, fy + 70), 10, 12, 14),         # lesser trochanter
-                           _cap(fx - 46, fy + 45, fx - 60, h + 40, 22, 16)), 3.0, 0.18, "red_marrow")
-    space = (Ellipsoid((fx, fy), 30, 30, 28), Ellipsoid((fx - 24, fy + 22), 28, 18, 26, 140))
-    artery = ((fx + 40, -40.0), (fx + 32, fy + 10), (fx + 10, fy + 90), (fx - 20, h + 40.0))
-    bursa = (fx - 80, fy + 40)
-    septa = (_cap(fx - 90, fy - 40, fx - 80, h + 40, 1.2), _cap(fx - 10, fy + 100, fx - 20, h + 40, 1.1))
+    """Right hip and hemipelvis, AP: pelvis to the image right, femur to the left (patient facing).
+
+    Offsets are mm from the femoral head centre (x medial, y down). The hemipelvis has an
+    iliac wing (thin fossa; thicker crest, supra-acetabular body and posterior ilium), the
+    acetabular roof (sourcil) and walls over the head, the teardrop, the iliopectineal and
+    ilioischial lines, the pubic rami, ischium and tuberosity framing the obturator foramen,
+    the symphysis, and the sacral ala across the sacroiliac joint. The femur has a head with a
+    thin subchondral cortex, a neck at 130° to the shaft, the greater and lesser trochanters
+    and a shaft whose cortex thickens distally. The body is about 23 cm thick (AP), with
+    subcutaneous fat and fat planes (gluteal, iliopsoas, obturator internus, adductor).
+    ``view='buttock'`` shows the same pelvis on a wider field centred higher, on the gluteal
+    region, where the buttock's subcutaneous fat overlies the gluteal muscles (injection sites).
+    """
+    buttock = view == "buttock"
+    hx, hy = (w * 0.47, h * 0.66) if buttock else (w * 0.49, h * 0.58)
+
+    def P(dx: float, dy: float) -> tuple[float, float]:
+        return (hx + dx, hy + dy)
+
+    def pts(*offsets: tuple[float, float]) -> tuple[tuple[float, float], ...]:
+        return tuple(P(dx, dy) for dx, dy in offsets)
+
+    # body: an elliptic cylinder about the midline (23 cm AP), narrower at the waist, widest over the trochanter
+    mx = hx + 108
+    depth = 0.52
+    envelope = (_cap(mx, hy - 300, mx, hy - 90, 198, 200, depth), _cap(mx, hy - 90, mx, hy + 20, 200, 220, depth),
+                _cap(mx, hy + 20, mx, hy + 110, 220, 212, depth), _cap(mx, hy + 110, mx, hy + 300, 212, 200, depth))
+    fat = 30.0 if buttock else 24.0
+    # pelvis: wing, domes of thicker bone, dense lines seen tangentially, pubis–ischium frame
+    wing = Plate(pts((-27, -18), (-33, -40), (-38, -50), (-37, -58), (-45, -75), (-52, -96), (-48, -118),
+                     (-32, -133), (-8, -142), (16, -140), (36, -129), (48, -114), (54, -95), (53, -70),
+                     (46, -50), (40, -28), (36, -6), (34, 12), (26, 22), (14, 14), (0, 2), (-14, -8)), 10.0)
+    crest_line = _smooth_line(pts((-45, -76), (-52, -96), (-48, -118), (-32, -133), (-8, -142), (16, -140),
+                                  (36, -129), (50, -110)), 32)
+    crest = polyline_capsules(crest_line, 4.5, 1.4)
+    domes = (Dome(P(2, -36), 44, 30, 10, -5),            # supra-acetabular body
+             Dome(P(38, -84), 16, 44, 9, -18),           # posterior ilium at the sacroiliac joint
+             Dome(P(-38, -52), 8, 10, 8),                # anterior inferior iliac spine
+             Dome(P(16, 84), 18, 24, 14, -10),           # ischial tuberosity
+             Dome(P(94, 50), 12, 26, 10, 6))             # pubic body
+    roof = _arc(hx, hy, 27.0, -150, -50, 12)
+    sourcil = polyline_capsules(roof, 2.0, 5.0)
+    walls = (polyline_capsules(_smooth_line(pts((-26, -16), (-24, 2), (-16, 18), (-2, 26)), 8), 1.3, 1.8)  # posterior
+             + polyline_capsules(_smooth_line(pts((-14, -24), (-4, -6), (6, 12), (12, 22)), 8), 1.1, 1.6))  # anterior
+    teardrop = polyline_capsules(_smooth_line(pts((24, -6), (25, 12), (29, 21), (34, 17), (36, 0)), 12), 1.8, 3.5)
+    brim = polyline_capsules(_smooth_line(pts((52, -72), (44, -48), (38, -26), (36, -6), (42, 12), (60, 22),
+                                              (82, 28), (100, 34)), 32), 2.0, 2.5)   # iliopectineal line
+    ilioischial = polyline_capsules(_smooth_line(pts((44, -40), (38, -14), (34, 16), (29, 50)), 12), 1.6, 2.5)
+    frame = Plate(pts((10, 4), (30, 8), (50, 15), (72, 20), (92, 22), (104, 28), (106, 52), (104, 70), (94, 78),
+                      (76, 88), (56, 100), (40, 108), (24, 110), (8, 104), (2, 88), (4, 64), (7, 40), (7, 20)), 16.0,
+                  holes=(tuple((hx + 51 + 16 * math.cos(math.radians(t)) * math.cos(0.35) - 27 * math.sin(math.radians(t)) * math.sin(0.35),
+                                hy + 61 + 16 * math.cos(math.radians(t)) * math.sin(0.35) + 27 * math.sin(math.radians(t)) * math.cos(0.35))
+                               for t in range(0, 360, 30)),))   # obturator foramen, oval, long axis tilted
+    other_pubis = Plate(pts((111, 28), (160, 18), (160, 84), (111, 72)), 16.0)
+    pelvis = Bone("pelvis", (wing, frame, other_pubis) + crest + domes + sourcil + walls + teardrop + brim
+                  + ilioischial, 1.4, 0.12, "red_marrow")
+    sacrum = Bone("sacrum", (Plate(pts((57, -124), (80, -132), (180, -138), (180, -30), (112, -18), (100, -22),
+                                       (84, -40), (70, -58), (60, -80), (57, -100)), 16.0),)
+                  # the arcuate lines roofing the anterior sacral foramina
+                  + tuple(c for fx, fy in ((86, -108), (90, -80), (96, -54))
+                          for c in polyline_capsules(_arc(hx + fx, hy + fy, 6.0, -200, 20, 6), 1.3, 2.5)),
+                  1.2, 0.10, "red_marrow")
+    # femur: head r 23 mm, neck at 130° to the shaft, trochanters, shaft
+    head = Ellipsoid(P(0, 0), 23, 23, 23)
+    proximal = Plate(pts((-14, -17), (-28, -11), (-42, -7), (-50, -10), (-56, -16), (-66, -10), (-75, 4),
+                         (-79, 22), (-76, 42), (-68, 58), (-65, 90), (-64, 240), (-31, 240), (-30, 96),
+                         (-30, 80), (-22, 74), (-17, 66), (-22, 58), (-26, 50), (-18, 36), (-8, 26), (-2, 22)), 30.0)
+    femur = Bone("femur", (head, proximal), 1.5, 0.11, "red_marrow", cortex_ramp=(P(-40, 40), P(-48, 110), 5.5))
+    space = (Ellipsoid(P(0, 0), 27, 27, 26), Ellipsoid(P(-22, 20), 28, 17, 24, 140))
+    # soft tissue: fat planes seen tangentially, the femoral vessels
+    planes = (((hx - 30, hy - 36), (hx - 52, hy - 22), (hx - 70, hy - 6)),                     # gluteal
+              ((hx + 18, hy - 30), (hx + 8, hy + 22), (hx - 10, hy + 60), (hx - 16, hy + 110)),  # iliopsoas
+              ((hx + 46, hy - 20), (hx + 44, hy + 30), (hx + 36, hy + 80)),                     # obturator internus
+              ((hx + 14, hy + 110), (hx + 6, hy + 240)))                                        # adductors
+    septa = tuple(c for line in planes for c in polyline_capsules(_smooth_line(line, 8) if len(line) > 2 else line,
+                                                                   2.0, 6.0))
+    artery = ((hx + 62, hy - 160), (hx + 48, hy - 60), (hx + 22, hy - 20), (hx + 12, hy + 20),
+              (hx - 6, hy + 90), (hx - 24, hy + 240))
+    injection = P(-50, -72)  # upper outer quadrant of the buttock
+    landmarks = {
+        "artery": artery, "artery_radius_mm": 4.0, "trochanteric_bursa": P(-84, 24),
+        "bridge_from": P(-40, -74), "bridge_to": P(-70, 100),
+        "femoral_head": P(0, 0), "femoral_head_radius_mm": 23.0, "greater_trochanter": P(-66, 10),
+        "lesser_trochanter": P(-22, 66), "acetabular_roof": roof, "teardrop": P(30, 16),
+        "obturator_foramen": P(51, 62), "iliac_crest": crest_line, "symphysis": P(108, 50),
+        "sacroiliac_joint": pts((56, -122), (55, -96), (60, -70), (70, -50)),
+        "injection_site": injection,
+        "muscle_center": injection if buttock else P(-36, -60), "fibre_angle_deg": 100.0,
+        "fascia_lines": planes,
+    }
     return BodySpec(
-        envelope=envelope, skin_mm=2.0, fat_mm=18.0, septa=septa, fat_pads=foramen,
-        vessels=polyline_capsules(artery, 4.0), bones=(pelvis, femur),
-        joints=(Joint("hip", space, (fx - 10, fy + 10), 90.0),),
-        landmarks={"artery": artery, "artery_radius_mm": 4.0, "trochanteric_bursa": bursa,
-                   "bridge_from": (fx - 28, fy - 78), "bridge_to": (fx - 70, fy + 110),
-                   "muscle_center": (fx - 30, fy - 40 if view == "hip" else fy + 110), "fibre_angle_deg": 100.0,
-                   "fascia_lines": (((fx - 100, fy - 60), (fx - 92, h - 5)), ((fx - 10, fy + 100), (fx - 20, h - 5)))},
+        envelope=envelope, skin_mm=2.0, fat_mm=fat, septa=septa,
+        subcutaneous_regions=(Ellipsoid(injection, 62, 52, 30, -20),) if buttock else (),
+        vessels=polyline_capsules(artery, 4.0), bones=(pelvis, sacrum, femur),
+        joints=(Joint("hip", space, P(-12, 8), 90.0),),
+        landmarks=landmarks, trabecular_scale_mm=_HIP_TRABECULAR_MM,
     )
 
 
