@@ -4,6 +4,8 @@
   configuration twice, which is a page error: ``THEBE_JS_URL`` declared twice).
 - Warns (an error under ``-W``) when a page would load a script or a style
   sheet from another host, so the site stays offline and private.
+- Gives the root redirect page (written by sphinx-external-toc) the site's icon, so
+  that browsers do not ask for a missing /favicon.ico (a 404 in the console).
 - Drops MathJax when no page has an equation (Jupyter Book forces it into the
   single-page build used for the printed book).
 """
@@ -61,7 +63,22 @@ def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, do
         context[kind] = unique
 
 
+def add_icon_to_redirect(app: Sphinx, exception: Exception | None) -> None:
+    from pathlib import Path
+
+    if exception is not None or app.builder.format != "html" or not app.config.html_favicon:
+        return
+    redirect = Path(app.outdir) / "index.html"
+    if not redirect.is_file():
+        return
+    text = redirect.read_text("utf-8")
+    if 'http-equiv="Refresh"' in text and 'rel="icon"' not in text:
+        icon = f"_static/{Path(app.config.html_favicon).name}"
+        redirect.write_text(f'<link rel="icon" href="{icon}" />\n{text}', "utf-8")
+
+
 def setup(app: Sphinx) -> dict:
     # Late priority: run after the theme and the other extensions have added their assets.
     app.connect("html-page-context", tidy_assets, priority=900)
+    app.connect("build-finished", add_icon_to_redirect, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
