@@ -94,6 +94,15 @@ class Capsule:
         return 2.0 * c * np.sqrt(np.clip(1.0 - d2 / (r * r), 0.0, None))
 
 
+def _rotated_coordinates(grid: Grid, center: tuple[float, float], angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (mm) relative to ``center``, rotated so that u runs along ``angle_deg``."""
+    x, y = grid.coordinates()
+    t = math.radians(angle_deg)
+    u = (x - center[0]) * math.cos(t) + (y - center[1]) * math.sin(t)
+    v = -(x - center[0]) * math.sin(t) + (y - center[1]) * math.cos(t)
+    return u, v
+
+
 @dataclass(frozen=True)
 class Ellipsoid:
     """Ellipsoid centred at ``center`` (mm): in-plane semi-axes a (along angle_deg), b; beam semi-axis c."""
@@ -106,10 +115,7 @@ class Ellipsoid:
 
     def chord(self, grid: Grid, grow_mm: float = 0.0) -> np.ndarray:
         """Chord length (mm) along the beam through the ellipsoid grown by ``grow_mm``."""
-        x, y = grid.coordinates()
-        t = math.radians(self.angle_deg)
-        u = (x - self.center[0]) * math.cos(t) + (y - self.center[1]) * math.sin(t)
-        v = -(x - self.center[0]) * math.sin(t) + (y - self.center[1]) * math.cos(t)
+        u, v = _rotated_coordinates(grid, self.center, self.angle_deg)
         a, b, c = (max(s + grow_mm, 1e-6) for s in (self.a, self.b, self.c))
         return 2.0 * c * np.sqrt(np.clip(1.0 - (u / a) ** 2 - (v / b) ** 2, 0.0, None))
 
@@ -130,10 +136,7 @@ class Dome:
 
     def chord(self, grid: Grid, grow_mm: float = 0.0) -> np.ndarray:
         """Chord length (mm) along the beam through the dome grown by ``grow_mm``."""
-        x, y = grid.coordinates()
-        t = math.radians(self.angle_deg)
-        u = (x - self.center[0]) * math.cos(t) + (y - self.center[1]) * math.sin(t)
-        v = -(x - self.center[0]) * math.sin(t) + (y - self.center[1]) * math.cos(t)
+        u, v = _rotated_coordinates(grid, self.center, self.angle_deg)
         a, b, c = (max(s + grow_mm, 1e-6) for s in (self.a, self.b, self.c))
         return 2.0 * c * np.clip(1.0 - (u / a) ** 2 - (v / b) ** 2, 0.0, None) ** 2
 
