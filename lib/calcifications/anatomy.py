@@ -121,18 +121,13 @@ class Ellipsoid:
 
 
 @dataclass(frozen=True)
-class Dome:
+class Dome(Ellipsoid):
     """Smooth thickening centred at ``center`` (mm): in-plane semi-axes a (along angle_deg), b; peak half-chord c.
 
-    The chord is 2c·(1 − q)² with q = (u/a)² + (v/b)², so it rises from zero with zero slope:
-    in a union with a plate it thickens the bone without an edge (e.g. the supra-acetabular ilium).
+    Same geometry as :class:`Ellipsoid`, another profile: the chord is 2c·(1 − q)² with
+    q = (u/a)² + (v/b)², so it rises from zero with zero slope: in a union with a plate it
+    thickens the bone without an edge (e.g. the supra-acetabular ilium).
     """
-
-    center: tuple[float, float]
-    a: float
-    b: float
-    c: float
-    angle_deg: float = 0.0
 
     def chord(self, grid: Grid, grow_mm: float = 0.0) -> np.ndarray:
         """Chord length (mm) along the beam through the dome grown by ``grow_mm``."""

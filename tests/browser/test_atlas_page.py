@@ -16,8 +16,7 @@ def atlas(browser, site_url):
     page.wait_for_selector(".frame-viewer-caption", timeout=20_000)
     yield page, record
     context.close()
-    assert record.page_errors == [] and record.console_errors == [], (record.page_errors, record.console_errors)
-    assert record.outside_requests == [] and record.not_found == []
+    record.assert_clean("the atlas")
 
 
 def test_every_morphology_has_a_labelled_tile(atlas):

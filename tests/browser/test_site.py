@@ -28,6 +28,13 @@ class PageRecord:
     outside_requests: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
 
+    def assert_clean(self, where: str = "the page") -> None:
+        """No 404, no page or console error, no request outside 127.0.0.1."""
+        assert self.not_found == [], f"404s on {where}: {self.not_found}"
+        assert self.page_errors == [], f"page errors on {where}: {self.page_errors}"
+        assert self.console_errors == [], f"console errors on {where}: {self.console_errors}"
+        assert self.outside_requests == [], f"requests leaving 127.0.0.1 from {where}: {self.outside_requests}"
+
 
 def open_page(browser, url: str, width: int = 1280):
     """Open ``url`` in a fresh context, recording errors and every request."""
@@ -73,10 +80,7 @@ def test_page_is_clean(browser, site_url, screenshots, path):
             " || (e.querySelector('title') || {}).textContent || '')")
     finally:
         context.close()
-    assert record.not_found == [], f"404s on {path}: {record.not_found}"
-    assert record.page_errors == [], f"page errors on {path}: {record.page_errors}"
-    assert record.console_errors == [], f"console errors on {path}: {record.console_errors}"
-    assert record.outside_requests == [], f"requests leaving 127.0.0.1 from {path}: {record.outside_requests}"
+    record.assert_clean(path)
     missing_alt = [src for src, alt in images if not (alt or "").strip()]
     assert missing_alt == [], f"images without alt text on {path}"
     assert all(label.strip() for label in svg_roles), f"SVG images without a label on {path}"
@@ -116,8 +120,7 @@ def test_calculator_updates_without_kernel(browser, site_url, screenshots):
                         clip=_clip(page, ".cell_output .widget-vbox"))
     finally:
         context.close()
-    assert record.page_errors == [] and record.console_errors == []
-    assert record.outside_requests == []
+    record.assert_clean("the Classification page")
 
 
 def test_controls_have_labels(browser, site_url):
