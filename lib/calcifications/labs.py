@@ -323,14 +323,13 @@ def _reconcile(analyte: str, entries: list[tuple[LabKey, float]], tolerance: flo
 
 
 def frontend_case_table() -> dict[str, Any]:
-    """Return the lab keys, single-unit analytes, reference ranges and tolerance as JSON-ready data."""
+    """Return the lab keys and the unit-conflict tolerance as JSON-ready data.
+
+    The analytes themselves (units, plausible ranges) are in :func:`frontend_table`,
+    which the browser receives alongside this.
+    """
     table = case_lab_table()
     return {
         "keys": {k.key: {"analyte": k.analyte, "unit": k.unit} for k in table.keys.values()},
-        "single_unit_analytes": {
-            a.name: {"label": a.label, "unit": a.unit, "plausible": list(a.plausible), "reference": list(a.reference)}
-            for a in table.single_unit.values()
-        },
-        "reference_mg_dl": {name: list(a.reference_mg_dl) for name, a in lab_table().analytes.items()},
         "conflict_tolerance": table.conflict_tolerance,
     }

@@ -166,7 +166,7 @@ export function normalizeLabs(kb, labs) {
           `${spec.analyte} of ${value} ${spec.unit} is outside the plausible range ${expected}; check the value and the unit`);
       }
     } else {
-      const single = table.single_unit_analytes[spec.analyte];
+      const single = table.single_unit[spec.analyte];
       const [low, high] = single.plausible;
       const expected = `${low}–${high} ${single.unit}`;
       checkNumber(value, key, single.unit, expected);
