@@ -498,3 +498,82 @@ def test_frontend_knowledge_is_json_ready_and_matches_python():
     py = knowledge_base()
     assert back["findings"]["rice_grain"]["log_p"] == list(py.findings["rice_grain"].log_p)
     assert back["lab_terms"]["product_above"]["log_marginal"] == py.lab_terms["product_above"].log_marginal
+
+
+# ---------------------------------------------------------------- bad input of the helpers (issue 12)
+
+
+@pytest.mark.parametrize("bad", [None, 3, 2.5, object()])
+def test_findings_that_are_not_a_list_give_a_clear_value_error(bad):
+    with pytest.raises(ValueError, match="findings must be an iterable of finding id strings"):
+        rank(bad)
+
+
+def test_a_single_string_is_also_a_value_error():
+    with pytest.raises(ValueError, match=r"\['vascular'\]"):
+        rank("vascular")
+
+
+def _trace_steps() -> list:
+    return [("a mass", ["periarticular", "lobulated_multicystic_mass"], None), ("labs", [], RAISED)]
+
+
+@pytest.mark.parametrize(
+    "steps, diagnoses, message",
+    [
+        ([("a mass", "periarticular", None)], ["tumoral_calcinosis"], r"step 1 .*\['periarticular'\]"),
+        ("periarticular", ["tumoral_calcinosis"], "steps must be"),
+        ([("a mass", ["periarticular"])], ["tumoral_calcinosis"], "step 1 .*description, finding ids, labs"),
+        ([("a mass", None, None)], ["tumoral_calcinosis"], "step 1 .*finding id"),
+        (_trace_steps(), "tumoral_calcinosis", r"diagnoses must be .*\['tumoral_calcinosis'\]"),
+        (_trace_steps(), [], "at least one diagnosis"),
+        (_trace_steps(), ["gout"], "unknown diagnosis ids"),
+    ],
+)
+def test_update_trace_refuses_strings_and_malformed_steps(steps, diagnoses, message):
+    from calcifications.differential import update_trace
+
+    with pytest.raises(ValueError, match=message):
+        update_trace(steps, diagnoses)
+
+
+def test_update_trace_and_format_trace_on_a_good_case():
+    from calcifications.differential import format_trace, update_trace
+
+    trace = update_trace(_trace_steps(), ["tumoral_calcinosis", "metastatic_renal"])
+    assert [step.added for step in trace] == ["nothing (the prior)", "a mass", "labs"]
+    text = format_trace(trace)
+    assert "step 2: + labs" in text and "Tumoral calcinosis" in text
+
+
+@pytest.mark.parametrize("bad", [(), []])
+def test_format_trace_of_nothing_is_a_clear_value_error(bad):
+    from calcifications.differential import format_trace
+
+    with pytest.raises(ValueError, match="empty trace"):
+        format_trace(bad)
+
+
+def test_mechanism_probabilities_refuses_an_unknown_mechanism():
+    from dataclasses import replace
+
+    candidates = rank([])
+    bad = [replace(candidates[0], mechanism="magical"), *candidates[1:]]
+    with pytest.raises(ValueError, match="unknown mechanism 'magical'"):
+        mechanism_probabilities(bad)
+
+
+def test_mechanism_probabilities_refuses_what_is_not_a_candidate():
+    with pytest.raises(ValueError, match="Candidate"):
+        mechanism_probabilities(["dystrophic"])
+    with pytest.raises(ValueError, match="Candidate"):
+        mechanism_probabilities(None)
+
+
+@pytest.mark.parametrize("bad", ["vascular", None, 7])
+def test_split_case_of_the_calculator_refuses_a_string_or_a_non_list(bad):
+    # widgets.split_case validates its findings with the engine's own check (kept here, beside it).
+    from calcifications.widgets import differential_choices, split_case
+
+    with pytest.raises(ValueError, match="findings must be"):
+        split_case(bad, differential_choices())

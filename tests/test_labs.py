@@ -84,3 +84,42 @@ def test_frontend_table_is_json_ready_and_matches_the_data_file():
     assert [b["upper"] for b in table["product_bands"][:-1]] == [60.0, 70.0]
     assert math.isclose(table["analytes"]["calcium"]["mg_dl_per_mmol_l"], 40.078 / 10, rel_tol=1e-3)
     assert math.isclose(table["analytes"]["phosphate"]["mg_dl_per_mmol_l"], 30.974 / 10, rel_tol=1e-3)
+
+
+# numpy scalars are numbers: every numeric entry point takes them alike (issue 12).
+NUMPY_SCALARS = pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int32"])
+
+
+@NUMPY_SCALARS
+def test_to_mg_dl_accepts_numpy_scalars(kind):
+    np = pytest.importorskip("numpy")
+    value = labs.to_mg_dl(np.dtype(kind).type(10), "calcium")
+    assert value == pytest.approx(10.0) and type(value) is float
+    assert labs.to_mg_dl(np.dtype(kind).type(2), "phosphate", "mmol/L") == pytest.approx(2 * 3.097, rel=1e-3)
+
+
+@NUMPY_SCALARS
+def test_product_band_and_product_accept_numpy_scalars(kind):
+    np = pytest.importorskip("numpy")
+    assert labs.product_band(np.dtype(kind).type(65)).id == "within"
+    product = labs.calcium_phosphate_product(np.dtype(kind).type(10), np.dtype(kind).type(5))
+    assert product == pytest.approx(50.0) and type(product) is float
+
+
+@NUMPY_SCALARS
+def test_normalize_labs_accepts_numpy_scalars_like_to_mg_dl(kind):
+    np = pytest.importorskip("numpy")
+    value = np.dtype(kind).type(10)
+    assert labs.normalize_labs({"calcium_mg_dl": value}) == {"calcium": labs.to_mg_dl(value, "calcium")}
+
+
+@pytest.mark.parametrize("value", [True, "10", None, [10.0]])
+def test_numeric_entry_points_refuse_the_same_non_numbers(value):
+    np = pytest.importorskip("numpy")
+    for bad in (value, np.bool_(True)):
+        with pytest.raises(ValueError):
+            labs.to_mg_dl(bad, "calcium")
+        with pytest.raises(ValueError):
+            labs.product_band(bad)
+        with pytest.raises(ValueError):
+            labs.normalize_labs({"calcium_mg_dl": bad})

@@ -69,6 +69,7 @@ __all__ = [
     "Candidate",
     "Evidence",
     "UnknownFindingError",
+    "FindingsTypeError",
     "KnowledgeError",
     "rank",
     "calcium_phosphate_product",
@@ -365,11 +366,39 @@ def knowledge_base() -> KnowledgeBase:
 # ---------------------------------------------------------------- ranking
 
 
+class FindingsTypeError(TypeError, ValueError):
+    """``findings`` is not an iterable of id strings (``None``, a number, or one string).
+
+    A ``ValueError`` like every bad input of the engine, and a ``TypeError`` as Python expects.
+    """
+
+
+def _as_list(value: Any, where: str, items: str) -> list[Any]:
+    # One check for every "list of things" argument: a string, a mapping or None is refused.
+    if isinstance(value, (str, bytes)):
+        raise FindingsTypeError(f"{where} must be an iterable of {items}, not a single string: use [{value!r}]")
+    if isinstance(value, Mapping):
+        raise FindingsTypeError(f"{where} must be an iterable of {items}, not a mapping")
+    try:
+        return list(value)
+    except TypeError:
+        raise FindingsTypeError(
+            f"{where} must be an iterable of {items} (use [] for none), got {type(value).__name__}"
+        ) from None
+
+
+def finding_list(findings: Any, where: str = "findings") -> list[Any]:
+    """Return ``findings`` as a list, refusing ``None``, a single string, a mapping and non-iterables.
+
+    Raises :class:`FindingsTypeError` (a ``ValueError``) naming ``where``; the
+    ids themselves are checked by :func:`rank`.
+    """
+    return _as_list(findings, where, "finding id strings")
+
+
 def _finding_set(findings: Iterable[str], vocab: Vocabulary) -> frozenset[str]:
-    if isinstance(findings, (str, bytes)):
-        raise TypeError(f"findings must be an iterable of id strings, not a single string: use [{findings!r}]")
     present = set()
-    for fid in findings:
+    for fid in finding_list(findings):
         if not isinstance(fid, str):
             raise UnknownFindingError(fid, (), f"finding ids are strings, got {type(fid).__name__}")
         if fid not in vocab.findings:
@@ -457,8 +486,9 @@ def rank(findings: Iterable[str], labs: Mapping[str, float] | None = None) -> li
     ``findings`` are compartment and finding ids of the vocabulary (any order,
     duplicates allowed); ``labs`` maps the vocabulary's lab keys to numbers
     (calcium and phosphate in mg/dL or mmol/L, uric acid in mg/dL, PTH in
-    pg/mL). Raises :class:`UnknownFindingError` for an unknown finding id and
-    ``ValueError`` for a lab entry that is unknown, not a finite positive
+    pg/mL). Raises :class:`UnknownFindingError` for an unknown finding id,
+    :class:`FindingsTypeError` (a ``ValueError``) when ``findings`` is ``None``,
+    a single string or not iterable, and ``ValueError`` for a lab entry that is unknown, not a finite positive
     plausible number, or given in both units with conflicting values.
     """
     kb = knowledge_base()
@@ -477,10 +507,22 @@ def rank(findings: Iterable[str], labs: Mapping[str, float] | None = None) -> li
 
 
 def mechanism_probabilities(candidates: Iterable[Candidate]) -> dict[str, float]:
-    """Sum the candidates' probabilities by mechanism id (every vocabulary mechanism, in its order)."""
+    """Sum the candidates' probabilities by mechanism id (every vocabulary mechanism, in its order).
+
+    Raises ``ValueError`` for an item that is not a :class:`Candidate` or whose
+    mechanism is not in the vocabulary (nothing is silently added).
+    """
     totals = dict.fromkeys(vocabulary().mechanisms, 0.0)
+    if candidates is None or isinstance(candidates, (str, bytes, Mapping)):
+        raise ValueError(f"candidates must be an iterable of Candidate (the result of rank), got {candidates!r}")
     for c in candidates:
-        totals[c.mechanism] = totals.get(c.mechanism, 0.0) + c.probability
+        if not isinstance(c, Candidate):
+            raise ValueError(f"candidates must be Candidate objects (the result of rank), got {c!r}")
+        if c.mechanism not in totals:
+            raise ValueError(
+                f"candidate {c.diagnosis!r} has unknown mechanism {c.mechanism!r}; expected one of {list(totals)}"
+            )
+        totals[c.mechanism] += c.probability
     return totals
 
 
@@ -565,14 +607,23 @@ def update_trace(
     ``steps`` are ``(description, finding ids, labs or None)``; the result
     starts with the prior and holds the probabilities of ``diagnoses`` after
     each step, so a worked example can show how each piece of evidence moves
-    the ranking.
+    the ranking. Raises ``ValueError`` for a malformed step, a single string
+    where a list of ids is expected, or an unknown diagnosis id.
     """
-    wanted = tuple(diagnoses)
+    wanted = tuple(_as_list(diagnoses, "diagnoses", "diagnosis id strings"))
+    if not wanted:
+        raise ValueError("update_trace needs at least one diagnosis id to follow")
+    steps = _as_list(steps, "steps", "(description, finding ids, labs or None) steps")
     findings: list[str] = []
     labs: dict[str, float] = {}
     trace = []
-    for description, added, added_labs in (("nothing (the prior)", (), None), *steps):
-        findings.extend(added)
+    for n, step in enumerate((("nothing (the prior)", (), None), *steps)):
+        if isinstance(step, (str, bytes, Mapping)) or not isinstance(step, Iterable) or len(step := tuple(step)) != 3:
+            raise ValueError(f"step {n} must be (description, finding ids, labs or None), got {step!r}")
+        description, added, added_labs = step
+        findings.extend(finding_list(added, f"step {n} ({description})"))
+        if added_labs is not None and not isinstance(added_labs, Mapping):
+            raise ValueError(f"step {n} ({description}): labs must be a mapping or None, got {added_labs!r}")
         labs.update(added_labs or {})
         by_id = {c.diagnosis: c.probability for c in rank(findings, labs or None)}
         unknown = set(wanted) - set(by_id)
@@ -584,7 +635,9 @@ def update_trace(
 
 def format_trace(trace: Iterable[TraceStep]) -> str:
     """Format a worked example as plain text: one row per diagnosis, one column (percent) per step."""
-    trace = tuple(trace)
+    trace = tuple(_as_list(trace, "trace", "TraceStep"))
+    if not trace or not all(isinstance(step, TraceStep) for step in trace):
+        raise ValueError(f"cannot format an empty trace or one of other things: pass update_trace(...), got {trace!r}")
     labels = {d.id: d.label for d in knowledge_base().diagnoses}
     lines = [f"step {n}: {'+ ' if n else ''}{step.added}" for n, step in enumerate(trace)]
     width = max(len(labels[d]) for d, _ in trace[0].probabilities) + 2

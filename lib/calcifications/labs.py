@@ -80,6 +80,17 @@ def _analyte(name: str) -> Analyte:
     return table.analytes[name]
 
 
+def _as_number(value: Any) -> Any:
+    """``value`` as a Python float if it is a real number (numpy scalars included), else unchanged.
+
+    Every numeric entry point (:func:`to_mg_dl`, :func:`product_band`,
+    :func:`normalize_labs`) goes through here, so they accept the same things.
+    A bool (Python's or numpy's) is not a lab value even though ``True == 1``:
+    it stays as it is and is refused by the caller.
+    """
+    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
+
+
 def _check_unit(unit: str) -> None:
     if unit not in UNITS:
         raise ValueError(f"unknown unit {unit!r}; expected 'mg/dL' or 'mmol/L'")
@@ -96,15 +107,15 @@ def _format_range(analyte: Analyte, unit: str) -> str:
 def to_mg_dl(value: Any, analyte: str, unit: str = "mg/dL") -> float:
     """Return a serum concentration in mg/dL after checking it is a plausible number.
 
-    ``value`` is in ``unit`` ("mg/dL" or "mmol/L"). Raises ``ValueError`` for a
-    value that is not a finite number, is not positive, or lies outside the
+    ``value`` is in ``unit`` ("mg/dL" or "mmol/L"): a Python or numpy real
+    number (not a bool). Raises ``ValueError`` for a value that is not a finite number, is not positive, or lies outside the
     plausible range of the analyte (almost always a typo or a unit mix-up).
     """
     spec = _analyte(analyte)
     _check_unit(unit)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    number = _as_number(value)
+    if not isinstance(number, float):
         raise ValueError(f"{analyte} must be a number in {unit}, got {value!r}")
-    number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{analyte} must be a finite number in {unit}, got {value!r}")
     if number <= 0:
@@ -156,11 +167,12 @@ def calcium_phosphate_product(calcium: float, phosphate: float, unit: str = "mg/
 
 def product_band(product_mg2_dl2: float) -> ProductBand:
     """Return the band (below, within or above the essay's 60-70 range) of a product in mg²/dL²."""
-    if isinstance(product_mg2_dl2, bool) or not isinstance(product_mg2_dl2, (int, float)):
+    product = _as_number(product_mg2_dl2)
+    if not isinstance(product, float):
         raise ValueError(f"product must be a number in mg²/dL², got {product_mg2_dl2!r}")
-    if not math.isfinite(product_mg2_dl2) or product_mg2_dl2 < 0:
+    if not math.isfinite(product) or product < 0:
         raise ValueError(f"product must be a finite, non-negative number, got {product_mg2_dl2!r}")
-    return next(band for band in lab_table().product_bands if product_mg2_dl2 < band.upper)
+    return next(band for band in lab_table().product_bands if product < band.upper)
 
 
 def frontend_table() -> dict[str, Any]:
@@ -248,10 +260,6 @@ def case_lab_table() -> CaseLabTable:
     return CaseLabTable(single_unit=single, keys=keys, conflict_tolerance=tolerance)
 
 
-def _as_number(value: Any) -> Any:
-    # numpy scalars are numbers too; bool is not a lab value even though it is an int,
-    # so it stays a bool and is refused by _check_entry.
-    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
 
 
 def _check_entry(value: Any, key: str, unit: str, expected: str) -> float:

@@ -147,7 +147,7 @@ def split_case(findings: Iterable[str], choices: Mapping) -> dict[str, list[int]
 
     Raises ``ValueError`` (an ``UnknownFindingError``) for an id that is not in the vocabulary.
     """
-    wanted = set(findings)
+    wanted = set(differential.finding_list(findings))  # refuses a single string, None, a number
     differential.rank(wanted)  # validates the ids with the engine's own error messages
     return {
         category: [i for i, (fid, _) in enumerate(choices[category]) if fid in wanted]
