@@ -3,14 +3,20 @@
 nbval (run by `make test`) re-executes every notebook and compares its text
 outputs; it does not look at widget state or images. These tests cover the
 rest: the static site renders widgets from the committed widget state, so
-that state must exist and match the current library.
+that state must exist and match the current library: every saved trait that
+the library computes (front-end code, knowledge base, lab table, choices,
+chapter list, atlas frames) is compared with what the library produces now.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import re
+import struct
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -82,5 +88,105 @@ def test_widget_state_is_saved_and_current(path):
         module_name, _, class_name = model["_anywidget_id"].rpartition(".")
         widget_class = getattr(importlib.import_module(module_name), class_name)
         assert model["_esm"] == str(widget_class._esm), f"stale front-end in {path.name}: re-run `make book`"
-        if "lab_table" in model:
-            assert model["lab_table"] == labs.frontend_table(), f"stale lab table in {path.name}"
+        stale = stale_traits(model)
+        assert not stale, f"stale {class_name} traits {stale} in {path.name}: re-run `make book`"
+
+
+# ---------------------------------------------------------------- what the library makes now, per widget class
+
+
+def _as_json(value):
+    """A value as the saved widget state holds it (JSON: tuples become lists, keys strings)."""
+    return json.loads(json.dumps(value))
+
+
+@cache
+def _choices() -> dict:
+    from calcifications.widgets import differential_choices
+
+    return _as_json(differential_choices())
+
+
+@cache
+def _knowledge() -> dict:
+    from calcifications.differential import frontend_knowledge
+
+    return _as_json(frontend_knowledge())
+
+
+def _png_width(data_uri: str) -> int:
+    """Width in pixels of a ``data:image/png;base64,...`` frame (read from its IHDR chunk)."""
+    header = base64.b64decode(data_uri.split(",", 1)[1][:64])
+    return struct.unpack(">I", header[16:20])[0]
+
+
+def _frame_viewer(model: dict) -> dict:
+    # The saved state does not name its morphology and parameter: find the atlas teaching
+    # parameter whose caption lines these are, then render its frames again.
+    from calcifications import atlas
+    from calcifications.atlas_widgets import viewer_state
+
+    values, labels = model["values"], model["labels"]
+    assert values and len(labels) == len(values) == len(model["frames"])
+    matches = []
+    for morphology, parameters in atlas.load_atlas().parameters.items():
+        for parameter in parameters:
+            try:
+                if [atlas.frame_label(morphology, parameter, v) for v in values] == labels:
+                    matches.append((morphology, parameter))
+            except ValueError:
+                continue
+    assert len(matches) == 1, f"saved frame captions {labels[:1]}... match {matches or 'no'} atlas parameter"
+    state = viewer_state(*matches[0], values, size=_png_width(model["frames"][0]))
+    return {name: state[name] for name in ("frames", "values", "labels", "alts", "unit")}
+
+
+def _differential_panel(model: dict) -> dict:
+    return {"knowledge": _knowledge(), "choices": _choices(), "chapters": sorted(set(published_pages(ROOT)))}
+
+
+def _compartment_step(model: dict) -> dict:
+    return {"choices": {k: _choices()[k] for k in ("compartment", "morphology", "by_compartment")}}
+
+
+LIBRARY_TRAITS: dict[str, Callable[[dict], dict]] = {
+    "LabPanel": lambda model: {"lab_table": labs.frontend_table()},
+    "DifferentialPanel": _differential_panel,
+    "CompartmentStep": _compartment_step,
+    "FrameViewer": _frame_viewer,
+}
+"""For each anywidget class of the book: the saved traits that come from the library, as it makes them now."""
+
+
+def stale_traits(model: dict) -> list[str]:
+    """The traits of a saved anywidget model that differ from what the library makes now."""
+    class_name = model["_anywidget_id"].rpartition(".")[2]
+    assert class_name in LIBRARY_TRAITS, f"{class_name}: say in LIBRARY_TRAITS which saved traits the library makes"
+    expected = LIBRARY_TRAITS[class_name](model)
+    return [trait for trait, value in expected.items() if trait not in model or model[trait] != _as_json(value)]
+
+
+def _saved_models(name: str, class_name: str) -> list[dict]:
+    state = load(ROOT / "chapters" / name)["metadata"]["widgets"][WIDGET_STATE]["state"]
+    return [m["state"] for m in state.values()
+            if m["model_name"] == "AnyModel" and m["state"]["_anywidget_id"].endswith("." + class_name)]
+
+
+@pytest.mark.parametrize(
+    "name, class_name, trait, tamper",
+    [
+        ("classification.ipynb", "LabPanel", "lab_table",
+         lambda v: v["analytes"]["calcium"].update(mg_dl_per_mmol_l=4.0)),
+        ("approach.ipynb", "DifferentialPanel", "knowledge",
+         lambda v: v["findings"]["rice_grain"]["p"].__setitem__(0, 0.5)),
+        ("approach.ipynb", "DifferentialPanel", "chapters", lambda v: v.pop()),
+        ("approach.ipynb", "CompartmentStep", "choices", lambda v: v["morphology"].reverse()),
+        ("atlas.ipynb", "FrameViewer", "frames", lambda v: v.reverse()),
+    ],
+)
+def test_a_stale_saved_trait_is_caught(name, class_name, trait, tamper):
+    smallest = min(_saved_models(name, class_name), key=lambda m: len(json.dumps(m)))
+    model = json.loads(json.dumps(smallest))
+    assert trait not in stale_traits(model)
+    tamper(model[trait])
+    assert stale_traits(model) == [trait]

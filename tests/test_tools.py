@@ -10,7 +10,6 @@ import nbformat
 import offline_site
 
 
-
 def _notebook(ids: dict[str, str], order: list[str]) -> nbformat.NotebookNode:
     """A notebook with one displayed box holding two texts, and two links nothing references."""
     box, text_a, text_b, link_1, link_2 = (ids[k] for k in ("box", "a", "b", "l1", "l2"))
@@ -55,13 +54,19 @@ class _Asset:
         self.filename, self.priority, self.attributes = filename, priority, attributes
 
 
-def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(caplog):
+def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(monkeypatch):
     inline = "const THEBE_JS_URL = 1"
     context = {"script_files": [_Asset("", body=inline), _Asset("a.js"), _Asset("", 501, body=inline),
                                 _Asset("https://cdn.example/x.js")], "css_files": [_Asset("b.css"), _Asset("b.css")]}
     warnings = []
-    offline_site.logger.warning = warnings.append
+    # monkeypatch restores the logger after this test: other tests see real warnings.
+    monkeypatch.setattr(offline_site.logger, "warning", warnings.append)
     offline_site.tidy_assets(None, "page", "page.html", context, None)
     assert [a.filename for a in context["script_files"]] == ["", "a.js", "https://cdn.example/x.js"]
     assert [a.filename for a in context["css_files"]] == ["b.css"]
     assert len(warnings) == 1 and "cdn.example" in warnings[0]
+
+
+def test_the_offline_guard_logger_is_restored_after_the_test_above():
+    # Runs after the test above (file order): its replacement of logger.warning must not leak.
+    assert "warning" not in vars(offline_site.logger)
