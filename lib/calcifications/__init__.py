@@ -1,8 +1,29 @@
-"""Library behind the teaching book on soft-tissue calcifications.
+"""Library behind the teaching book on soft-tissue calcifications in musculoskeletal radiology.
 
-One concern per module: ``labs`` (serum chemistry and the calcium-phosphate
-product), ``plots`` (schematic figures), ``widgets`` (calculators that also
-work on the static site). Knowledge lives in data files under ``data/``.
+One concern per module; knowledge and numbers live in YAML files under
+``data/``, front-end code of the widgets in ``static/``.
+
+Knowledge and reasoning
+    ``vocabulary``     the controlled vocabulary (mechanisms, compartments, findings, labs, diagnoses)
+    ``differential``   the differential-diagnosis engine (naive Bayes ranking with explained evidence)
+    ``labs``           serum chemistry: units, plausible values, the calcium-phosphate product
+
+Synthetic radiographs
+    ``materials``      materials and their X-ray attenuation
+    ``anatomy``        limb templates: material thickness maps and compartment masks per site
+    ``patterns``       calcification patterns, one generator per morphology
+    ``radiograph``     projection radiographs: transmission, noise, blur, display window
+    ``figures``        figure specs: the essay's figures and the chapters' own
+    ``atlas``          the morphology atlas and its frames
+
+The book
+    ``plots``          schematic matplotlib figures (colour-blind-safe palette)
+    ``display``        accessible HTML figures in notebooks (image, alt text, caption)
+    ``widgets``        calculators that work in a kernel and on the static site
+    ``atlas_widgets``  frame viewers of the atlas
+    ``book``           facts about the book read from its table of contents
+
+The version is defined here only; ``pyproject.toml`` reads it from ``__version__``.
 """
 
 __all__ = ["__version__"]

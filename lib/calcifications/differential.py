@@ -1,10 +1,29 @@
 """Differential diagnosis of soft-tissue calcifications: a transparent naive Bayes ranker.
 
-The public contract is ``differential-api.md``: :func:`rank`, :class:`Candidate`,
-:class:`UnknownFindingError`, :func:`calcium_phosphate_product` (the one
-implementation, from :mod:`calcifications.labs`) and
-:func:`mechanism_probabilities`. The numbers live in ``data/knowledge.yml``;
-this module only loads them, checks them and does the arithmetic.
+The public contract, shared with the book's calculators, its tests and outside
+evaluators (its text is ``spec/differential-api.md`` in the project's shared
+folder beside the repository; it is not shipped with the package):
+
+* ``rank(findings, labs=None) -> list[Candidate]``: ``findings`` are
+  compartment and finding ids of the vocabulary, in any order, duplicates
+  allowed (none gives the prior); ``labs`` maps the vocabulary's lab keys to
+  numbers. One candidate per diagnosis, most probable first, ties broken by
+  diagnosis id; probabilities finite, in [0, 1], summing to 1 within 1e-9,
+  independent of the order and repetition of the findings.
+* Unknown finding ids raise :class:`UnknownFindingError` (a ``ValueError``)
+  naming the bad id and the closest valid ids; lab values that are not
+  finite, negative, implausible, of an unknown key or given twice in
+  conflicting units raise ``ValueError`` saying what range or unit is
+  expected. Nothing is silently dropped.
+* :class:`Candidate` carries ``diagnosis``, ``label``, ``mechanism``,
+  ``probability``, ``evidence`` (signed weights, strongest first) and
+  ``chapter`` (the book page that teaches it).
+* :func:`calcium_phosphate_product` (mg²/dL²; the one implementation, from
+  :mod:`calcifications.labs`) and :func:`mechanism_probabilities` (sums by
+  mechanism id).
+
+The numbers live in ``data/knowledge.yml``; this module only loads them,
+checks them and does the arithmetic.
 
 The model
 ---------

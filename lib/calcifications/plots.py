@@ -57,7 +57,7 @@ class Share:
 
 @lru_cache(maxsize=1)
 def classification_data() -> dict:
-    """Load ``data/classification.yml`` (mechanisms, compartments and their shares)."""
+    """Load ``data/classification.yml``: the shares of the mechanism groups (ids from the vocabulary)."""
     text = resources.files("calcifications").joinpath("data/classification.yml").read_text("utf-8")
     data = yaml.safe_load(text)
     for share in data["shares_percent"]:

@@ -1,7 +1,9 @@
 """The controlled vocabulary: mechanisms, compartments, findings, labs and diagnoses.
 
 ``data/vocabulary.yml`` is a contract shared with the book, its calculators and
-outside evaluators (see ``differential-api.md``). This module loads it once,
+outside evaluators: a verbatim copy of ``spec/vocabulary.yml`` in the project's
+shared folder beside the repository (``tests/test_vocabulary.py`` compares the
+two), whose ids :func:`calcifications.differential.rank` accepts. This module loads it once,
 checks that it is well formed and returns it as frozen dataclasses, so that a
 typo in the file fails loudly at import time instead of silently changing a
 differential.
