@@ -8,30 +8,38 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# Locked dependency groups (requirements/*.in, compiled with hashes by `make lock`):
+# runtime (library + notebooks, what Binder installs), book, test, lab.
+GROUPS := runtime book test lab
+LOCKS := $(GROUPS:%=requirements/%.txt)
+STAMP := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 VENDOR := _vendor/widgets/.stamp
+ESLINT := tools/lint/node_modules/.stamp
 SITE := _build/html
 PORT ?= 8000
-# pip warns about this machine's unused local package mirrors; keep real messages only.
-QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
+# pip warns about this machine's unused local package mirrors; keep real messages only
+# (grep finding nothing is fine; a failing pip still fails the recipe, through pipefail).
+QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 NBVAL := --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg
 
-.PHONY: help setup vendor execute build book pdf test browser-deps serve lab bench lock clean
+.PHONY: help setup vendor execute build book pdf test lint browser-deps serve lab bench lock clean
 
 help:
 	@echo "make book   set up .venv, execute the notebooks, build the site into $(SITE)"
-	@echo "make test   unit tests, nbval on every notebook, strict book build, browser tests"
+	@echo "make test   unit tests (with coverage), nbval on every notebook, strict book build, browser tests, lint"
+	@echo "make lint   ruff (lint and format check) over the Python, ESLint over the widget front-ends"
+	@echo "make lock   re-lock requirements/*.txt (with hashes) after changing pyproject.toml or requirements/*.in"
 	@echo "make serve  serve the built site on http://127.0.0.1:$(PORT)"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make pdf    the whole book as one PDF (_build/pdf/)"
 	@echo "make bench  benchmarks: build, nbval, page weights, engines, static calculator"
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): $(LOCKS) pyproject.toml
 	rm -f $(VENV)/.installed-*
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock 2>&1 | $(QUIET_PIP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes $(LOCKS:%=-r %) 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | $(QUIET_PIP)
 	touch $@
 
 setup: $(STAMP)
@@ -64,11 +72,22 @@ browser-deps:
 	  else echo "Chromium is missing: install it with 'sudo apt-get install -y chromium'"; fi; \
 	fi
 
-test: $(STAMP) $(VENDOR) browser-deps
-	$(BIN)/python -m pytest tests chapters --ignore=tests/browser $(NBVAL) -q
+test: $(STAMP) $(VENDOR) browser-deps $(ESLINT)
+	$(BIN)/python -m pytest tests chapters --ignore=tests/browser $(NBVAL) -q --cov --cov-report=term:skip-covered
 	rm -rf $(SITE) _build/.doctrees _build/jupyter_execute
 	$(BUILD)
 	$(BIN)/python -m pytest tests/browser -q
+	$(MAKE) --no-print-directory lint
+
+# JavaScript linter: ESLint pinned in tools/lint/package.json, integrity in its package-lock.json.
+$(ESLINT): tools/lint/package.json tools/lint/package-lock.json
+	cd tools/lint && npm ci --silent --no-audit --no-fund
+	touch $@
+
+lint: $(STAMP) $(ESLINT)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	tools/lint/node_modules/.bin/eslint --config tools/lint/eslint.config.mjs lib/calcifications/static
 
 serve:
 	@test -f $(SITE)/index.html || { echo "No built site: run 'make book' first"; exit 1; }
@@ -80,11 +99,13 @@ lab: $(STAMP)
 bench: $(STAMP) $(VENDOR) browser-deps
 	for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=tools $(BIN)/python $$script; done
 
-# Re-pin every dependency from requirements.in (run after changing it).
-lock:
-	rm -rf /tmp/calcifications-lock && $(PYTHON) -m venv /tmp/calcifications-lock
-	/tmp/calcifications-lock/bin/pip install --quiet -r requirements.in 2>&1 | $(QUIET_PIP)
-	/tmp/calcifications-lock/bin/pip freeze --exclude-editable > requirements.lock
+# Re-lock after changing pyproject.toml's dependencies or requirements/*.in: each group is
+# compiled with hashes, constrained by the groups before it, keeping the current pins where
+# they still fit. Upgrade with e.g. `make lock UPGRADE="--upgrade-package numpy"` (or --upgrade).
+UV_COMPILE = $(BIN)/uv pip compile --quiet --no-strip-extras --generate-hashes --python-version 3.11.7 --custom-compile-command "make lock" $(UPGRADE)
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/runtime.in -o requirements/runtime.txt
+	for group in $(filter-out runtime,$(GROUPS)); do $(UV_COMPILE) requirements/$$group.in -o requirements/$$group.txt; done
 
 clean:
 	rm -rf _build _vendor
