@@ -42,8 +42,11 @@ def outputs(nb: dict):
 
 def test_every_chapter_file_is_in_the_table_of_contents():
     listed = set(published_pages(ROOT))
-    pages = {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "chapters").rglob("*")
-             if p.suffix in {".md", ".ipynb"} and ".ipynb_checkpoints" not in p.parts}
+    pages = {
+        p.relative_to(ROOT).with_suffix("").as_posix()
+        for p in (ROOT / "chapters").rglob("*")
+        if p.suffix in {".md", ".ipynb"} and ".ipynb_checkpoints" not in p.parts
+    }
     assert pages == listed, "pages must be listed in _toc.yml and the toc must list only existing pages"
 
 
@@ -168,17 +171,28 @@ def stale_traits(model: dict) -> list[str]:
 
 def _saved_models(name: str, class_name: str) -> list[dict]:
     state = load(ROOT / "chapters" / name)["metadata"]["widgets"][WIDGET_STATE]["state"]
-    return [m["state"] for m in state.values()
-            if m["model_name"] == "AnyModel" and m["state"]["_anywidget_id"].endswith("." + class_name)]
+    return [
+        m["state"]
+        for m in state.values()
+        if m["model_name"] == "AnyModel" and m["state"]["_anywidget_id"].endswith("." + class_name)
+    ]
 
 
 @pytest.mark.parametrize(
     "name, class_name, trait, tamper",
     [
-        ("classification.ipynb", "LabPanel", "lab_table",
-         lambda v: v["analytes"]["calcium"].update(mg_dl_per_mmol_l=4.0)),
-        ("approach.ipynb", "DifferentialPanel", "knowledge",
-         lambda v: v["findings"]["rice_grain"]["p"].__setitem__(0, 0.5)),
+        (
+            "classification.ipynb",
+            "LabPanel",
+            "lab_table",
+            lambda v: v["analytes"]["calcium"].update(mg_dl_per_mmol_l=4.0),
+        ),
+        (
+            "approach.ipynb",
+            "DifferentialPanel",
+            "knowledge",
+            lambda v: v["findings"]["rice_grain"]["p"].__setitem__(0, 0.5),
+        ),
         ("approach.ipynb", "DifferentialPanel", "chapters", lambda v: v.pop()),
         ("approach.ipynb", "CompartmentStep", "choices", lambda v: v["morphology"].reverse()),
         ("atlas.ipynb", "FrameViewer", "frames", lambda v: v.reverse()),

@@ -46,7 +46,8 @@ def mechanism_compartment_matrix() -> dict[str, dict[str, list[tuple[str, str, s
     matrix = {m: {c: [] for c in vocab.compartments} for m in vocab.mechanisms}
     for diagnosis in vocab.diagnoses.values():
         matrix[diagnosis.mechanism][diagnosis.compartment].append(
-            (diagnosis.id, diagnosis.label, chapters[diagnosis.id]))
+            (diagnosis.id, diagnosis.label, chapters[diagnosis.id])
+        )
     return matrix
 
 
@@ -77,8 +78,12 @@ def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -
                     items.append(f"<li><a href='{href}'>{escape(name)}</a></li>")
                 else:
                     items.append(f"<li>{escape(name)}</li>")
-            cells.append(f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>")
+            cells.append(
+                f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>"
+            )
         rows.append(f"<tr><th scope='row'>{escape(label.split(' (')[0])}</th>{''.join(cells)}</tr>")
-    return (f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
-            f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+    return (
+        f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
+        f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )

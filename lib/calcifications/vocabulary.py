@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -124,7 +125,9 @@ def parse_vocabulary(raw: Any) -> Vocabulary:
             raise VocabularyError(f"vocabulary: diagnosis {did!r} has unknown mechanism {row.get('mechanism')!r}")
         if row.get("compartment") not in compartments:
             raise VocabularyError(f"vocabulary: diagnosis {did!r} has unknown compartment {row.get('compartment')!r}")
-        diagnoses[did] = Diagnosis(did, _label(row.get("label"), f"diagnosis {did}"), row["mechanism"], row["compartment"])
+        diagnoses[did] = Diagnosis(
+            did, _label(row.get("label"), f"diagnosis {did}"), row["mechanism"], row["compartment"]
+        )
     clash = set(diagnoses) & set(findings)
     if clash:
         raise VocabularyError(f"vocabulary: ids used both as finding and diagnosis: {sorted(clash)}")
