@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import random
 
-import execute_notebooks
 import nbformat
+
+import execute_notebooks
 import offline_site
 
 
@@ -22,11 +23,22 @@ def _notebook(ids: dict[str, str], order: list[str]) -> nbformat.NotebookNode:
     }
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("box", id="display-cell")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": box, "version_major": 2, "version_minor": 0}})]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": {"model_id": box, "version_major": 2, "version_minor": 0}
+            },
+        )
+    ]
     nb.cells = [cell]
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
-        "state": {ids[k]: models[ids[k]] for k in order}, "version_major": 2, "version_minor": 0}}
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {ids[k]: models[ids[k]] for k in order},
+            "version_major": 2,
+            "version_minor": 0,
+        }
+    }
     return nb
 
 
@@ -56,8 +68,15 @@ class _Asset:
 
 def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(monkeypatch):
     inline = "const THEBE_JS_URL = 1"
-    context = {"script_files": [_Asset("", body=inline), _Asset("a.js"), _Asset("", 501, body=inline),
-                                _Asset("https://cdn.example/x.js")], "css_files": [_Asset("b.css"), _Asset("b.css")]}
+    context = {
+        "script_files": [
+            _Asset("", body=inline),
+            _Asset("a.js"),
+            _Asset("", 501, body=inline),
+            _Asset("https://cdn.example/x.js"),
+        ],
+        "css_files": [_Asset("b.css"), _Asset("b.css")],
+    }
     warnings = []
     # monkeypatch restores the logger after this test: other tests see real warnings.
     monkeypatch.setattr(offline_site.logger, "warning", warnings.append)
@@ -70,3 +89,16 @@ def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(monkeypatch
 def test_the_offline_guard_logger_is_restored_after_the_test_above():
     # Runs after the test above (file order): its replacement of logger.warning must not leak.
     assert "warning" not in vars(offline_site.logger)
+
+
+def test_executing_a_notebook_prints_no_kernel_transport_warning(tmp_path, capfd):
+    # `make book` used to print "Kernel is running over TCP without encryption" once per notebook.
+    path = tmp_path / "tiny.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)", id="tiny")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.write_text(nbformat.writes(nb), "utf-8")
+    execute_notebooks.execute(path)
+    out, err = capfd.readouterr()
+    assert "42" in path.read_text("utf-8")
+    assert "without encryption" not in out + err and "WARNING" not in out + err

@@ -19,11 +19,16 @@ import time
 from pathlib import Path
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MODEL_ID = re.compile(r"[0-9a-f]{32}")
+# The kernel manager gives each kernel CurveZMQ keys (ipykernel's kernelspec declares support):
+# no plain-text TCP, and no "Kernel is running over TCP without encryption" warning per notebook.
+KERNEL_CONFIG = Config({"KernelManager": {"transport_encryption": "auto" if zmq.has("curve") else "disabled"}})
 
 
 def _references(model_state: dict) -> list[str]:
@@ -79,7 +84,7 @@ def execute(path: Path) -> bool:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb, timeout=900, kernel_name="python3", record_timing=False, store_widget_state=True,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(path.parent)}}, config=KERNEL_CONFIG,
     )
     client.execute()
     nb.metadata.get("language_info", {}).pop("version", None)
