@@ -84,10 +84,13 @@ $(ESLINT): tools/lint/package.json tools/lint/package-lock.json
 	cd tools/lint && npm ci --silent --no-audit --no-fund
 	touch $@
 
+# Every linter runs, then the target fails if any of them found something.
 lint: $(STAMP) $(ESLINT)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	tools/lint/node_modules/.bin/eslint --config tools/lint/eslint.config.mjs lib/calcifications/static
+	status=0; \
+	$(BIN)/ruff check --output-format=concise . || status=1; \
+	$(BIN)/ruff format --check --output-format=concise . || status=1; \
+	tools/lint/node_modules/.bin/eslint --config tools/lint/eslint.config.mjs lib/calcifications/static || status=1; \
+	exit $$status
 
 serve:
 	@test -f $(SITE)/index.html || { echo "No built site: run 'make book' first"; exit 1; }
