@@ -73,7 +73,8 @@ browser-deps:
 	fi
 
 test: $(STAMP) $(VENDOR) browser-deps $(ESLINT)
-	$(BIN)/python -m pytest tests chapters --ignore=tests/browser $(NBVAL) -q --cov --cov-report=term:skip-covered
+	$(BIN)/python -m coverage run -m pytest tests chapters --ignore=tests/browser $(NBVAL) -q
+	$(BIN)/python -m coverage report --skip-covered
 	rm -rf $(SITE) _build/.doctrees _build/jupyter_execute
 	$(BUILD)
 	$(BIN)/python -m pytest tests/browser -q
