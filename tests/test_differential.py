@@ -498,3 +498,73 @@ def test_frontend_knowledge_is_json_ready_and_matches_python():
     py = knowledge_base()
     assert back["findings"]["rice_grain"]["log_p"] == list(py.findings["rice_grain"].log_p)
     assert back["lab_terms"]["product_above"]["log_marginal"] == py.lab_terms["product_above"].log_marginal
+
+
+# ---------------------------------------------------------------- expert review (issue 10): contradictions
+
+
+CHONDROCALCINOSIS = ["intraarticular", "linear_stratified", "within_cartilage", "site_knee"]
+DIALYSIS_LABS = {"calcium_mg_dl": 9.8, "phosphate_mg_dl": 7.2, "pth_pg_ml": 450.0}
+
+
+def test_dialysis_with_chondrocalcinosis_is_not_settled_by_the_image():
+    """Chondrocalcinosis also occurs in the metastatic calcification of end-stage renal disease (chapter
+    intraarticular, question 3): on the image and dialysis alone the renal cause stays a real contender,
+    and the blood tests of renal failure put it first."""
+    alone = _by_id(rank(CHONDROCALCINOSIS + ["chronic_kidney_disease"]))
+    assert alone["metastatic_renal"].probability > 0.05
+    assert alone["cppd_deposition"].probability < 0.99
+    with_labs = rank(CHONDROCALCINOSIS + ["chronic_kidney_disease"], DIALYSIS_LABS)
+    assert with_labs[0].diagnosis == "metastatic_renal"
+    normal = rank(CHONDROCALCINOSIS + ["no_kidney_disease", "age_elderly"], NORMAL)
+    assert normal[0].diagnosis == "cppd_deposition"
+
+
+def test_primary_hyperparathyroidism_with_a_normal_pth_and_low_phosphate_still_leads():
+    """Normohormonal primary hyperparathyroidism: high calcium, low phosphate, PTH within the reference range."""
+    labs = {"calcium_mg_dl": 11.8, "phosphate_mg_dl": 2.2, "pth_pg_ml": 55.0}
+    case = ["periarticular", "amorphous_cloud", "multiple", "primary_hyperparathyroidism", "no_kidney_disease"]
+    assert rank(case, labs)[0].diagnosis == "primary_hyperparathyroidism_calcification"
+
+
+def test_primary_hyperparathyroidism_rarely_raises_the_product():
+    kb = knowledge_base()
+    term = kb.lab_terms["product_above"]
+    i = [d.id for d in kb.diagnoses].index("primary_hyperparathyroidism_calcification")
+    assert term.p[i] <= 0.1
+    assert kb.lab_terms["pth_normal"].p[i] >= 0.05
+
+
+def test_gout_is_taught_as_urate_crystals_with_dystrophic_calcium():
+    """The essay lists gout with the metastatic causes; the calculator's mechanism bars count its calcium as dystrophic."""
+    candidates = rank(["subcutaneous", "periarticular", "punctate_in_soft_tissue_mass", "bone_erosion_overhanging_edge",
+                       "site_ankle_foot", "hyperuricemia_gout"], {"uric_acid_mg_dl": 9.5})
+    assert candidates[0].diagnosis == "gout_tophus"
+    assert candidates[0].mechanism == "dystrophic"
+    assert mechanism_probabilities(candidates)["metastatic"] < 0.05
+    assert frontend_knowledge()["diagnoses"][DIAGNOSES.index("gout_tophus")]["mechanism"] == "dystrophic"
+
+
+@pytest.mark.parametrize(
+    "findings, expected",
+    [
+        # A defining history cannot rescue a shape the disease never shows.
+        (["muscle", "rice_grain", "multiple", "dermatomyositis"], "cysticercosis"),
+        (["muscle", "rice_grain", "multiple", "trauma_recent"], "cysticercosis"),
+        (CHONDROCALCINOSIS + ["hyperuricemia_gout", "age_elderly"], "cppd_deposition"),
+        (["subcutaneous", "dense_homogeneous_nodules", "fingertips", "site_hand", "dermatomyositis"], "calcinosis_circumscripta"),
+        (["vascular", "phlebolith", "multiple", "chronic_kidney_disease"], "phleboliths"),
+        (["intraarticular", "rounded_bodies_ring_arc", "within_joint", "multiple", "site_knee", "chronic_kidney_disease"],
+         "synovial_osteochondromatosis"),
+    ],
+)
+def test_an_impossible_shape_outweighs_a_suggestive_history(findings, expected):
+    assert rank(findings)[0].diagnosis == expected
+
+
+def test_book_labels_follow_the_glossary_nomenclature():
+    labels = {d.id: d.label for d in knowledge_base().diagnoses}
+    assert labels["cppd_deposition"] == "CPPD deposition disease"
+    assert labels["tumoral_calcinosis"] == "Tumoral calcinosis"
+    assert "polymyositis" not in labels["dermatomyositis_fascial"]
+    assert "burns" not in knowledge_base().findings["trauma_recent"].label
