@@ -176,7 +176,7 @@ def test_rendered_outputs_show_the_book_labels_not_the_superseded_ones(page):
 NEW_SECTIONS = ["ho-beyond", "ho-brooker", "pellegrini-stieda", "mo-or-sarcoma", "mimics-not-calcium",
                 "mimics-next-step", "cppd_deposition-distribution", "synovial_osteochondromatosis-extraarticular",
                 "calcific_tendinopathy-atypical", "calcinosis_circumscripta-bones", "metastatic_renal-bones",
-                "phleboliths-pelvis"]
+                "phleboliths-pelvis", "phleboliths-venous-stasis"]
 
 
 def _all_markdown() -> dict[str, str]:
