@@ -9,11 +9,13 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import book_roles
 import pytest
 
 from calcifications.book import published_pages
 from calcifications.differential import knowledge_base, rank
-from calcifications.figures import seed_specs
+from calcifications.figures import load_specs, seed_specs
+from calcifications.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTITY_CHAPTERS = sorted({d.chapter for d in knowledge_base().diagnoses})
@@ -110,11 +112,6 @@ def test_entity_chapters_end_with_questions_whose_answers_link_back(page):
 
 
 # ---------------------------------------------------------------- expert review (issue 10)
-
-import book_roles  # noqa: E402  (tools/ is on the test path)
-
-from calcifications.figures import load_specs  # noqa: E402
-from calcifications.vocabulary import vocabulary  # noqa: E402
 
 GLOSSARY = book_roles.glossary_terms((ROOT / "chapters" / "glossary.md").read_text("utf-8"))
 # The glossary's name of each diagnosis that the glossary defines: the label shown anywhere in the book
