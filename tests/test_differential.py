@@ -481,6 +481,9 @@ def _mutations():
         (setp(["exclusive_groups", "bad"], ["diffuse", "age_child"]), "two exclusive groups"),
         (setp(["lab_defaults", "pth"], {"p": {"high": 0.5, "normal": 0.5}, "cite": "x"}), "states"),
         (setp(["version"], 2), "version"),
+        (setp(["diagnoses", "gout_tophus", "mechanism"], "crystalline"), "not a vocabulary mechanism"),
+        (setp(["diagnoses", "gout_tophus", "label"], " "), "non-empty"),
+        (setp(["finding_labels", "no_such_finding"], "Anything"), "finding_labels"),
     ]
 
 
