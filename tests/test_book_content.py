@@ -9,11 +9,13 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import book_roles
 import pytest
 
 from calcifications.book import published_pages
 from calcifications.differential import knowledge_base, rank
-from calcifications.figures import seed_specs
+from calcifications.figures import load_specs, seed_specs
+from calcifications.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTITY_CHAPTERS = sorted({d.chapter for d in knowledge_base().diagnoses})
@@ -107,3 +109,109 @@ def test_entity_chapters_end_with_questions_whose_answers_link_back(page):
     answers = questions.count(":::{dropdown}")
     assert answers >= 3, f"{page}: fewer than 3 questions"
     assert questions.count("](") + questions.count("{ref}") + questions.count("{doc}") >= answers
+
+
+# ---------------------------------------------------------------- expert review (issue 10)
+
+GLOSSARY = book_roles.glossary_terms((ROOT / "chapters" / "glossary.md").read_text("utf-8"))
+# The glossary's name of each diagnosis that the glossary defines: the label shown anywhere in the book
+# (calculator, atlas, matrix, reasoning outputs) must use it.
+GLOSSARY_NAME = {
+    "cppd_deposition": "CPPD deposition disease",
+    "tumoral_calcinosis": "Tumoral calcinosis",
+    "myositis_ossificans": "Myositis ossificans",
+    "panniculitis_ossificans": "Panniculitis ossificans",
+    "calcinosis_circumscripta": "Calcinosis circumscripta",
+    "calcinosis_universalis": "Calcinosis universalis",
+    "fibrodysplasia_ossificans_progressiva": "Fibrodysplasia ossificans progressiva",
+    "milwaukee_shoulder": "Milwaukee shoulder",
+    "milk_alkali": "Milk-alkali syndrome",
+    "synovial_osteochondromatosis": "Synovial osteochondromatosis",
+    "calcific_myonecrosis": "Calcific myonecrosis",
+    "injection_granuloma": "Injection-site granuloma",
+    "monckeberg_sclerosis": "Medial calcific sclerosis",
+    "gout_tophus": "Tophus",
+    "phleboliths": "Phlebolith",
+    "metastatic_renal": "Metastatic calcification",
+    "primary_hyperparathyroidism_calcification": "Metastatic calcification",
+}
+# Words the glossary defines as something else: they must not stand in a label as a synonym.
+NOT_SYNONYMS = ["chondrocalcinosis", "pseudogout", "familial or sporadic", "polymyositis", "burns"]
+
+
+def _normal(text: str) -> str:
+    return text.lower().replace("–", "-").replace("ö", "o")
+
+
+def test_every_diagnosis_label_follows_the_glossary_nomenclature():
+    terms = {_normal(t) for t in GLOSSARY}
+    for diagnosis in knowledge_base().diagnoses:
+        label = _normal(diagnosis.label)
+        for word in NOT_SYNONYMS:
+            assert word not in label, f"{diagnosis.id}: label {diagnosis.label!r} uses {word!r}"
+        name = GLOSSARY_NAME.get(diagnosis.id)
+        if name:
+            assert _normal(name) in terms, f"glossary has no term {name!r}"
+            assert re.search(rf"(^|\W){re.escape(_normal(name))}", label), (diagnosis.id, diagnosis.label, name)
+
+
+def _outputs(page: str) -> str:
+    return json.dumps([c.get("outputs", []) for c in cells(page)], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("page", ["chapters/approach", "chapters/atlas", "chapters/matrix", "chapters/reasoning"])
+def test_rendered_outputs_show_the_book_labels_not_the_superseded_ones(page):
+    """The calculator (approach), atlas, matrix and reasoning outputs show the knowledge base's labels."""
+    book = {d.id: d.label for d in knowledge_base().diagnoses}
+    superseded = [d.label for did, d in vocabulary().diagnoses.items() if d.label != book[did]]
+    assert superseded, "the book relabels at least the CPPD and tumoral calcinosis entries"
+    shown = _outputs(page)
+    for label in superseded:
+        assert label not in shown, f"{page} still shows {label!r} (re-execute the notebook)"
+
+
+NEW_SECTIONS = ["ho-beyond", "ho-brooker", "pellegrini-stieda", "mo-or-sarcoma", "mimics-not-calcium",
+                "mimics-next-step", "cppd_deposition-distribution", "synovial_osteochondromatosis-extraarticular",
+                "calcific_tendinopathy-atypical", "calcinosis_circumscripta-bones", "metastatic_renal-bones",
+                "phleboliths-pelvis", "phleboliths-venous-stasis"]
+
+
+def _all_markdown() -> dict[str, str]:
+    return {page: "\n".join(text(c) for c in cells(page) if c["cell_type"] == "markdown") for page in published_pages(ROOT)}
+
+
+def test_new_sections_exist_once():
+    labels = [m for body in _all_markdown().values() for m in re.findall(r"^\(([\w-]+)\)=\s*$", body, flags=re.M)]
+    for section in NEW_SECTIONS:
+        assert labels.count(section) == 1, section
+
+
+@pytest.mark.parametrize("section", NEW_SECTIONS)
+def test_new_sections_are_reachable_from_the_matrix(section):
+    assert f"]({section})" in _all_markdown()["chapters/matrix"] or (
+        section.startswith("mimics") and "{doc}`mimics`" in _all_markdown()["chapters/matrix"]), section
+
+
+def test_new_pages_are_reachable_from_the_glossary_and_the_calculator_page():
+    glossary = (ROOT / "chapters" / "glossary.md").read_text("utf-8")
+    for target in ["{doc}`heterotopic`", "{ref}`ho-brooker`", "{ref}`pellegrini-stieda`", "{ref}`mo-or-sarcoma`"]:
+        assert target in glossary, target
+    approach = _all_markdown()["chapters/approach"]
+    assert "{doc}`mimics`" in approach and "{doc}`heterotopic`" in approach
+
+
+@pytest.mark.parametrize("spec", [s for s in load_specs() if s.id.startswith("review_")], ids=lambda s: s.id)
+def test_every_review_figure_is_shown_and_rendered(spec):
+    shown = [p for p in published_pages(ROOT)
+             if any(f'show_figure("{spec.id}")' in text(c) for c in cells(p) if c["cell_type"] == "code")]
+    assert shown, f"{spec.id} is not shown on any page"
+    assert f"figure-{spec.id}" in _outputs(shown[0]), f"{spec.id} not rendered in {shown[0]} (re-execute)"
+    assert spec.caption.startswith("Synthetic illustration.") and len(spec.alt) >= 40
+
+
+def test_marked_notes_say_where_the_book_departs_from_the_essay():
+    body = _all_markdown()
+    notes = {page: b.count("Where the book departs from the essay") for page, b in body.items()}
+    for page in ["chapters/muscle", "chapters/fascial", "chapters/metastatic"]:
+        assert notes[page] >= 1, page
+    assert "the essay's grouping" in _outputs("chapters/matrix")

@@ -319,12 +319,12 @@ def diagnosis_links(morphology: str, pages: Sequence[str] | None = None,
 
     pages = set(published_pages() if pages is None else pages)
     chapters = {d.id: d.chapter for d in knowledge_base().diagnoses}
-    labels = vocabulary().diagnoses
+    labels = {d.id: d.label for d in knowledge_base().diagnoses}  # the book's nomenclature
     out = []
     for did in entry(morphology).suggests:
         chapter = chapters[did]
         href = f"{relpath(chapter, from_folder)}.html#{section_anchor(did)}" if chapter in pages else None
-        out.append((labels[did].label, href))
+        out.append((labels[did], href))
     return out
 
 

@@ -37,18 +37,31 @@ def section_anchor(diagnosis_id: str) -> str:
 
 
 def mechanism_compartment_matrix() -> dict[str, dict[str, list[tuple[str, str, str]]]]:
-    """Return ``{mechanism: {compartment: [(diagnosis id, label, chapter)]}}`` for every vocabulary diagnosis."""
+    """Return ``{mechanism: {compartment: [(diagnosis id, label, chapter)]}}`` for every vocabulary diagnosis.
+
+    Labels and mechanisms are the book's (the knowledge base's): where the book
+    teaches a mechanism other than the essay's grouping (gout), the entity sits
+    under the mechanism the book teaches; see :func:`regrouped_diagnoses`.
+    """
     from calcifications.differential import knowledge_base
     from calcifications.vocabulary import vocabulary
 
     vocab = vocabulary()
-    chapters = {d.id: d.chapter for d in knowledge_base().diagnoses}
     matrix = {m: {c: [] for c in vocab.compartments} for m in vocab.mechanisms}
-    for diagnosis in vocab.diagnoses.values():
-        matrix[diagnosis.mechanism][diagnosis.compartment].append(
-            (diagnosis.id, diagnosis.label, chapters[diagnosis.id])
-        )
+    for entry in knowledge_base().diagnoses:
+        compartment = vocab.diagnoses[entry.id].compartment
+        matrix[entry.mechanism][compartment].append((entry.id, entry.label, entry.chapter))
     return matrix
+
+
+def regrouped_diagnoses() -> dict[str, tuple[str, str]]:
+    """Return ``{diagnosis id: (essay's mechanism, book's mechanism)}`` where the book departs from the essay."""
+    from calcifications.differential import knowledge_base
+    from calcifications.vocabulary import vocabulary
+
+    vocab = vocabulary()
+    return {e.id: (vocab.diagnoses[e.id].mechanism, e.mechanism)
+            for e in knowledge_base().diagnoses if e.mechanism != vocab.diagnoses[e.id].mechanism}
 
 
 def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -> str:
@@ -66,6 +79,8 @@ def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -
     vocab = vocabulary()
     pages = set(published_pages() if pages is None else pages)
     matrix = mechanism_compartment_matrix()
+    regrouped = regrouped_diagnoses()
+    labels = {did: name for cells in matrix.values() for items in cells.values() for did, name, _ in items}
     header = "".join(f"<th scope='col'>{escape(label.split(' (')[0])}</th>" for label in vocab.mechanisms.values())
     rows = []
     for compartment, label in vocab.compartments.items():
@@ -73,17 +88,29 @@ def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -
         for mechanism in vocab.mechanisms:
             items = []
             for diagnosis, name, chapter in matrix[mechanism][compartment]:
+                mark = "<sup>†</sup>" if diagnosis in regrouped else ""
                 if chapter in pages:
                     href = f"{relpath(chapter, from_folder)}.html#{section_anchor(diagnosis)}"
-                    items.append(f"<li><a href='{href}'>{escape(name)}</a></li>")
+                    items.append(f"<li><a href='{href}'>{escape(name)}</a>{mark}</li>")
                 else:
-                    items.append(f"<li>{escape(name)}</li>")
-            cells.append(
-                f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>"
-            )
+                    items.append(f"<li>{escape(name)}{mark}</li>")
+            for diagnosis, (essay, _) in regrouped.items():
+                if essay == mechanism and vocab.diagnoses[diagnosis].compartment == compartment:
+                    items.append(f"<li><em>({escape(labels[diagnosis])}: the essay's grouping)</em><sup>†</sup></li>")
+            cells.append(f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>")
         rows.append(f"<tr><th scope='row'>{escape(label.split(' (')[0])}</th>{''.join(cells)}</tr>")
-    return (
-        f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
-        f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
+    return (f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
+            f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>{_regrouped_note(regrouped, labels, vocab)}</div>")
+
+
+def _regrouped_note(regrouped: dict[str, tuple[str, str]], labels: dict[str, str], vocab) -> str:
+    """A footnote under the matrix for each entity the book files under another mechanism than the essay."""
+    from html import escape
+
+    def name(mechanism: str) -> str:
+        return escape(vocab.mechanisms[mechanism].split(" (")[0].split(" /")[0].lower())
+
+    notes = [f"{escape(labels[d])}: listed by the essay with the {name(essay)} causes; the book files it, and "
+             f"the calculator counts its calcium, as {name(book)}." for d, (essay, book) in regrouped.items()]
+    return f"<p class='matrix-note' style='font-size:0.85em'><sup>†</sup> {' '.join(notes)}</p>" if notes else ""

@@ -339,23 +339,36 @@ def parse_knowledge(raw: Any, vocab: Vocabulary) -> KnowledgeBase:
     diagnoses = []
     for did, d in vocab.diagnoses.items():
         entry = entries[did]
-        if not isinstance(entry, Mapping) or set(entry) - {"prior", "chapter", "findings", "labs"}:
-            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}: expected keys prior, chapter, findings, labs")
+        if not isinstance(entry, Mapping) or set(entry) - {"prior", "chapter", "findings", "labs", "label", "mechanism"}:
+            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}: expected keys prior, chapter, findings, labs, label, mechanism")
+        # The book's own name and taught mechanism may refine the contract's guidance labels.
+        label = entry.get("label", d.label)
+        mechanism = entry.get("mechanism", d.mechanism)
+        if not isinstance(label, str) or not label.strip():
+            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.label must be a non-empty string")
+        if mechanism not in vocab.mechanisms:
+            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.mechanism {mechanism!r} is not a vocabulary mechanism")
         prior = _probability(_cited(entry.get("prior"), f"diagnoses.{did}.prior", cites), f"diagnoses.{did}.prior")
         chapter = entry.get("chapter")
         if not isinstance(chapter, str) or not _CHAPTER.match(chapter):
             raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.chapter must look like chapters/<page>, got {chapter!r}")
-        diagnoses.append(DiagnosisEntry(did, d.label, d.mechanism, chapter, prior))
+        diagnoses.append(DiagnosisEntry(did, label, mechanism, chapter, prior))
     total = sum(d.prior for d in diagnoses)
     if abs(total - 1) > _SUM_TOLERANCE:
         raise KnowledgeError(f"knowledge.yml: priors must sum to 1, got {total!r}")
     prior = tuple(d.prior for d in diagnoses)
     table = _finding_likelihoods(raw, vocab, cites)
+    # The book's wording of a finding may refine the contract's guidance label (e.g. drop "including burns").
+    finding_labels = dict(raw.get("finding_labels") or {})
+    for fid, text in finding_labels.items():
+        if fid not in vocab.findings or not isinstance(text, str) or not text.strip():
+            raise KnowledgeError(f"knowledge.yml: finding_labels.{fid}: expected a vocabulary finding id and a non-empty label")
     groups = _check_groups(raw, table, vocab)
     lab_p, lab_section = _lab_likelihoods(raw, vocab, cites)
     ids = tuple(vocab.diagnoses)
     findings = {
-        fid: _make_term(fid, f.label, tuple(table[fid][did] for did in ids), prior) for fid, f in vocab.findings.items()
+        fid: _make_term(fid, finding_labels.get(fid, f.label), tuple(table[fid][did] for did in ids), prior)
+        for fid, f in vocab.findings.items()
     }
     lab_terms = {}
     for lab, states in LAB_STATES.items():

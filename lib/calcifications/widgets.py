@@ -134,11 +134,12 @@ def _unit_dropdown(unit: str) -> widgets.Dropdown:
 def differential_choices() -> dict:
     """Return the options of every control of the differential calculator, in vocabulary order."""
     vocab = vocabulary()
+    terms = differential.knowledge_base().findings  # the book's wording of each finding
     by_category: dict[str, list[list[str]]] = {}
     for finding in vocab.findings.values():
         # The "absent" findings (known normal labs, no trauma, no kidney disease) join the clinical list.
         category = "clinical" if finding.category == "absent" else finding.category
-        by_category.setdefault(category, []).append([finding.id, finding.label])
+        by_category.setdefault(category, []).append([finding.id, terms[finding.id].label])
     return {**by_category, "by_compartment": differential.morphologies_by_compartment()}
 
 
