@@ -8,6 +8,10 @@
   that browsers do not ask for a missing /favicon.ico (a 404 in the console).
 - Drops MathJax when no page has an equation (Jupyter Book forces it into the
   single-page build used for the printed book).
+- Drops sphinx-thebe's style sheet, configuration and script: thebe is off
+  (``launch_buttons.thebe: false``), yet the extension ships them on every page.
+- Defers every head script but ``documentation_options.js`` (which the inline
+  page options need at once), so that no script blocks the first paint.
 """
 
 from __future__ import annotations
@@ -32,6 +36,29 @@ def _is_remote(url: str) -> bool:
     return url.startswith(("http://", "https://", "//"))
 
 
+def _is_thebe(asset) -> bool:
+    body = str(getattr(asset, "attributes", {}).get("body", ""))
+    return "sphinx-thebe" in _filename(asset) or "THEBE_JS_URL" in body
+
+
+# Scripts that must run before the inline snippets that follow them in <head>.
+RUN_AT_ONCE = ("documentation_options.js",)
+
+
+def _deferred(asset):
+    """The same script, deferred (inline scripts, modules, async and data scripts are left as they are)."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    attributes = dict(getattr(asset, "attributes", {}) or {})
+    filename = _filename(asset)
+    if (not filename or not isinstance(asset, _JavaScript) or filename.endswith(RUN_AT_ONCE)
+            or {"defer", "async", "body"} & set(attributes)
+            or attributes.get("type", "text/javascript") != "text/javascript"):
+        return asset
+    attributes["defer"] = "defer"
+    return _JavaScript(asset.filename, priority=asset.priority, **attributes)
+
+
 def _needs_math(app: Sphinx | None) -> bool:
     if app is None:
         return True
@@ -47,6 +74,10 @@ def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, do
             if _filename(asset) != app.config.mathjax_path
             and not str(getattr(asset, "attributes", {}).get("body", "")).startswith("window.MathJax")
         ]
+    for kind in ("script_files", "css_files"):
+        if context.get(kind):
+            context[kind] = [asset for asset in context[kind] if not _is_thebe(asset)]
+    context["script_files"] = [_deferred(asset) for asset in context.get("script_files", [])]
     for kind in ("script_files", "css_files"):
         assets = context.get(kind)
         if not assets:
