@@ -10,9 +10,10 @@ own). For every page with widgets this extension
 - replaces each widget-view script with ``<div class="lw-view">`` holding a
   readable static fallback: the saved state as plain HTML (each control's
   label and value; an anywidget's ``fallback_html`` trait when it has one);
-- adds ``_static/widgets/loader.js`` (``defer``, about 1 KB), which prefetches
-  the runtime (``_static/widgets/runtime.js``, built by ``tools/vendor_js.py``)
-  when the page is idle and draws each widget when it nears the viewport.
+- adds ``_static/widgets/loader.js`` (``defer``, about 1 KB), which fetches the
+  runtime (``_static/widgets/runtime.js``, built by ``tools/vendor_js.py``) when
+  the page is idle, the state then too if it is small (else when a widget comes
+  within two screens), and draws each widget when it nears the viewport.
 
 Pages without widgets get nothing. Live kernels are untouched: this runs only
 in the HTML build.
@@ -131,7 +132,8 @@ def use_light_runtime(app: Sphinx, pagename: str, templatename: str, context: di
     folder = Path(app.outdir) / STATE_FOLDER
     target = folder / f"{pagename}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(state, separators=(",", ":")), "utf-8")
+    saved = json.dumps(state, separators=(",", ":"))
+    target.write_text(saved, "utf-8")
 
     models = state.get("state", {})
 
@@ -150,7 +152,8 @@ def use_light_runtime(app: Sphinx, pagename: str, templatename: str, context: di
 
     context["script_files"].append(_JavaScript(
         f"_static/{LOADER}", priority=900, defer="defer",
-        **{"data-state": state_url, "data-version": getattr(app, "_light_widgets_version", "")}))
+        **{"data-state": state_url, "data-state-bytes": str(len(saved.encode("utf-8"))),
+           "data-version": getattr(app, "_light_widgets_version", "")}))
 
 
 def remember_version(app: Sphinx) -> None:

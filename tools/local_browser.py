@@ -7,13 +7,16 @@ started with the flags that keep it from calling home on a closed network.
 from __future__ import annotations
 
 import functools
+import gzip
 import os
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 
 INSTALL_HINT = "sudo apt-get install -y chromium"
@@ -48,3 +51,59 @@ def serve_directory(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass(frozen=True)
+class PageWeight:
+    """What one page downloads: request count, bytes as stored and as gzip (level 6) would send them."""
+
+    requests: int
+    raw: int
+    gzip: int
+    outside: tuple[str, ...]
+
+
+# Scroll to the bottom in steps, so that whatever a page loads lazily (the widget runtime,
+# lazy images) is loaded as a reader who reads the whole page would load it.
+SCROLL_THROUGH = """async () => {
+  for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+    scrollTo(0, y);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  scrollTo(0, 0);
+}"""
+
+
+def page_weight(browser, base: str, folder: Path, path: str) -> PageWeight:
+    """Load ``base/path`` (served from ``folder``), read it to the end, and add up what it downloaded.
+
+    Bodies are read from ``folder`` (every resource of these sites is one of their files); a
+    request to another host is listed in ``outside`` and weighs nothing here.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    page = context.new_page()
+    bodies: dict[str, bytes] = {}
+    outside: list[str] = []
+
+    def on_request(request) -> None:
+        url = request.url
+        if url.startswith(("data:", "blob:")):
+            return
+        if not url.startswith(base):
+            outside.append(url)
+            return
+        file = folder / unquote(urlsplit(url).path).lstrip("/")
+        if file.is_dir():
+            file = file / "index.html"
+        bodies.setdefault(urlsplit(url)._replace(query="", fragment="").geturl(),
+                          file.read_bytes() if file.is_file() else b"")
+
+    page.on("request", on_request)
+    page.goto(f"{base}/{path}", wait_until="networkidle")
+    page.evaluate(SCROLL_THROUGH)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    context.close()
+    raw = sum(len(b) for b in bodies.values())
+    packed = sum(len(gzip.compress(b, 6)) for b in bodies.values())
+    return PageWeight(len(bodies), raw, packed, tuple(outside))

@@ -41,17 +41,19 @@ def _is_thebe(asset) -> bool:
     return "sphinx-thebe" in _filename(asset) or "THEBE_JS_URL" in body
 
 
-# Scripts that must run before the inline snippets that follow them in <head>.
+# Scripts that must run before the inline snippets that follow them in <head>; on the search
+# page also doctools.js, whose `_ready` the theme's undeferred searchtools.js calls at once.
 RUN_AT_ONCE = ("documentation_options.js",)
+RUN_AT_ONCE_ON_SEARCH = (*RUN_AT_ONCE, "doctools.js")
 
 
-def _deferred(asset):
+def _deferred(asset, at_once: tuple[str, ...] = RUN_AT_ONCE):
     """The same script, deferred (inline scripts, modules, async and data scripts are left as they are)."""
     from sphinx.builders.html._assets import _JavaScript
 
     attributes = dict(getattr(asset, "attributes", {}) or {})
     filename = _filename(asset)
-    if (not filename or not isinstance(asset, _JavaScript) or filename.endswith(RUN_AT_ONCE)
+    if (not filename or not isinstance(asset, _JavaScript) or filename.endswith(at_once)
             or {"defer", "async", "body"} & set(attributes)
             or attributes.get("type", "text/javascript") != "text/javascript"):
         return asset
@@ -77,7 +79,8 @@ def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, do
     for kind in ("script_files", "css_files"):
         if context.get(kind):
             context[kind] = [asset for asset in context[kind] if not _is_thebe(asset)]
-    context["script_files"] = [_deferred(asset) for asset in context.get("script_files", [])]
+    at_once = RUN_AT_ONCE_ON_SEARCH if pagename == "search" else RUN_AT_ONCE
+    context["script_files"] = [_deferred(asset, at_once) for asset in context.get("script_files", [])]
     for kind in ("script_files", "css_files"):
         assets = context.get(kind)
         if not assets:

@@ -1,8 +1,10 @@
 // The loader of the light widget runtime (about 1 KB, `defer`red on pages with widgets).
 // Until a widget is drawn its saved state shows as plain HTML (the .lw-fallback that the
 // Sphinx extension tools/light_widgets.py wrote into the page). Once the page has loaded
-// and the browser is idle, the runtime and the page's widget state are prefetched; a widget
-// is drawn when it comes near the viewport, or as soon as a reader touches or focuses it.
+// and the browser is idle, the runtime is fetched and compiled ahead (modulepreload), and so
+// is the page's widget state when it is small (data-state-bytes); a large state is fetched
+// when a widget comes within two screens. A widget is drawn when it comes near the
+// viewport, or as soon as a reader touches or focuses it.
 (() => {
   const script = document.currentScript;
   const views = [...document.querySelectorAll('.lw-view')];
@@ -37,22 +39,29 @@
       .catch((error) => { view.dataset.lwState = 'failed'; console.error('Widget not drawn:', error); });
   };
 
+  const SMALL_STATE = 100000; // bytes
   const prefetch = () => {
     const link = Object.assign(document.createElement('link'), { rel: 'modulepreload', href: runtimeUrl });
     document.head.append(link);
-    fetchState().catch(() => {});
+    if (Number(script.dataset.stateBytes) <= SMALL_STATE) fetchState().catch(() => {});
   };
   const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1));
   if (document.readyState === 'complete') idle(prefetch);
   else addEventListener('load', () => idle(prefetch), { once: true });
 
-  const observer = 'IntersectionObserver' in window && new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      if (entry.isIntersecting) { observer.unobserve(entry.target); draw(entry.target); }
-    }
-  }, { rootMargin: '200px 0px' });
+  const watch = (margin, action) => {
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        if (entry.isIntersecting) { observer.unobserve(entry.target); action(entry.target); }
+      }
+    }, { rootMargin: margin });
+    views.forEach((view) => observer.observe(view));
+  };
+  if ('IntersectionObserver' in window) {
+    watch('200% 0px', () => fetchState().catch(() => {}));
+    watch('200px 0px', draw);
+  } else views.forEach(draw);
   for (const view of views) {
-    if (observer) observer.observe(view); else draw(view);
     for (const type of ['pointerdown', 'focusin']) view.addEventListener(type, () => draw(view), { once: true });
   }
 })();
