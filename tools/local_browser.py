@@ -74,8 +74,13 @@ SCROLL_THROUGH = """async () => {
 }"""
 
 
-def page_weight(browser, base: str, folder: Path, path: str) -> PageWeight:
-    """Load ``base/path`` (served from ``folder``), read it to the end, and add up what it downloaded.
+def page_weight(browser, base: str, folder: Path, path: str, read_to_end: bool = False) -> PageWeight:
+    """Load ``base/path`` (served from ``folder``) and add up what it downloaded.
+
+    By default the page is loaded and left alone until the network is idle (what Lighthouse's
+    total byte weight counts: the page and all it fetches by itself, the idle-time fetches of
+    the widget runtime included); with ``read_to_end`` it is also scrolled to the bottom, as a
+    reader who reads it all would.
 
     Bodies are read from ``folder`` (every resource of these sites is one of their files); a
     request to another host is listed in ``outside`` and weighs nothing here.
@@ -100,7 +105,9 @@ def page_weight(browser, base: str, folder: Path, path: str) -> PageWeight:
 
     page.on("request", on_request)
     page.goto(f"{base}/{path}", wait_until="networkidle")
-    page.evaluate(SCROLL_THROUGH)
+    page.wait_for_timeout(1000)
+    if read_to_end:
+        page.evaluate(SCROLL_THROUGH)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)
     context.close()
