@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import os
 import shutil
 import threading
@@ -40,10 +41,34 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+COMPRESSIBLE = (".html", ".js", ".mjs", ".css", ".json", ".svg", ".txt", ".xml", ".map", ".ttf")
+
+
+class _GzipHandler(_QuietHandler):
+    """Sends text files gzip-compressed (level 6) to clients that accept it, as real hosts do."""
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if (not path.is_file() or path.suffix not in COMPRESSIBLE
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), 6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return io.BytesIO(body)
+
+
 @contextmanager
-def serve_directory(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on 127.0.0.1 in a background thread; yield its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+def serve_directory(folder: Path, compress: bool = False) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 in a background thread (gzip-compressed with ``compress``); yield its base URL."""
+    handler = _GzipHandler if compress else _QuietHandler
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -69,8 +69,13 @@ def check_anywidget_pin() -> str:
     return npm
 
 
-def npm_ci(source: Path, work: Path) -> None:
-    """Install ``source``'s locked packages into ``work`` (skipped when the lock is unchanged)."""
+def npm_ci(source: Path, work: Path, strict: bool = True) -> None:
+    """Install ``source``'s locked packages into ``work`` (skipped when the lock is unchanged).
+
+    ``npm ci`` checks every package against the lock's integrity hash. ``strict=False`` uses
+    ``npm install --no-save`` instead (same lock and hashes), for Lighthouse, one of whose
+    packages asks for a dependency at tag "latest", which ``npm ci`` refuses.
+    """
     lock = (source / "package-lock.json").read_bytes()
     installed = work / "node_modules" / ".package-lock.json"
     if (work / "package-lock.json").is_file() and (work / "package-lock.json").read_bytes() == lock \
@@ -79,7 +84,8 @@ def npm_ci(source: Path, work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copy2(source / name, work / name)
-    subprocess.run(["npm", "ci", *NPM_QUIET], check=True, cwd=work)
+    command = ["npm", "ci"] if strict else ["npm", "install", "--no-save"]
+    subprocess.run([*command, *NPM_QUIET], check=True, cwd=work)
 
 
 def build_runtime(out: Path) -> None:
