@@ -56,7 +56,7 @@ class _Asset:
 
 
 def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(caplog):
-    inline = "const THEBE_JS_URL = 1"
+    inline = "const PAGE_OPTION = 1"
     context = {"script_files": [_Asset("", body=inline), _Asset("a.js"), _Asset("", 501, body=inline),
                                 _Asset("https://cdn.example/x.js")], "css_files": [_Asset("b.css"), _Asset("b.css")]}
     warnings = []
@@ -65,3 +65,22 @@ def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(caplog):
     assert [a.filename for a in context["script_files"]] == ["", "a.js", "https://cdn.example/x.js"]
     assert [a.filename for a in context["css_files"]] == ["b.css"]
     assert len(warnings) == 1 and "cdn.example" in warnings[0]
+
+
+def test_thebe_assets_are_dropped_and_head_scripts_deferred():
+    from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
+
+    context = {
+        "script_files": [_JavaScript("_static/documentation_options.js"), _JavaScript("_static/doctools.js"),
+                         _JavaScript(None, body='const THEBE_JS_URL = "x"'), _JavaScript("_static/sphinx-thebe.js"),
+                         _JavaScript(None, body="let a = 1"), _JavaScript("_static/m.js", type="module")],
+        "css_files": [_CascadingStyleSheet("_static/sphinx-thebe.css"), _CascadingStyleSheet("_static/basic.css")],
+    }
+    offline_site.tidy_assets(None, "chapters/x", "page.html", context, None)
+    scripts = [(a.filename, a.attributes.get("defer")) for a in context["script_files"]]
+    assert scripts == [("_static/documentation_options.js", None), ("_static/doctools.js", "defer"),
+                       (None, None), ("_static/m.js", None)]
+    assert [a.filename for a in context["css_files"]] == ["_static/basic.css"]
+    context = {"script_files": [_JavaScript("_static/doctools.js")]}
+    offline_site.tidy_assets(None, "search", "search.html", context, None)
+    assert context["script_files"][0].attributes.get("defer") is None  # searchtools.js calls it at once
