@@ -84,3 +84,16 @@ def test_thebe_assets_are_dropped_and_head_scripts_deferred():
     context = {"script_files": [_JavaScript("_static/doctools.js")]}
     offline_site.tidy_assets(None, "search", "search.html", context, None)
     assert context["script_files"][0].attributes.get("defer") is None  # searchtools.js calls it at once
+
+
+def test_large_inline_images_become_files_and_every_image_is_lazy(tmp_path):
+    import base64
+
+    big, small = bytes(range(256)) * 16, b"tiny"
+    body = (f'<img alt="a" src="data:image/png;base64,{base64.b64encode(big).decode()}">'
+            f'<img src="data:image/png;base64,{base64.b64encode(small).decode()}"><img loading="eager" src="x.png">')
+    out = offline_site.images_to_files(body, tmp_path, lambda path: f"../{path}")
+    files = list((tmp_path / "_images").iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == big and files[0].suffix == ".png"
+    assert f'src="../_images/{files[0].name}"' in out and "data:image/png;base64,dGlueQ==" in out
+    assert offline_site.lazy_images(out).count('loading="lazy"') == 2 and 'loading="eager"' in out

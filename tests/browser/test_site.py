@@ -54,8 +54,9 @@ class PageRecord:
 def open_page(browser, url: str, width: int = 1280, reveal: bool = True):
     """Open ``url`` in a fresh context, recording errors and every request.
 
-    Widgets are drawn when they come near the viewport: with ``reveal`` (the default) each
-    one is scrolled into view and drawn before this returns, and the page scrolled back up.
+    Images load and widgets are drawn when they come near the viewport: with ``reveal`` (the
+    default) the page is scrolled to the end and each widget drawn before this returns, and
+    the page scrolled back up.
     """
     context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
     page = context.new_page()
@@ -81,8 +82,18 @@ def open_page(browser, url: str, width: int = 1280, reveal: bool = True):
     return context, page, record
 
 
+READ_THROUGH = """async () => {
+  for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
+    scrollTo(0, y);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}"""
+
+
 def reveal_widgets(page) -> None:
-    """Scroll every widget into view, wait until all are drawn, and scroll back to the top."""
+    """Read the page to the end (lazy images load), draw every widget, and scroll back to the top."""
+    page.evaluate(READ_THROUGH)
+    page.wait_for_load_state("networkidle")
     views = page.locator(".lw-view")
     for n in range(views.count()):
         views.nth(n).scroll_into_view_if_needed()
