@@ -44,7 +44,8 @@ $(STAMP): $(LOCKS) pyproject.toml
 
 setup: $(STAMP)
 
-$(VENDOR): tools/vendor.json tools/vendor_js.py $(STAMP)
+RUNTIME_SOURCES := $(wildcard tools/widget-runtime/*.json tools/widget-runtime/*.mjs tools/widget-runtime/src/*)
+$(VENDOR): tools/vendor.json tools/vendor_js.py $(RUNTIME_SOURCES) $(STAMP)
 	$(BIN)/python tools/vendor_js.py
 	touch $@
 

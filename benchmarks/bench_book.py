@@ -1,22 +1,21 @@
 """Benchmark the book: clean build time, nbval time and the weight of every page.
 
 Run with `make bench` (not part of `make test`). Page weight counts every
-resource a page loads in Chromium (HTML, scripts, styles, fonts, images),
-as bytes on the wire without compression and as gzip bytes (level 6), which
-is what a compressing server would send.
+resource a page loads in Chromium (HTML, scripts, styles, fonts, images) until
+the network is idle (the widget runtime's idle-time fetch included), as bytes
+on the wire without compression and as gzip bytes (level 6), which is what a
+compressing server would send (local_browser.page_weight).
 """
 
 from __future__ import annotations
 
-import gzip
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from local_browser import CHROMIUM_ARGS, chromium_path, serve_directory
+from local_browser import CHROMIUM_ARGS, chromium_path, page_weight, serve_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -29,16 +28,8 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def local_file(base: str, url: str) -> bytes:
-    """Return the bytes of the site file that ``url`` names (empty if it is not one)."""
-    path = SITE / urlsplit(url.removeprefix(base)).path.lstrip("/")
-    if path.is_dir():
-        path = path / "index.html"
-    return path.read_bytes() if path.is_file() else b""
-
-
 def page_weights() -> list[tuple[str, int, int, int]]:
-    """Return (page, requests, bytes, gzip bytes) for every built page."""
+    """Return (page, requests, bytes, gzip bytes) for every built page (local_browser.page_weight)."""
     from playwright.sync_api import sync_playwright
 
     pages = sorted(
@@ -49,17 +40,8 @@ def page_weights() -> list[tuple[str, int, int, int]]:
     with serve_directory(SITE) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         for page_path in pages:
-            context = browser.new_context()
-            page = context.new_page()
-            bodies: dict[str, bytes] = {}
-            # Bodies are read from disk: every resource is a file of the site (the tests check it).
-            page.on("response", lambda r: bodies.setdefault(r.url, local_file(base, r.url)))
-            page.goto(f"{base}/{page_path}", wait_until="networkidle")
-            page.wait_for_timeout(500)
-            context.close()
-            raw = sum(len(b) for b in bodies.values())
-            packed = sum(len(gzip.compress(b, 6)) for b in bodies.values())
-            rows.append((page_path, len(bodies), raw, packed))
+            weight = page_weight(browser, base, SITE, page_path)
+            rows.append((page_path, weight.requests, weight.raw, weight.gzip))
         browser.close()
     return rows
 

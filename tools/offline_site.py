@@ -8,9 +8,20 @@
   that browsers do not ask for a missing /favicon.ico (a 404 in the console).
 - Drops MathJax when no page has an equation (Jupyter Book forces it into the
   single-page build used for the printed book).
+- Drops sphinx-thebe's style sheet, configuration and script: thebe is off
+  (``launch_buttons.thebe: false``), yet the extension ships them on every page.
+- Moves images embedded in a page as ``data:`` URLs (notebook outputs) into files of
+  their own under ``_images/`` (named by their content's hash), so that the page's HTML
+  stays small and the browser can fetch them when needed;
+- and lets the browser fetch a page's images when they near the screen (``loading="lazy"``;
+  images already on the first screen are still fetched at once).
+- Defers every head script but ``documentation_options.js`` (which the inline
+  page options need at once), so that no script blocks the first paint.
 """
 
 from __future__ import annotations
+
+import re
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -32,6 +43,64 @@ def _is_remote(url: str) -> bool:
     return url.startswith(("http://", "https://", "//"))
 
 
+def _is_thebe(asset) -> bool:
+    body = str(getattr(asset, "attributes", {}).get("body", ""))
+    return "sphinx-thebe" in _filename(asset) or "THEBE_JS_URL" in body
+
+
+# Scripts that must run before the inline snippets that follow them in <head>; on the search
+# page also doctools.js, whose `_ready` the theme's undeferred searchtools.js calls at once.
+RUN_AT_ONCE = ("documentation_options.js",)
+RUN_AT_ONCE_ON_SEARCH = (*RUN_AT_ONCE, "doctools.js")
+
+
+def _deferred(asset, at_once: tuple[str, ...] = RUN_AT_ONCE):
+    """The same script, deferred (inline scripts, modules, async and data scripts are left as they are)."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    attributes = dict(getattr(asset, "attributes", {}) or {})
+    filename = _filename(asset)
+    if (not filename or not isinstance(asset, _JavaScript) or filename.endswith(at_once)
+            or {"defer", "async", "body"} & set(attributes)
+            or attributes.get("type", "text/javascript") != "text/javascript"):
+        return asset
+    attributes["defer"] = "defer"
+    return _JavaScript(asset.filename, priority=asset.priority, **attributes)
+
+
+IMG_TAG = re.compile(r"<img\b(?![^>]*\bloading=)")
+
+
+DATA_IMAGE = re.compile(r'(<img\b[^>]*?\bsrc=")data:image/(png|jpeg|gif|webp);base64,([A-Za-z0-9+/=\s]+)"')
+MIN_FILE_BYTES = 2048  # smaller images stay inline: a request costs more than they weigh
+
+
+def images_to_files(body: str, outdir, link) -> str:
+    """``body`` with each large ``data:`` image written to ``outdir/_images/`` and linked instead."""
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    def move(match: re.Match) -> str:
+        data = base64.b64decode(re.sub(r"\s", "", match.group(3)))
+        if len(data) < MIN_FILE_BYTES:
+            return match.group()
+        extension = "jpg" if match.group(2) == "jpeg" else match.group(2)
+        name = f"inline-{hashlib.sha256(data).hexdigest()[:20]}.{extension}"
+        target = Path(outdir) / "_images" / name
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return f'{match.group(1)}{link(f"_images/{name}")}"'
+
+    return DATA_IMAGE.sub(move, body)
+
+
+def lazy_images(body: str) -> str:
+    """``body`` with ``loading="lazy"`` on every <img> that does not say otherwise."""
+    return IMG_TAG.sub('<img loading="lazy"', body)
+
+
 def _needs_math(app: Sphinx | None) -> bool:
     if app is None:
         return True
@@ -47,6 +116,16 @@ def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, do
             if _filename(asset) != app.config.mathjax_path
             and not str(getattr(asset, "attributes", {}).get("body", "")).startswith("window.MathJax")
         ]
+    for kind in ("script_files", "css_files"):
+        if context.get(kind):
+            context[kind] = [asset for asset in context[kind] if not _is_thebe(asset)]
+    if context.get("body"):
+        if app is not None:
+            link = lambda path: context["pathto"](path, 1)  # noqa: E731 - a page-relative link
+            context["body"] = images_to_files(context["body"], app.outdir, link)
+        context["body"] = lazy_images(context["body"])
+    at_once = RUN_AT_ONCE_ON_SEARCH if pagename == "search" else RUN_AT_ONCE
+    context["script_files"] = [_deferred(asset, at_once) for asset in context.get("script_files", [])]
     for kind in ("script_files", "css_files"):
         assets = context.get(kind)
         if not assets:

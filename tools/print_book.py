@@ -16,6 +16,17 @@ SINGLE = ROOT / "_build" / "singlehtml"
 OUT = ROOT / "_build" / "pdf" / "soft-tissue-calcifications.pdf"
 
 
+DRAW_WIDGETS = """async () => {
+  for (const view of document.querySelectorAll('.lw-view')) {
+    view.scrollIntoView();
+    for (let n = 0; n < 100 && !['ready', 'failed'].includes(view.dataset.lwState); n++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  scrollTo(0, 0);
+}"""
+
+
 def main() -> None:
     page_file = SINGLE / "chapters" / "index.html"
     if not page_file.is_file():
@@ -33,6 +44,9 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{base}/book.html", wait_until="networkidle")
+        # The light widget runtime draws a widget when it nears the viewport: draw them all
+        # (a widget that cannot be drawn prints its static fallback instead).
+        page.evaluate(DRAW_WIDGETS)
         # Printed answers are shown, not hidden behind a click.
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         page.emulate_media(media="print")
