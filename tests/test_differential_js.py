@@ -22,7 +22,13 @@ FINDINGS = sorted(VOCAB.findings)
 SEED = 20260101
 N_CASES = 600
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _node_is_required():
+    # A missing node is a failure, never a skip: the parity of the browser engine must be checked.
+    if NODE is None:
+        pytest.fail("node is required for the parity tests of static/differential.js")
 
 
 def _random_labs(rng: np.random.Generator) -> dict[str, float] | None:

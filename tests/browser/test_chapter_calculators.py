@@ -1,0 +1,111 @@
+"""Every entity chapter's calculator on the static site: the chips change the ranking (mouse, touch
+and keyboard), bad input gets a message, the "open the full calculator" link carries the case, and the
+page works at 375 px with no horizontal scroll and no console error."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from calcifications import calculators
+from calcifications.differential import rank
+from test_differential_page import calculator_page, lab_message, ranking
+
+pytestmark = pytest.mark.browser
+CHAPTERS = list(calculators.chapter_names())
+BAD_INPUT = [("", "not given"), ("NaN", "Not a number"), ("-2", "Must be positive"),
+             ("1,200", "Ambiguous"), ("abc", "Not a number")]
+
+
+def _checked(page) -> list[str]:
+    return page.eval_on_selector_all(".dd-controls input[type=checkbox]:checked", "els => els.map(e => e.value)")
+
+
+def _no_horizontal_scroll(page) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"horizontal scroll at {widths[1]} px: page is {widths[0]} px wide"
+    overflowing = page.eval_on_selector_all(
+        ".dd *", "els => els.filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+                 ".map(e => e.className || e.tagName)")
+    assert overflowing == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_calculator_ranks_links_and_fits_a_phone(browser, site_url, screenshots, chapter):
+    preset = calculators.chapter_preset(chapter)
+    with calculator_page(browser, site_url, page_path=f"chapters/{chapter}.html", width=375) as page:
+        assert page.locator(".dd").count() == 1  # one calculator, one knowledge base per page
+        assert _checked(page) == list(preset.compartments)
+        assert ranking(page) == [c.diagnosis for c in rank(preset.compartments)][: len(ranking(page))]
+        _no_horizontal_scroll(page)
+        # Touch: tap the chapter's first shape; the ranking follows the engine.
+        shape = preset.findings["morphology"][0]
+        page.locator(f".dd-controls input[value='{shape}']").tap()
+        case = [*preset.compartments, shape]
+        page.wait_for_function("ids => [...document.querySelectorAll('.dd-controls input:checked')].length === ids.length",
+                               arg=case)
+        assert ranking(page) == [c.diagnosis for c in rank(case)][: len(ranking(page))]
+        # Keyboard alone: focus the first clinical item and press Space.
+        clinical = preset.findings["clinical"][0]
+        page.locator(f".dd-controls input[value='{clinical}']").focus()
+        page.keyboard.press("Space")
+        case.append(clinical)
+        assert set(_checked(page)) == set(case)
+        assert ranking(page) == [c.diagnosis for c in rank(case)][: len(ranking(page))]
+        # Every control is labelled by its visible text.
+        unlabelled = page.eval_on_selector_all(
+            ".dd input", "els => els.filter(e => !(e.closest('label') || (e.id && document.querySelector("
+                         "`label[for=\"${e.id}\"]`)))).map(e => e.outerHTML)")
+        assert unlabelled == []
+        # Bad input in each lab box: a message beside it, the ranking stays.
+        for field in [f for f in calculators.settings().lab_fields if f.analyte in preset.labs]:
+            box = page.get_by_label(field.label, exact=True)
+            for text, message in BAD_INPUT:
+                box.fill(text)
+                assert message in lab_message(page, field.label), (field.label, text)
+            box.fill("")
+        if "calcium" in preset.labs:
+            page.get_by_role("radio", name="mmol/L").check()
+            page.get_by_label("Calcium", exact=True).fill("9.5")  # mg/dL typed while the unit says mmol/L
+            assert "Implausible" in lab_message(page, "Calcium")
+            page.get_by_role("radio", name="mg/dL").check()
+            assert "Implausible" not in lab_message(page, "Calcium")
+        _no_horizontal_scroll(page)
+        page.locator(".dd").screenshot(path=str(screenshots / f"calculator-{chapter}-375.png"))
+        # The ranked diagnoses link to their sections, and the last link opens the full calculator with the case.
+        assert page.locator(".dd-list .dd-label a").count() >= 1
+        href = page.locator(".dd-open-full").get_attribute("href")
+        query = parse_qs(urlparse(href).query)
+        assert set(query["case"][0].split(",")) == set(case)
+        if "calcium" in preset.labs:
+            assert query["ca"] == ["9.5"]
+        expected = ranking(page)
+        page.locator(".dd-open-full").click()
+        page.wait_for_url("**/approach.html?*")
+        page.wait_for_selector(".dd-full .dd-list .dd-row", timeout=20_000)
+        assert set(_checked(page)) == set(case)
+        assert ranking(page)[:3] == expected[:3]
+
+
+def test_chapter_calculator_at_desktop_width(browser, site_url, screenshots):
+    with calculator_page(browser, site_url, page_path="chapters/metastatic.html") as page:
+        _no_horizontal_scroll(page)
+        rows = page.eval_on_selector_all(
+            ".dd-list .dd-row", "rows => rows.map(r => [r.querySelector('.dd-p').getBoundingClientRect().top,"
+                                " r.querySelector('.dd-label').getBoundingClientRect().top])")
+        # The percentage and the name of each candidate sit on the same line.
+        assert all(abs(p - label) < 12 for p, label in rows), rows
+        page.locator(".dd").screenshot(path=str(screenshots / "calculator-metastatic-1280.png"))
+
+
+def test_dark_mode_keeps_text_readable(browser, site_url, screenshots):
+    with calculator_page(browser, site_url, page_path="chapters/idiopathic.html") as page:
+        page.evaluate("document.documentElement.dataset.theme = 'dark'")
+        colours = page.evaluate("""() => {
+            const chip = document.querySelector('.dd-chip');
+            const s = getComputedStyle(chip);
+            return [s.backgroundColor, getComputedStyle(document.querySelector('.dd-lab-msg')).color];
+        }""")
+        page.locator(".dd").screenshot(path=str(screenshots / "calculator-idiopathic-dark.png"))
+    assert colours[0] != "rgb(255, 255, 255)"  # chips follow the dark theme
