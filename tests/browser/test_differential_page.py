@@ -15,9 +15,9 @@ PAGE = "chapters/approach.html"
 
 
 @contextmanager
-def calculator_page(browser, site_url, query: str = "", page_path: str = PAGE, width: int = 1280):
+def calculator_page(browser, site_url, query: str = "", page_path: str = PAGE, width: int = 1280, **context_options):
     """Open a calculator page (with an optional case in the address); on leaving, require a clean page."""
-    context, page, record = open_page(browser, f"{site_url}/{page_path}{query}", width=width)
+    context, page, record = open_page(browser, f"{site_url}/{page_path}{query}", width=width, **context_options)
     try:
         page.wait_for_selector(".dd-list .dd-row", timeout=20_000)
         yield page
@@ -53,7 +53,7 @@ def test_static_ranking_matches_python_and_follows_the_chips(browser, site_url):
         assert ranking(page) == expected[: len(ranking(page))]
         page.get_by_role("button", name="Clear the case").click()
         page.wait_for_function("document.querySelector('.dd-heading').innerText.includes('prior')")
-        assert page.locator(".dd-controls input:checked").count() == 0
+        assert page.locator(".dd-controls input[type=checkbox]:checked").count() == 0
 
 
 def test_no_list_box_needs_ctrl_click(browser, site_url):

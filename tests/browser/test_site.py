@@ -36,9 +36,9 @@ class PageRecord:
         assert self.outside_requests == [], f"requests leaving 127.0.0.1 from {where}: {self.outside_requests}"
 
 
-def open_page(browser, url: str, width: int = 1280):
-    """Open ``url`` in a fresh context, recording errors and every request."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+def open_page(browser, url: str, width: int = 1280, **context_options):
+    """Open ``url`` in a fresh context (Playwright ``context_options`` such as ``has_touch``), recording errors and every request."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block", **context_options)
     page = context.new_page()
     record = PageRecord()
     # Errors, and warnings from the book's own widgets (anywidget prefixes them), fail a page.
