@@ -103,13 +103,43 @@ def test_chapter_calculator_at_desktop_width(browser, site_url, screenshots):
         page.locator(".dd").screenshot(path=str(screenshots / "calculator-metastatic-1280.png"))
 
 
-def test_dark_mode_keeps_text_readable(browser, site_url, screenshots):
-    with calculator_page(browser, site_url, page_path="chapters/idiopathic.html") as page:
-        page.evaluate("document.documentElement.dataset.theme = 'dark'")
-        colours = page.evaluate("""() => {
-            const chip = document.querySelector('.dd-chip');
-            const s = getComputedStyle(chip);
-            return [s.backgroundColor, getComputedStyle(document.querySelector('.dd-lab-msg')).color];
-        }""")
-        page.locator(".dd").screenshot(path=str(screenshots / "calculator-idiopathic-dark.png"))
-    assert colours[0] != "rgb(255, 255, 255)"  # chips follow the dark theme
+def _contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two computed colours ("rgb(r, g, b)")."""
+    def luminance(colour: str) -> float:
+        channels = [int(v) / 255 for v in colour[colour.index("(") + 1:].rstrip(")").split(",")[:3]]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    light, dark = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+COLOURS = """() => {
+  const page = getComputedStyle(document.body).backgroundColor;
+  const pairs = [];
+  for (const selector of ['.dd-chip:not(.dd-on) span', '.dd-chip.dd-on span', '.dd-lab-msg', '.dd-mech', '.dd-small',
+                          '.dd-heading', '.dd-clear', '.dd-lab input']) {
+    const e = document.querySelector(selector);
+    let back = e, colour = 'rgba(0, 0, 0, 0)';
+    while (back && (colour === 'rgba(0, 0, 0, 0)' || colour === 'transparent')) {
+      colour = getComputedStyle(back).backgroundColor; back = back.parentElement;
+    }
+    pairs.push([selector, getComputedStyle(e).color, colour === 'rgba(0, 0, 0, 0)' ? page : colour]);
+  }
+  return pairs;
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_text_stays_readable_in_light_and_dark_mode(browser, site_url, screenshots, mode):
+    """The theme's switch (stored in localStorage as the reader left it) sets html[data-theme]."""
+    script = f'localStorage.setItem("mode", "{mode}"); localStorage.setItem("theme", "{mode}");'
+    with calculator_page(browser, site_url, "?", page_path="chapters/idiopathic.html") as page:
+        page.context.add_init_script(script)
+        page.reload(wait_until="networkidle")
+        page.wait_for_selector(".dd-list .dd-row", timeout=20_000)
+        page.get_by_role("checkbox", name="Relatives with periarticular calcified masses").check()
+        assert page.evaluate("document.documentElement.dataset.theme") == mode
+        pairs = page.evaluate(COLOURS)
+        page.locator(".dd").screenshot(path=str(screenshots / f"calculator-idiopathic-{mode}.png"))
+    low = [(s, fg, bg, round(_contrast(fg, bg), 2)) for s, fg, bg in pairs if _contrast(fg, bg) < 4.5]
+    assert low == []
