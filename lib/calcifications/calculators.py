@@ -77,7 +77,11 @@ def group_members() -> dict[str, list[str]]:
 @lru_cache(maxsize=1)
 def settings() -> CalculatorSettings:
     """Load and validate ``data/calculators.yml`` against the vocabulary and the lab table."""
-    raw = yaml.safe_load(resources.files("calcifications").joinpath("data/calculators.yml").read_text("utf-8"))
+    return parse_settings(yaml.safe_load(resources.files("calcifications").joinpath("data/calculators.yml").read_text("utf-8")))
+
+
+def parse_settings(raw: Any) -> CalculatorSettings:
+    """Validate the parsed YAML of the calculators' settings; raises ``ValueError`` naming what is wrong."""
     vocab = vocabulary()
     lab_keys = labs.case_lab_table().keys
     fields = []

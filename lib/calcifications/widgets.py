@@ -151,8 +151,10 @@ def calcium_phosphate_calculator(
     "mmol/L"); the product is shown in mg²/dL² against the 60-70 band.
     """
     unit_box = _unit_dropdown(unit)
-    calcium_box = widgets.Text(value=str(calcium), description="Calcium", placeholder="e.g. 9.5")
-    phosphate_box = widgets.Text(value=str(phosphate), description="Phosphate", placeholder="e.g. 4.0")
+    box_layout = widgets.Layout(width="min(100%, 20em)")
+    calcium_box = widgets.Text(value=str(calcium), description="Calcium", placeholder="e.g. 9.5", layout=box_layout)
+    phosphate_box = widgets.Text(value=str(phosphate), description="Phosphate", placeholder="e.g. 4.0",
+                                 layout=box_layout)
     table = labs.frontend_table()
     panels = {
         role: LabPanel(role=role, calcium=calcium_box.value, phosphate=phosphate_box.value,
@@ -163,11 +165,13 @@ def calcium_phosphate_calculator(
         widgets.jslink((calcium_box, "value"), (panel, "calcium"))
         widgets.jslink((phosphate_box, "value"), (panel, "phosphate"))
         widgets.jslink((unit_box, "index"), (panel, "unit_index"))
+    # On a phone the message goes under its box instead of squeezing beside it.
+    row = widgets.Layout(flex_flow="row wrap", align_items="center", max_width="100%")
     return widgets.VBox(
         [
             unit_box,
-            widgets.HBox([calcium_box, panels["calcium"]]),
-            widgets.HBox([phosphate_box, panels["phosphate"]]),
+            widgets.HBox([calcium_box, panels["calcium"]], layout=row),
+            widgets.HBox([phosphate_box, panels["phosphate"]], layout=row),
             panels["result"],
         ]
     )

@@ -143,3 +143,24 @@ def test_text_stays_readable_in_light_and_dark_mode(browser, site_url, screensho
         page.locator(".dd").screenshot(path=str(screenshots / f"calculator-idiopathic-{mode}.png"))
     low = [(s, fg, bg, round(_contrast(fg, bg), 2)) for s, fg, bg in pairs if _contrast(fg, bg) < 4.5]
     assert low == []
+
+
+@pytest.mark.parametrize("chapter", [*CHAPTERS, "approach"])
+def test_the_knowledge_base_is_carried_once_per_page(chapter):
+    from test_site import SITE
+
+    html = (SITE / "chapters" / f"{chapter}.html").read_text("utf-8")
+    assert html.count('"diagnosis_ids"') == 1
+
+
+def test_calcium_phosphate_calculator_on_a_phone(browser, site_url):
+    with calculator_page(browser, site_url, page_path="chapters/classification.html", width=375,
+                         ready=".capp-result") as page:
+        calcium = page.get_by_label("Calcium", exact=True)
+        calcium.fill("1,200")
+        page.wait_for_function("document.querySelector('.capp-calcium').innerText.includes('Ambiguous')")
+        assert "waiting" in page.locator(".capp-result").inner_text()
+        calcium.fill("9,5")
+        page.wait_for_function("document.querySelector('.capp-result').innerText.includes('38.0')")
+        widths = page.evaluate("[document.querySelector('.cell_output .widget-vbox').scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1]

@@ -15,11 +15,12 @@ PAGE = "chapters/approach.html"
 
 
 @contextmanager
-def calculator_page(browser, site_url, query: str = "", page_path: str = PAGE, width: int = 1280, **context_options):
+def calculator_page(browser, site_url, query: str = "", page_path: str = PAGE, width: int = 1280,
+                    ready: str = ".dd-list .dd-row", **context_options):
     """Open a calculator page (with an optional case in the address); on leaving, require a clean page."""
     context, page, record = open_page(browser, f"{site_url}/{page_path}{query}", width=width, **context_options)
     try:
-        page.wait_for_selector(".dd-list .dd-row", timeout=20_000)
+        page.wait_for_selector(ready, timeout=20_000)
         yield page
     finally:
         context.close()
