@@ -181,3 +181,9 @@ def test_differential_calculator_refuses_bad_arguments(kwargs, message):
 def test_chapter_calculator_refuses_bad_arguments(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         book_widgets.chapter_calculator(*args, **kwargs)
+
+
+def test_calculator_repr_is_deterministic():
+    panel = book_widgets.chapter_calculator("vascular", chapters=[])
+    assert repr(panel) == "DifferentialPanel('vascular', findings=['vascular'], lab_texts={})"
+    assert " at 0x" not in panel._repr_mimebundle_()[0]["text/plain"]

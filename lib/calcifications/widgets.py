@@ -117,6 +117,11 @@ class DifferentialPanel(anywidget.AnyWidget):
             raise traitlets.TraitError(f"unit must be one of {labs.UNITS}, got {proposal['value']!r}")
         return proposal["value"]
 
+    def __repr__(self) -> str:
+        # Deterministic (no memory address): executed notebooks must not change between runs.
+        name = self.config.get("chapter") or "full"
+        return f"DifferentialPanel({name!r}, findings={list(self.findings)!r}, lab_texts={dict(self.lab_texts)!r})"
+
     def case(self) -> tuple[list[str], dict[str, float]]:
         """The finding ids and the valid lab entries (lab keys to values) of the current state.
 

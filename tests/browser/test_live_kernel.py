@@ -1,0 +1,82 @@
+"""The other way the book is used: a chapter opened in JupyterLab with a live kernel.
+
+JupyterLab runs on 127.0.0.1 from the project's environment, on a copy of a chapter (so that its
+autosave never touches the committed notebook); the test runs every cell, ticks a finding of the
+chapter's calculator and sees the ranking change.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from calcifications.differential import rank
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTER = "vascular"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "chapters" / f"{CHAPTER}.ipynb", folder)
+    port, token = _free_port(), "calcifications-test"
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / ".config"), "JUPYTER_RUNTIME_DIR": str(folder / ".runtime")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", f"--port={port}",
+         f"--ServerApp.root_dir={folder}", f"--IdentityProvider.token={token}", "--allow-root",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start")
+        yield url, token
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_chapter_calculator_works_in_jupyterlab(browser, lab):
+    url, token = lab
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/lab/tree/{CHAPTER}.ipynb?token={token}", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        page.wait_for_selector(".jp-OutputArea .dd-list .dd-row", timeout=180_000)
+        calculator = page.locator(".jp-OutputArea .dd").first
+        calculator.scroll_into_view_if_needed()
+        ranking = "el => [...el.querySelectorAll('.dd-list .dd-row')].map(r => r.dataset.diagnosis)"
+        assert calculator.evaluate(ranking) == [c.diagnosis for c in rank(["vascular"])][:6]
+        calculator.get_by_role("checkbox", name="Small round or oval calcification with lucent centre or laminations").check()
+        page.wait_for_function(
+            "top => document.querySelector('.jp-OutputArea .dd-list .dd-row').dataset.diagnosis === top",
+            arg=rank(["vascular", "phlebolith"])[0].diagnosis, timeout=10_000)
+        assert calculator.evaluate(ranking) == [c.diagnosis for c in rank(["vascular", "phlebolith"])][:6]
+    finally:
+        context.close()
