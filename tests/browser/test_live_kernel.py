@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from calcifications.differential import rank
 
@@ -36,7 +37,12 @@ def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "chapters" / f"{CHAPTER}.ipynb", folder)
     port, token = _free_port(), "calcifications-test"
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / ".config"), "JUPYTER_RUNTIME_DIR": str(folder / ".runtime")}
+    # Draw every cell (no windowing), so the calculator's output exists wherever the page is scrolled.
+    settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / ".config"), "JUPYTER_RUNTIME_DIR": str(folder / ".runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(folder / ".settings")}
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", f"--port={port}",
          f"--ServerApp.root_dir={folder}", f"--IdentityProvider.token={token}", "--allow-root",
@@ -58,17 +64,27 @@ def lab(tmp_path_factory):
         process.wait(timeout=30)
 
 
-def test_chapter_calculator_works_in_jupyterlab(browser, lab):
+def test_chapter_calculator_works_in_jupyterlab(browser, lab, screenshots):
     url, token = lab
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
         page.goto(f"{url}/lab/tree/{CHAPTER}.ipynb?token={token}", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        # The committed notebook names its kernel by the executing machine's spec: take the offered one.
+        select = page.get_by_role("button", name="Select", exact=True)
+        try:
+            select.wait_for(timeout=10_000)
+            select.click()
+        except PlaywrightTimeout:
+            pass
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        page.wait_for_selector(".jp-OutputArea .dd-list .dd-row", timeout=180_000)
+        try:
+            page.wait_for_selector(".jp-OutputArea .dd-list .dd-row", state="attached", timeout=180_000)
+        finally:
+            page.screenshot(path=str(screenshots / "jupyterlab-chapter.png"))
         calculator = page.locator(".jp-OutputArea .dd").first
         calculator.scroll_into_view_if_needed()
         ranking = "el => [...el.querySelectorAll('.dd-list .dd-row')].map(r => r.dataset.diagnosis)"
