@@ -26,7 +26,7 @@ N_CASES = 600
 
 @pytest.fixture(autouse=True)
 def _node_is_required():
-    # A missing node is a failure, as in tests/node_runner.py: node is on every machine of this project.
+    # A missing node is a failure, never a skip: the parity of the browser engine must be checked.
     if NODE is None:
         pytest.fail("node is required for the parity tests of static/differential.js")
 

@@ -8,9 +8,6 @@ from node_runner import run_js
 from calcifications import labs
 
 
-
-
-
 def _texts(rng: random.Random) -> str:
     kind = rng.random()
     if kind < 0.55:
@@ -56,3 +53,36 @@ def test_front_end_explains_each_bad_entry(calcium, phosphate, unit_index, calci
     [result] = run_js("lab_entry.js", "evaluate", [[labs.frontend_table(), calcium, phosphate, unit_index]])
     assert calcium_message in result["calcium"]["message"]
     assert result["product"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "fragment"),
+    [("9,5", 9.5, None), ("1200", 1200.0, None), ("0,125", 0.125, None), ("9,50", 9.5, None),
+     ("1,200", None, "Ambiguous: 1,200 could be 1200 or 1.200"), ("12,500", None, "type 12500"),
+     ("1.200,5", None, "one decimal separator"), ("2,5,1", None, "one decimal separator"),
+     ("", None, "Enter a value"), ("NaN", None, "Not a number"), ("1e400", None, "Not a finite number")],
+)
+def test_decimal_comma_is_read_and_a_grouping_comma_refused_in_both_languages(text, value, fragment):
+    [got] = run_js("common.js", "parseNumber", [[text]])
+    if fragment is None:
+        assert got == {"value": value}
+        assert labs.read_number_text(text) == value
+        return
+    assert fragment in got["message"]
+    with pytest.raises(ValueError) as error:
+        labs.read_number_text(text)
+    assert str(error.value) == got["message"]  # the same words in Python and in the browser
+
+
+def test_pth_typed_with_a_grouping_comma_is_refused_not_read_as_suppressed():
+    with pytest.raises(ValueError, match="pth: ambiguous"):
+        labs.parse_lab_text("1,200", "pth")
+    assert labs.parse_lab_text("1200", "pth") == 1200.0
+    [field] = run_js("common.js", "checkField", [[labs.frontend_table(), "pth", "1,200", 0]])
+    assert field["value"] is None and "Ambiguous" in field["text"]
+
+
+def test_gauge_band_limits_come_from_the_lab_table():
+    table = labs.frontend_table()
+    [limits] = run_js("lab_entry.js", "bandLimits", [[table]])
+    assert limits == [b.upper for b in labs.lab_table().product_bands[:-1]]

@@ -18,9 +18,15 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import ReferenceRole
 
-CALCULATOR_PAGE = "chapters/approach"
-CALCULATOR_ANCHOR = "approach-calculator"
-LAB_PARAMETERS = {"ca", "p", "pth", "ua", "unit"}
+
+def _calculator_settings():
+    # One source for the calculator page, its anchor and the page-address parameters: data/calculators.yml.
+    from calcifications.calculators import settings, url_parameters
+
+    return settings().calculator_page, settings().calculator_anchor, set(url_parameters())
+
+
+CALCULATOR_PAGE, CALCULATOR_ANCHOR, LAB_PARAMETERS = _calculator_settings()
 
 
 def case_query(target: str) -> str:

@@ -132,27 +132,59 @@ def to_mg_dl(value: Any, analyte: str, unit: str = "mg/dL") -> float:
 
 # ASCII digits only, as in the browser (JavaScript's \d matches no other script's digits).
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+# "1,200" or "12,500": a comma before exactly three digits may group thousands (1200) or mark
+# decimals (1.2): refused as ambiguous rather than guessed.
+_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2},\d{3}$", re.ASCII)
+
+
+def read_number_text(text: Any) -> float:
+    """Return the number typed in a lab box, accepting a decimal comma ("9,5" is 9.5).
+
+    Raises ``ValueError`` with a short reader-facing message for an empty box,
+    text that is not a plain number, a comma that may group thousands
+    ("1,200": 1200 or 1.2?), two separators ("1.200,5", "2,5,1") or a value
+    that is not finite. ``static/common.js`` (``parseNumber``) applies the same rules.
+    """
+    stripped = str(text).strip()
+    if not stripped:
+        raise ValueError("Enter a value.")
+    if "," in stripped:
+        if stripped.count(",") > 1 or "." in stripped:
+            raise ValueError("Not a number: use one decimal separator and no thousands separator, e.g. 1200 or 9.5.")
+        if _GROUPED.match(stripped):
+            whole, _, decimals = stripped.partition(",")
+            raise ValueError(f"Ambiguous: {stripped} could be {whole}{decimals} or {whole}.{decimals}; "
+                             f"type {whole}{decimals} (no thousands separator) or {whole}.{decimals}.")
+        stripped = stripped.replace(",", ".")
+    if not _NUMBER.match(stripped):
+        raise ValueError("Not a number: type digits, e.g. 9.5.")
+    value = float(stripped)
+    if not math.isfinite(value):
+        raise ValueError("Not a finite number.")
+    return value
 
 
 def parse_lab_text(text: str, analyte: str, unit: str = "mg/dL") -> float:
     """Return the value of a lab entry typed as text (as in a calculator box).
 
     The value is in mg/dL, except for analytes measured in one unit only
-    (PTH in pg/mL), for which ``unit`` is ignored. Accepts a decimal comma ("9,5"). Raises ``ValueError`` with a short,
-    reader-facing message for empty, non-numeric or implausible entries.
-    The browser calculator (static/lab_entry.js) applies the same rules.
+    (PTH in pg/mL), for which ``unit`` is ignored. Accepts a decimal comma
+    ("9,5") and refuses a comma that may group thousands ("1,200"), see
+    :func:`read_number_text`. Raises ``ValueError`` with a short,
+    reader-facing message for empty, non-numeric, ambiguous or implausible entries.
+    The browser calculators (static/common.js) apply the same rules.
     """
-    stripped = str(text).strip()
-    if not stripped:
-        raise ValueError(f"{analyte}: enter a value")
-    if re.fullmatch(r"[^.]*,[^,]*", stripped):
-        stripped = stripped.replace(",", ".", 1)
-    if not _NUMBER.match(stripped):
-        raise ValueError(f"{analyte}: not a number, got {text!r}")
+    if not isinstance(text, str):
+        raise ValueError(f"{analyte}: a lab entry is text as typed in a box, got {type(text).__name__} {text!r}")
+    try:
+        value = read_number_text(text)
+    except ValueError as error:
+        message = str(error)
+        raise ValueError(f"{analyte}: {message[0].lower()}{message[1:]}") from None
     single = case_lab_table().single_unit.get(analyte)
     if single is not None:
-        return _single_unit_value(float(stripped), single, analyte)
-    return to_mg_dl(float(stripped), analyte, unit)
+        return _single_unit_value(value, single, analyte)
+    return to_mg_dl(value, analyte, unit)
 
 
 def calcium_phosphate_product(calcium: float, phosphate: float, unit: str = "mg/dL") -> float:

@@ -51,14 +51,14 @@ class PageRecord:
         assert self.outside_requests == [], f"requests leaving 127.0.0.1 from {where}: {self.outside_requests}"
 
 
-def open_page(browser, url: str, width: int = 1280, reveal: bool = True):
+def open_page(browser, url: str, width: int = 1280, reveal: bool = True, **context_options):
     """Open ``url`` in a fresh context, recording errors and every request.
 
-    Images load and widgets are drawn when they come near the viewport: with ``reveal`` (the
-    default) the page is scrolled to the end and each widget drawn before this returns, and
-    the page scrolled back up.
+    ``context_options`` are Playwright context options such as ``has_touch``. Images load and
+    widgets are drawn when they come near the viewport: with ``reveal`` (the default) the page is
+    scrolled to the end and each widget drawn before this returns, and the page scrolled back up.
     """
-    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block", **context_options)
     page = context.new_page()
     record = PageRecord()
     # Errors, and warnings from the book's own widgets (anywidget prefixes them), fail a page.

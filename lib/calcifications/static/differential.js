@@ -1,7 +1,8 @@
 // Differential diagnosis of soft-tissue calcifications: the browser mirror of
 // calcifications.differential (Python).
 //
-// An ES module with no imports and no build step. The knowledge base `kb` is
+// An ES module; its only import (common.js) is inlined into the widget's front-end by
+// calcifications.widgets.bundled_module (node imports it as it is). The knowledge base `kb` is
 // the JSON of calcifications.differential.frontend_knowledge(): Python has
 // already validated data/knowledge.yml and computed every logarithm, so the
 // browser sums exactly the same numbers in the same order and ranks a case
@@ -13,6 +14,8 @@
 // LabValueError (name "ValueError"), a single string instead of a list a
 // TypeError. Messages say what was wrong and what is expected; a widget
 // should catch them and show `error.message` beside the input.
+
+import { formatRange } from "./common.js";
 
 /** An unknown finding id; `.finding` is the id, `.suggestions` the closest valid ids. */
 export class UnknownFindingError extends Error {
@@ -125,11 +128,6 @@ function findingTerms(kb, present) {
 }
 
 // ---------------------------------------------------------------- labs
-
-function formatRange(low, high, unit, factor) {
-  if (unit === "mmol/L") return `${(low / factor).toFixed(2)}–${(high / factor).toFixed(2)} mmol/L`;
-  return `${low}–${high} ${unit}`;
-}
 
 function checkNumber(value, key, unit, expected) {
   // Name the key and the expected range in every message, whatever went wrong.
@@ -259,204 +257,3 @@ export function mechanismProbabilities(kb, candidates) {
   for (const c of candidates) totals[c.mechanism] = (totals[c.mechanism] ?? 0.0) + c.probability;
   return totals;
 }
-
-// ---------------------------------------------------------------- widget
-// The anywidget front-end of calcifications.widgets.DifferentialPanel: a thin
-// layer over rankCase. The controls (jslinked) set the option indices and the
-// lab panels publish checked lab values; `caseFromModel` turns them into ids
-// and lab keys, rankCase ranks, `render` draws. A case can also arrive in the
-// page address (?case=id,id&ca=10&p=7.5&unit=mg/dL&pth=300&ua=9), which is how
-// the book's "try it" links open the calculator already filled in.
-
-const MULTI = [["compartments", "compartment"], ["morphologies", "morphology"],
-  ["distributions", "distribution"], ["clinical", "clinical"]];
-const LAB_TRAITS = [["calcium_mg_dl", "calcium_mg_dl"], ["phosphate_mg_dl", "phosphate_mg_dl"],
-  ["pth_pg_ml", "pth_pg_ml"], ["uric_acid_mg_dl", "uric_acid_mg_dl"]];
-const URL_LABS = [["ca", "calcium_text"], ["p", "phosphate_text"], ["pth", "pth_text"], ["ua", "uric_acid_text"]];
-
-/** The finding ids and lab keys selected by the option indices and lab values of a panel's state. */
-export function caseFromState(state) {
-  const choices = state.choices;
-  const findings = [];
-  for (const [trait, category] of MULTI) {
-    for (const i of state[trait] ?? []) if (choices[category][i]) findings.push(choices[category][i][0]);
-  }
-  if (state.site > 0 && choices.site[state.site - 1]) findings.push(choices.site[state.site - 1][0]);
-  const labs = {};
-  for (const [trait, key] of LAB_TRAITS) {
-    if (typeof state[trait] === "number") labs[key] = state[trait];
-  }
-  return { findings, labs };
-}
-
-/** Turn a page address's query ("?case=id,id&ca=10") into panel trait values; unknown ids are returned, not dropped. */
-export function caseFromQuery(choices, query) {
-  const params = new URLSearchParams(query);
-  const traits = {};
-  const unknown = [];
-  const ids = (params.get("case") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  for (const id of ids) {
-    let placed = false;
-    for (const [trait, category] of MULTI) {
-      const i = choices[category].findIndex(([fid]) => fid === id);
-      if (i >= 0) { (traits[trait] ??= []).push(i); placed = true; }
-    }
-    const site = choices.site.findIndex(([fid]) => fid === id);
-    if (site >= 0) { traits.site = site + 1; placed = true; }
-    if (!placed) unknown.push(id);
-  }
-  for (const [trait] of MULTI) if (traits[trait]) traits[trait].sort((a, b) => a - b);
-  for (const [param, trait] of URL_LABS) if (params.has(param)) traits[trait] = params.get(param);
-  if (params.get("unit") === "mmol/L") traits.unit_index = 1;
-  return { traits, unknown };
-}
-
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
-function percent(p) {
-  return p >= 0.001 ? `${(p * 100).toFixed(1)} %` : "<0.1 %";
-}
-
-function factor(weight) {
-  const times = Math.exp(Math.abs(weight));
-  const shown = times >= 10 ? times.toFixed(0) : times.toFixed(1);
-  return weight >= 0 ? `×${shown}` : `÷${shown}`;
-}
-
-function evidenceHtml(evidence) {
-  if (!evidence.length) return "<p class='dd-none'>Nothing in this case moves it: its prior frequency alone.</p>";
-  const rows = evidence.map((e) => {
-    const width = Math.min(Math.abs(e.weight) / 5, 1) * 100;
-    const colour = e.weight >= 0 ? "#0072B2" : "#D55E00";
-    return `<li><span class="dd-factor" style="color:${colour}">${factor(e.weight)}</span>
-      <span class="dd-ev-bar" style="display:inline-block;width:4em;height:0.6em;background:#eee;margin:0 0.4em">
-      <span style="display:block;height:100%;width:${width.toFixed(0)}%;background:${colour}"></span></span>${escapeHtml(e.label)}</li>`;
-  });
-  return `<ul class="dd-evidence" style="list-style:none;padding-left:0.5em;margin:0.2em 0">${rows.join("")}</ul>`;
-}
-
-function chapterLink(candidate, chapters) {
-  const root = document.documentElement.dataset.content_root;
-  if (root === undefined || !chapters.includes(candidate.chapter)) return escapeHtml(candidate.label);
-  // Sphinx turns the label "my_id" into the HTML id "my-id".
-  return `<a href="${root}${candidate.chapter}.html#${candidate.diagnosis.replace(/_/g, "-")}">${escapeHtml(candidate.label)}</a>`;
-}
-
-function shortMechanism(kb, id) {
-  return kb.mechanisms[id].split(" (")[0].split(" / ")[0];
-}
-
-function resultHtml(kb, ranked, topN, chapters, described) {
-  const rows = ranked.slice(0, topN).map((c, rank) => `
-    <li class="dd-row" data-diagnosis="${c.diagnosis}" style="margin:0.35em 0">
-      <div style="display:flex;align-items:center;gap:0.5em;flex-wrap:wrap">
-        <span class="dd-p" style="min-width:4.2em;text-align:right;font-variant-numeric:tabular-nums">${percent(c.probability)}</span>
-        <span class="dd-bar" aria-hidden="true" style="flex:0 0 8em;height:0.8em;background:#eee">
-          <span style="display:block;height:100%;width:${(c.probability * 100).toFixed(1)}%;background:#0072B2"></span></span>
-        <span class="dd-label">${rank + 1}. ${chapterLink(c, chapters)}</span>
-        <span class="dd-mech" style="font-size:0.8em;color:#555">${escapeHtml(shortMechanism(kb, c.mechanism))}</span>
-      </div>
-      <details style="margin-left:4.7em"><summary style="cursor:pointer;font-size:0.9em">Why?</summary>${evidenceHtml(c.evidence)}</details>
-    </li>`);
-  const mechanisms = mechanismProbabilities(kb, ranked);
-  const rollup = Object.entries(mechanisms).map(([id, p]) => `
-    <li style="display:flex;align-items:center;gap:0.5em"><span style="min-width:4.2em;text-align:right">${percent(p)}</span>
-      <span aria-hidden="true" style="flex:0 0 8em;height:0.8em;background:#eee"><span style="display:block;height:100%;width:${(p * 100).toFixed(1)}%;background:#E69F00"></span></span>
-      ${escapeHtml(shortMechanism(kb, id))}</li>`);
-  const heading = described ? "Most likely, for this case" : "Before anything is known (the prior)";
-  return `<h4 class="dd-heading" style="margin:0.6em 0 0.2em 0">${heading}</h4>
-    <ol class="dd-list" style="list-style:none;padding-left:0;margin:0">${rows.join("")}</ol>
-    <h4 style="margin:0.8em 0 0.2em 0">By mechanism</h4>
-    <ul class="dd-mechanisms" style="list-style:none;padding-left:0;margin:0">${rollup.join("")}</ul>
-    <p style="font-size:0.85em;color:#555;margin-top:0.6em">A teaching model: a naive Bayes ranking of the findings you entered,
-    with likelihoods drawn from the cited literature. "Why?" lists what moved each diagnosis, as the factor by which it
-    multiplies the odds (blue for, vermillion against). Not for clinical decisions.</p>`;
-}
-
-function caseQuery(choices, state) {
-  const { findings } = caseFromState(state);
-  const params = new URLSearchParams();
-  if (findings.length) params.set("case", findings.join(","));
-  for (const [param, trait] of URL_LABS) if (String(state[trait] ?? "").trim()) params.set(param, state[trait].trim());
-  if (state.unit_index === 1) params.set("unit", "mmol/L");
-  return params.toString();
-}
-
-const STATE_TRAITS = ["knowledge", "choices", "compartments", "morphologies", "distributions", "clinical", "site",
-  "unit_index", "calcium_mg_dl", "phosphate_mg_dl", "pth_pg_ml", "uric_acid_mg_dl", "calcium_text", "phosphate_text",
-  "pth_text", "uric_acid_text", "chapters", "top_n"];
-
-function readState(model) {
-  return Object.fromEntries(STATE_TRAITS.map((name) => [name, model.get(name)]));
-}
-
-function render({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "dd";
-  const notice = document.createElement("p");
-  notice.className = "dd-notice";
-  notice.setAttribute("role", "status");
-  notice.style.cssText = "color:#a00000;font-weight:bold;margin:0.3em 0";
-  const output = document.createElement("div");
-  output.className = "dd-output";
-  output.setAttribute("aria-live", "polite");
-  const tools = document.createElement("p");
-  tools.style.margin = "0.6em 0";
-  const clear = document.createElement("button");
-  clear.type = "button";
-  clear.textContent = "Clear the case";
-  clear.className = "dd-clear";
-  const share = document.createElement("a");
-  share.className = "dd-share";
-  share.textContent = "Link to this case";
-  share.style.marginLeft = "1em";
-  tools.append(clear, share);
-  root.append(notice, output, tools);
-  el.appendChild(root);
-
-  let urlProblem = "";
-  const query = globalThis.location?.search ?? "";
-  const params = new URLSearchParams(query);
-  if (params.has("case") || URL_LABS.some(([p]) => params.has(p))) {
-    const { traits, unknown } = caseFromQuery(model.get("choices"), query);
-    for (const name of ["compartments", "morphologies", "distributions", "clinical"]) traits[name] ??= [];
-    traits.site ??= 0;
-    for (const [name, value] of Object.entries(traits)) model.set(name, value);
-    model.save_changes();
-    if (unknown.length) {
-      const ids = Object.keys(model.get("knowledge").findings);
-      urlProblem = "The link named unknown findings, left out: " +
-        unknown.map((id) => `'${id}' (did you mean ${closestIds(id, ids).join(", ") || "no close match"}?)`).join("; ");
-    }
-  }
-
-  const redraw = () => {
-    const state = readState(model);
-    const { findings, labs } = caseFromState(state);
-    try {
-      const ranked = rankCase(state.knowledge, findings, labs);
-      output.innerHTML = resultHtml(state.knowledge, ranked, state.top_n, state.chapters, findings.length + Object.keys(labs).length > 0);
-      notice.textContent = urlProblem;
-    } catch (error) {
-      // A case the engine refuses (e.g. calcium in both units that disagree) is explained, never thrown.
-      notice.textContent = `This case cannot be ranked: ${error.message}`;
-    }
-    const query = caseQuery(state.choices, state);
-    share.href = `${globalThis.location?.pathname ?? ""}${query ? "?" + query : ""}`;
-  };
-  clear.addEventListener("click", () => {
-    for (const name of ["compartments", "morphologies", "distributions", "clinical"]) model.set(name, []);
-    model.set("site", 0);
-    for (const [, trait] of URL_LABS) model.set(trait, "");
-    model.save_changes();
-  });
-  for (const name of STATE_TRAITS) model.on(`change:${name}`, redraw);
-  redraw();
-  return () => {
-    for (const name of STATE_TRAITS) model.off(`change:${name}`, redraw);
-  };
-}
-
-export default { render };
