@@ -165,19 +165,32 @@ def test_easy_cases_keep_their_give_away():
 
 
 def test_records_offer_the_answer_and_link_to_the_section(deck):
-    labels = {}
+    anchors = {}
     for chapter in {d.chapter for d in differential.knowledge_base().diagnoses}:
         text = (ROOT / f"{chapter}.ipynb").read_text("utf-8")
-        labels[chapter] = set(re.findall(r"\(([a-z0-9_-]+)\)=", text))
-    for case in deck[:30]:
-        record = cases.case_record(case, "x.png")
-        for step, spec in record["steps"].items():
-            ids = [o[0] for o in spec["options"]]
-            assert len(ids) == len(set(ids)) and set(spec["accept"]) & set(ids), step
-        assert len(record["steps"]["morphology"]["options"]) == cases.OPTIONS_SHOWN
-        assert len(record["steps"]["diagnosis"]["options"]) == cases.OPTIONS_SHOWN
+        anchors[chapter] = set(re.findall(r"\(([a-z0-9_-]+)\)=", text))
+    records = [cases.case_record(case, "x.png") for case in deck[:30]]
+    labels = cases.record_labels(records)
+    for record in records:
+        assert set(record["compartment"]) <= set(labels["compartment"])
+        morphology = record["morphology"]
+        assert len(morphology["options"]) == cases.OPTIONS_SHOWN == len(set(morphology["options"]))
+        assert set(morphology["accept"]) & set(morphology["options"])
+        assert len(record["options"]) == cases.OPTIONS_SHOWN and record["diagnosis"] in record["options"]
+        assert set(record["next_step"]) <= set(labels["next_step"])
+        assert all(e[0] in labels["evidence"] for e in record["engine"]["evidence"])
         chapter, anchor = record["href"].split(".html#")
-        assert anchor.replace("-", "_") in labels[chapter], record["href"]
+        assert anchor.replace("-", "_") in anchors[chapter], record["href"]
+
+
+def test_the_compartment_step_does_not_name_the_diagnosis(deck):
+    labels = cases.record_labels([])
+    for case in deck:
+        record = cases.case_record(case, "x.png")
+        texts = [labels["compartment_why"][c] for c in record["compartment"]]
+        texts += [labels["morphology"][m] for m in record["morphology"]["accept"]]
+        for term in cases.forbidden_terms(case.diagnosis):
+            assert not any(_contains(t, term) for t in texts), (case.diagnosis, term)
 
 
 def test_bad_input_is_a_clear_value_error():
@@ -221,8 +234,10 @@ def test_deck_covers_every_diagnosis_at_every_level(deck):
 
 def test_committed_deck_json_matches_the_generator(deck):
     committed = json.loads((DECK / cases.DECK_FILE).read_text("utf-8"))
-    assert committed == json.loads(json.dumps(cases.deck_json(deck, published_pages(DECK) or None))), (
-        "the committed deck is stale: run `python -m calcifications.cases --deck`")
+    expected = cases.deck_text(cases.deck_json(deck, published_pages(DECK) or None))
+    assert committed == json.loads(expected), "the committed deck is stale: run `python -m calcifications.cases --deck`"
+    assert (DECK / cases.DECK_FILE).read_text("utf-8") == expected
+    assert len(expected.encode()) < 160 * 1024, "the deck file is fetched by the page: keep it light"
 
 
 def test_committed_images_exist_are_small_and_reveal_nothing(deck):
@@ -256,10 +271,11 @@ def test_kernel_draws_a_new_case_on_request_and_explains_bad_filters():
     widget = unknown_cases(seed=3)
     handler = widget._msg_callbacks.callbacks[0]
     handler(widget, {"type": "new_case", "filters": {"chapter": "chapters/vascular"}}, [])
-    first = widget.live_case
+    first = widget.live_case["case"]
     assert first["chapter"] == "chapters/vascular" and first["image"].startswith("data:image/png;base64,")
+    assert first["diagnosis"] in widget.live_case["labels"]["diagnosis"]
     handler(widget, {"type": "new_case", "filters": {"chapter": "chapters/vascular"}}, [])
-    assert widget.live_case["id"] != first["id"]
+    assert widget.live_case["case"]["id"] != first["id"]
     handler(widget, {"type": "new_case", "filters": {"chapter": "chapters/fascial", "mechanism": "metastatic"}}, [])
     assert "widen the filters" in widget.error
-    assert live_record(3, difficulty="hard")["difficulty"] == "hard"
+    assert live_record(3, difficulty="hard")["case"]["difficulty"] == "hard"

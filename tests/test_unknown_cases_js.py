@@ -52,3 +52,19 @@ def test_keyboard_shortcuts():
     assert run_js("unknown_cases.js", "keyAction", calls) == [
         {"action": "choose", "index": 2}, None, {"action": "continue"}, None, {"action": "next_case"},
         {"action": "skip"}, None, None, None]
+
+
+def test_expand_case_builds_every_step_from_the_deck_labels():
+    import json
+    from pathlib import Path
+
+    deck = json.loads((Path(__file__).resolve().parents[1] / "figures/deck/cases/deck.json").read_text("utf-8"))
+    compact = deck["cases"][0]
+    full = run_js("unknown_cases.js", "expandCase", [[compact, deck["labels"]]])[0]
+    assert full["label"] == deck["labels"]["diagnosis"][compact["diagnosis"]]
+    assert [o[0] for o in full["steps"]["compartment"]["options"]] == list(deck["labels"]["compartment"])
+    assert full["steps"]["diagnosis"]["accept"] == [compact["diagnosis"]]
+    assert full["steps"]["next_step"]["why"] == deck["labels"]["next_step_why"][compact["diagnosis"]]
+    assert all(e["label"] for e in full["steps"]["diagnosis"]["evidence"])
+    assert all(name for _, name in full["steps"]["morphology"]["options"])
+    assert "ranks" in full["steps"]["diagnosis"]["why"]

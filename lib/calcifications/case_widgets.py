@@ -36,6 +36,10 @@ class UnknownCases(anywidget.AnyWidget):
     live_case = traitlets.Dict().tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
+    def __repr__(self) -> str:
+        # No memory address: notebook outputs must not change between runs.
+        return f"UnknownCases(deck_url={self.deck_url!r})"
+
 
 def filter_labels() -> dict[str, Any]:
     """The options of the three filters: chapters, mechanisms, difficulties (ids and names)."""
@@ -60,10 +64,11 @@ def diagnoses_for(chapter: str = "", mechanism: str = "") -> list[str]:
 
 
 def live_record(seed: int, chapter: str = "", mechanism: str = "", difficulty: str = "") -> dict[str, Any]:
-    """A fresh case record for the widget, its radiograph as a PNG data URI."""
+    """A fresh case for the widget: ``{labels, case}``, its radiograph as a PNG data URI."""
     case = cases.random_case(seed, diagnoses_for(chapter, mechanism), [difficulty] if difficulty else None)
     uri = "data:image/png;base64," + base64.b64encode(cases.encode_image(case)).decode("ascii")
-    return {"id": f"live-{seed}", **cases.case_record(case, uri, published_pages() or None)}
+    record = {"id": f"live-{seed}", **cases.case_record(case, uri, published_pages() or None)}
+    return {"labels": cases.record_labels([record]), "case": record}
 
 
 def unknown_cases(seed: int = 1, deck_url: str = DECK_URL) -> UnknownCases:

@@ -99,9 +99,11 @@ class CaseTable:
     vignette_groups: Mapping[str, tuple[str, ...]]
     image_findings: frozenset[str]
     not_drawn: frozenset[str]
+    min_likelihood: float
     lab_ranges: Mapping[str, Mapping[str, Any]]
     lab_panels: Mapping[str, tuple[str, ...]]
     phrases: Mapping[str, str]
+    compartment_clues: Mapping[str, str]
     next_steps: Mapping[str, str]
     chapters: Mapping[str, str]
     sides: tuple[str, ...]
@@ -147,6 +149,8 @@ def parse_case_table(raw: Any) -> CaseTable:
     if tuple(raw.get("difficulties") or ()) != DIFFICULTIES:
         raise CaseDataError(f"cases.yml: difficulties must be {list(DIFFICULTIES)}")
     next_steps = dict(raw["next_steps"])
+    if set(raw.get("compartment_clues") or {}) != set(vocab.compartments):
+        raise CaseDataError("cases.yml: compartment_clues must give one clue per vocabulary compartment")
     phrases = dict(raw["phrases"])
     for fid in phrases:
         if fid not in vocab.findings:
@@ -177,9 +181,11 @@ def parse_case_table(raw: Any) -> CaseTable:
         vignette_groups={k: tuple(v) for k, v in raw["vignette_groups"].items()},
         image_findings=frozenset(raw["image_findings"]),
         not_drawn=frozenset(raw.get("not_drawn") or ()),
+        min_likelihood=float(raw["min_likelihood"]),
         lab_ranges=dict(raw["lab_ranges"]),
         lab_panels={k: tuple(v) for k, v in raw["lab_panels"].items()},
         phrases=phrases,
+        compartment_clues=dict(raw["compartment_clues"]),
         next_steps=next_steps,
         chapters=dict(raw["chapters"]),
         sides=tuple(raw["sides"]),
@@ -320,13 +326,19 @@ def _draw_history(diagnosis: str, difficulty: str, has_ca_p: bool, rng: np.rando
     candidates = [f for f, item in vocab.findings.items()
                   if item.category in ("clinical", "absent") and f not in table.image_findings
                   and f not in table.not_drawn and f not in ages and f not in grouped]
+    floor = table.min_likelihood
+
+    def told_p(fid: str) -> float:
+        p = _likelihood(fid, index)
+        return p if p >= floor else 0.0
+
     told = []
     for members in table.vignette_groups.values():
-        chosen = _pick_one(members, [_likelihood(f, index) for f in members], rng)
+        chosen = _pick_one(members, [told_p(f) for f in members], rng)
         if chosen:
             told.append(chosen)
     for fid in candidates:
-        if rng.uniform() < _likelihood(fid, index):
+        if rng.uniform() < told_p(fid):
             told.append(fid)
     giveaways = set(table.diagnoses[diagnosis].giveaways)
     if rule["giveaways"]:
@@ -511,15 +523,26 @@ def _options(answers: Sequence[str], pool: Sequence[str], rng: np.random.Generat
     return [chosen[i] for i in order]
 
 
+def _percent(p: float) -> str:
+    """A probability as a reader-friendly percentage ('<1 %', '>99 %', '37 %')."""
+    if p < 0.005:
+        return "<1 %"
+    if p > 0.995:
+        return ">99 %"
+    return f"{100 * p:.0f} %"
+
+
 def _short(label: str) -> str:
     return label.split(" (")[0]
 
 
 def case_record(case: Case, image: str, published: Iterable[str] | None = None) -> dict[str, Any]:
-    """The JSON record of a case for the widget (``static/unknown_cases.js``).
+    """The compact JSON record of a case for the widget (``static/unknown_cases.js``).
 
-    ``image`` is the image's URL (a file name relative to the deck, or a data
-    URI); ``published`` are the book pages that exist, to link only those.
+    Ids only: the names and explanations they refer to are in :func:`record_labels`
+    (carried once per deck). ``image`` is the image's URL (a file name relative
+    to the deck, or a data URI); ``published`` are the book pages that exist,
+    to link only those.
     """
     table, vocab = case_table(), vocabulary()
     kb = differential.knowledge_base()
@@ -530,6 +553,7 @@ def case_record(case: Case, image: str, published: Iterable[str] | None = None) 
     ranked = solve(case)
     rank_of_truth = next(i for i, c in enumerate(ranked) if c.diagnosis == case.diagnosis)
     truth = ranked[rank_of_truth]
+    runner = next(c for c in ranked if c.diagnosis != case.diagnosis)
     compartments = [f for f in case.image_findings if vocab.findings[f].category == "compartment"]
     main_compartment = info.compartment if info.compartment in compartments else compartments[0]
     compartments = [main_compartment] + [c for c in compartments if c != main_compartment]
@@ -537,55 +561,47 @@ def case_record(case: Case, image: str, published: Iterable[str] | None = None) 
     by_compartment = differential.morphologies_by_compartment()
     morph_pool = [m for c in vocab.compartments for m in by_compartment[c]]
     morph_pool += [f for f, item in vocab.findings.items() if item.category == "morphology"]
-    morph_pool = [m for m in dict.fromkeys(morph_pool)]
+    morph_pool = list(dict.fromkeys(morph_pool))
     rng.shuffle(morph_pool)
-    diag_pool = [c.diagnosis for c in ranked]
-    label = {f: item.label for f, item in vocab.findings.items()}
     href = f"{chapter}.html#{section_anchor(case.diagnosis)}"
     linked = published is None or chapter in set(published)
-    evidence = [{"label": e.label, "weight": round(e.weight, 3)} for e in truth.evidence[:6]]
-    runner = next(c for c in ranked if c.diagnosis != case.diagnosis)
-    compartment_why = (f"The calcification lies in {_short(vocab.compartments[main_compartment]).lower()}"
-                       + (f" (also seen: {', '.join(_short(vocab.compartments[c]).lower() for c in compartments[1:])})"
-                          if len(compartments) > 1 else "")
-                       + f". {info.label} belongs to the {_short(vocab.compartments[info.compartment]).lower()} compartment.")
-    morphology_why = "The shape: " + "; ".join(label[m] for m in morphologies) + "."
     return {
         "diagnosis": case.diagnosis,
-        "label": info.label,
         "difficulty": case.difficulty,
         "chapter": chapter,
-        "chapter_title": table.chapters.get(chapter, chapter),
         "mechanism": info.mechanism,
         "href": href if linked else "",
         "image": image,
         "alt": case.alt,
         "vignette": case.vignette,
-        "steps": {
-            "compartment": {
-                "options": [[c, _short(vocab.compartments[c])] for c in vocab.compartments],
-                "accept": compartments,
-                "why": compartment_why,
-            },
-            "morphology": {
-                "options": [[m, label[m]] for m in _options(morphologies, morph_pool, rng)],
-                "accept": morphologies,
-                "why": morphology_why,
-            },
-            "diagnosis": {
-                "options": [[d, vocab.diagnoses[d].label] for d in _options([case.diagnosis], diag_pool, rng)],
-                "accept": [case.diagnosis],
-                "why": (f"From this case's findings the book's engine ranks {info.label} "
-                        f"{'first' if rank_of_truth == 0 else f'number {rank_of_truth + 1}'}, at "
-                        f"{100 * truth.probability:.0f} %; next comes {runner.label} at {100 * runner.probability:.0f} %."),
-                "evidence": evidence,
-            },
-            "next_step": {
-                "options": [[k, v] for k, v in table.next_steps.items()],
-                "accept": list(entry.next_accept),
-                "why": entry.next_why,
-            },
-        },
+        "compartment": compartments,
+        "morphology": {"options": _options(morphologies, morph_pool, rng), "accept": morphologies},
+        "options": _options([case.diagnosis], [c.diagnosis for c in ranked], rng),
+        "next_step": list(entry.next_accept),
+        "engine": {"rank": rank_of_truth + 1, "p": _percent(truth.probability), "runner": runner.diagnosis,
+                   "runner_p": _percent(runner.probability),
+                   "evidence": [[e.id, round(e.weight, 2)] for e in truth.evidence[:6]]},
+    }
+
+
+def record_labels(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Names and explanations the records refer to, each once: compartments, shapes, diagnoses, next steps, evidence."""
+    table, vocab, kb = case_table(), vocabulary(), differential.knowledge_base()
+    terms = {**{fid: t.label for fid, t in kb.findings.items()}, **{tid: t.label for tid, t in kb.lab_terms.items()}}
+    evidence = sorted({e[0] for r in records for e in r["engine"]["evidence"]})
+
+    def term_label(term_id: str) -> str:
+        return " or ".join(terms[part] for part in term_id.split("+"))
+
+    return {
+        "compartment": {c: _short(label) for c, label in vocab.compartments.items()},
+        "compartment_why": dict(table.compartment_clues),
+        "morphology": {f: item.label for f, item in vocab.findings.items() if item.category == "morphology"},
+        "diagnosis": {d: item.label for d, item in vocab.diagnoses.items()},
+        "chapter": dict(table.chapters),
+        "next_step": dict(table.next_steps),
+        "next_step_why": {d: entry.next_why for d, entry in table.diagnoses.items()},
+        "evidence": {e: term_label(e) for e in evidence},
     }
 
 
@@ -628,16 +644,26 @@ def deck_cases(per_diagnosis: int = DECK_PER_DIAGNOSIS, base_seed: int = DECK_SE
 
 
 def deck_json(cases: Sequence[Case], published: Iterable[str] | None = None) -> dict[str, Any]:
-    """The deck file's content: labels for the filters and one record per case (image ``<case id>.png``)."""
+    """The deck file's content: filter options, labels (once) and one compact record per case (image ``<id>.png``)."""
     table, vocab = case_table(), vocabulary()
+    records = [{"id": c.spec.id, **case_record(c, f"{c.spec.id}.png", published)} for c in cases]
     return {
         "version": 1,
         "note": "Generated by `python -m calcifications.cases --deck`; do not edit by hand.",
         "chapters": [[k, v] for k, v in table.chapters.items()],
         "mechanisms": [[k, _short(v)] for k, v in vocab.mechanisms.items()],
         "difficulties": list(DIFFICULTIES),
-        "cases": [{"id": c.spec.id, **case_record(c, f"{c.spec.id}.png", published)} for c in cases],
+        "labels": record_labels(records),
+        "cases": records,
     }
+
+
+def deck_text(deck: Mapping[str, Any]) -> str:
+    """The deck as JSON text: compact, one case per line (small to fetch, readable in a diff)."""
+    head = {k: v for k, v in deck.items() if k != "cases"}
+    lines = [json.dumps(c, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for c in deck["cases"]]
+    body = json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))[:-1]
+    return body + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n"
 
 
 def solve_rate(seeds: Iterable[int]) -> tuple[int, int]:
@@ -675,8 +701,8 @@ def encode_image(case: Case) -> bytes:
     return figures.encode_png(figures.render_figure(case.spec))
 
 
-def write_deck(out: Path = DECK_DIR, stream: Any = None) -> list[Path]:
-    """Render the deck into ``out``: ``deck.json`` and ``case-NNN.png``; one progress line per case."""
+def write_deck(out: Path = DECK_DIR, stream: Any = None, images: bool = True) -> list[Path]:
+    """Render the deck into ``out``: ``deck.json`` and ``case-NNN.png`` (unless not ``images``); one line per case."""
     from calcifications.book import published_pages
 
     stream = sys.stdout if stream is None else stream
@@ -686,7 +712,7 @@ def write_deck(out: Path = DECK_DIR, stream: Any = None) -> list[Path]:
     for old in out.glob("case-*.png"):
         if old.stem not in {c.spec.id for c in cases}:
             old.unlink()
-    for k, case in enumerate(cases, 1):
+    for k, case in enumerate(cases if images else [], 1):
         data = encode_image(case)
         path = out / f"{case.spec.id}.png"
         path.write_bytes(data)
@@ -696,7 +722,7 @@ def write_deck(out: Path = DECK_DIR, stream: Any = None) -> list[Path]:
         written.append(path)
     pages = published_pages(out.resolve())
     path = out / DECK_FILE
-    path.write_text(json.dumps(deck_json(cases, pages or None), indent=1, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+    path.write_text(deck_text(deck_json(cases, pages or None)), "utf-8")
     written.append(path)
     return written
 
@@ -705,11 +731,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m calcifications.cases --deck [--out figures/deck/cases]``, or print cases."""
     parser = argparse.ArgumentParser(description="Unknown cases: write the book's deck, or print drawn cases.")
     parser.add_argument("--deck", action="store_true", help="write the committed deck (JSON and PNG files)")
+    parser.add_argument("--json-only", action="store_true", help="with --deck: rewrite deck.json only (text changes)")
     parser.add_argument("--out", type=Path, default=DECK_DIR, help=f"deck folder (default: {DECK_DIR})")
     parser.add_argument("--print", type=int, default=0, metavar="N", help="print N random cases and the engine's answer")
     args = parser.parse_args(argv)
     if args.deck:
-        write_deck(args.out)
+        write_deck(args.out, images=not args.json_only)
     for seed in range(args.print):
         case = random_case(seed)
         top = solve(case)[0]

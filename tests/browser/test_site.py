@@ -62,7 +62,7 @@ def open_page(browser, url: str, width: int = 1280):
 def wait_for_widgets(page) -> None:
     """Wait until the embedded widgets have rendered (pages without widgets return at once)."""
     if page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count():
-        page.wait_for_selector(".capp, .dd, .cstep, .frame-viewer", timeout=20_000)
+        page.wait_for_selector(".capp, .dd, .cstep, .frame-viewer, .ucases", timeout=20_000)
 
 
 @pytest.mark.parametrize("path", built_pages())

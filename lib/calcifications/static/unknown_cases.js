@@ -100,6 +100,49 @@ export function keyAction(key, stage) {
   return null;
 }
 
+/**
+ * Expand a compact case record (ids only, as in deck.json) with the deck's labels into
+ * {id, diagnosis, label, ..., steps: {compartment|morphology|diagnosis|next_step: {options: [[id, name]], accept, why}}}.
+ */
+export function expandCase(c, labels) {
+  const L = labels ?? {};
+  const name = (table, id) => L[table]?.[id] ?? id;
+  const pairs = (table, ids) => ids.map((id) => [id, name(table, id)]);
+  const engine = c.engine ?? {};
+  const label = name("diagnosis", c.diagnosis);
+  const rankText = engine.rank === 1 ? "first" : `number ${engine.rank}`;
+  return {
+    id: c.id, diagnosis: c.diagnosis, label, difficulty: c.difficulty, chapter: c.chapter,
+    chapter_title: name("chapter", c.chapter), mechanism: c.mechanism, href: c.href, image: c.image, alt: c.alt,
+    vignette: c.vignette,
+    steps: {
+      compartment: {
+        options: pairs("compartment", Object.keys(L.compartment ?? {})),
+        accept: c.compartment,
+        why: name("compartment_why", c.compartment[0]) +
+          (c.compartment.length > 1 ? ` It also involves: ${c.compartment.slice(1).map((id) => name("compartment", id).toLowerCase()).join(", ")}.` : ""),
+      },
+      morphology: {
+        options: pairs("morphology", c.morphology.options),
+        accept: c.morphology.accept,
+        why: "The shape: " + c.morphology.accept.map((id) => name("morphology", id)).join("; ") + ".",
+      },
+      diagnosis: {
+        options: pairs("diagnosis", c.options),
+        accept: [c.diagnosis],
+        why: `From this case's findings the book's engine ranks ${label} ${rankText}, at ${engine.p}; ` +
+          `next comes ${name("diagnosis", engine.runner)} at ${engine.runner_p}.`,
+        evidence: (engine.evidence ?? []).map(([id, weight]) => ({ label: name("evidence", id), weight })),
+      },
+      next_step: {
+        options: pairs("next_step", Object.keys(L.next_step ?? {})),
+        accept: c.next_step,
+        why: name("next_step_why", c.diagnosis),
+      },
+    },
+  };
+}
+
 function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -411,7 +454,7 @@ function render({ model, el }) {
     }
     say("");
     position = ((position % order.length) + order.length) % order.length;
-    const rec = deck.cases[order[position]];
+    const rec = expandCase(deck.cases[order[position]], deck.labels);
     showCase(rec, `Case ${position + 1} of ${order.length} (${rec.id})`);
   }
 
@@ -447,11 +490,11 @@ function render({ model, el }) {
   }
 
   const onLive = () => {
-    const rec = model.get("live_case");
-    if (!rec || !rec.steps) return;
+    const live = model.get("live_case");
+    if (!live?.case) return;
     clearTimeout(waiting);
     say("");
-    showCase(rec, "A fresh case drawn in Python");
+    showCase(expandCase(live.case, live.labels), "A fresh case drawn in Python");
   };
   const onError = () => {
     const message = model.get("error");
@@ -494,7 +537,7 @@ function render({ model, el }) {
   model.on("change:error", onError);
 
   if (kernelMode) {
-    if (model.get("live_case")?.steps) onLive();
+    if (model.get("live_case")?.case) onLive();
     else requestLiveCase();
   } else {
     say("Loading the cases…");
