@@ -125,7 +125,7 @@ export function expandCase(c, labels) {
       morphology: {
         options: pairs("morphology", c.morphology.options),
         accept: c.morphology.accept,
-        why: "The shape: " + c.morphology.accept.map((id) => name("morphology", id)).join("; ") + ".",
+        why: "",
       },
       diagnosis: {
         options: pairs("diagnosis", c.options),
