@@ -81,6 +81,21 @@ def test_every_presentation_gives_a_valid_spec():
             assert len(case.alt) >= 40
 
 
+def test_every_presentation_renders_a_visible_lesion():
+    # Small renders: a pattern parameter that the radiograph engine no longer accepts, or a lesion
+    # placed outside the field of view, fails here before the deck is regenerated.
+    import numpy as np
+    from dataclasses import replace
+
+    for diagnosis, entry in cases.case_table().diagnoses.items():
+        for index in range(len(entry.presentations)):
+            spec = cases.draw_case(diagnosis, 2, "medium", index).spec
+            empty = replace(spec, panels=tuple(replace(p, patterns=()) for p in spec.panels))
+            shown = figures.render_figure(spec, shape=(128, 128)).astype(float)
+            plain = figures.render_figure(empty, shape=(128, 128)).astype(float)
+            assert np.abs(shown - plain).max() > 10, f"{diagnosis} presentation {index}: no visible lesion"
+
+
 def test_engine_ranks_the_truth_first_in_90_percent(random_cases):
     solved = sum(cases.solve(c)[0].diagnosis == c.diagnosis for c in random_cases)
     assert solved / len(random_cases) >= 0.90, f"engine solves only {solved} of {len(random_cases)}"

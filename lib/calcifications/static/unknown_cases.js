@@ -159,7 +159,8 @@ const CSS = `
 .ucases .uc-status{min-height:1.2em;margin:0.2em 0;font-weight:bold}
 .ucases figure{margin:0.4em 0}
 .ucases img{display:block;max-width:100%;height:auto;background:#000}
-.ucases .uc-meta{font-size:0.85em;opacity:0.85;margin:0.2em 0}
+.ucases .uc-meta{font-size:0.85em;margin:0.2em 0}
+.ucases .uc-caption{font-size:0.85em;margin:0.2em 0;color:inherit;text-align:left}
 .ucases .uc-question{font-weight:bold;margin:0.8em 0 0.4em}
 .ucases .uc-options{display:flex;flex-wrap:wrap;gap:0.35em}
 .ucases .uc-option{text-align:left;flex:1 1 14em;min-height:2.2em}
@@ -297,7 +298,7 @@ function render({ model, el }) {
     img.src = imageUrl(rec.image);
     img.decoding = "async";
     const caption = document.createElement("figcaption");
-    caption.className = "uc-meta";
+    caption.className = "uc-caption";
     caption.textContent = "Synthetic radiograph (not a patient).";
     figure.append(img, caption);
     const vignette = document.createElement("p");
