@@ -583,12 +583,13 @@ def test_mechanism_probabilities_refuses_what_is_not_a_candidate():
 
 
 @pytest.mark.parametrize("bad", ["vascular", None, 7])
-def test_split_case_of_the_calculator_refuses_a_string_or_a_non_list(bad):
-    # widgets.split_case validates its findings with the engine's own check (kept here, beside it).
-    from calcifications.widgets import differential_choices, split_case
+def test_the_calculator_refuses_findings_that_are_a_string_or_not_a_list(bad):
+    # The calculator validates its findings at the boundary, with the engine's own check behind it.
+    from calcifications.widgets import differential_calculator
 
     with pytest.raises(ValueError, match="findings must be"):
-        split_case(bad, differential_choices())
+        differential_calculator(findings=bad)
+
 
 # ---------------------------------------------------------------- expert review (issue 10): contradictions
 

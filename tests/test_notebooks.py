@@ -104,13 +104,6 @@ def _as_json(value):
 
 
 @cache
-def _choices() -> dict:
-    from calcifications.widgets import differential_choices
-
-    return _as_json(differential_choices())
-
-
-@cache
 def _knowledge() -> dict:
     from calcifications.differential import frontend_knowledge
 
@@ -145,17 +138,22 @@ def _frame_viewer(model: dict) -> dict:
 
 
 def _differential_panel(model: dict) -> dict:
-    return {"knowledge": _knowledge(), "choices": _choices(), "chapters": sorted(set(published_pages(ROOT)))}
+    from calcifications.calculators import frontend_config
+
+    chapter = model["config"]["chapter"] or None  # the saved panel names its chapter ("" = full calculator)
+    return {"knowledge": _knowledge(), "config": frontend_config(chapter, published_pages(ROOT))}
 
 
-def _compartment_step(model: dict) -> dict:
-    return {"choices": {k: _choices()[k] for k in ("compartment", "morphology", "by_compartment")}}
+def _unknown_cases(model: dict) -> dict:
+    from calcifications.case_widgets import filter_labels
+
+    return {"labels": filter_labels()}
 
 
 LIBRARY_TRAITS: dict[str, Callable[[dict], dict]] = {
     "LabPanel": lambda model: {"lab_table": labs.frontend_table()},
     "DifferentialPanel": _differential_panel,
-    "CompartmentStep": _compartment_step,
+    "UnknownCases": _unknown_cases,
     "FrameViewer": _frame_viewer,
 }
 """For each anywidget class of the book: the saved traits that come from the library, as it makes them now."""
@@ -193,8 +191,9 @@ def _saved_models(name: str, class_name: str) -> list[dict]:
             "knowledge",
             lambda v: v["findings"]["rice_grain"]["p"].__setitem__(0, 0.5),
         ),
-        ("approach.ipynb", "DifferentialPanel", "chapters", lambda v: v.pop()),
-        ("approach.ipynb", "CompartmentStep", "choices", lambda v: v["morphology"].reverse()),
+        ("approach.ipynb", "DifferentialPanel", "config", lambda v: v["links"].popitem()),
+        ("vascular.ipynb", "DifferentialPanel", "config", lambda v: v["groups"][1]["findings"].reverse()),
+        ("unknown-cases.ipynb", "UnknownCases", "labels", lambda v: v.popitem()),
         ("atlas.ipynb", "FrameViewer", "frames", lambda v: v.reverse()),
     ],
 )

@@ -7,6 +7,7 @@ Knowledge and reasoning
     ``vocabulary``     the controlled vocabulary (mechanisms, compartments, findings, labs, diagnoses)
     ``differential``   the differential-diagnosis engine (naive Bayes ranking with explained evidence)
     ``labs``           serum chemistry: units, plausible values, the calcium-phosphate product
+    ``cases``          unknown cases drawn from the knowledge base: vignette, labs and radiograph
 
 Synthetic radiographs
     ``materials``      materials and their X-ray attenuation
@@ -19,7 +20,9 @@ Synthetic radiographs
 The book
     ``plots``          schematic matplotlib figures (colour-blind-safe palette)
     ``display``        accessible HTML figures in notebooks (image, alt text, caption)
+    ``calculators``    settings of the differential calculators (chapter presets, lab boxes, page parameters)
     ``widgets``        calculators that work in a kernel and on the static site
+    ``case_widgets``   the unknown-cases self-test widget
     ``atlas_widgets``  frame viewers of the atlas
     ``book``           facts about the book read from its table of contents
 

@@ -23,7 +23,7 @@ diagnosis is kept, and how much history and lab work is told.
 
 Everything is deterministic: the same diagnosis, seed and difficulty give the
 same case, image and text. ``python -m calcifications.cases --deck`` writes
-the book's committed deck (``figures/deck/cases``: ``deck.json`` and one PNG
+the book's committed deck (``figures/deck/cases/deck.json`` and one PNG
 per case), byte-identical on every run.
 """
 
