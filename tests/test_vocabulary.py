@@ -20,8 +20,10 @@ from calcifications.vocabulary import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# The shared contract lives beside the repository (shared/spec/ next to the clone), in CI as here.
-SHARED_SPEC = ROOT.parent / "shared" / "spec" / "vocabulary.yml"
+# The shared contract lives beside the repository (shared/spec/ next to the clone); a clone made
+# elsewhere on the project's machine (as CI's fresh clone may be) finds it at its fixed place.
+_CANDIDATES = [ROOT.parent / "shared" / "spec" / "vocabulary.yml", Path("/work/shared/spec/vocabulary.yml")]
+SHARED_SPEC = next((p for p in _CANDIDATES if p.exists()), _CANDIDATES[0])
 
 
 def in_ci() -> bool:
