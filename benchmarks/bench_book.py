@@ -33,7 +33,8 @@ def page_weights() -> list[tuple[str, int, int, int]]:
     from playwright.sync_api import sync_playwright
 
     pages = sorted(
-        p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
+        p.relative_to(SITE).as_posix()
+        for p in SITE.rglob("*.html")
         if not p.name.startswith(("genindex", "search")) and not p.relative_to(SITE).as_posix().startswith("_")
     )
     rows = []
@@ -50,8 +51,18 @@ def main() -> None:
     for folder in ("html", ".doctrees", "jupyter_execute"):
         shutil.rmtree(ROOT / "_build" / folder, ignore_errors=True)
     build = timed([str(BIN / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going"])
-    nbval = timed([str(BIN / "python"), "-m", "pytest", "--nbval", "chapters", "-q",
-                   "--nbval-sanitize-with", "tools/nbval_sanitize.cfg"])
+    nbval = timed(
+        [
+            str(BIN / "python"),
+            "-m",
+            "pytest",
+            "--nbval",
+            "chapters",
+            "-q",
+            "--nbval-sanitize-with",
+            "tools/nbval_sanitize.cfg",
+        ]
+    )
     print(f"clean book build: {build:.1f} s")
     print(f"nbval, all notebooks: {nbval:.1f} s")
     print()

@@ -13,11 +13,26 @@ import time
 from calcifications.differential import knowledge_base, rank
 
 FINDINGS = [
-    "periarticular", "lobulated_multicystic_mass", "fluid_calcium_levels", "amorphous_cloud",
-    "multiple", "bilateral_symmetric", "extensor_surfaces_large_joints", "within_bursa",
-    "site_hip_pelvis", "site_shoulder", "site_elbow", "age_young_adult", "age_middle",
-    "asymptomatic", "family_history_calcinosis", "no_kidney_disease", "no_trauma_history",
-    "skin_ulcer_chalky_discharge", "joint_effusion", "diabetes",
+    "periarticular",
+    "lobulated_multicystic_mass",
+    "fluid_calcium_levels",
+    "amorphous_cloud",
+    "multiple",
+    "bilateral_symmetric",
+    "extensor_surfaces_large_joints",
+    "within_bursa",
+    "site_hip_pelvis",
+    "site_shoulder",
+    "site_elbow",
+    "age_young_adult",
+    "age_middle",
+    "asymptomatic",
+    "family_history_calcinosis",
+    "no_kidney_disease",
+    "no_trauma_history",
+    "skin_ulcer_chalky_discharge",
+    "joint_effusion",
+    "diabetes",
 ]
 LABS = {"calcium_mmol_l": 2.4, "phosphate_mg_dl": 7.1, "pth_pg_ml": 18.0, "uric_acid_mg_dl": 5.2}
 TARGET_S = 1e-3

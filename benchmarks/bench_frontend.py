@@ -53,8 +53,10 @@ def main(samples: int = 60) -> None:
             if times is None:
                 print(f"no list or drop-down labelled '{label}' on the calculator: skipped")
                 continue
-            print(f"static update after a change of '{label}': median {statistics.median(times):.2f} ms, "
-                  f"max {max(times):.2f} ms over {samples} changes (target: median <= 16 ms)")
+            print(
+                f"static update after a change of '{label}': median {statistics.median(times):.2f} ms, "
+                f"max {max(times):.2f} ms over {samples} changes (target: median <= 16 ms)"
+            )
         browser.close()
 
 

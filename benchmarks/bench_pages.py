@@ -85,8 +85,11 @@ def build_stock() -> None:
     STOCK.mkdir(parents=True)
     book = STOCK / "book"
     subprocess.run([str(BIN / "jupyter-book"), "create", str(book)], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([str(BIN / "jupyter-book"), "build", str(book), "--path-output", str(STOCK)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(book), "--path-output", str(STOCK)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def install_lighthouse() -> Path:
@@ -102,11 +105,20 @@ def lighthouse(cli: Path, url: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         subprocess.run(
-            ["node", str(cli), url, "--output=json", f"--output-path={report}", "--quiet",
-             f"--only-categories={','.join(CATEGORIES)}",
-             "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS)],
-            check=True, env={**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "node",
+                str(cli),
+                url,
+                "--output=json",
+                f"--output-path={report}",
+                "--quiet",
+                f"--only-categories={','.join(CATEGORIES)}",
+                "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS),
+            ],
+            check=True,
+            env={**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         categories = json.loads(report.read_text("utf-8"))["categories"]
     return {name: categories[name]["score"] for name in CATEGORIES}
@@ -128,8 +140,7 @@ def update_times(browser, base: str, path: str, samples: int = 20) -> list[float
     views = page.locator(".lw-view")
     for n in range(views.count()):
         views.nth(n).scroll_into_view_if_needed()
-        page.wait_for_function("v => v.dataset.lwState === 'ready'", arg=views.nth(n).element_handle(),
-                               timeout=30_000)
+        page.wait_for_function("v => v.dataset.lwState === 'ready'", arg=views.nth(n).element_handle(), timeout=30_000)
     times = page.evaluate(MEASURE_UPDATES, samples)
     page.close()
     return times
@@ -196,10 +207,15 @@ def report(rows: dict, stock_row: dict, runs: int) -> str:
         lines.append(
             f"| {name} | {_kib(row['load'].raw)} | {_kib(row['load'].gzip)} | {_kib(row['read'].raw)} "
             f"| {row['plain']['performance']:.2f} | {row['gzip']['performance']:.2f} "
-            f"| {row['plain']['accessibility']:.2f} | {row['plain']['best-practices']:.2f} | {update_text} |")
-    lines += ["", "Targets: bytes ≤ " + f"{_kib(int(half_raw))} (gzip ≤ {_kib(int(half_gzip))}); "
-              f"performance ≥ 0.90 gzip and > {stock_row['plain']['performance']:.2f} (stock) plain; "
-              "accessibility 1.00; best practices ≥ 0.96; update ≤ 16 ms.", ""]
+            f"| {row['plain']['accessibility']:.2f} | {row['plain']['best-practices']:.2f} | {update_text} |"
+        )
+    lines += [
+        "",
+        "Targets: bytes ≤ " + f"{_kib(int(half_raw))} (gzip ≤ {_kib(int(half_gzip))}); "
+        f"performance ≥ 0.90 gzip and > {stock_row['plain']['performance']:.2f} (stock) plain; "
+        "accessibility 1.00; best practices ≥ 0.96; update ≤ 16 ms.",
+        "",
+    ]
     misses = []
     for key, row in rows.items():
         site, path = key.split(":", 1)

@@ -56,8 +56,8 @@ def main() -> None:
     for size, repeats in ((256, 41), (512, 31), (1024, 11)):
         scene = scene_at(size)
         ms = time_render(scene, repeats)
-        base = base or ms / size ** 2
-        rows.append((size, ms, ms / (base * size ** 2)))
+        base = base or ms / size**2
+        rows.append((size, ms, ms / (base * size**2)))
     print(f"{'size':>9} {'median ms':>10} {'ms / (256² ms × pixel ratio)':>30}")
     for size, ms, ratio in rows:
         print(f"{size:>4}×{size:<4} {ms:>10.1f} {ratio:>30.2f}")

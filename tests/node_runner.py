@@ -21,6 +21,9 @@ def run_js(module: str, function: str, cases: list) -> list:
         pytest.fail("node is required for the front-end tests (it is on every machine of this project)")
     result = subprocess.run(
         [node, str(RUNNER), str(static_module(module)), function],
-        input=json.dumps(cases), capture_output=True, text=True, check=True,
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(result.stdout)

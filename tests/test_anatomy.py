@@ -9,7 +9,9 @@ from calcifications import radiograph as rg
 SHAPE = (128, 128)  # small grids keep the suite fast; pixel size scales to the same field of view
 
 
-@pytest.fixture(scope="module", params=[(s, p) for s in an.SITES for p in an.PROJECTIONS], ids=lambda sp: f"{sp[0]}-{sp[1]}")
+@pytest.fixture(
+    scope="module", params=[(s, p) for s in an.SITES for p in an.PROJECTIONS], ids=lambda sp: f"{sp[0]}-{sp[1]}"
+)
 def template(request):
     site, projection = request.param
     return an.build(site, projection, SHAPE)
@@ -41,9 +43,15 @@ def test_total_thickness_is_sensible(template):
 
 def test_limb_segment_has_cylinder_chords():
     a = an.build("site_thigh", "frontal", (64, 256))
-    outer = a.thickness_mm["skin"] + a.thickness_mm["adipose"] + a.thickness_mm["soft_tissue"] + \
-        a.thickness_mm["muscle"] + a.thickness_mm["blood"] + a.thickness_mm["cortical_bone"] + \
-        a.thickness_mm["yellow_marrow"]
+    outer = (
+        a.thickness_mm["skin"]
+        + a.thickness_mm["adipose"]
+        + a.thickness_mm["soft_tissue"]
+        + a.thickness_mm["muscle"]
+        + a.thickness_mm["blood"]
+        + a.thickness_mm["cortical_bone"]
+        + a.thickness_mm["yellow_marrow"]
+    )
     row = outer[32]
     centre = int(np.argmax(row))
     assert row[centre] == pytest.approx(2 * 74, rel=0.05)  # diameter of the thigh at mid-height (mm)
@@ -72,8 +80,10 @@ def test_pixel_size_scales_the_same_anatomy():
     small = an.build("site_knee", "frontal", (64, 64))
     large = an.build("site_knee", "frontal", (256, 256))
     assert small.grid.size_mm == pytest.approx(large.grid.size_mm)
+
     def bone(a):
         return sum(a.thickness_mm[m].mean() for m in ("cortical_bone", "red_marrow", "yellow_marrow"))
+
     assert bone(small) == pytest.approx(bone(large), rel=0.05)
 
 
@@ -109,14 +119,17 @@ def test_eroded_chord_of_a_sphere_is_the_smaller_sphere():
     assert inner[50, 50] == pytest.approx(32.0, abs=0.3)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"site": "site_nose"}, "unknown site"),
-    ({"site": "site_knee", "projection": "oblique"}, "projection"),
-    ({"site": "site_knee", "pixel_mm": -1.0}, "pixel_mm"),
-    ({"site": "site_knee", "pixel_mm": float("nan")}, "pixel_mm"),
-    ({"site": "site_knee", "head_elevation_mm": 5}, "does not apply"),
-    ({"site": "site_shoulder", "head_elevation_mm": float("nan")}, "head_elevation_mm"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"site": "site_nose"}, "unknown site"),
+        ({"site": "site_knee", "projection": "oblique"}, "projection"),
+        ({"site": "site_knee", "pixel_mm": -1.0}, "pixel_mm"),
+        ({"site": "site_knee", "pixel_mm": float("nan")}, "pixel_mm"),
+        ({"site": "site_knee", "head_elevation_mm": 5}, "does not apply"),
+        ({"site": "site_shoulder", "head_elevation_mm": float("nan")}, "head_elevation_mm"),
+    ],
+)
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         an.build(shape=(32, 32), **kwargs)

@@ -125,7 +125,7 @@ def test_myositis_ossificans_matures_from_the_periphery_inward():
         image = atlas.render("zonal_peripheral", weeks_since_trauma=weeks).astype(float)
         return image[118:138, 116:124].mean(), image[118:138, 100:104].mean(), image[100:156, 80:96].mean()
 
-    (c1, r1, m1), (c3, r3, m3), (c7, r7, m7) = boxes(1), boxes(3.5), boxes(7)
+    (c1, _, m1), (c3, r3, m3), (c7, r7, m7) = boxes(1), boxes(3.5), boxes(7)
     assert (c7 - m7) > (c3 - m3) + 5 and (c3 - m3) >= (c1 - m1) - 1  # denser with time
     assert r7 - c7 > 20, "at 7 weeks the periphery is mature, the centre less mineralized"
     assert abs(r3 - c3) < 10, "at 3-4 weeks faint floccular calcification, no rim yet"
@@ -136,7 +136,8 @@ def test_frame_labels_follow_the_taught_stages():
     assert label("zonal_peripheral", "weeks_since_trauma", 1).startswith("1 week after trauma: no calcification")
     assert "floccular" in label("zonal_peripheral", "weeks_since_trauma", 3.5)
     assert label("zonal_peripheral", "weeks_since_trauma", 6) == (
-        "6 weeks after trauma: mature peripheral rim around a less mineralized centre (zonal pattern)")
+        "6 weeks after trauma: mature peripheral rim around a less mineralized centre (zonal pattern)"
+    )
     assert "mature bone" in label("zonal_peripheral", "weeks_since_trauma", 20)
     assert label("amorphous_cloud", "phase", "resorptive").startswith("Resorptive phase: fainter")
     assert atlas.frame_alt("amorphous_cloud", "phase", "formative").startswith("Synthetic frontal radiograph")

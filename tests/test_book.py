@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import book_roles
 import pytest
 
+import book_roles
 from calcifications.book import find_toc, published_pages
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
 
 
 def test_published_pages_are_found_from_a_chapter_folder():
@@ -30,11 +28,14 @@ def test_try_case_query_encodes_ids_and_labs():
     assert query == "case=periarticular,lobulated_multicystic_mass&ca=10&p=7.5"
 
 
-@pytest.mark.parametrize(("target", "message"), [
-    ("periarticular,lobulated_mass", "unknown finding ids"),
-    ("periarticular?sodium=140", "unknown lab parameters"),
-    ("periarticular?ca", "bad query"),
-])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("periarticular,lobulated_mass", "unknown finding ids"),
+        ("periarticular?sodium=140", "unknown lab parameters"),
+        ("periarticular?ca", "bad query"),
+    ],
+)
 def test_try_case_query_refuses_typos(target, message):
     with pytest.raises(ValueError, match=message):
         book_roles.case_query(target)
@@ -48,8 +49,9 @@ def test_glossary_terms_are_read_from_the_glossary_block():
 
 
 def test_term_pattern_matches_plurals_and_prefers_longer_terms():
-    pattern = book_roles._term_pattern(["Tumoral calcinosis", "Hyperphosphataemic familial tumoral calcinosis",
-                                        "Phlebolith"])
+    pattern = book_roles._term_pattern(
+        ["Tumoral calcinosis", "Hyperphosphataemic familial tumoral calcinosis", "Phlebolith"]
+    )
     assert pattern.search("two phleboliths").group(1).lower() == "phlebolith"
     assert pattern.search("in hyperphosphataemic familial tumoral calcinosis").group(1).startswith("hyper")
     assert pattern.search("phlebolithic") is None

@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-import book_roles
 import pytest
 
+import book_roles
 from calcifications.book import published_pages
 from calcifications.differential import knowledge_base, rank
 from calcifications.figures import load_specs, seed_specs
@@ -21,10 +21,23 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTITY_CHAPTERS = sorted({d.chapter for d in knowledge_base().diagnoses})
 # Where the essay shows each of its figures (its sections, mapped to the book's chapters).
 SEED_FIGURE_CHAPTERS = {
-    "fig01": "vascular", "fig02": "vascular", "fig03": "fascial", "fig04": "muscle", "fig05": "muscle",
-    "fig06": "muscle", "fig07": "muscle", "fig08": "periarticular", "fig09": "periarticular",
-    "fig10": "periarticular", "fig11": "intraarticular", "fig12": "intraarticular", "fig13": "metastatic",
-    "fig14": "metastatic", "fig15": "idiopathic", "fig16": "calcinosis-cutis", "fig17": "calcinosis-cutis",
+    "fig01": "vascular",
+    "fig02": "vascular",
+    "fig03": "fascial",
+    "fig04": "muscle",
+    "fig05": "muscle",
+    "fig06": "muscle",
+    "fig07": "muscle",
+    "fig08": "periarticular",
+    "fig09": "periarticular",
+    "fig10": "periarticular",
+    "fig11": "intraarticular",
+    "fig12": "intraarticular",
+    "fig13": "metastatic",
+    "fig14": "metastatic",
+    "fig15": "idiopathic",
+    "fig16": "calcinosis-cutis",
+    "fig17": "calcinosis-cutis",
 }
 TRY_CASE = re.compile(r"\{try-case\}`(?:[^`<]*<)?([^`>]+)>?`")
 LAB_KEYS = {"ca": "calcium", "p": "phosphate", "pth": "pth_pg_ml", "ua": "uric_acid_mg_dl"}
@@ -85,7 +98,9 @@ def test_every_diagnosis_has_a_section_with_figure_and_a_try_case_that_ranks_it_
     cases = TRY_CASE.findall(prose)
     assert cases, f"{diagnosis.id}: no try-case link"
     findings, labs = case_labs(cases[0])
-    assert rank(findings, labs or None)[0].diagnosis == diagnosis.id, f"{diagnosis.id}: its typical case ranks another first"
+    assert rank(findings, labs or None)[0].diagnosis == diagnosis.id, (
+        f"{diagnosis.id}: its typical case ranks another first"
+    )
 
 
 @pytest.mark.parametrize("figure", [s.id for s in seed_specs()])
@@ -170,14 +185,27 @@ def test_rendered_outputs_show_the_book_labels_not_the_superseded_ones(page):
         assert label not in shown, f"{page} still shows {label!r} (re-execute the notebook)"
 
 
-NEW_SECTIONS = ["ho-beyond", "ho-brooker", "pellegrini-stieda", "mo-or-sarcoma", "mimics-not-calcium",
-                "mimics-next-step", "cppd_deposition-distribution", "synovial_osteochondromatosis-extraarticular",
-                "calcific_tendinopathy-atypical", "calcinosis_circumscripta-bones", "metastatic_renal-bones",
-                "phleboliths-pelvis", "phleboliths-venous-stasis"]
+NEW_SECTIONS = [
+    "ho-beyond",
+    "ho-brooker",
+    "pellegrini-stieda",
+    "mo-or-sarcoma",
+    "mimics-not-calcium",
+    "mimics-next-step",
+    "cppd_deposition-distribution",
+    "synovial_osteochondromatosis-extraarticular",
+    "calcific_tendinopathy-atypical",
+    "calcinosis_circumscripta-bones",
+    "metastatic_renal-bones",
+    "phleboliths-pelvis",
+    "phleboliths-venous-stasis",
+]
 
 
 def _all_markdown() -> dict[str, str]:
-    return {page: "\n".join(text(c) for c in cells(page) if c["cell_type"] == "markdown") for page in published_pages(ROOT)}
+    return {
+        page: "\n".join(text(c) for c in cells(page) if c["cell_type"] == "markdown") for page in published_pages(ROOT)
+    }
 
 
 def test_new_sections_exist_once():
@@ -189,7 +217,8 @@ def test_new_sections_exist_once():
 @pytest.mark.parametrize("section", NEW_SECTIONS)
 def test_new_sections_are_reachable_from_the_matrix(section):
     assert f"]({section})" in _all_markdown()["chapters/matrix"] or (
-        section.startswith("mimics") and "{doc}`mimics`" in _all_markdown()["chapters/matrix"]), section
+        section.startswith("mimics") and "{doc}`mimics`" in _all_markdown()["chapters/matrix"]
+    ), section
 
 
 def test_new_pages_are_reachable_from_the_glossary_and_the_calculator_page():
@@ -202,8 +231,11 @@ def test_new_pages_are_reachable_from_the_glossary_and_the_calculator_page():
 
 @pytest.mark.parametrize("spec", [s for s in load_specs() if s.id.startswith("review_")], ids=lambda s: s.id)
 def test_every_review_figure_is_shown_and_rendered(spec):
-    shown = [p for p in published_pages(ROOT)
-             if any(f'show_figure("{spec.id}")' in text(c) for c in cells(p) if c["cell_type"] == "code")]
+    shown = [
+        p
+        for p in published_pages(ROOT)
+        if any(f'show_figure("{spec.id}")' in text(c) for c in cells(p) if c["cell_type"] == "code")
+    ]
     assert shown, f"{spec.id} is not shown on any page"
     assert f"figure-{spec.id}" in _outputs(shown[0]), f"{spec.id} not rendered in {shown[0]} (re-execute)"
     assert spec.caption.startswith("Synthetic illustration.") and len(spec.alt) >= 40

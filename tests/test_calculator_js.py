@@ -7,11 +7,11 @@ import random
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from node_runner import run_js
 
 from calcifications import calculators, labs
 from calcifications.differential import frontend_knowledge, morphologies_by_compartment
 from calcifications.vocabulary import vocabulary
+from node_runner import run_js
 
 KB = frontend_knowledge()
 FULL = calculators.frontend_config(None, ["chapters/approach"])
@@ -20,8 +20,11 @@ IDS = list(vocabulary().findings)
 
 def _random_case(rng: random.Random) -> dict:
     findings = rng.sample(IDS, rng.randint(0, 6))
-    texts = {f["analyte"]: rng.choice(["", "9,5", "10", "1,200", "abc", "4.5", "300", "-2"])
-             for f in FULL["lab_fields"] if rng.random() < 0.5}
+    texts = {
+        f["analyte"]: rng.choice(["", "9,5", "10", "1,200", "abc", "4.5", "300", "-2"])
+        for f in FULL["lab_fields"]
+        if rng.random() < 0.5
+    }
     return {"findings": findings, "lab_texts": texts, "unit": rng.choice(labs.UNITS)}
 
 
@@ -41,22 +44,47 @@ def test_case_query_round_trips_and_uses_the_parameters_of_the_settings():
 def test_an_address_with_unknown_ids_reports_them_and_reads_the_labs():
     query = "?" + urlencode({"case": "periarticular,lobulated_mass", "ca": "9,5", "pth": "1200", "unit": "mmol/L"})
     [parsed] = run_js("calculator.js", "caseFromQuery", [[KB, FULL, query]])
-    assert parsed == {"findings": ["periarticular"], "lab_texts": {"calcium": "9,5", "pth": "1200"},
-                      "unit": "mmol/L", "unknown": ["lobulated_mass"]}
+    assert parsed == {
+        "findings": ["periarticular"],
+        "lab_texts": {"calcium": "9,5", "pth": "1200"},
+        "unit": "mmol/L",
+        "unknown": ["lobulated_mass"],
+    }
 
 
 def test_the_full_calculator_link_of_a_chapter_carries_the_case():
     config = calculators.frontend_config("metastatic", ["chapters/approach", "chapters/metastatic"])
-    state = {"findings": ["chronic_kidney_disease", "periarticular"], "lab_texts": {"calcium": "10", "pth": "450"},
-             "unit": "mg/dL"}
+    state = {
+        "findings": ["chronic_kidney_disease", "periarticular"],
+        "lab_texts": {"calcium": "10", "pth": "450"},
+        "unit": "mg/dL",
+    }
     [href] = run_js("calculator.js", "fullCalculatorHref", [[KB, config, state, "../"]])
-    assert href == "../chapters/approach.html?case=periarticular,chronic_kidney_disease&ca=10&pth=450#approach-calculator"
+    assert (
+        href == "../chapters/approach.html?case=periarticular,chronic_kidney_disease&ca=10&pth=450#approach-calculator"
+    )
 
 
 def test_lab_boxes_feed_the_engine_only_valid_values_with_the_python_parser():
     rng = random.Random(3)
-    texts = ["", "9,5", "9.5", "1200", "1,200", "12,500", "0,125", "1.200,5", "2,5,1", "NaN", "-1", "abc", "95", "4",
-             "300", "8"]
+    texts = [
+        "",
+        "9,5",
+        "9.5",
+        "1200",
+        "1,200",
+        "12,500",
+        "0,125",
+        "1.200,5",
+        "2,5,1",
+        "NaN",
+        "-1",
+        "abc",
+        "95",
+        "4",
+        "300",
+        "8",
+    ]
     cases = []
     for _ in range(120):
         lab_texts = {f["analyte"]: rng.choice(texts) for f in FULL["lab_fields"]}
@@ -91,10 +119,11 @@ def test_typical_shapes_follow_the_knowledge_base():
 @pytest.mark.parametrize("analyte", ["pth", "uric_acid", "calcium"])
 def test_optional_lab_boxes_agree_with_python(analyte):
     rng = random.Random(analyte)
-    texts = ["", " ", "abc", "NaN", "-4", "0", "1e400", "3,5", "1,200", "1200"] + \
-        [f"{rng.uniform(-5, 6000):.1f}" for _ in range(80)]
+    texts = ["", " ", "abc", "NaN", "-4", "0", "1e400", "3,5", "1,200", "1200"] + [
+        f"{rng.uniform(-5, 6000):.1f}" for _ in range(80)
+    ]
     cases = [[labs.frontend_table(), analyte, text, rng.randint(0, 1)] for text in texts]
-    for (table, _, text, unit_index), got in zip(cases, run_js("common.js", "checkField", cases)):
+    for (_table, _, text, unit_index), got in zip(cases, run_js("common.js", "checkField", cases)):
         if not text.strip():
             assert got == {"value": None, "text": "not given", "ok": True}
             continue

@@ -14,8 +14,17 @@ RAW = yaml.safe_load(resources.files("calcifications").joinpath("data/calculator
 
 def test_shipped_settings_are_valid_and_cover_every_entity_chapter():
     s = calculators.settings()
-    assert set(s.chapters) == {"vascular", "subcutaneous", "fascial", "muscle", "periarticular", "intraarticular",
-                               "metastatic", "idiopathic", "calcinosis-cutis"}
+    assert set(s.chapters) == {
+        "vascular",
+        "subcutaneous",
+        "fascial",
+        "muscle",
+        "periarticular",
+        "intraarticular",
+        "metastatic",
+        "idiopathic",
+        "calcinosis-cutis",
+    }
     assert calculators.url_parameters() == ("ca", "p", "pth", "ua", "unit")
 
 

@@ -84,8 +84,9 @@ def test_every_presentation_gives_a_valid_spec():
 def test_every_presentation_renders_a_visible_lesion():
     # Small renders: a pattern parameter that the radiograph engine no longer accepts, or a lesion
     # placed outside the field of view, fails here before the deck is regenerated.
-    import numpy as np
     from dataclasses import replace
+
+    import numpy as np
 
     for diagnosis, entry in cases.case_table().diagnoses.items():
         for index in range(len(entry.presentations)):
@@ -268,7 +269,8 @@ def test_committed_images_exist_are_small_and_reveal_nothing(deck):
 def test_committed_images_are_byte_identical_on_regeneration(deck, position):
     case = deck[position]
     assert (DECK / f"{case.spec.id}.png").read_bytes() == cases.encode_image(case), (
-        f"{case.spec.id}.png differs from the generator: run `python -m calcifications.cases --deck`")
+        f"{case.spec.id}.png differs from the generator: run `python -m calcifications.cases --deck`"
+    )
 
 
 # ---------------------------------------------------------------- the widget's Python side

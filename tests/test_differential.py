@@ -81,14 +81,26 @@ def test_candidates_carry_vocabulary_data_and_chapters():
     }
     allowed = {
         f"chapters/{page}"
-        for page in ["vascular", "subcutaneous", "fascial", "muscle", "periarticular", "intraarticular",
-                     "metastatic", "idiopathic", "calcinosis-cutis"]
+        for page in [
+            "vascular",
+            "subcutaneous",
+            "fascial",
+            "muscle",
+            "periarticular",
+            "intraarticular",
+            "metastatic",
+            "idiopathic",
+            "calcinosis-cutis",
+        ]
     }
     # The book may reword a label and teach a mechanism other than the essay's grouping (issue 10);
     # every other diagnosis carries the vocabulary's label and mechanism unchanged.
-    book_labels = {"cppd_deposition": "CPPD deposition disease", "tumoral_calcinosis": "Tumoral calcinosis",
-                   "dermatomyositis_fascial": "Fascial calcification in dermatomyositis",
-                   "monckeberg_sclerosis": "Medial calcific sclerosis (Mönckeberg)"}
+    book_labels = {
+        "cppd_deposition": "CPPD deposition disease",
+        "tumoral_calcinosis": "Tumoral calcinosis",
+        "dermatomyositis_fascial": "Fascial calcification in dermatomyositis",
+        "monckeberg_sclerosis": "Medial calcific sclerosis (Mönckeberg)",
+    }
     book_mechanisms = {"gout_tophus": "dystrophic"}
     for c in rank([]):
         d = VOCAB.diagnoses[c.diagnosis]
@@ -173,7 +185,12 @@ def test_mechanism_probabilities_sum_by_mechanism():
 
 @pytest.mark.parametrize(
     "bad, suggestion",
-    [("rice_grains", "rice_grain"), ("phlebolit", "phlebolith"), ("site_shoulders", "site_shoulder"), ("muscles", "muscle")],
+    [
+        ("rice_grains", "rice_grain"),
+        ("phlebolit", "phlebolith"),
+        ("site_shoulders", "site_shoulder"),
+        ("muscles", "muscle"),
+    ],
 )
 def test_unknown_finding_names_the_bad_id_and_the_closest(bad, suggestion):
     with pytest.raises(UnknownFindingError) as info:
@@ -353,7 +370,10 @@ def test_raised_product_with_raised_pth_points_to_metastatic_calcification():
     [
         (["primary_hyperparathyroidism"], {"calcium_mg_dl": 12.5, "phosphate_mg_dl": 6.0}),
         (["no_kidney_disease"], {"calcium_mg_dl": 12.5, "phosphate_mg_dl": 6.0, "pth_pg_ml": 250}),
-        (["primary_hyperparathyroidism", "no_kidney_disease"], {"calcium_mg_dl": 13.0, "phosphate_mg_dl": 5.5, "pth_pg_ml": 250}),
+        (
+            ["primary_hyperparathyroidism", "no_kidney_disease"],
+            {"calcium_mg_dl": 13.0, "phosphate_mg_dl": 5.5, "pth_pg_ml": 250},
+        ),
     ],
 )
 def test_raised_product_with_primary_hyperparathyroidism(extra, values):
@@ -429,7 +449,9 @@ def test_seed_cases_cover_all_seventeen_figures():
 def test_each_seed_figure_ranks_its_diagnosis_first(case):
     candidates = rank(case["findings"], case.get("labs"))
     _assert_valid_ranking(candidates)
-    assert candidates[0].diagnosis == case["diagnosis"], [(c.diagnosis, round(c.probability, 3)) for c in candidates[:3]]
+    assert candidates[0].diagnosis == case["diagnosis"], [
+        (c.diagnosis, round(c.probability, 3)) for c in candidates[:3]
+    ]
 
 
 @pytest.mark.parametrize("diagnosis", DIAGNOSES)
@@ -464,15 +486,25 @@ def _mutations():
             for key in path[:-1]:
                 node = node[key]
             node[path[-1]] = value
+
         return mutate
 
     return [
-        (setp(["diagnoses", "gout_tophus", "findings", "hyperuricemia_gout"], {"p": 1.0, "cite": "faria2020"}), r"\(0, 1\)"),
+        (
+            setp(["diagnoses", "gout_tophus", "findings", "hyperuricemia_gout"], {"p": 1.0, "cite": "faria2020"}),
+            r"\(0, 1\)",
+        ),
         (setp(["diagnoses", "gout_tophus", "findings", "hyperuricemia_gout"], {"p": 0.9}), "cite"),
-        (setp(["diagnoses", "gout_tophus", "findings", "urate_crystals"], {"p": 0.9, "cite": "x"}), "unknown finding id"),
+        (
+            setp(["diagnoses", "gout_tophus", "findings", "urate_crystals"], {"p": 0.9, "cite": "x"}),
+            "unknown finding id",
+        ),
         (setp(["diagnoses", "gout_tophus", "prior"], {"p": 0.5, "cite": "x"}), "sum to 1"),
         (setp(["diagnoses", "gout_tophus", "chapter"], "metastatic.md"), "chapter"),
-        (setp(["diagnoses", "gout_tophus", "labs", "uric_acid"], {"p": {"high": 0.9, "not_high": 0.2}, "cite": "x"}), "sum to 1"),
+        (
+            setp(["diagnoses", "gout_tophus", "labs", "uric_acid"], {"p": {"high": 0.9, "not_high": 0.2}, "cite": "x"}),
+            "sum to 1",
+        ),
         (setp(["diagnoses", "gout_tophus", "labs", "sodium"], {"p": {"high": 0.5}, "cite": "x"}), "unknown lab"),
         (setp(["diagnoses", "gout_tophus", "findings", "age_child"], {"p": 0.9, "cite": "x"}), "exclusive group"),
         (lambda raw: raw["diagnoses"].pop("gout_tophus"), "missing"),
@@ -629,8 +661,17 @@ def test_primary_hyperparathyroidism_rarely_raises_the_product():
 
 def test_gout_is_taught_as_urate_crystals_with_dystrophic_calcium():
     """The essay lists gout with the metastatic causes; the calculator's mechanism bars count its calcium as dystrophic."""
-    candidates = rank(["subcutaneous", "periarticular", "punctate_in_soft_tissue_mass", "bone_erosion_overhanging_edge",
-                       "site_ankle_foot", "hyperuricemia_gout"], {"uric_acid_mg_dl": 9.5})
+    candidates = rank(
+        [
+            "subcutaneous",
+            "periarticular",
+            "punctate_in_soft_tissue_mass",
+            "bone_erosion_overhanging_edge",
+            "site_ankle_foot",
+            "hyperuricemia_gout",
+        ],
+        {"uric_acid_mg_dl": 9.5},
+    )
     assert candidates[0].diagnosis == "gout_tophus"
     assert candidates[0].mechanism == "dystrophic"
     assert mechanism_probabilities(candidates)["metastatic"] < 0.05
@@ -644,10 +685,22 @@ def test_gout_is_taught_as_urate_crystals_with_dystrophic_calcium():
         (["muscle", "rice_grain", "multiple", "dermatomyositis"], "cysticercosis"),
         (["muscle", "rice_grain", "multiple", "trauma_recent"], "cysticercosis"),
         (CHONDROCALCINOSIS + ["hyperuricemia_gout", "age_elderly"], "cppd_deposition"),
-        (["subcutaneous", "dense_homogeneous_nodules", "fingertips", "site_hand", "dermatomyositis"], "calcinosis_circumscripta"),
+        (
+            ["subcutaneous", "dense_homogeneous_nodules", "fingertips", "site_hand", "dermatomyositis"],
+            "calcinosis_circumscripta",
+        ),
         (["vascular", "phlebolith", "multiple", "chronic_kidney_disease"], "phleboliths"),
-        (["intraarticular", "rounded_bodies_ring_arc", "within_joint", "multiple", "site_knee", "chronic_kidney_disease"],
-         "synovial_osteochondromatosis"),
+        (
+            [
+                "intraarticular",
+                "rounded_bodies_ring_arc",
+                "within_joint",
+                "multiple",
+                "site_knee",
+                "chronic_kidney_disease",
+            ],
+            "synovial_osteochondromatosis",
+        ),
     ],
 )
 def test_an_impossible_shape_outweighs_a_suggestive_history(findings, expected):

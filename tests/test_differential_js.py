@@ -23,7 +23,6 @@ SEED = 20260101
 N_CASES = 600
 
 
-
 @pytest.fixture(autouse=True)
 def _node_is_required():
     # A missing node is a failure, never a skip: the parity of the browser engine must be checked.
@@ -117,8 +116,10 @@ def test_javascript_handles_the_teaching_cases_and_edges():
         {"findings": [], "labs": None},
         {"findings": ["age_middle", "age_elderly", "age_middle"], "labs": None},
         {"findings": ["chronic_kidney_disease", "no_kidney_disease", "solitary", "multiple"], "labs": None},
-        {"findings": ["periarticular", "lobulated_multicystic_mass", "no_kidney_disease"],
-         "labs": {"calcium_mg_dl": 9.6, "phosphate_mg_dl": 8.0, "pth_pg_ml": 40}},
+        {
+            "findings": ["periarticular", "lobulated_multicystic_mass", "no_kidney_disease"],
+            "labs": {"calcium_mg_dl": 9.6, "phosphate_mg_dl": 8.0, "pth_pg_ml": 40},
+        },
         {"findings": ["periarticular"], "labs": {"calcium_mg_dl": 10.0, "phosphate_mg_dl": 6.0}},  # product exactly 60
         {"findings": ["periarticular"], "labs": {"calcium_mg_dl": 10.0, "phosphate_mg_dl": 7.0}},  # exactly 70
         {"findings": ["periarticular"], "labs": {"calcium_mg_dl": 10.5, "phosphate_mg_dl": 4.5, "pth_pg_ml": 15}},

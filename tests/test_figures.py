@@ -39,12 +39,21 @@ def test_errata_hallux_joint_is_metatarsophalangeal():
 
 def test_legend_projections_and_sites():
     expected = {
-        "fig01": ("site_forearm", "frontal"), "fig02": ("site_knee", "lateral"), "fig03": ("site_knee", "lateral"),
-        "fig04": ("site_shoulder", "frontal"), "fig05": ("site_thigh", "lateral"), "fig06": ("site_leg", "lateral"),
-        "fig07": ("site_hip_pelvis", "frontal"), "fig08": ("site_ankle_foot", "lateral"),
-        "fig09": ("site_shoulder", "frontal"), "fig10": ("site_shoulder", "frontal"),
-        "fig11": ("site_knee", "frontal"), "fig12": ("site_knee", "frontal"), "fig13": ("site_knee", "frontal"),
-        "fig15": ("site_hip_pelvis", "frontal"), "fig16": ("site_hand", "frontal"),
+        "fig01": ("site_forearm", "frontal"),
+        "fig02": ("site_knee", "lateral"),
+        "fig03": ("site_knee", "lateral"),
+        "fig04": ("site_shoulder", "frontal"),
+        "fig05": ("site_thigh", "lateral"),
+        "fig06": ("site_leg", "lateral"),
+        "fig07": ("site_hip_pelvis", "frontal"),
+        "fig08": ("site_ankle_foot", "lateral"),
+        "fig09": ("site_shoulder", "frontal"),
+        "fig10": ("site_shoulder", "frontal"),
+        "fig11": ("site_knee", "frontal"),
+        "fig12": ("site_knee", "frontal"),
+        "fig13": ("site_knee", "frontal"),
+        "fig15": ("site_hip_pelvis", "frontal"),
+        "fig16": ("site_hand", "frontal"),
         "fig17": ("site_shoulder", "frontal"),
     }
     for fid, site_projection in expected.items():
@@ -89,16 +98,27 @@ def test_unknown_figure_raises():
         fg.get_spec("fig99")
 
 
-@pytest.mark.parametrize("mutation, message", [
-    (lambda r: r.update(site="site_nose"), "unknown site"),
-    (lambda r: r.update(caption="A knee."), "Synthetic illustration"),
-    (lambda r: r.update(patterns=[{"id": "popcorn"}]), "unknown pattern"),
-    (lambda r: r.pop("alt"), "alt"),
-])
+@pytest.mark.parametrize(
+    "mutation, message",
+    [
+        (lambda r: r.update(site="site_nose"), "unknown site"),
+        (lambda r: r.update(caption="A knee."), "Synthetic illustration"),
+        (lambda r: r.update(patterns=[{"id": "popcorn"}]), "unknown pattern"),
+        (lambda r: r.pop("alt"), "alt"),
+    ],
+)
 def test_bad_spec_raises(mutation, message):
-    raw = {"id": "figX", "source_figure": "1", "title": "t", "site": "site_knee", "projection": "frontal",
-           "seed": 1, "alt": "A synthetic frontal radiograph of a knee with nothing in particular to see in it.",
-           "caption": "Synthetic illustration. Look at the knee.", "patterns": []}
+    raw = {
+        "id": "figX",
+        "source_figure": "1",
+        "title": "t",
+        "site": "site_knee",
+        "projection": "frontal",
+        "seed": 1,
+        "alt": "A synthetic frontal radiograph of a knee with nothing in particular to see in it.",
+        "caption": "Synthetic illustration. Look at the knee.",
+        "patterns": [],
+    }
     mutation(raw)
     with pytest.raises(ValueError, match=message):
         fg._figure(raw)

@@ -3,9 +3,9 @@
 import random
 
 import pytest
-from node_runner import run_js
 
 from calcifications import labs
+from node_runner import run_js
 
 
 def _texts(rng: random.Random) -> str:
@@ -46,8 +46,13 @@ def test_front_end_accepts_rejects_and_multiplies_like_python():
 
 @pytest.mark.parametrize(
     ("calcium", "phosphate", "unit_index", "calcium_message"),
-    [("", "4", 0, "Enter a value"), ("abc", "4", 0, "Not a number"), ("-2", "4", 0, "positive"),
-     ("95", "4", 0, "Implausible"), ("9.5", "4", 1, "Implausible")],
+    [
+        ("", "4", 0, "Enter a value"),
+        ("abc", "4", 0, "Not a number"),
+        ("-2", "4", 0, "positive"),
+        ("95", "4", 0, "Implausible"),
+        ("9.5", "4", 1, "Implausible"),
+    ],
 )
 def test_front_end_explains_each_bad_entry(calcium, phosphate, unit_index, calcium_message):
     [result] = run_js("lab_entry.js", "evaluate", [[labs.frontend_table(), calcium, phosphate, unit_index]])
@@ -57,10 +62,19 @@ def test_front_end_explains_each_bad_entry(calcium, phosphate, unit_index, calci
 
 @pytest.mark.parametrize(
     ("text", "value", "fragment"),
-    [("9,5", 9.5, None), ("1200", 1200.0, None), ("0,125", 0.125, None), ("9,50", 9.5, None),
-     ("1,200", None, "Ambiguous: 1,200 could be 1200 or 1.200"), ("12,500", None, "type 12500"),
-     ("1.200,5", None, "one decimal separator"), ("2,5,1", None, "one decimal separator"),
-     ("", None, "Enter a value"), ("NaN", None, "Not a number"), ("1e400", None, "Not a finite number")],
+    [
+        ("9,5", 9.5, None),
+        ("1200", 1200.0, None),
+        ("0,125", 0.125, None),
+        ("9,50", 9.5, None),
+        ("1,200", None, "Ambiguous: 1,200 could be 1200 or 1.200"),
+        ("12,500", None, "type 12500"),
+        ("1.200,5", None, "one decimal separator"),
+        ("2,5,1", None, "one decimal separator"),
+        ("", None, "Enter a value"),
+        ("NaN", None, "Not a number"),
+        ("1e400", None, "Not a finite number"),
+    ],
 )
 def test_decimal_comma_is_read_and_a_grouping_comma_refused_in_both_languages(text, value, fragment):
     [got] = run_js("common.js", "parseNumber", [[text]])

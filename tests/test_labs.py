@@ -50,14 +50,27 @@ def test_bad_values_raise_a_clear_value_error(calcium, phosphate, unit, fragment
         labs.calcium_phosphate_product(calcium, phosphate, unit)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("9.5", 9.5), (" 9,5 ", 9.5), ("1e1", 10.0), ("+8", 8.0), (".9e1", 9.0)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("9.5", 9.5), (" 9,5 ", 9.5), ("1e1", 10.0), ("+8", 8.0), (".9e1", 9.0)]
+)
 def test_parse_lab_text_accepts_usual_spellings(text, expected):
     assert labs.parse_lab_text(text, "calcium") == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("text", "fragment"), [("", "enter a value"), ("  ", "enter a value"), ("abc", "not a number"),
-                                                 ("9.5.1", "not a number"), ("1,2,3", "not a number"), ("9 5", "not a number"),
-                                                 ("-1", "positive"), ("1e400", "finite"), ("NaN", "not a number")])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "enter a value"),
+        ("  ", "enter a value"),
+        ("abc", "not a number"),
+        ("9.5.1", "not a number"),
+        ("1,2,3", "not a number"),
+        ("9 5", "not a number"),
+        ("-1", "positive"),
+        ("1e400", "finite"),
+        ("NaN", "not a number"),
+    ],
+)
 def test_parse_lab_text_rejects_bad_entries(text, fragment):
     with pytest.raises(ValueError, match=fragment):
         labs.parse_lab_text(text, "calcium")

@@ -8,16 +8,25 @@ from types import SimpleNamespace
 import light_widgets
 
 STATE = {
-    "version_major": 2, "version_minor": 0,
+    "version_major": 2,
+    "version_minor": 0,
     "state": {
-        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_unit", "IPY_MODEL_ca", "IPY_MODEL_any",
-                                                                  "IPY_MODEL_multi", "IPY_MODEL_tick"]}},
-        "unit": {"model_name": "DropdownModel", "state": {"description": "Unit", "_options_labels": ["mg/dL", "mmol/L"],
-                                                          "index": 1}},
+        "box": {
+            "model_name": "VBoxModel",
+            "state": {
+                "children": ["IPY_MODEL_unit", "IPY_MODEL_ca", "IPY_MODEL_any", "IPY_MODEL_multi", "IPY_MODEL_tick"]
+            },
+        },
+        "unit": {
+            "model_name": "DropdownModel",
+            "state": {"description": "Unit", "_options_labels": ["mg/dL", "mmol/L"], "index": 1},
+        },
         "ca": {"model_name": "TextModel", "state": {"description": "Calcium <b>", "value": "9.5"}},
         "any": {"model_name": "AnyModel", "state": {"fallback_html": "<p class='snap'>Ca × P = 38.0</p>"}},
-        "multi": {"model_name": "SelectMultipleModel", "state": {"description": "Shape", "_options_labels": ["a", "b"],
-                                                                 "index": []}},
+        "multi": {
+            "model_name": "SelectMultipleModel",
+            "state": {"description": "Shape", "_options_labels": ["a", "b"], "index": []},
+        },
         "tick": {"model_name": "CheckboxModel", "state": {"description": "Diabetes", "value": True}},
     },
 }
@@ -44,8 +53,11 @@ def test_page_gets_placeholders_the_loader_and_a_state_file(tmp_path):
     app = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"), _light_widgets_version="v1")
     view = '<script type="application/vnd.jupyter.widget-view+json">{"model_id": "box", "version_major": 2}</script>'
     state_asset = _JavaScript(None, type=light_widgets.STATE_TYPE, body=json.dumps(STATE))
-    context = {"script_files": [_JavaScript("_static/doctools.js"), state_asset], "body": f"<p>x</p>{view}",
-               "pathto": lambda name, resource=0: f"../{name}"}
+    context = {
+        "script_files": [_JavaScript("_static/doctools.js"), state_asset],
+        "body": f"<p>x</p>{view}",
+        "pathto": lambda name, resource=0: f"../{name}",
+    }
     light_widgets.use_light_runtime(app, "chapters/page", "page.html", context, None)
     assert json.loads((tmp_path / "_widgets" / "chapters" / "page.json").read_text()) == STATE
     assert "widget-view+json" not in context["body"] and 'class="lw-view" data-model-id="box"' in context["body"]

@@ -8,11 +8,20 @@ from calcifications import materials as m
 
 # NIST XCOM / Hubbell & Seltzer total μ/ρ with coherent scattering (cm²/g), as in the physics guide.
 REFERENCE_CM2_G = {
-    ("adipose", 30): 0.306, ("muscle", 30): 0.378, ("cortical_bone", 30): 1.331, ("fluid", 30): 0.376,
-    ("adipose", 50): 0.212, ("muscle", 50): 0.226, ("cortical_bone", 50): 0.424, ("fluid", 50): 0.227,
-    ("hydroxyapatite_crystal", 30): 2.099, ("hydroxyapatite_crystal", 50): 0.587,
-    ("cppd_crystal", 30): 1.683, ("cppd_crystal", 50): 0.497,
-    ("msu_crystal", 30): 0.361, ("msu_crystal", 50): 0.212,
+    ("adipose", 30): 0.306,
+    ("muscle", 30): 0.378,
+    ("cortical_bone", 30): 1.331,
+    ("fluid", 30): 0.376,
+    ("adipose", 50): 0.212,
+    ("muscle", 50): 0.226,
+    ("cortical_bone", 50): 0.424,
+    ("fluid", 50): 0.227,
+    ("hydroxyapatite_crystal", 30): 2.099,
+    ("hydroxyapatite_crystal", 50): 0.587,
+    ("cppd_crystal", 30): 1.683,
+    ("cppd_crystal", 50): 0.497,
+    ("msu_crystal", 30): 0.361,
+    ("msu_crystal", 50): 0.212,
 }
 
 
@@ -23,8 +32,15 @@ def test_mass_attenuation_matches_reference_table(material, energy):
 
 
 def test_icru44_densities():
-    expected = {"adipose": 0.95, "muscle": 1.05, "skin": 1.09, "cortical_bone": 1.92, "fluid": 1.00,
-                "yellow_marrow": 0.98, "red_marrow": 1.03}
+    expected = {
+        "adipose": 0.95,
+        "muscle": 1.05,
+        "skin": 1.09,
+        "cortical_bone": 1.92,
+        "fluid": 1.00,
+        "yellow_marrow": 0.98,
+        "red_marrow": 1.03,
+    }
     for material, density in expected.items():
         assert m.get_material(material).density_g_cm3 == pytest.approx(density)
 
@@ -42,8 +58,10 @@ def test_linear_attenuation_is_mass_attenuation_times_density_per_mm():
 
 
 def test_fat_attenuates_less_than_muscle_less_than_deposit_less_than_bone_at_30_kev():
-    mu = {k: m.linear_attenuation_per_mm(k, 30.0) for k in ("adipose", "muscle", "hydroxyapatite_deposit",
-                                                              "cortical_bone")}
+    mu = {
+        k: m.linear_attenuation_per_mm(k, 30.0)
+        for k in ("adipose", "muscle", "hydroxyapatite_deposit", "cortical_bone")
+    }
     assert mu["adipose"] < mu["muscle"] < mu["hydroxyapatite_deposit"] < mu["cortical_bone"]
 
 
@@ -70,18 +88,22 @@ def test_unknown_material_and_bad_energy_raise():
         m.linear_attenuation_per_mm("muscle", -30.0)
 
 
-@pytest.mark.parametrize("mutation, message", [
-    (lambda t: t["materials"]["muscle"].update(density_g_cm3=-1), "density_g_cm3"),
-    (lambda t: t["materials"]["muscle"]["composition"].update(H=0.5), "sum to"),
-    (lambda t: t["materials"]["muscle"]["composition"].update(Xx=0.0), "unknown element"),
-    (lambda t: t["materials"]["muscle"].pop("source"), "source"),
-    (lambda t: t["materials"]["hydroxyapatite_deposit"]["mixture"].update(host="nothing"), "unknown material"),
-])
+@pytest.mark.parametrize(
+    "mutation, message",
+    [
+        (lambda t: t["materials"]["muscle"].update(density_g_cm3=-1), "density_g_cm3"),
+        (lambda t: t["materials"]["muscle"]["composition"].update(H=0.5), "sum to"),
+        (lambda t: t["materials"]["muscle"]["composition"].update(Xx=0.0), "unknown element"),
+        (lambda t: t["materials"]["muscle"].pop("source"), "source"),
+        (lambda t: t["materials"]["hydroxyapatite_deposit"]["mixture"].update(host="nothing"), "unknown material"),
+    ],
+)
 def test_bad_table_raises_clear_error(mutation, message):
     import copy
     from importlib import resources
 
     import yaml
+
     table = yaml.safe_load(resources.files("calcifications").joinpath("data/materials.yml").read_text("utf-8"))
     table = copy.deepcopy(table)
     mutation(table)
@@ -92,6 +114,7 @@ def test_bad_table_raises_clear_error(mutation, message):
 def test_sources_are_keys_in_references_bib():
     import re
     from pathlib import Path
+
     bib = (Path(__file__).resolve().parents[1] / "references.bib").read_text(encoding="utf-8")
     keys = set(re.findall(r"@\w+\{([^,\s]+),", bib))
     for material in m.load_materials().values():

@@ -41,11 +41,13 @@ def anatomies():
         if (site, projection) not in cache:
             cache[(site, projection)] = an.build(site, projection, SHAPE)
         return cache[(site, projection)]
+
     return get
 
 
 def test_every_vocabulary_morphology_has_a_generator():
     from importlib import resources
+
     vocab = yaml.safe_load(resources.files("calcifications").joinpath("data/vocabulary.yml").read_text("utf-8"))
     assert set(vocab["findings"]["morphology"]) == set(pt.MORPHOLOGIES) == set(pt.GENERATORS) == set(CASES)
 
@@ -102,20 +104,28 @@ def test_myositis_ossificans_matures_with_time_and_from_the_periphery(anatomies)
     anatomy = anatomies("site_thigh", "lateral")
     mineral = {}
     for weeks in (1.5, 3.5, 7.0):
-        lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=weeks,
-                              location=(130, 130), size_mm=60, angle_deg=90)
-        mineral[weeks] = sum(l.thickness_mm for l in lesions if not isinstance(l.material, str))
+        lesions = pt.generate(
+            "zonal_peripheral",
+            anatomy,
+            np.random.default_rng(2),
+            weeks_since_trauma=weeks,
+            location=(130, 130),
+            size_mm=60,
+            angle_deg=90,
+        )
+        mineral[weeks] = sum(lesion.thickness_mm for lesion in lesions if not isinstance(lesion.material, str))
     assert np.sum(mineral[1.5]) == 0  # normal film at 1–2 weeks
     assert 0 < np.sum(mineral[3.5]) < np.sum(mineral[7.0])
     # at 6–8 weeks the periphery is denser than the centre (zonal pattern)
     row = mineral[7.0][int(130 / anatomy.grid.pixel_mm)]
     cols = np.nonzero(row > 0)[0]
     edge = row[cols[:3]].mean()
-    centre = row[cols[len(cols) // 2 - 1:len(cols) // 2 + 2]].mean()
+    centre = row[cols[len(cols) // 2 - 1 : len(cols) // 2 + 2]].mean()
     assert edge > centre
-    late = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=20,
-                       location=(130, 130), size_mm=60)
-    assert {getattr(l.material, "id", l.material) for l in late} == {"cortical_bone", "yellow_marrow"}
+    late = pt.generate(
+        "zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=20, location=(130, 130), size_mm=60
+    )
+    assert {getattr(lesion.material, "id", lesion.material) for lesion in late} == {"cortical_bone", "yellow_marrow"}
 
 
 def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
@@ -126,16 +136,25 @@ def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
     def edge_sharpness(t):
         g = np.hypot(*np.gradient(t))
         return g.max() / t.max()
+
     assert edge_sharpness(formative) > edge_sharpness(resorptive)
     assert formative.max() > resorptive.max()
 
 
 def test_fluid_calcium_levels_are_horizontal(anatomies):
     anatomy = anatomies("site_hip_pelvis", "frontal")
-    lesions = pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(4), location="trochanteric_bursa",
-                          count=1, size_mm=50, scale=1.0, level_fraction=1.0)
-    fluid = next(l for l in lesions if l.material == "fluid").thickness_mm
-    mineral = next(l for l in lesions if l.material != "fluid").thickness_mm
+    lesions = pt.generate(
+        "fluid_calcium_levels",
+        anatomy,
+        np.random.default_rng(4),
+        location="trochanteric_bursa",
+        count=1,
+        size_mm=50,
+        scale=1.0,
+        level_fraction=1.0,
+    )
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm
+    mineral = next(lesion for lesion in lesions if lesion.material != "fluid").thickness_mm
     rows_fluid = np.nonzero(fluid.sum(axis=1) > 0)[0]
     rows_dense = np.nonzero((mineral > 0.5 * mineral.max()).sum(axis=1) > 3)[0]
     # fluid above, dense sediment below, split along one image row (a horizontal level)
@@ -145,17 +164,20 @@ def test_fluid_calcium_levels_are_horizontal(anatomies):
     assert np.all(mineral[level + 1, cols] > mineral[level, cols])
 
 
-@pytest.mark.parametrize("morphology, params, message", [
-    ("rice_grain", {"size_mm": -3}, "size_mm"),
-    ("rice_grain", {"size_mm": float("nan")}, "size_mm"),
-    ("rice_grain", {"count": -1}, "count"),
-    ("rice_grain", {"count": 2.5}, "count"),
-    ("phlebolith", {"mineral_g_cm3": 0}, "mineral_g_cm3"),
-    ("zonal_peripheral", {"weeks_since_trauma": -2}, "weeks_since_trauma"),
-    ("amorphous_cloud", {"phase": "melting"}, "phase"),
-    ("rice_grain", {"compartment": "intraarticular"}, "not present"),
-    ("mature_bone", {"location": "nowhere"}, "landmark"),
-])
+@pytest.mark.parametrize(
+    "morphology, params, message",
+    [
+        ("rice_grain", {"size_mm": -3}, "size_mm"),
+        ("rice_grain", {"size_mm": float("nan")}, "size_mm"),
+        ("rice_grain", {"count": -1}, "count"),
+        ("rice_grain", {"count": 2.5}, "count"),
+        ("phlebolith", {"mineral_g_cm3": 0}, "mineral_g_cm3"),
+        ("zonal_peripheral", {"weeks_since_trauma": -2}, "weeks_since_trauma"),
+        ("amorphous_cloud", {"phase": "melting"}, "phase"),
+        ("rice_grain", {"compartment": "intraarticular"}, "not present"),
+        ("mature_bone", {"location": "nowhere"}, "landmark"),
+    ],
+)
 def test_bad_parameters_raise_clear_errors(morphology, params, message, anatomies):
     anatomy = anatomies("site_thigh", "lateral")
     with pytest.raises(ValueError, match=message):

@@ -68,8 +68,15 @@ class _Asset:
 
 def test_offline_guard_drops_duplicate_scripts_and_flags_remote_ones(monkeypatch):
     inline = "const PAGE_OPTION = 1"
-    context = {"script_files": [_Asset("", body=inline), _Asset("a.js"), _Asset("", 501, body=inline),
-                                _Asset("https://cdn.example/x.js")], "css_files": [_Asset("b.css"), _Asset("b.css")]}
+    context = {
+        "script_files": [
+            _Asset("", body=inline),
+            _Asset("a.js"),
+            _Asset("", 501, body=inline),
+            _Asset("https://cdn.example/x.js"),
+        ],
+        "css_files": [_Asset("b.css"), _Asset("b.css")],
+    }
     warnings = []
     # monkeypatch restores the logger after this test: other tests see real warnings.
     monkeypatch.setattr(offline_site.logger, "warning", warnings.append)
@@ -101,15 +108,24 @@ def test_thebe_assets_are_dropped_and_head_scripts_deferred():
     from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
 
     context = {
-        "script_files": [_JavaScript("_static/documentation_options.js"), _JavaScript("_static/doctools.js"),
-                         _JavaScript(None, body='const THEBE_JS_URL = "x"'), _JavaScript("_static/sphinx-thebe.js"),
-                         _JavaScript(None, body="let a = 1"), _JavaScript("_static/m.js", type="module")],
+        "script_files": [
+            _JavaScript("_static/documentation_options.js"),
+            _JavaScript("_static/doctools.js"),
+            _JavaScript(None, body='const THEBE_JS_URL = "x"'),
+            _JavaScript("_static/sphinx-thebe.js"),
+            _JavaScript(None, body="let a = 1"),
+            _JavaScript("_static/m.js", type="module"),
+        ],
         "css_files": [_CascadingStyleSheet("_static/sphinx-thebe.css"), _CascadingStyleSheet("_static/basic.css")],
     }
     offline_site.tidy_assets(None, "chapters/x", "page.html", context, None)
     scripts = [(a.filename, a.attributes.get("defer")) for a in context["script_files"]]
-    assert scripts == [("_static/documentation_options.js", None), ("_static/doctools.js", "defer"),
-                       (None, None), ("_static/m.js", None)]
+    assert scripts == [
+        ("_static/documentation_options.js", None),
+        ("_static/doctools.js", "defer"),
+        (None, None),
+        ("_static/m.js", None),
+    ]
     assert [a.filename for a in context["css_files"]] == ["_static/basic.css"]
     context = {"script_files": [_JavaScript("_static/doctools.js")]}
     offline_site.tidy_assets(None, "search", "search.html", context, None)
@@ -120,8 +136,10 @@ def test_large_inline_images_become_files_and_every_image_is_lazy(tmp_path):
     import base64
 
     big, small = bytes(range(256)) * 16, b"tiny"
-    body = (f'<img alt="a" src="data:image/png;base64,{base64.b64encode(big).decode()}">'
-            f'<img src="data:image/png;base64,{base64.b64encode(small).decode()}"><img loading="eager" src="x.png">')
+    body = (
+        f'<img alt="a" src="data:image/png;base64,{base64.b64encode(big).decode()}">'
+        f'<img src="data:image/png;base64,{base64.b64encode(small).decode()}"><img loading="eager" src="x.png">'
+    )
     out = offline_site.images_to_files(body, tmp_path, lambda path: f"../{path}")
     files = list((tmp_path / "_images").iterdir())
     assert len(files) == 1 and files[0].read_bytes() == big and files[0].suffix == ".png"

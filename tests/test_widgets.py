@@ -1,16 +1,26 @@
 """Tests of calcifications.widgets: structure, settings and bad arguments of the calculators."""
 
-import subprocess
 import shutil
+import subprocess
 
 import ipywidgets as widgets
-from ipywidgets.widgets.widget_link import Link
 import pytest
+from ipywidgets.widgets.widget_link import Link
 
-from calcifications import calculators, differential, widgets as book_widgets
+from calcifications import calculators, differential
+from calcifications import widgets as book_widgets
 
-CHAPTERS = ["vascular", "subcutaneous", "fascial", "muscle", "periarticular", "intraarticular", "metastatic",
-            "idiopathic", "calcinosis-cutis"]
+CHAPTERS = [
+    "vascular",
+    "subcutaneous",
+    "fascial",
+    "muscle",
+    "periarticular",
+    "intraarticular",
+    "metastatic",
+    "idiopathic",
+    "calcinosis-cutis",
+]
 
 
 def _created_by(build):
@@ -24,8 +34,9 @@ def _created_by(build):
 
 
 def test_calcium_phosphate_calculator_is_driven_by_standard_controls_through_jslink():
-    box, created = _created_by(lambda: book_widgets.calcium_phosphate_calculator(calcium=10, phosphate=7.5,
-                                                                                 unit="mmol/L"))
+    box, created = _created_by(
+        lambda: book_widgets.calcium_phosphate_calculator(calcium=10, phosphate=7.5, unit="mmol/L")
+    )
     new_links = [w for w in created if isinstance(w, Link)]
     unit, calcium_row, phosphate_row, result = box.children
     assert isinstance(unit, widgets.Dropdown) and unit.value == "mmol/L"
@@ -60,16 +71,23 @@ def test_bundled_front_end_loads_as_an_es_module(tmp_path, module):
         pytest.fail("node is required for the front-end tests")
     path = tmp_path / "bundle.mjs"
     path.write_text(book_widgets.bundled_module(module), "utf-8")
-    run = subprocess.run([node, "--input-type=module", "-e",
-                          f"const m = await import({str(path.as_uri())!r}); console.log(typeof m.default.render)"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            node,
+            "--input-type=module",
+            "-e",
+            f"const m = await import({str(path.as_uri())!r}); console.log(typeof m.default.render)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "function"
 
 
 def test_bundler_refuses_what_it_cannot_inline(tmp_path, monkeypatch):
     (tmp_path / "a.js").write_text('import { b } from "./b.js";\nexport default { render() {} };\n')
-    (tmp_path / "b.js").write_text('export function b() {}\nexport default {};\n')
+    (tmp_path / "b.js").write_text("export function b() {}\nexport default {};\n")
     (tmp_path / "c.js").write_text('import x from "lodash";\n')
     monkeypatch.setattr(book_widgets, "static_module", lambda name: tmp_path / name)
     with pytest.raises(ValueError, match="must not have a default export"):
@@ -98,7 +116,11 @@ def test_full_calculator_offers_every_finding_once_as_chips_and_every_lab_box():
     # Only published pages are linked, with the section anchors Sphinx writes.
     assert config["links"]["metastatic_renal"] == "chapters/metastatic.html#metastatic-renal"
     assert "atherosclerosis" not in config["links"]
-    assert config["calculator"] == {"page": "chapters/approach.html", "anchor": "approach-calculator", "published": True}
+    assert config["calculator"] == {
+        "page": "chapters/approach.html",
+        "anchor": "approach-calculator",
+        "published": True,
+    }
 
 
 def test_full_calculator_is_prefilled_and_ranks_in_python_like_the_browser():

@@ -60,8 +60,6 @@ class TryCaseRole(ReferenceRole):
         return [nodes.reference(self.rawtext, title, refuri=uri, classes=["try-case"])], []
 
 
-
-
 # ---------------------------------------------------------------- glossary links
 # The first time a page uses a glossary term, it links to the glossary: done here, at
 # build time, for every page, so no chapter has to remember to do it by hand.
@@ -75,7 +73,8 @@ def glossary_terms(source: str) -> list[str]:
     body = source.split("```{glossary}", 1)[1].split("```", 1)[0]
     lines = body.splitlines()
     return [
-        line.strip() for line, following in zip(lines, lines[1:] + [""])
+        line.strip()
+        for line, following in zip(lines, lines[1:] + [""])
         if line.strip() and not line.startswith((" ", ":")) and following.startswith("  ")
     ]
 
@@ -97,15 +96,28 @@ def _normal(term: str) -> str:
 def _skip(node: nodes.Node) -> bool:
     from sphinx import addnodes
 
-    skipped = (nodes.title, nodes.reference, nodes.literal, nodes.FixedTextElement, nodes.raw, nodes.caption,
-               nodes.term, addnodes.pending_xref, nodes.citation_reference, nodes.target)
+    skipped = (
+        nodes.title,
+        nodes.reference,
+        nodes.literal,
+        nodes.FixedTextElement,
+        nodes.raw,
+        nodes.caption,
+        nodes.term,
+        addnodes.pending_xref,
+        nodes.citation_reference,
+        nodes.target,
+    )
     parent = node.parent
     while parent is not None:
         if isinstance(parent, skipped) or "cell_output" in parent.get("classes", []):
             return True
         # A bold run-in label that opens a paragraph ("**Mechanism and compartment.**") stays plain.
-        if isinstance(parent, nodes.strong) and isinstance(parent.parent, nodes.paragraph) \
-                and parent.parent.index(parent) == 0:
+        if (
+            isinstance(parent, nodes.strong)
+            and isinstance(parent.parent, nodes.paragraph)
+            and parent.parent.index(parent) == 0
+        ):
             return True
         parent = parent.parent
     return False
@@ -134,11 +146,18 @@ def link_first_glossary_terms(app: Sphinx, doctree: nodes.document) -> None:
             if key in done:
                 continue
             done.add(key)
-            pieces.append(nodes.Text(text[last:match.start()]))
+            pieces.append(nodes.Text(text[last : match.start()]))
             shown = match.group(0)
-            xref = addnodes.pending_xref("", nodes.inline(shown, shown, classes=["xref", "std", "std-term"]),
-                                         refdomain="std", reftype="term", reftarget=terms[key].lower(), refexplicit=True,
-                                         refwarn=True, refdoc=docname)
+            xref = addnodes.pending_xref(
+                "",
+                nodes.inline(shown, shown, classes=["xref", "std", "std-term"]),
+                refdomain="std",
+                reftype="term",
+                reftarget=terms[key].lower(),
+                refexplicit=True,
+                refwarn=True,
+                refdoc=docname,
+            )
             pieces.append(xref)
             last = match.end()
         if pieces:

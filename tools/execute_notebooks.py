@@ -66,7 +66,7 @@ def canonical_widget_order(nb: nbformat.NotebookNode) -> list[str]:
         known = {old: f"#{index}" for index, old in enumerate(order)}
         rest = [mid for mid in state if mid not in order]
         content = {
-            mid: MODEL_ID.sub(lambda m: known.get(m.group(0), "?"), json.dumps(state[mid], sort_keys=True))
+            mid: MODEL_ID.sub(lambda m, known=known: known.get(m.group(0), "?"), json.dumps(state[mid], sort_keys=True))
             for mid in rest
         }
         visit(min(rest, key=lambda mid: content[mid]))
@@ -83,8 +83,13 @@ def execute(path: Path) -> bool:
     """Execute one notebook in place; return True if its file changed."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=900, kernel_name="python3", record_timing=False, store_widget_state=True,
-        resources={"metadata": {"path": str(path.parent)}}, config=KERNEL_CONFIG,
+        nb,
+        timeout=900,
+        kernel_name="python3",
+        record_timing=False,
+        store_widget_state=True,
+        resources={"metadata": {"path": str(path.parent)}},
+        config=KERNEL_CONFIG,
     )
     client.execute()
     nb.metadata.get("language_info", {}).pop("version", None)

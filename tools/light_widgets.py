@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 STATE_TYPE = "application/vnd.jupyter.widget-state+json"
 VIEW_SCRIPT = re.compile(
-    r'<script type="application/vnd\.jupyter\.widget-view\+json">(?P<json>.*?)</script>', re.DOTALL)
+    r'<script type="application/vnd\.jupyter\.widget-view\+json">(?P<json>.*?)</script>', re.DOTALL
+)
 STATE_FOLDER = "_widgets"
 LOADER = "widgets/loader.js"
 RUNTIME = "widgets/runtime.js"
@@ -58,7 +59,7 @@ def _state_of(asset) -> dict | None:
 
 
 def _ref(value) -> str | None:
-    return value[len("IPY_MODEL_"):] if isinstance(value, str) and value.startswith("IPY_MODEL_") else None
+    return value[len("IPY_MODEL_") :] if isinstance(value, str) and value.startswith("IPY_MODEL_") else None
 
 
 def _value_text(name: str, state: dict) -> str | None:
@@ -107,8 +108,7 @@ def _fallback_block(model_id: str, models: dict) -> str:
     terms = "".join(p for p in parts if p.startswith("<dt>"))
     others = "".join(p for p in parts if not p.startswith("<dt>"))
     listing = f"<dl>{terms}</dl>" if terms else ""
-    return (f'<div class="lw-fallback">{listing}{others}'
-            f'<p class="lw-note">{html.escape(FALLBACK_NOTE)}</p></div>')
+    return f'<div class="lw-fallback">{listing}{others}<p class="lw-note">{html.escape(FALLBACK_NOTE)}</p></div>'
 
 
 def _runtime_version(app: Sphinx) -> str:
@@ -142,18 +142,25 @@ def use_light_runtime(app: Sphinx, pagename: str, templatename: str, context: di
         model_id = view["model_id"]
         if model_id not in models:
             logger.warning(f"{pagename}: a widget view refers to model {model_id}, missing from the saved state")
-        return (f'<div class="lw-view" data-model-id="{html.escape(model_id)}">'
-                f"{_fallback_block(model_id, models)}</div>")
+        return f'<div class="lw-view" data-model-id="{html.escape(model_id)}">{_fallback_block(model_id, models)}</div>'
 
     body, count = VIEW_SCRIPT.subn(replace, context.get("body", ""))
     context["body"] = FALLBACK_STYLE + body if count else body
     state_url = context["pathto"](f"{STATE_FOLDER}/{pagename}.json", 1)
     from sphinx.builders.html._assets import _JavaScript
 
-    context["script_files"].append(_JavaScript(
-        f"_static/{LOADER}", priority=900, defer="defer",
-        **{"data-state": state_url, "data-state-bytes": str(len(saved.encode("utf-8"))),
-           "data-version": getattr(app, "_light_widgets_version", "")}))
+    context["script_files"].append(
+        _JavaScript(
+            f"_static/{LOADER}",
+            priority=900,
+            defer="defer",
+            **{
+                "data-state": state_url,
+                "data-state-bytes": str(len(saved.encode("utf-8"))),
+                "data-version": getattr(app, "_light_widgets_version", ""),
+            },
+        )
+    )
 
 
 def remember_version(app: Sphinx) -> None:

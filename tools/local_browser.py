@@ -19,12 +19,18 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-
 INSTALL_HINT = "sudo apt-get install -y chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability", "--metrics-recording-only",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
 ]
 
 
@@ -51,8 +57,11 @@ class _GzipHandler(_QuietHandler):
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
-        if (not path.is_file() or path.suffix not in COMPRESSIBLE
-                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+        if (
+            not path.is_file()
+            or path.suffix not in COMPRESSIBLE
+            or "gzip" not in self.headers.get("Accept-Encoding", "")
+        ):
             return super().send_head()
         body = gzip.compress(path.read_bytes(), 6, mtime=0)
         self.send_response(200)
@@ -125,8 +134,9 @@ def page_weight(browser, base: str, folder: Path, path: str, read_to_end: bool =
         file = folder / unquote(urlsplit(url).path).lstrip("/")
         if file.is_dir():
             file = file / "index.html"
-        bodies.setdefault(urlsplit(url)._replace(query="", fragment="").geturl(),
-                          file.read_bytes() if file.is_file() else b"")
+        bodies.setdefault(
+            urlsplit(url)._replace(query="", fragment="").geturl(), file.read_bytes() if file.is_file() else b""
+        )
 
     page.on("request", on_request)
     page.goto(f"{base}/{path}", wait_until="networkidle")

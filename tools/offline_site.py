@@ -60,9 +60,13 @@ def _deferred(asset, at_once: tuple[str, ...] = RUN_AT_ONCE):
 
     attributes = dict(getattr(asset, "attributes", {}) or {})
     filename = _filename(asset)
-    if (not filename or not isinstance(asset, _JavaScript) or filename.endswith(at_once)
-            or {"defer", "async", "body"} & set(attributes)
-            or attributes.get("type", "text/javascript") != "text/javascript"):
+    if (
+        not filename
+        or not isinstance(asset, _JavaScript)
+        or filename.endswith(at_once)
+        or {"defer", "async", "body"} & set(attributes)
+        or attributes.get("type", "text/javascript") != "text/javascript"
+    ):
         return asset
     attributes["defer"] = "defer"
     return _JavaScript(asset.filename, priority=asset.priority, **attributes)
@@ -112,7 +116,8 @@ def tidy_assets(app: Sphinx, pagename: str, templatename: str, context: dict, do
     # when no page has an equation; the book has none, so it is dropped in that case.
     if app is not None and not _needs_math(app):
         context["script_files"] = [
-            asset for asset in context.get("script_files", [])
+            asset
+            for asset in context.get("script_files", [])
             if _filename(asset) != app.config.mathjax_path
             and not str(getattr(asset, "attributes", {}).get("body", "")).startswith("window.MathJax")
         ]

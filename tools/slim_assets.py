@@ -112,8 +112,11 @@ def subset_fonts(static: Path, codepoints: set[int]) -> None:
         target = ttf.with_name(f"{stem}.subset.woff")
         subset.save_font(font, str(target), options)
         # Every src list naming this font becomes the one subset file.
-        css = re.sub(rf"src:url\(\.\./webfonts/{re.escape(stem)}\.[a-z0-9]+\)[^;}}]*",
-                     f'src:url(../webfonts/{target.name}) format("woff")', css)
+        css = re.sub(
+            rf"src:url\(\.\./webfonts/{re.escape(stem)}\.[a-z0-9]+\)[^;}}]*",
+            f'src:url(../webfonts/{target.name}) format("woff")',
+            css,
+        )
     css_path.write_text(css, "utf-8")
 
 
@@ -127,7 +130,9 @@ def slim(app: Sphinx, exception: Exception | None) -> None:
         for sheet in static.glob(pattern):
             before = sheet.stat().st_size
             sheet.write_text(trim_css(sheet.read_text("utf-8"), tokens), "utf-8")
-            logger.info(f"slim_assets: {sheet.relative_to(outdir)} {before // 1024} KB -> {sheet.stat().st_size // 1024} KB")
+            logger.info(
+                f"slim_assets: {sheet.relative_to(outdir)} {before // 1024} KB -> {sheet.stat().st_size // 1024} KB"
+            )
     if (static / FA_CSS).is_file():
         subset_fonts(static, used_codepoints(static))
 

@@ -40,7 +40,10 @@ def _integrity(path: Path) -> str:
 def _npm_pack(spec: str, workdir: Path) -> Path:
     result = subprocess.run(
         ["npm", "pack", spec, "--silent", "--pack-destination", str(workdir)],
-        check=True, capture_output=True, text=True, cwd=workdir,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
     )
     return workdir / result.stdout.strip().splitlines()[-1]
 
@@ -78,8 +81,11 @@ def npm_ci(source: Path, work: Path, strict: bool = True) -> None:
     """
     lock = (source / "package-lock.json").read_bytes()
     installed = work / "node_modules" / ".package-lock.json"
-    if (work / "package-lock.json").is_file() and (work / "package-lock.json").read_bytes() == lock \
-            and installed.is_file():
+    if (
+        (work / "package-lock.json").is_file()
+        and (work / "package-lock.json").read_bytes() == lock
+        and installed.is_file()
+    ):
         return
     work.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):

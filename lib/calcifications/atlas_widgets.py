@@ -102,8 +102,9 @@ def frame_viewer(
         if all(isinstance(v, str) for v in values):
             control = widgets.Dropdown(options=heads, index=index, description=label, style=style, layout=layout)
         else:
-            control = widgets.SelectionSlider(options=heads, index=index, description=label, style=style,
-                                              layout=layout, continuous_update=True)
+            control = widgets.SelectionSlider(
+                options=heads, index=index, description=label, style=style, layout=layout, continuous_update=True
+            )
         widgets.jslink((control, "index"), (viewer, "index"))
         return widgets.VBox([control, viewer], layout=widgets.Layout(width="100%"))
 
@@ -111,13 +112,23 @@ def frame_viewer(
         raise ValueError("continuous needs numeric values")
     low, high, step = (float(x) for x in continuous)
     if not (low < high and step > 0) or not all(low <= float(v) <= high for v in [*values, start]):
-        raise ValueError(f"continuous must be (min, max, step) with min < max, step > 0, covering the values "
-                         f"and start; got {continuous!r}")
+        raise ValueError(
+            f"continuous must be (min, max, step) with min < max, step > 0, covering the values "
+            f"and start; got {continuous!r}"
+        )
     integral = all(float(x).is_integer() for x in (low, high, step, start, *values))
     slider_class = widgets.IntSlider if integral else widgets.FloatSlider
     cast = int if integral else float
-    control = slider_class(value=cast(start), min=cast(low), max=cast(high), step=cast(step), description=label,
-                           style=style, layout=layout, continuous_update=False)
+    control = slider_class(
+        value=cast(start),
+        min=cast(low),
+        max=cast(high),
+        step=cast(step),
+        description=label,
+        style=style,
+        layout=layout,
+        continuous_update=False,
+    )
     if teaching.unit:
         control.description = f"{label} ({teaching.unit})" if description is None else label
     viewer = FrameViewer(**state, value=float(start), mode="value")
@@ -131,9 +142,12 @@ def frame_viewer(
             viewer.live = {}
             return
         image = atlas.frames(morphology, parameter, [value], size)[0]
-        viewer.live = {"value": float(value), "src": atlas.png_data_uri(image),
-                       "label": atlas.frame_label(morphology, parameter, value),
-                       "alt": atlas.frame_alt(morphology, parameter, value)}
+        viewer.live = {
+            "value": float(value),
+            "src": atlas.png_data_uri(image),
+            "label": atlas.frame_label(morphology, parameter, value),
+            "alt": atlas.frame_alt(morphology, parameter, value),
+        }
 
     control.observe(render_exact, names="value")
     if float(start) not in pre_rendered:

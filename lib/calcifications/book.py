@@ -60,8 +60,11 @@ def regrouped_diagnoses() -> dict[str, tuple[str, str]]:
     from calcifications.vocabulary import vocabulary
 
     vocab = vocabulary()
-    return {e.id: (vocab.diagnoses[e.id].mechanism, e.mechanism)
-            for e in knowledge_base().diagnoses if e.mechanism != vocab.diagnoses[e.id].mechanism}
+    return {
+        e.id: (vocab.diagnoses[e.id].mechanism, e.mechanism)
+        for e in knowledge_base().diagnoses
+        if e.mechanism != vocab.diagnoses[e.id].mechanism
+    }
 
 
 def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -> str:
@@ -97,11 +100,15 @@ def matrix_html(pages: list[str] | None = None, from_folder: str = "chapters") -
             for diagnosis, (essay, _) in regrouped.items():
                 if essay == mechanism and vocab.diagnoses[diagnosis].compartment == compartment:
                     items.append(f"<li><em>({escape(labels[diagnosis])}: the essay's grouping)</em><sup>†</sup></li>")
-            cells.append(f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>")
+            cells.append(
+                f"<td><ul style='padding-left:1.1em;margin:0'>{''.join(items)}</ul></td>" if items else "<td>—</td>"
+            )
         rows.append(f"<tr><th scope='row'>{escape(label.split(' (')[0])}</th>{''.join(cells)}</tr>")
-    return (f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
-            f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{_regrouped_note(regrouped, labels, vocab)}</div>")
+    return (
+        f"<div style='overflow-x:auto'><table class='matrix' style='font-size:0.88em'><caption>Entities of the book by compartment (rows) "
+        f"and mechanism (columns)</caption><thead><tr><th scope='col'>Compartment</th>{header}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{_regrouped_note(regrouped, labels, vocab)}</div>"
+    )
 
 
 def _regrouped_note(regrouped: dict[str, tuple[str, str]], labels: dict[str, str], vocab) -> str:
@@ -111,6 +118,9 @@ def _regrouped_note(regrouped: dict[str, tuple[str, str]], labels: dict[str, str
     def name(mechanism: str) -> str:
         return escape(vocab.mechanisms[mechanism].split(" (")[0].split(" /")[0].lower())
 
-    notes = [f"{escape(labels[d])}: listed by the essay with the {name(essay)} causes; the book files it, and "
-             f"the calculator counts its calcium, as {name(book)}." for d, (essay, book) in regrouped.items()]
+    notes = [
+        f"{escape(labels[d])}: listed by the essay with the {name(essay)} causes; the book files it, and "
+        f"the calculator counts its calcium, as {name(book)}."
+        for d, (essay, book) in regrouped.items()
+    ]
     return f"<p class='matrix-note' style='font-size:0.85em'><sup>†</sup> {' '.join(notes)}</p>" if notes else ""

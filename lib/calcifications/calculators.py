@@ -77,7 +77,9 @@ def group_members() -> dict[str, list[str]]:
 @lru_cache(maxsize=1)
 def settings() -> CalculatorSettings:
     """Load and validate ``data/calculators.yml`` against the vocabulary and the lab table."""
-    return parse_settings(yaml.safe_load(resources.files("calcifications").joinpath("data/calculators.yml").read_text("utf-8")))
+    return parse_settings(
+        yaml.safe_load(resources.files("calcifications").joinpath("data/calculators.yml").read_text("utf-8"))
+    )
 
 
 def parse_settings(raw: Any) -> CalculatorSettings:
@@ -89,7 +91,9 @@ def parse_settings(raw: Any) -> CalculatorSettings:
         field = LabField(**row)
         key = lab_keys.get(field.key)
         if key is None or key.analyte != field.analyte or key.unit not in ("mg/dL", "pg/mL"):
-            raise ValueError(f"data/calculators.yml: lab field {row} must name a lab key of its analyte in mg/dL or pg/mL")
+            raise ValueError(
+                f"data/calculators.yml: lab field {row} must name a lab key of its analyte in mg/dL or pg/mL"
+            )
         fields.append(field)
     parameters = [f.parameter for f in fields] + [raw["unit_parameter"], "case"]
     if len(set(parameters)) != len(parameters):
@@ -109,11 +113,15 @@ def parse_settings(raw: Any) -> CalculatorSettings:
             ids = tuple(row[group])
             wrong = [i for i in ids if i not in vocab.findings or _group_of(i) != group]
             if wrong or len(set(ids)) != len(ids):
-                raise ValueError(f"data/calculators.yml: chapter {name}, {group}: unknown, misplaced or repeated ids {wrong or ids}")
+                raise ValueError(
+                    f"data/calculators.yml: chapter {name}, {group}: unknown, misplaced or repeated ids {wrong or ids}"
+                )
             findings[group] = ids
         compartments = tuple(row["compartments"])
         if not compartments or not set(compartments) <= set(vocab.compartments):
-            raise ValueError(f"data/calculators.yml: chapter {name}: compartments must be some of {list(vocab.compartments)}")
+            raise ValueError(
+                f"data/calculators.yml: chapter {name}: compartments must be some of {list(vocab.compartments)}"
+            )
         if not set(row["labs"]) <= analytes:
             raise ValueError(f"data/calculators.yml: chapter {name}: labs must be some of {sorted(analytes)}")
         chapters[name] = ChapterPreset(name, compartments, findings, tuple(row["labs"]))
@@ -167,8 +175,11 @@ def frontend_config(chapter: str | None, pages: Iterable[str]) -> dict[str, Any]
     s = settings()
     members = group_members()
     preset = None if chapter is None else chapter_preset(chapter)
-    shown = {g: members[g] for g in GROUPS} if preset is None else {
-        "compartment": members["compartment"], **{g: list(preset.findings[g]) for g in GROUPS[1:]}}
+    shown = (
+        {g: members[g] for g in GROUPS}
+        if preset is None
+        else {"compartment": members["compartment"], **{g: list(preset.findings[g]) for g in GROUPS[1:]}}
+    )
     fields = [f for f in s.lab_fields if preset is None or f.analyte in preset.labs]
     pages = sorted(set(pages))
     return {
@@ -176,11 +187,22 @@ def frontend_config(chapter: str | None, pages: Iterable[str]) -> dict[str, Any]
         "chapter": chapter or "",
         "groups": [{"id": g, "title": s.group_titles[g], "findings": shown[g]} for g in GROUPS],
         "by_compartment": differential.morphologies_by_compartment() if preset is None else {},
-        "lab_fields": [{"analyte": f.analyte, "key": f.key, "parameter": f.parameter, "label": f.label,
-                        "placeholder": f.placeholder} for f in fields],
+        "lab_fields": [
+            {
+                "analyte": f.analyte,
+                "key": f.key,
+                "parameter": f.parameter,
+                "label": f.label,
+                "placeholder": f.placeholder,
+            }
+            for f in fields
+        ],
         "unit_parameter": s.unit_parameter,
         "mechanism_labels": dict(s.mechanism_labels),
         "links": section_links(pages),
-        "calculator": {"page": f"{s.calculator_page}.html", "anchor": s.calculator_anchor,
-                       "published": s.calculator_page in pages},
+        "calculator": {
+            "page": f"{s.calculator_page}.html",
+            "anchor": s.calculator_anchor,
+            "published": s.calculator_page in pages,
+        },
     }

@@ -55,11 +55,16 @@ def diagnoses_for(chapter: str = "", mechanism: str = "") -> list[str]:
     """Diagnosis ids taught in ``chapter`` (e.g. 'chapters/muscle') with ``mechanism`` ('' = any); ValueError if none."""
     from calcifications.differential import knowledge_base
 
-    chosen = [d.id for d in knowledge_base().diagnoses
-              if (not chapter or d.chapter == chapter) and (not mechanism or d.mechanism == mechanism)]
+    chosen = [
+        d.id
+        for d in knowledge_base().diagnoses
+        if (not chapter or d.chapter == chapter) and (not mechanism or d.mechanism == mechanism)
+    ]
     if not chosen:
-        raise ValueError(f"no diagnosis is taught in {chapter or 'any chapter'} with mechanism {mechanism or 'any'}: "
-                         "widen the filters")
+        raise ValueError(
+            f"no diagnosis is taught in {chapter or 'any chapter'} with mechanism {mechanism or 'any'}: "
+            "widen the filters"
+        )
     return chosen
 
 
@@ -90,8 +95,12 @@ def unknown_cases(seed: int = 1, deck_url: str = DECK_URL) -> UnknownCases:
             return
         filters = content.get("filters") or {}
         try:
-            record = live_record(counter["next"], str(filters.get("chapter") or ""),
-                                 str(filters.get("mechanism") or ""), str(filters.get("difficulty") or ""))
+            record = live_record(
+                counter["next"],
+                str(filters.get("chapter") or ""),
+                str(filters.get("mechanism") or ""),
+                str(filters.get("difficulty") or ""),
+            )
         except ValueError as error:
             widget.error = ""
             widget.error = str(error)

@@ -132,8 +132,15 @@ def _presentation(raw: Mapping[str, Any], where: str, vocab_findings: Mapping[st
         raise CaseDataError(f"cases.yml: {where}: 'shows' needs at least one compartment")
     if not any(vocab_findings[f].category == "morphology" for f in shows):
         raise CaseDataError(f"cases.yml: {where}: 'shows' needs at least one morphology")
-    return Presentation(raw["site"], raw["view"], patterns, shows, " ".join(str(raw["alt"]).split()),
-                        dict(raw.get("options") or {}), raw.get("zoom_on"))
+    return Presentation(
+        raw["site"],
+        raw["view"],
+        patterns,
+        shows,
+        " ".join(str(raw["alt"]).split()),
+        dict(raw.get("options") or {}),
+        raw.get("zoom_on"),
+    )
 
 
 def parse_case_table(raw: Any) -> CaseTable:
@@ -143,8 +150,10 @@ def parse_case_table(raw: Any) -> CaseTable:
     vocab = vocabulary()
     entries = raw.get("diagnoses") or {}
     if set(entries) != set(vocab.diagnoses):
-        raise CaseDataError(f"cases.yml: diagnoses must match the vocabulary; missing "
-                            f"{sorted(set(vocab.diagnoses) - set(entries))}, unknown {sorted(set(entries) - set(vocab.diagnoses))}")
+        raise CaseDataError(
+            f"cases.yml: diagnoses must match the vocabulary; missing "
+            f"{sorted(set(vocab.diagnoses) - set(entries))}, unknown {sorted(set(entries) - set(vocab.diagnoses))}"
+        )
     if tuple(raw.get("difficulties") or ()) != DIFFICULTIES:
         raise CaseDataError(f"cases.yml: difficulties must be {list(DIFFICULTIES)}")
     next_steps = dict(raw["next_steps"])
@@ -168,12 +177,21 @@ def parse_case_table(raw: Any) -> CaseTable:
         panels = tuple(entry.get("labs") or ())
         if set(panels) - set(raw["lab_panels"]):
             raise CaseDataError(f"cases.yml: {where}.labs: unknown panels {panels}")
-        presentations = tuple(_presentation(p, f"{where}.presentations[{i}]", vocab.findings)
-                              for i, p in enumerate(entry.get("presentations") or ()))
+        presentations = tuple(
+            _presentation(p, f"{where}.presentations[{i}]", vocab.findings)
+            for i, p in enumerate(entry.get("presentations") or ())
+        )
         if not presentations:
             raise CaseDataError(f"cases.yml: {where}: needs at least one presentation")
-        diagnoses[did] = DiagnosisCases(did, tuple(a.lower() for a in entry.get("avoid") or ()), giveaways, panels,
-                                        accept, " ".join(str(entry["next_step"]["why"]).split()), presentations)
+        diagnoses[did] = DiagnosisCases(
+            did,
+            tuple(a.lower() for a in entry.get("avoid") or ()),
+            giveaways,
+            panels,
+            accept,
+            " ".join(str(entry["next_step"]["why"]).split()),
+            presentations,
+        )
     return CaseTable(
         difficulties=dict(raw["difficulties"]),
         age_years={k: (int(v[0]), int(v[1])) for k, v in raw["age_years"].items()},
@@ -239,8 +257,12 @@ class Case:
     @property
     def lab_keys(self) -> dict[str, float]:
         """The labs as the engine's vocabulary keys (``calcium_mg_dl``, ``pth_pg_ml``...)."""
-        keys = {"calcium": "calcium_mg_dl", "phosphate": "phosphate_mg_dl", "pth": "pth_pg_ml",
-                "uric_acid": "uric_acid_mg_dl"}
+        keys = {
+            "calcium": "calcium_mg_dl",
+            "phosphate": "phosphate_mg_dl",
+            "pth": "pth_pg_ml",
+            "uric_acid": "uric_acid_mg_dl",
+        }
         return {keys[lab.analyte]: lab.value for lab in self.labs}
 
     @property
@@ -285,15 +307,23 @@ def _base_spec(site: str) -> figures.FigureSpec:
 def figure_spec(presentation: Presentation, rng: np.random.Generator, case_id: str, alt: str) -> figures.FigureSpec:
     """The figure spec of one drawing of ``presentation``: parameters drawn from their ranges."""
     panel_patterns = tuple(
-        figures.PatternSpec(p["id"], {k: _as_spec_value(sample_parameter(v, rng)) for k, v in (p.get("params") or {}).items()})
+        figures.PatternSpec(
+            p["id"], {k: _as_spec_value(sample_parameter(v, rng)) for k, v in (p.get("params") or {}).items()}
+        )
         for p in presentation.patterns
     )
     options = {k: float(sample_parameter(v, rng)) for k, v in presentation.options.items()}
     return replace(
         _base_spec(presentation.site),
-        id=case_id, source_figure="", title=f"Unknown case {case_id}", projection=presentation.view,
-        panels=(figures.PanelSpec(panel_patterns, False, options),), seed=int(rng.integers(1, 2**31 - 1)),
-        zoom_on=presentation.zoom_on, alt=alt, caption=f"{figures.CAPTION_PREFIX} Unknown case {case_id}.",
+        id=case_id,
+        source_figure="",
+        title=f"Unknown case {case_id}",
+        projection=presentation.view,
+        panels=(figures.PanelSpec(panel_patterns, False, options),),
+        seed=int(rng.integers(1, 2**31 - 1)),
+        zoom_on=presentation.zoom_on,
+        alt=alt,
+        caption=f"{figures.CAPTION_PREFIX} Unknown case {case_id}.",
     )
 
 
@@ -314,7 +344,9 @@ def _pick_one(members: Sequence[str], weights: Sequence[float], rng: np.random.G
     return None
 
 
-def _draw_history(diagnosis: str, difficulty: str, has_ca_p: bool, rng: np.random.Generator) -> tuple[str, tuple[str, ...]]:
+def _draw_history(
+    diagnosis: str, difficulty: str, has_ca_p: bool, rng: np.random.Generator
+) -> tuple[str, tuple[str, ...]]:
     """Age band and the clinical findings told, drawn with the knowledge base's likelihoods."""
     table, vocab, kb = case_table(), vocabulary(), differential.knowledge_base()
     index = [d.id for d in kb.diagnoses].index(diagnosis)
@@ -322,9 +354,15 @@ def _draw_history(diagnosis: str, difficulty: str, has_ca_p: bool, rng: np.rando
     ages = tuple(table.age_years)
     age = _pick_one(ages, [_likelihood(a, index) for a in ages], rng) or ages[-1]
     grouped = {f for members in table.vignette_groups.values() for f in members}
-    candidates = [f for f, item in vocab.findings.items()
-                  if item.category in ("clinical", "absent") and f not in table.image_findings
-                  and f not in table.not_drawn and f not in ages and f not in grouped]
+    candidates = [
+        f
+        for f, item in vocab.findings.items()
+        if item.category in ("clinical", "absent")
+        and f not in table.image_findings
+        and f not in table.not_drawn
+        and f not in ages
+        and f not in grouped
+    ]
     floor = table.min_likelihood
 
     def told_p(fid: str) -> float:
@@ -422,20 +460,22 @@ def _format_number(value: float) -> str:
     return f"{value:g}"
 
 
-def _vignette(age: int, sex: str, history: Sequence[str], lab_values: Sequence[LabValue], presentation: Presentation,
-              side: str) -> str:
+def _vignette(
+    age: int, sex: str, history: Sequence[str], lab_values: Sequence[LabValue], presentation: Presentation, side: str
+) -> str:
     table = case_table()
-    if age < 15:
-        person = "girl" if sex == "female" else "boy"
-    else:
-        person = "woman" if sex == "female" else "man"
+    female = sex == "female"
+    person = ("girl" if female else "boy") if age < 15 else ("woman" if female else "man")
     article = "An" if str(age).startswith("8") or age in (11, 18) else "A"
     sentences = [f"{article} {age}-year-old {person}."]
     sentences += [table.phrases[f] for f in history if f in table.phrases]
     if lab_values:
-        parts = [f"{lab.label.split(' (')[0].lower().replace('intact parathyroid hormone', 'PTH')} "
-                 f"{_format_number(lab.value)} {lab.unit} (reference {_format_number(lab.reference[0])}–"
-                 f"{_format_number(lab.reference[1])})" for lab in lab_values]
+        parts = [
+            f"{lab.label.split(' (')[0].lower().replace('intact parathyroid hormone', 'PTH')} "
+            f"{_format_number(lab.value)} {lab.unit} (reference {_format_number(lab.reference[0])}–"
+            f"{_format_number(lab.reference[1])})"
+            for lab in lab_values
+        ]
         sentences.append("Labs: " + "; ".join(parts) + ".")
     place = table.site_words[presentation.site]
     where = place if presentation.site == "site_buttock" else f"{side} {place}"
@@ -444,8 +484,9 @@ def _vignette(age: int, sex: str, history: Sequence[str], lab_values: Sequence[L
     return " ".join(sentences)
 
 
-def draw_case(diagnosis: str, seed: int, difficulty: str = "medium", presentation: int | None = None,
-              case_id: str = "case") -> Case:
+def draw_case(
+    diagnosis: str, seed: int, difficulty: str = "medium", presentation: int | None = None, case_id: str = "case"
+) -> Case:
     """Draw one case of ``diagnosis`` from ``seed`` (deterministic).
 
     ``difficulty`` is one of :data:`DIFFICULTIES`; ``presentation`` picks one
@@ -480,8 +521,20 @@ def draw_case(diagnosis: str, seed: int, difficulty: str = "medium", presentatio
     low, high = table.age_years[age_band]
     age = int(rng.integers(low, high + 1))
     vignette = _vignette(age, sex, history, lab_values, chosen, side)
-    return Case(diagnosis, difficulty, int(seed), presentation, age, sex, side, image_findings,
-                (age_band, *history), lab_values, vignette, spec)
+    return Case(
+        diagnosis,
+        difficulty,
+        int(seed),
+        presentation,
+        age,
+        sex,
+        side,
+        image_findings,
+        (age_band, *history),
+        lab_values,
+        vignette,
+        spec,
+    )
 
 
 def random_case(seed: int, diagnoses: Iterable[str] | None = None, difficulties: Iterable[str] | None = None) -> Case:
@@ -510,7 +563,9 @@ def forbidden_terms(diagnosis: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- the reader's record
 
 
-def _options(answers: Sequence[str], pool: Sequence[str], rng: np.random.Generator, n: int = OPTIONS_SHOWN) -> list[str]:
+def _options(
+    answers: Sequence[str], pool: Sequence[str], rng: np.random.Generator, n: int = OPTIONS_SHOWN
+) -> list[str]:
     """The accepted answers' first member plus distractors from ``pool`` (in order), shuffled; ``n`` in all."""
     chosen = [answers[0]]
     for item in pool:
@@ -577,9 +632,13 @@ def case_record(case: Case, image: str, published: Iterable[str] | None = None) 
         "morphology": {"options": _options(morphologies, morph_pool, rng), "accept": morphologies},
         "options": _options([case.diagnosis], [c.diagnosis for c in ranked], rng),
         "next_step": list(entry.next_accept),
-        "engine": {"rank": rank_of_truth + 1, "p": _percent(truth.probability), "runner": runner.diagnosis,
-                   "runner_p": _percent(runner.probability),
-                   "evidence": [[e.id, round(e.weight, 2)] for e in truth.evidence[:6]]},
+        "engine": {
+            "rank": rank_of_truth + 1,
+            "p": _percent(truth.probability),
+            "runner": runner.diagnosis,
+            "runner_p": _percent(runner.probability),
+            "evidence": [[e.id, round(e.weight, 2)] for e in truth.evidence[:6]],
+        },
     }
 
 
@@ -637,8 +696,17 @@ def deck_cases(per_diagnosis: int = DECK_PER_DIAGNOSIS, base_seed: int = DECK_SE
     for number, i in enumerate(order, 1):
         case = drawn[i]
         case_id = f"case-{number:03d}"
-        deck.append(replace(case, spec=replace(case.spec, id=case_id, title=f"Unknown case {case_id}",
-                                               caption=f"{figures.CAPTION_PREFIX} Unknown case {case_id}.")))
+        deck.append(
+            replace(
+                case,
+                spec=replace(
+                    case.spec,
+                    id=case_id,
+                    title=f"Unknown case {case_id}",
+                    caption=f"{figures.CAPTION_PREFIX} Unknown case {case_id}.",
+                ),
+            )
+        )
     return deck
 
 
@@ -682,16 +750,23 @@ def deck_summary(cases: Sequence[Case] | None = None, random_seeds: int = 520) -
     per_level = {d: sum(c.difficulty == d for c in cases) for d in DIFFICULTIES}
     per_diagnosis = {d: sum(c.diagnosis == d for c in cases) for d in vocab.diagnoses}
     missed = [c for c in cases if solve(c)[0].diagnosis != c.diagnosis]
-    lines = [f"{len(cases)} cases: " + ", ".join(f"{n} {d}" for d, n in per_level.items()) +
-             f"; every diagnosis at least {min(per_diagnosis.values())} times."]
-    lines.append(f"The engine ranks the right diagnosis first in {len(cases) - len(missed)} of them "
-                 f"({100 * (len(cases) - len(missed)) / len(cases):.0f} %).")
+    lines = [
+        f"{len(cases)} cases: "
+        + ", ".join(f"{n} {d}" for d, n in per_level.items())
+        + f"; every diagnosis at least {min(per_diagnosis.values())} times."
+    ]
+    lines.append(
+        f"The engine ranks the right diagnosis first in {len(cases) - len(missed)} of them "
+        f"({100 * (len(cases) - len(missed)) / len(cases):.0f} %)."
+    )
     if missed:
         names = sorted({vocab.diagnoses[c.diagnosis].label for c in missed})
         lines.append("Not first in: " + "; ".join(names) + ".")
     solved, drawn = solve_rate(range(random_seeds))
-    lines.append(f"Random cases drawn with seeds 0 to {drawn - 1}: the engine ranks the right diagnosis first "
-                 f"in {solved} ({100 * solved / drawn:.0f} %).")
+    lines.append(
+        f"Random cases drawn with seeds 0 to {drawn - 1}: the engine ranks the right diagnosis first "
+        f"in {solved} ({100 * solved / drawn:.0f} %)."
+    )
     return "\n".join(lines)
 
 
@@ -716,8 +791,11 @@ def write_deck(out: Path = DECK_DIR, stream: Any = None, images: bool = True) ->
         path = out / f"{case.spec.id}.png"
         path.write_bytes(data)
         flag = "" if len(data) <= MAX_IMAGE_BYTES else "  (over size budget)"
-        print(f"[{k:2d}/{len(cases)}] {case.spec.id} {case.difficulty:6} {len(data) / 1024:5.1f} KB{flag}",
-              file=stream, flush=True)
+        print(
+            f"[{k:2d}/{len(cases)}] {case.spec.id} {case.difficulty:6} {len(data) / 1024:5.1f} KB{flag}",
+            file=stream,
+            flush=True,
+        )
         written.append(path)
     pages = published_pages(out.resolve())
     path = out / DECK_FILE
@@ -732,7 +810,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deck", action="store_true", help="write the committed deck (JSON and PNG files)")
     parser.add_argument("--json-only", action="store_true", help="with --deck: rewrite deck.json only (text changes)")
     parser.add_argument("--out", type=Path, default=DECK_DIR, help=f"deck folder (default: {DECK_DIR})")
-    parser.add_argument("--print", type=int, default=0, metavar="N", help="print N random cases and the engine's answer")
+    parser.add_argument(
+        "--print", type=int, default=0, metavar="N", help="print N random cases and the engine's answer"
+    )
     args = parser.parse_args(argv)
     if args.deck:
         write_deck(args.out, images=not args.json_only)

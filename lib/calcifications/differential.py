@@ -255,10 +255,12 @@ def _finding_likelihoods(raw: Mapping[str, Any], vocab: Vocabulary, cites: set[s
             default = by_finding[fid]
         elif finding.category == ABSENT_CATEGORY or finding.category not in by_category:
             # An absent id's default is a base rate, not a leak: it must be stated.
-            raise KnowledgeError(f"knowledge.yml: finding {fid!r} ({finding.category}) needs a default in defaults.finding")
+            raise KnowledgeError(
+                f"knowledge.yml: finding {fid!r} ({finding.category}) needs a default in defaults.finding"
+            )
         else:
             default = by_category[finding.category]
-        table[fid] = {did: default for did in vocab.diagnoses}
+        table[fid] = dict.fromkeys(vocab.diagnoses, default)
     for did, entry in raw["diagnoses"].items():
         for fid, row in (entry.get("findings") or {}).items():
             where = f"diagnoses.{did}.findings.{fid}"
@@ -269,7 +271,9 @@ def _finding_likelihoods(raw: Mapping[str, Any], vocab: Vocabulary, cites: set[s
     return table
 
 
-def _check_groups(raw: Mapping[str, Any], table: Mapping[str, Mapping[str, float]], vocab: Vocabulary) -> dict[str, tuple[str, ...]]:
+def _check_groups(
+    raw: Mapping[str, Any], table: Mapping[str, Mapping[str, float]], vocab: Vocabulary
+) -> dict[str, tuple[str, ...]]:
     groups: dict[str, tuple[str, ...]] = {}
     seen: set[str] = set()
     for name, members in (raw.get("exclusive_groups") or {}).items():
@@ -292,14 +296,18 @@ def _check_groups(raw: Mapping[str, Any], table: Mapping[str, Mapping[str, float
     return groups
 
 
-def _lab_likelihoods(raw: Mapping[str, Any], vocab: Vocabulary, cites: set[str]) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, Any]]:
+def _lab_likelihoods(
+    raw: Mapping[str, Any], vocab: Vocabulary, cites: set[str]
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, Any]]:
     """Return {lab: {diagnosis: {state: p}}} and the lab_states section, after validation."""
     states_section = raw.get("lab_states") or {}
     if set(states_section) != set(LAB_STATES):
         raise KnowledgeError(f"knowledge.yml: lab_states must describe exactly {sorted(LAB_STATES)}")
     band_ids = tuple(b.id for b in _labs.lab_table().product_bands)
     if band_ids != LAB_STATES["product"]:
-        raise KnowledgeError(f"knowledge.yml: product states {LAB_STATES['product']} differ from labs.yml bands {band_ids}")
+        raise KnowledgeError(
+            f"knowledge.yml: product states {LAB_STATES['product']} differ from labs.yml bands {band_ids}"
+        )
     for lab, section in states_section.items():
         if tuple(section.get("states") or ()) != LAB_STATES[lab]:
             raise KnowledgeError(f"knowledge.yml: lab_states.{lab}.states must be {list(LAB_STATES[lab])}")
@@ -309,11 +317,13 @@ def _lab_likelihoods(raw: Mapping[str, Any], vocab: Vocabulary, cites: set[str])
         if lab not in lab_defaults:
             raise KnowledgeError(f"knowledge.yml: lab_defaults.{lab} is missing")
         default = _categorical(lab_defaults[lab], states, f"lab_defaults.{lab}", cites)
-        result[lab] = {did: default for did in vocab.diagnoses}
+        result[lab] = dict.fromkeys(vocab.diagnoses, default)
     for did, entry in raw["diagnoses"].items():
         for lab, row in (entry.get("labs") or {}).items():
             if lab not in LAB_STATES:
-                raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.labs: unknown lab {lab!r}; expected {sorted(LAB_STATES)}")
+                raise KnowledgeError(
+                    f"knowledge.yml: diagnoses.{did}.labs: unknown lab {lab!r}; expected {sorted(LAB_STATES)}"
+                )
             result[lab][did] = _categorical(row, LAB_STATES[lab], f"diagnoses.{did}.labs.{lab}", cites)
     return result, states_section
 
@@ -339,19 +349,32 @@ def parse_knowledge(raw: Any, vocab: Vocabulary) -> KnowledgeBase:
     diagnoses = []
     for did, d in vocab.diagnoses.items():
         entry = entries[did]
-        if not isinstance(entry, Mapping) or set(entry) - {"prior", "chapter", "findings", "labs", "label", "mechanism"}:
-            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}: expected keys prior, chapter, findings, labs, label, mechanism")
+        if not isinstance(entry, Mapping) or set(entry) - {
+            "prior",
+            "chapter",
+            "findings",
+            "labs",
+            "label",
+            "mechanism",
+        }:
+            raise KnowledgeError(
+                f"knowledge.yml: diagnoses.{did}: expected keys prior, chapter, findings, labs, label, mechanism"
+            )
         # The book's own name and taught mechanism may refine the contract's guidance labels.
         label = entry.get("label", d.label)
         mechanism = entry.get("mechanism", d.mechanism)
         if not isinstance(label, str) or not label.strip():
             raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.label must be a non-empty string")
         if mechanism not in vocab.mechanisms:
-            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.mechanism {mechanism!r} is not a vocabulary mechanism")
+            raise KnowledgeError(
+                f"knowledge.yml: diagnoses.{did}.mechanism {mechanism!r} is not a vocabulary mechanism"
+            )
         prior = _probability(_cited(entry.get("prior"), f"diagnoses.{did}.prior", cites), f"diagnoses.{did}.prior")
         chapter = entry.get("chapter")
         if not isinstance(chapter, str) or not _CHAPTER.match(chapter):
-            raise KnowledgeError(f"knowledge.yml: diagnoses.{did}.chapter must look like chapters/<page>, got {chapter!r}")
+            raise KnowledgeError(
+                f"knowledge.yml: diagnoses.{did}.chapter must look like chapters/<page>, got {chapter!r}"
+            )
         diagnoses.append(DiagnosisEntry(did, label, mechanism, chapter, prior))
     total = sum(d.prior for d in diagnoses)
     if abs(total - 1) > _SUM_TOLERANCE:
@@ -362,7 +385,9 @@ def parse_knowledge(raw: Any, vocab: Vocabulary) -> KnowledgeBase:
     finding_labels = dict(raw.get("finding_labels") or {})
     for fid, text in finding_labels.items():
         if fid not in vocab.findings or not isinstance(text, str) or not text.strip():
-            raise KnowledgeError(f"knowledge.yml: finding_labels.{fid}: expected a vocabulary finding id and a non-empty label")
+            raise KnowledgeError(
+                f"knowledge.yml: finding_labels.{fid}: expected a vocabulary finding id and a non-empty label"
+            )
     groups = _check_groups(raw, table, vocab)
     lab_p, lab_section = _lab_likelihoods(raw, vocab, cites)
     ids = tuple(vocab.diagnoses)
@@ -562,7 +587,13 @@ def mechanism_probabilities(candidates: Iterable[Candidate]) -> dict[str, float]
 
 
 def _term_json(term: Term) -> dict[str, Any]:
-    return {"id": term.id, "label": term.label, "p": list(term.p), "log_p": list(term.log_p), "log_marginal": term.log_marginal}
+    return {
+        "id": term.id,
+        "label": term.label,
+        "p": list(term.p),
+        "log_p": list(term.log_p),
+        "log_marginal": term.log_marginal,
+    }
 
 
 def frontend_knowledge() -> dict[str, Any]:
@@ -580,7 +611,14 @@ def frontend_knowledge() -> dict[str, Any]:
         "evidence_threshold": EVIDENCE_THRESHOLD,
         "mechanisms": dict(vocab.mechanisms),
         "diagnoses": [
-            {"id": d.id, "label": d.label, "mechanism": d.mechanism, "chapter": d.chapter, "prior": d.prior, "log_prior": lp}
+            {
+                "id": d.id,
+                "label": d.label,
+                "mechanism": d.mechanism,
+                "chapter": d.chapter,
+                "prior": d.prior,
+                "log_prior": lp,
+            }
             for d, lp in zip(kb.diagnoses, kb.log_prior)
         ],
         "findings": {
@@ -617,9 +655,7 @@ def morphologies_by_compartment(min_compartment: float = 0.5, min_morphology: fl
     result = {}
     for compartment in vocab.compartments:
         found_in = [i for i, p in enumerate(kb.findings[compartment].p) if p >= min_compartment]
-        result[compartment] = [
-            m for m in morphologies if any(kb.findings[m].p[i] >= min_morphology for i in found_in)
-        ]
+        result[compartment] = [m for m in morphologies if any(kb.findings[m].p[i] >= min_morphology for i in found_in)]
     return result
 
 

@@ -99,16 +99,29 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
     if len(str(raw["alt"])) < 40:
         raise ValueError(f"{where}: alt text is too short to describe the image")
     panels_raw = raw.get("panels") or [{"patterns": raw.get("patterns", [])}]
-    panels = tuple(PanelSpec(tuple(_pattern(p, where) for p in panel.get("patterns", [])),
-                             bool(panel.get("mirror", False)), dict(panel.get("options") or {}))
-                   for panel in panels_raw)
+    panels = tuple(
+        PanelSpec(
+            tuple(_pattern(p, where) for p in panel.get("patterns", [])),
+            bool(panel.get("mirror", False)),
+            dict(panel.get("options") or {}),
+        )
+        for panel in panels_raw
+    )
     pixel_mm = float(raw.get("pixel_mm", anat.FIELD_OF_VIEW_MM[raw["site"]] / IMAGE_SHAPE[1]))
     return FigureSpec(
-        id=raw["id"], source_figure=str(raw["source_figure"]), title=raw["title"], site=raw["site"],
-        projection=raw["projection"], panels=panels,
-        exposure=rg.Exposure(**(raw.get("exposure") or {})), window=rg.Window(**(raw.get("window") or {})),
-        seed=int(raw["seed"]), pixel_mm=pixel_mm, zoom_on=raw.get("zoom_on"),
-        alt=" ".join(str(raw["alt"]).split()), caption=" ".join(str(raw["caption"]).split()),
+        id=raw["id"],
+        source_figure=str(raw["source_figure"]),
+        title=raw["title"],
+        site=raw["site"],
+        projection=raw["projection"],
+        panels=panels,
+        exposure=rg.Exposure(**(raw.get("exposure") or {})),
+        window=rg.Window(**(raw.get("window") or {})),
+        seed=int(raw["seed"]),
+        pixel_mm=pixel_mm,
+        zoom_on=raw.get("zoom_on"),
+        alt=" ".join(str(raw["alt"]).split()),
+        caption=" ".join(str(raw["caption"]).split()),
     )
 
 
@@ -116,8 +129,11 @@ def _spec_files() -> list[Any]:
     """The seed figures first, then the chapters' own figures (``data/figures/*.yml``), by file name."""
     data = resources.files("calcifications").joinpath("data")
     folder = data.joinpath("figures")
-    chapter_files = sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name) \
-        if folder.is_dir() else []
+    chapter_files = (
+        sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name)
+        if folder.is_dir()
+        else []
+    )
     return [data.joinpath("seed_figures.yml"), *chapter_files]
 
 
@@ -148,8 +164,9 @@ def get_spec(figure_id: str) -> FigureSpec:
     raise ValueError(f"unknown figure {figure_id!r}; known: {', '.join(s.id for s in load_specs())}")
 
 
-def panel_scene(spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator
-                ) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
+def panel_scene(
+    spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator
+) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
     """Anatomy, lesions and scene of one panel, drawing pattern randomness from ``rng``."""
     anatomy = anat.build(spec.site, spec.projection, shape, spec.pixel_mm, seed=spec.seed, **panel.options)
     if panel.mirror:
@@ -180,13 +197,13 @@ def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) 
             x, y = anatomy.landmarks[spec.zoom_on]
             r0 = int(np.clip(round(y / sub.pixel_mm) - shape[0] // 2, 0, full[0] - shape[0]))
             c0 = int(np.clip(round(x / sub.pixel_mm) - width // 2, 0, full[1] - width))
-            log_img = log_img[r0:r0 + shape[0], c0:c0 + width]
+            log_img = log_img[r0 : r0 + shape[0], c0 : c0 + width]
         logs.append(log_img)
     log_img = np.hstack(logs)
     display = rg.to_uint8(rg.apply_window(log_img, spec.window, spec.pixel_mm * scale))
     for k in range(1, n):  # a thin black gutter between panels
-        x = sum(l.shape[1] for l in logs[:k])
-        display[:, max(x - 1, 0):x + 1] = 0
+        x = sum(log.shape[1] for log in logs[:k])
+        display[:, max(x - 1, 0) : x + 1] = 0
     return display
 
 
@@ -217,8 +234,11 @@ def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = Non
         path = out / f"{spec.id}.png"
         path.write_bytes(data)
         flag = "" if len(data) <= MAX_PNG_BYTES else "  (over size budget)"
-        print(f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
-              file=stream, flush=True)
+        print(
+            f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
+            file=stream,
+            flush=True,
+        )
         written.append(path)
     return written
 

@@ -153,8 +153,10 @@ def read_number_text(text: Any) -> float:
             raise ValueError("Not a number: use one decimal separator and no thousands separator, e.g. 1200 or 9.5.")
         if _GROUPED.match(stripped):
             whole, _, decimals = stripped.partition(",")
-            raise ValueError(f"Ambiguous: {stripped} could be {whole}{decimals} or {whole}.{decimals}; "
-                             f"type {whole}{decimals} (no thousands separator) or {whole}.{decimals}.")
+            raise ValueError(
+                f"Ambiguous: {stripped} could be {whole}{decimals} or {whole}.{decimals}; "
+                f"type {whole}{decimals} (no thousands separator) or {whole}.{decimals}."
+            )
         stripped = stripped.replace(",", ".")
     if not _NUMBER.match(stripped):
         raise ValueError("Not a number: type digits, e.g. 9.5.")
@@ -290,8 +292,6 @@ def case_lab_table() -> CaseLabTable:
     if not 0 < tolerance < 0.5:
         raise ValueError("data/labs.yml: unit_conflict_relative_tolerance must lie in (0, 0.5)")
     return CaseLabTable(single_unit=single, keys=keys, conflict_tolerance=tolerance)
-
-
 
 
 def _check_entry(value: Any, key: str, unit: str, expected: str) -> float:

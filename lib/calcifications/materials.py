@@ -71,8 +71,9 @@ def _formula_fractions(formula: str) -> dict[str, float]:
     return {el: m / total for el, m in masses.items()}
 
 
-def mineral_mixture(mineral: Material, host: Material, mineral_g_cm3: float, id: str | None = None,
-                    label: str | None = None) -> Material:
+def mineral_mixture(
+    mineral: Material, host: Material, mineral_g_cm3: float, id: str | None = None, label: str | None = None
+) -> Material:
     """Deposit of ``mineral`` at ``mineral_g_cm3`` (g per cm³ of deposit) dispersed in ``host``.
 
     The mineral occupies ``mineral_g_cm3 / ρ_crystal`` of the volume; the rest is host
@@ -82,7 +83,8 @@ def mineral_mixture(mineral: Material, host: Material, mineral_g_cm3: float, id:
     c = _check_positive("mineral_g_cm3", mineral_g_cm3)
     if c > mineral.density_g_cm3:
         raise ValueError(
-            f"mineral_g_cm3={c} exceeds the crystal density of {mineral.id} ({mineral.density_g_cm3} g/cm³)")
+            f"mineral_g_cm3={c} exceeds the crystal density of {mineral.id} ({mineral.density_g_cm3} g/cm³)"
+        )
     host_g_cm3 = host.density_g_cm3 * (1.0 - c / mineral.density_g_cm3)
     density = c + host_g_cm3
     fractions: dict[str, float] = {}
@@ -118,8 +120,9 @@ def _build(table: dict[str, Any]) -> dict[str, Material]:
             for ref in (mix["mineral"], mix["host"]):
                 if ref not in built:
                     raise ValueError(f"{where}: mixture refers to unknown material {ref!r}")
-            built[mid] = mineral_mixture(built[mix["mineral"]], built[mix["host"]], mix["mineral_g_cm3"],
-                                         id=mid, label=spec["label"])
+            built[mid] = mineral_mixture(
+                built[mix["mineral"]], built[mix["host"]], mix["mineral_g_cm3"], id=mid, label=spec["label"]
+            )
             continue
         density = _check_positive(f"{where}: density_g_cm3", spec.get("density_g_cm3", float("nan")))
         fractions = spec["composition"] if kinds[0] == "composition" else _formula_fractions(spec["formula"])

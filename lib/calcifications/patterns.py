@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -29,22 +29,37 @@ from .anatomy import Anatomy, Capsule, Ellipsoid, displace, eroded_chord, trabec
 from .materials import Material, get_material, mineral_mixture
 
 MORPHOLOGIES: tuple[str, ...] = (
-    "tubular_parallel_lines", "circumferential_ring_vessel", "irregular_plaques_vessel", "curvilinear_rim",
-    "phlebolith", "rice_grain", "sheet_leaf_linear", "mature_bone", "zonal_peripheral", "amorphous_cloud",
-    "linear_stratified", "punctate_in_soft_tissue_mass", "rounded_bodies_ring_arc", "lobulated_multicystic_mass",
-    "fluid_calcium_levels", "dense_homogeneous_nodules", "small_round_nodules", "bridging_ossification",
+    "tubular_parallel_lines",
+    "circumferential_ring_vessel",
+    "irregular_plaques_vessel",
+    "curvilinear_rim",
+    "phlebolith",
+    "rice_grain",
+    "sheet_leaf_linear",
+    "mature_bone",
+    "zonal_peripheral",
+    "amorphous_cloud",
+    "linear_stratified",
+    "punctate_in_soft_tissue_mass",
+    "rounded_bodies_ring_arc",
+    "lobulated_multicystic_mass",
+    "fluid_calcium_levels",
+    "dense_homogeneous_nodules",
+    "small_round_nodules",
+    "bridging_ossification",
 )
 REFERENCE_G_CM3: float = 1.0
 SOFT_HOSTS: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
 BONE_HOSTS: tuple[str, ...] = ("cortical_bone", "red_marrow", "yellow_marrow")
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference_deposit(mineral: str = "hydroxyapatite") -> Material:
     """The 1 g/cm³ reference deposit of ``mineral`` ('hydroxyapatite', 'cppd') in soft tissue."""
     crystal = {"hydroxyapatite": "hydroxyapatite_crystal", "cppd": "cppd_crystal"}[mineral]
-    return mineral_mixture(get_material(crystal), get_material("soft_tissue"), REFERENCE_G_CM3,
-                           id=f"{mineral}_reference_deposit")
+    return mineral_mixture(
+        get_material(crystal), get_material("soft_tissue"), REFERENCE_G_CM3, id=f"{mineral}_reference_deposit"
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class Lesion:
 
 
 # ------------------------------------------------------------ validation ----
+
 
 def _number(name: str, value: Any, low: float = 0.0, high: float = math.inf, strict: bool = True) -> float:
     try:
@@ -92,33 +108,46 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
         if name == "bone":
             out |= anatomy.bone_mask
         elif name == "swelling":
-            out |= ndimage.binary_dilation(anatomy.body_mask, iterations=max(1, round(SWELLING_MM / anatomy.grid.pixel_mm)))
+            out |= ndimage.binary_dilation(
+                anatomy.body_mask, iterations=max(1, round(SWELLING_MM / anatomy.grid.pixel_mm))
+            )
         elif name in anatomy.masks:
             out |= anatomy.masks[name]
         else:
-            raise ValueError(f"compartment {name!r} is not present at {anatomy.site} "
-                             f"(present: {', '.join(sorted(anatomy.masks))})")
+            raise ValueError(
+                f"compartment {name!r} is not present at {anatomy.site} (present: {', '.join(sorted(anatomy.masks))})"
+            )
     return out
 
 
 def _mass_region(anatomy: Anatomy, compartment: str) -> tuple[str, ...]:
     """A mass grows across thin planes: a muscle mass may cross fascial bands, and vice versa."""
-    extra = {"muscle": ("fascial", "vascular"), "fascial": ("muscle",),
-             "periarticular": ("fascial", "muscle")}.get(compartment, ())
+    extra = {"muscle": ("fascial", "vascular"), "fascial": ("muscle",), "periarticular": ("fascial", "muscle")}.get(
+        compartment, ()
+    )
     return (compartment,) + tuple(c for c in extra if c in anatomy.masks)
 
 
-def _lesion(material: Material | str, thickness: np.ndarray, anatomy: Anatomy, compartments: tuple[str, ...],
-            hosts: tuple[str, ...] = SOFT_HOSTS) -> Lesion:
+def _lesion(
+    material: Material | str,
+    thickness: np.ndarray,
+    anatomy: Anatomy,
+    compartments: tuple[str, ...],
+    hosts: tuple[str, ...] = SOFT_HOSTS,
+) -> Lesion:
     clipped = np.where(region_mask(anatomy, compartments), np.clip(thickness, 0.0, None), 0.0)
     return Lesion(material, clipped, compartments, hosts)
 
 
 # ------------------------------------------------------------- geometry ----
 
+
 def _landmark_point(anatomy: Anatomy, location: Any, fallback: str) -> tuple[float, float]:
-    value = anatomy.landmarks.get(location if isinstance(location, str) else fallback) if (
-        location is None or isinstance(location, str)) else location
+    value = (
+        anatomy.landmarks.get(location if isinstance(location, str) else fallback)
+        if (location is None or isinstance(location, str))
+        else location
+    )
     if value is None:
         raise ValueError(f"landmark {location or fallback!r} is not defined at {anatomy.site} {anatomy.projection}")
     arr = np.asarray(value, dtype=float)
@@ -146,7 +175,7 @@ def polyline_coordinates(points: np.ndarray, anatomy: Anatomy) -> tuple[np.ndarr
     for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
         dx, dy = x1 - x0, y1 - y0
         length = math.hypot(dx, dy) or 1e-9
-        u = np.clip(((x - x0) * dx + (y - y0) * dy) / length ** 2, 0.0, 1.0)
+        u = np.clip(((x - x0) * dx + (y - y0) * dy) / length**2, 0.0, 1.0)
         px, py = x - x0 - u * dx, y - y0 - u * dy
         dist = np.hypot(px, py)
         closer = dist < best_d
@@ -157,8 +186,14 @@ def polyline_coordinates(points: np.ndarray, anatomy: Anatomy) -> tuple[np.ndarr
     return best_s, signed
 
 
-def _sample_points(mask: np.ndarray, n: int, rng: np.random.Generator, pixel_mm: float,
-                   margin_mm: float = 0.0, avoid: np.ndarray | None = None) -> np.ndarray:
+def _sample_points(
+    mask: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    pixel_mm: float,
+    margin_mm: float = 0.0,
+    avoid: np.ndarray | None = None,
+) -> np.ndarray:
     """``n`` random pixel centres (mm, as x, y) inside ``mask`` eroded by ``margin_mm``."""
     if margin_mm > 0:
         eroded = ndimage.binary_erosion(mask, iterations=max(1, int(margin_mm / pixel_mm)))
@@ -176,15 +211,17 @@ def _fibre_angle(anatomy: Anatomy, params: Mapping[str, Any]) -> float:
     return float(params.get("angle_deg", anatomy.landmarks.get("fibre_angle_deg", 90.0)))
 
 
-def _shell(anatomy: Anatomy, center: tuple[float, float], a: float, b: float, c: float, wall: float,
-           angle: float = 0.0) -> np.ndarray:
+def _shell(
+    anatomy: Anatomy, center: tuple[float, float], a: float, b: float, c: float, wall: float, angle: float = 0.0
+) -> np.ndarray:
     outer = Ellipsoid(center, a, b, c, angle).chord(anatomy.grid)
     inner = Ellipsoid(center, max(a - wall, 1e-3), max(b - wall, 1e-3), max(c - wall, 1e-3), angle).chord(anatomy.grid)
     return outer - inner
 
 
-def _arc_gaps(anatomy: Anatomy, center: tuple[float, float], rng: np.random.Generator, coverage: float,
-              pieces: int = 7) -> np.ndarray:
+def _arc_gaps(
+    anatomy: Anatomy, center: tuple[float, float], rng: np.random.Generator, coverage: float, pieces: int = 7
+) -> np.ndarray:
     """In-plane angular weight (0–1) keeping about ``coverage`` of the circle in ``pieces`` arcs, soft ends."""
     x, y = anatomy.grid.coordinates()
     theta = np.mod(np.arctan2(y - center[1], x - center[0]), 2 * np.pi)
@@ -199,7 +236,10 @@ def _arc_gaps(anatomy: Anatomy, center: tuple[float, float], rng: np.random.Gene
 
 # ------------------------------------------------------------- vascular ----
 
-def _vessel_wall(anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Generator, mode: str) -> tuple[Lesion, ...]:
+
+def _vessel_wall(
+    anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Generator, mode: str
+) -> tuple[Lesion, ...]:
     """Calcified wall of the vessel landmark, seen as two parallel lines where the wall is tangential."""
     path = _polyline(anatomy, params.get("vessel", "artery"))
     radius = _number("size_mm", params.get("size_mm", 2 * float(anatomy.landmarks.get("artery_radius_mm", 2.0)))) / 2
@@ -210,8 +250,8 @@ def _vessel_wall(anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Gen
     lo, hi = (_number("extent", e, 0, 1, strict=False) * total for e in extent)
     along = (s >= lo) & (s <= hi)
     wall = {"tubular": 0.6, "ring": 0.5, "plaque": 1.0}[mode] * _number("wall_mm", params.get("wall_mm", 1.0), high=5)
-    outer = np.sqrt(np.clip(radius ** 2 - d ** 2, 0, None))
-    inner = np.sqrt(np.clip((radius - wall) ** 2 - d ** 2, 0, None))
+    outer = np.sqrt(np.clip(radius**2 - d**2, 0, None))
+    inner = np.sqrt(np.clip((radius - wall) ** 2 - d**2, 0, None))
     half = outer - inner  # wall chord of one crossing (front or back)
     if mode == "tubular":
         th = 2 * half * (0.75 + 0.25 * np.cos(s / 7.0 + rng.uniform(0, 6)))
@@ -223,7 +263,7 @@ def _vessel_wall(anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Gen
     else:
         count = _count(params.get("count", 14))
         th = np.zeros(anatomy.grid.shape)
-        phi_front = np.arctan2(np.sqrt(np.clip(radius ** 2 - d ** 2, 0, None)), d)
+        phi_front = np.arctan2(np.sqrt(np.clip(radius**2 - d**2, 0, None)), d)
         for _ in range(count):
             s0 = rng.uniform(lo, hi)
             length = rng.uniform(2.0, 9.0)
@@ -265,6 +305,7 @@ def irregular_plaques_vessel(anatomy: Anatomy, rng: np.random.Generator, **param
 
 # ------------------------------------------------------- masses and rims ----
 
+
 def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Peripheral oval rim of calcification around a rounded mass or a dilated vessel (aneurysm, haematoma).
 
@@ -272,7 +313,9 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     coverage (fraction of the rim calcified), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "vascular")
-    centre = _landmark_point(anatomy, params.get("location"), "artery" if compartment == "vascular" else "muscle_center")
+    centre = _landmark_point(
+        anatomy, params.get("location"), "artery" if compartment == "vascular" else "muscle_center"
+    )
     size = _number("size_mm", params.get("size_mm", 30.0), high=300)
     aspect = _number("aspect", params.get("aspect", 0.7), high=1.0)
     coverage = _number("coverage", params.get("coverage", 0.7), high=1.0)
@@ -283,14 +326,19 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     shell = _shell(anatomy, centre, a, b, b, wall, angle)
     x, y = anatomy.grid.coordinates()
     t = math.radians(angle)
-    rho = np.hypot(((x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)) / a,
-                   (-(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)) / b)
+    rho = np.hypot(
+        ((x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)) / a,
+        (-(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)) / b,
+    )
     # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint continuous shell.
     rim = rho > 1 - 2.5 * wall / b
     shell = shell * np.where(rim, _arc_gaps(anatomy, centre, rng, coverage), 0.35)
     mass = Ellipsoid(centre, a, b, b, angle).chord(anatomy.grid)
-    region = (compartment, "muscle", "fascial", "subcutaneous") if compartment == "vascular" else _mass_region(
-        anatomy, compartment)
+    region = (
+        (compartment, "muscle", "fascial", "subcutaneous")
+        if compartment == "vascular"
+        else _mass_region(anatomy, compartment)
+    )
     lesions = [_lesion("blood" if compartment == "vascular" else "soft_tissue", mass, anatomy, region)]
     lesions.append(_lesion(reference_deposit(), shell * conc, anatomy, lesions[0].compartments))
     return tuple(lesions)
@@ -376,14 +424,25 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
 
 # ----------------------------------------------------------- ossification ----
 
-def _ossicle(anatomy: Anatomy, centre: tuple[float, float], length: float, width: float, angle: float,
-             cortex_mm: float, compartments: tuple[str, ...], texture_rng: np.random.Generator) -> tuple[Lesion, ...]:
+
+def _ossicle(
+    anatomy: Anatomy,
+    centre: tuple[float, float],
+    length: float,
+    width: float,
+    angle: float,
+    cortex_mm: float,
+    compartments: tuple[str, ...],
+    texture_rng: np.random.Generator,
+) -> tuple[Lesion, ...]:
     """Mature bone: cortex and trabecular medulla, as thickness maps of cortical bone and marrow."""
     chord = Ellipsoid(centre, length / 2, width / 2, width / 2, angle).chord(anatomy.grid)
     inner = eroded_chord(chord, cortex_mm, anatomy.grid.pixel_mm)
     trab = 0.2 * inner * trabecular_texture(anatomy.grid, texture_rng)
-    return (_lesion("cortical_bone", chord - inner + trab, anatomy, compartments),
-            _lesion("yellow_marrow", inner - trab, anatomy, compartments))
+    return (
+        _lesion("cortical_bone", chord - inner + trab, anatomy, compartments),
+        _lesion("yellow_marrow", inner - trab, anatomy, compartments),
+    )
 
 
 def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -444,7 +503,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     chord = Ellipsoid(centre, a, b, b, angle).chord(anatomy.grid)
     periphery = _shell(anatomy, centre, a, b, b, max(1.0, b * 0.2), angle)
     concentration = conc * level * (0.25 * maturity * (floccules * (1 - level) + level) + 0.0)
-    th = chord * concentration + periphery * conc * level ** 2 * 1.5
+    th = chord * concentration + periphery * conc * level**2 * 1.5
     return tuple(lesions) + (_lesion(reference_deposit(), th, anatomy, region),)
 
 
@@ -473,11 +532,14 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
     region = ("muscle", "fascial", "subcutaneous", "periarticular", "intraarticular", "vascular", "bone")
     region = tuple(c for c in region if c == "bone" or c in anatomy.masks)
     hosts = SOFT_HOSTS + BONE_HOSTS
-    return (_lesion("cortical_bone", chord - inner + trab, anatomy, region, hosts),
-            _lesion("yellow_marrow", inner - trab, anatomy, region, hosts))
+    return (
+        _lesion("cortical_bone", chord - inner + trab, anatomy, region, hosts),
+        _lesion("yellow_marrow", inner - trab, anatomy, region, hosts),
+    )
 
 
 # ------------------------------------------------- hydroxyapatite clouds ----
+
 
 def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Hydroxyapatite deposit in a tendon or bursa: dense and well defined (formative phase) or
@@ -521,6 +583,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
 
 # ------------------------------------------------------- intra-articular ----
 
+
 def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Thin linear calcification parallel to the articular surfaces (hyaline cartilage) and
     triangular meniscal calcification (fibrocartilage): CPPD chondrocalcinosis.
@@ -535,11 +598,11 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
     for line in anatomy.landmarks.get("cartilage_lines", ()):
         pts = np.asarray(line, float)
         s, d = polyline_coordinates(pts, anatomy)
-        streak = np.exp(-(d / (width / 2)) ** 2)
+        streak = np.exp(-((d / (width / 2)) ** 2))
         gaps = ndimage.gaussian_filter1d(rng.standard_normal(4096), 6)[np.clip((s * 2).astype(int), 0, 4095)]
         th += depth * 0.1 * streak * (gaps > np.quantile(gaps, 1 - continuity))
     if params.get("menisci", True):
-        for (mx, my) in anatomy.landmarks.get("menisci", ()):
+        for mx, my in anatomy.landmarks.get("menisci", ()):
             outer = 1.0 if abs(mx - anatomy.grid.size_mm[0] / 2) > 30 else -1.0
             tri = Capsule((mx - 7 * outer, my), (mx + 3 * outer, my), 0.6, 2.6, 6.0).chord(anatomy.grid)
             th += 0.25 * tri * (0.6 + 0.4 * (ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0) > 0))
@@ -575,8 +638,10 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
 
 # ------------------------------------------------------ metastatic / TC ----
 
-def _lobules(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], default_location: str
-             ) -> list[tuple[float, float, float]]:
+
+def _lobules(
+    anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], default_location: str
+) -> list[tuple[float, float, float]]:
     centre = np.asarray(_landmark_point(anatomy, params.get("location"), default_location))
     size = _number("size_mm", params.get("size_mm", 50.0), high=300)
     n = _count(params.get("count", 7), 40)
@@ -591,8 +656,11 @@ def _lobules(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, An
 
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
     compartment = params.get("compartment", "periarticular")
-    default = "lateral_side" if "lateral_side" in anatomy.landmarks else (
-        "trochanteric_bursa" if "trochanteric_bursa" in anatomy.landmarks else "muscle_center")
+    default = (
+        "lateral_side"
+        if "lateral_side" in anatomy.landmarks
+        else ("trochanteric_bursa" if "trochanteric_bursa" in anatomy.landmarks else "muscle_center")
+    )
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.7), high=3.0)
     fill = _number("sediment_fraction", params.get("sediment_fraction", 0.45), 0, 1, strict=False)
     share = _number("level_fraction", params.get("level_fraction", 0.6), 0, 1, strict=False) if levels else 0.0
@@ -615,7 +683,9 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             np.maximum(chalk, chord * 0.3 * rng.uniform(0.7, 1.2), out=chalk)
     mineral = walls + chalk
     fluid = np.where(chalk > 0, 0.0, fluid)
-    region = _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks) + ("swelling",)
+    region = (
+        _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks) + ("swelling",)
+    )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
     return lesions + (_lesion(reference_deposit(), mineral * conc, anatomy, region),)
 
@@ -663,17 +733,22 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     for _ in range(4):
         off = rng.normal(0, size / 8, 2)
         r = size / 2 * rng.uniform(0.6, 0.85)
-        np.maximum(mass, Ellipsoid((mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 0.8).chord(anatomy.grid),
-                   out=mass)
-    where = (compartment,) + tuple(c for c in ("periarticular", "subcutaneous") if c in anatomy.masks and c != compartment)
+        np.maximum(
+            mass, Ellipsoid((mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 0.8).chord(anatomy.grid), out=mass
+        )
+    where = (compartment,) + tuple(
+        c for c in ("periarticular", "subcutaneous") if c in anatomy.masks and c != compartment
+    )
     where += ("swelling",)
     region = region_mask(anatomy, where) & (mass > 0)
     foci = np.zeros(anatomy.grid.shape)
     for x, y in _sample_points(region, n, rng, anatomy.grid.pixel_mm, 1.0):
         r = focus / 2 * rng.uniform(0.6, 1.3)
         foci += Ellipsoid((x, y), r, r, r).chord(anatomy.grid)
-    lesions = [_lesion(get_material("urate_tophus"), mass, anatomy, where),
-               _lesion(reference_deposit(), foci * conc, anatomy, where)]
+    lesions = [
+        _lesion(get_material("urate_tophus"), mass, anatomy, where),
+        _lesion(reference_deposit(), foci * conc, anatomy, where),
+    ]
     if erosion > 0:
         # A juxta-articular erosion on the side of the tophus, just proximal to the joint.
         e_c = (centre[0] - 7.0, centre[1] + erosion * 0.9)
@@ -683,6 +758,7 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
 
 
 # ------------------------------------------------------ subcutaneous ----
+
 
 def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Dense, homogeneous, well-defined nodules, clustered at fingertips (calcinosis circumscripta).
@@ -708,7 +784,7 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
-        local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread ** 2)
+        local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
         for px, py in _sample_points(local, count, rng, anatomy.grid.pixel_mm):
             r = size / 2 * rng.uniform(0.5, 1.2)

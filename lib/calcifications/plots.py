@@ -16,7 +16,7 @@ import yaml
 from IPython.display import Image
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Ellipse, FancyBboxPatch, Polygon, Rectangle, Wedge
+from matplotlib.patches import Circle, Ellipse, FancyBboxPatch, Polygon, Rectangle
 
 # Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -69,14 +69,19 @@ def classification_data() -> dict:
 def mechanism_shares() -> tuple[Share, ...]:
     """Return the shares of the mechanism groups as the source essay gives them."""
     return tuple(
-        Share(s["label"], float(s["low"]), float(s["high"]), s["cite"])
-        for s in classification_data()["shares_percent"]
+        Share(s["label"], float(s["low"]), float(s["high"]), s["cite"]) for s in classification_data()["shares_percent"]
     )
 
 
 def _label(ax: Axes, text: str, xy: tuple[float, float], xytext: tuple[float, float], colour: str = "black") -> None:
     ax.annotate(
-        text, xy=xy, xytext=xytext, fontsize=8.5, ha="center", va="center", color=colour,
+        text,
+        xy=xy,
+        xytext=xytext,
+        fontsize=8.5,
+        ha="center",
+        va="center",
+        color=colour,
         arrowprops={"arrowstyle": "-", "color": "#333333", "linewidth": 0.8},
         bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#999999", "linewidth": 0.6},
     )
@@ -90,8 +95,12 @@ def draw_limb_cross_section(ax: Axes) -> None:
     # Intermuscular septa split anterior, medial and posterior muscle groups.
     for angle in (200, 290, 20):
         rad = np.deg2rad(angle)
-        ax.plot([0.4 + 2.0 * np.cos(rad), 7.6 * np.cos(rad)], [0.2 + 2.0 * np.sin(rad), 7.6 * np.sin(rad)],
-                color=TISSUE["fascia"], linewidth=1.2)
+        ax.plot(
+            [0.4 + 2.0 * np.cos(rad), 7.6 * np.cos(rad)],
+            [0.2 + 2.0 * np.sin(rad), 7.6 * np.sin(rad)],
+            color=TISSUE["fascia"],
+            linewidth=1.2,
+        )
     ax.add_patch(Circle((0.4, 0.2), 2.0, facecolor=TISSUE["cortex"], edgecolor="black", linewidth=0.8))
     ax.add_patch(Circle((0.4, 0.2), 1.1, facecolor=TISSUE["medulla"], edgecolor="none"))
     # Neurovascular bundles: femoral (anteromedial) and sciatic nerve (posterior).
@@ -116,14 +125,38 @@ def draw_limb_cross_section(ax: Axes) -> None:
 def draw_joint_schematic(ax: Axes) -> None:
     """Draw a schematic synovial joint separating intra-articular from periarticular tissues."""
     # Two bone ends with hyaline cartilage caps, a joint space and fibrocartilage wedges.
-    ax.add_patch(FancyBboxPatch((-4, 1.2), 8, 7, boxstyle="round,pad=0,rounding_size=2.5",
-                                facecolor=TISSUE["cortex"], edgecolor="black", linewidth=0.8))
-    ax.add_patch(FancyBboxPatch((-4, -8.2), 8, 7, boxstyle="round,pad=0,rounding_size=2.5",
-                                facecolor=TISSUE["cortex"], edgecolor="black", linewidth=0.8))
+    ax.add_patch(
+        FancyBboxPatch(
+            (-4, 1.2),
+            8,
+            7,
+            boxstyle="round,pad=0,rounding_size=2.5",
+            facecolor=TISSUE["cortex"],
+            edgecolor="black",
+            linewidth=0.8,
+        )
+    )
+    ax.add_patch(
+        FancyBboxPatch(
+            (-4, -8.2),
+            8,
+            7,
+            boxstyle="round,pad=0,rounding_size=2.5",
+            facecolor=TISSUE["cortex"],
+            edgecolor="black",
+            linewidth=0.8,
+        )
+    )
     ax.add_patch(Rectangle((-4, 0.7), 8, 0.6, facecolor=TISSUE["cartilage"], edgecolor="none"))
     ax.add_patch(Rectangle((-4, -1.3), 8, 0.6, facecolor=TISSUE["cartilage"], edgecolor="none"))
-    ax.add_patch(Polygon([(-4.6, 0.6), (-2.6, 0.0), (-4.6, -0.6)], facecolor=TISSUE["cartilage"], edgecolor="black", linewidth=0.5))
-    ax.add_patch(Polygon([(4.6, 0.6), (2.6, 0.0), (4.6, -0.6)], facecolor=TISSUE["cartilage"], edgecolor="black", linewidth=0.5))
+    ax.add_patch(
+        Polygon(
+            [(-4.6, 0.6), (-2.6, 0.0), (-4.6, -0.6)], facecolor=TISSUE["cartilage"], edgecolor="black", linewidth=0.5
+        )
+    )
+    ax.add_patch(
+        Polygon([(4.6, 0.6), (2.6, 0.0), (4.6, -0.6)], facecolor=TISSUE["cartilage"], edgecolor="black", linewidth=0.5)
+    )
     # Capsule lined by synovium encloses the joint space.
     ax.add_patch(Ellipse((0, 0), 11.4, 6.6, facecolor="none", edgecolor=TISSUE["synovium"], linewidth=2.4))
     # Periarticular structures outside the capsule: a tendon and its bursa, a ligament.
@@ -150,10 +183,18 @@ def draw_mechanism_shares(ax: Axes) -> None:
     for row, (share, colour) in enumerate(zip(shares, colours)):
         ax.barh(row, share.low_percent, color=colour, edgecolor="black", linewidth=0.6)
         # The uncertain part of the range is hatched, not solid.
-        ax.barh(row, share.high_percent - share.low_percent, left=share.low_percent,
-                color="white", edgecolor=colour, hatch="////", linewidth=0.6)
-        ax.text(share.high_percent + 1.5, row, f"{share.low_percent:g}–{share.high_percent:g} %",
-                va="center", fontsize=9)
+        ax.barh(
+            row,
+            share.high_percent - share.low_percent,
+            left=share.low_percent,
+            color="white",
+            edgecolor=colour,
+            hatch="////",
+            linewidth=0.6,
+        )
+        ax.text(
+            share.high_percent + 1.5, row, f"{share.low_percent:g}–{share.high_percent:g} %", va="center", fontsize=9
+        )
     ax.set_yticks(range(len(shares)), [s.label for s in shares], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, 112)

@@ -226,7 +226,7 @@ def apply_window(log_img: np.ndarray, window: Window = Window(), pixel_mm: float
     out = np.clip((log_img - low) / (high - low), 0.0, 1.0)
     out[air] = 0.0
     if window.gamma != 1.0:
-        out = out ** window.gamma
+        out = out**window.gamma
     return out.astype(np.float32)
 
 
@@ -240,8 +240,10 @@ def render_log(scene: Scene, exposure: Exposure = Exposure(), rng: np.random.Gen
     t = transmission(scene, exposure.energy_kev)
     if exposure.fluence_photons_per_mm2 is None or rng is None:
         if exposure.fluence_photons_per_mm2 is not None and rng is None:
-            raise ValueError("a noisy render needs an explicit rng (numpy.random.default_rng(seed)); "
-                             "set fluence_photons_per_mm2=None for a noiseless image")
+            raise ValueError(
+                "a noisy render needs an explicit rng (numpy.random.default_rng(seed)); "
+                "set fluence_photons_per_mm2=None for a noiseless image"
+            )
         return -np.log(np.maximum(detector_blur(t, exposure.blur_fwhm_mm, scene.pixel_mm), 1e-300))
     fluence = unattenuated_fluence(t, exposure)
     counts = quantum_noise(expected_counts(t, fluence, scene.pixel_mm), rng)
@@ -260,8 +262,13 @@ def unattenuated_fluence(transmitted: np.ndarray, exposure: Exposure) -> float:
     return fluence
 
 
-def render(scene: Scene, exposure: Exposure = Exposure(), window: Window = Window(),
-           rng: np.random.Generator | None = None, as_uint8: bool = False) -> np.ndarray:
+def render(
+    scene: Scene,
+    exposure: Exposure = Exposure(),
+    window: Window = Window(),
+    rng: np.random.Generator | None = None,
+    as_uint8: bool = False,
+) -> np.ndarray:
     """Radiograph of ``scene``: float32 in [0, 1] (or uint8), dense white, air black."""
     display = apply_window(render_log(scene, exposure, rng), window, scene.pixel_mm)
     return to_uint8(display) if as_uint8 else display

@@ -158,12 +158,18 @@ def calcium_phosphate_calculator(
     unit_box = _unit_dropdown(unit)
     box_layout = widgets.Layout(width="min(100%, 20em)")
     calcium_box = widgets.Text(value=str(calcium), description="Calcium", placeholder="e.g. 9.5", layout=box_layout)
-    phosphate_box = widgets.Text(value=str(phosphate), description="Phosphate", placeholder="e.g. 4.0",
-                                 layout=box_layout)
+    phosphate_box = widgets.Text(
+        value=str(phosphate), description="Phosphate", placeholder="e.g. 4.0", layout=box_layout
+    )
     table = labs.frontend_table()
     panels = {
-        role: LabPanel(role=role, calcium=calcium_box.value, phosphate=phosphate_box.value,
-                       unit_index=unit_box.index, lab_table=table)
+        role: LabPanel(
+            role=role,
+            calcium=calcium_box.value,
+            phosphate=phosphate_box.value,
+            unit_index=unit_box.index,
+            lab_table=table,
+        )
         for role in ("calcium", "phosphate", "result")
     }
     for panel in panels.values():
@@ -186,8 +192,6 @@ def _unit_dropdown(unit: str) -> widgets.Dropdown:
     if unit not in labs.UNITS:
         raise ValueError(f"unit must be one of {labs.UNITS}, got {unit!r}")
     return widgets.Dropdown(options=list(labs.UNITS), index=labs.UNITS.index(unit), description="Unit")
-
-
 
 
 def _check_top_n(top_n: Any) -> int:
@@ -215,8 +219,9 @@ def _check_lab_texts(lab_texts: Any, allowed: Iterable[str]) -> dict[str, str]:
         raise ValueError(f"unknown lab boxes {unknown}; expected some of {allowed}")
     for name, text in lab_texts.items():
         if not isinstance(text, str):
-            raise ValueError(f"lab_texts[{name!r}] must be the text typed in the box, e.g. '9.5', "
-                             f"got {type(text).__name__} {text!r}")
+            raise ValueError(
+                f"lab_texts[{name!r}] must be the text typed in the box, e.g. '9.5', got {type(text).__name__} {text!r}"
+            )
     return dict(lab_texts)
 
 
@@ -228,15 +233,23 @@ def _check_pages(chapters: Any) -> list[str]:
     return sorted(set(chapters))
 
 
-def _panel(chapter: str | None, findings: Any, lab_texts: Any, unit: str, chapters: Any, top_n: Any) -> DifferentialPanel:
+def _panel(
+    chapter: str | None, findings: Any, lab_texts: Any, unit: str, chapters: Any, top_n: Any
+) -> DifferentialPanel:
     top_n = _check_top_n(top_n)
     if unit not in labs.UNITS:
         raise ValueError(f"unit must be one of {labs.UNITS}, got {unit!r}")
     ids = _check_findings(findings)
     config = calculators.frontend_config(chapter, _check_pages(chapters))
     texts = _check_lab_texts(lab_texts, [f["analyte"] for f in config["lab_fields"]])
-    return DifferentialPanel(knowledge=differential.frontend_knowledge(), config=config, findings=ids,
-                             lab_texts=texts, unit=unit, top_n=top_n)
+    return DifferentialPanel(
+        knowledge=differential.frontend_knowledge(),
+        config=config,
+        findings=ids,
+        lab_texts=texts,
+        unit=unit,
+        top_n=top_n,
+    )
 
 
 def differential_calculator(

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from local_browser import CHROMIUM_ARGS, INSTALL_HINT, chromium_path, serve_directory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,6 @@ pre-rendered frames in the browser, with no kernel."""
 from __future__ import annotations
 
 import pytest
-
 from test_site import open_page
 
 pytestmark = pytest.mark.browser
@@ -25,7 +24,8 @@ def test_every_morphology_has_a_labelled_tile(atlas):
         ".atlas-grid figure.atlas-tile",
         """els => els.map(e => ({alt: e.querySelector('img').alt, width: e.querySelector('img').naturalWidth,
                                  name: e.querySelector('.atlas-name')?.innerText,
-                                 feature: e.querySelector('.atlas-feature')?.innerText}))""")
+                                 feature: e.querySelector('.atlas-feature')?.innerText}))""",
+    )
     assert len(tiles) == 18
     for tile in tiles:
         assert tile["width"] == 256 and tile["alt"].startswith("Synthetic image.") and len(tile["alt"]) > 40
@@ -53,6 +53,8 @@ def test_phase_viewer_switches_with_a_dropdown(atlas):
     viewer = page.locator(".frame-viewer").nth(1)
     before = viewer.locator("img.frame-viewer-image").get_attribute("src")
     page.locator(".widget-dropdown select").first.select_option(label="Resorptive phase")
-    page.wait_for_function("el => el.innerText.startsWith('Resorptive phase')",
-                           arg=viewer.locator(".frame-viewer-caption").element_handle())
+    page.wait_for_function(
+        "el => el.innerText.startsWith('Resorptive phase')",
+        arg=viewer.locator(".frame-viewer-caption").element_handle(),
+    )
     assert viewer.locator("img.frame-viewer-image").get_attribute("src") != before

@@ -7,15 +7,20 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from test_differential_page import calculator_page, lab_message, ranking
 
 from calcifications import calculators
 from calcifications.differential import rank
-from test_differential_page import calculator_page, lab_message, ranking
 
 pytestmark = pytest.mark.browser
 CHAPTERS = list(calculators.chapter_names())
-BAD_INPUT = [("", "not given"), ("NaN", "Not a number"), ("-2", "Must be positive"),
-             ("1,200", "Ambiguous"), ("abc", "Not a number")]
+BAD_INPUT = [
+    ("", "not given"),
+    ("NaN", "Not a number"),
+    ("-2", "Must be positive"),
+    ("1,200", "Ambiguous"),
+    ("abc", "Not a number"),
+]
 
 
 def _checked(page) -> list[str]:
@@ -28,8 +33,10 @@ def _no_horizontal_scroll(page) -> None:
     (The page as a whole is not checked here: a long heading of the prose can overflow a phone on its own.)
     """
     overflowing = page.eval_on_selector_all(
-        ".dd, .dd *", "els => els.filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5"
-                      " || e.getBoundingClientRect().left < -0.5).map(e => e.className || e.tagName)")
+        ".dd, .dd *",
+        "els => els.filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5"
+        " || e.getBoundingClientRect().left < -0.5).map(e => e.className || e.tagName)",
+    )
     assert overflowing == []
     assert page.evaluate("document.querySelector('.dd').scrollWidth <= document.querySelector('.dd').clientWidth")
 
@@ -37,8 +44,7 @@ def _no_horizontal_scroll(page) -> None:
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_calculator_ranks_links_and_fits_a_phone(browser, site_url, screenshots, chapter):
     preset = calculators.chapter_preset(chapter)
-    with calculator_page(browser, site_url, page_path=f"chapters/{chapter}.html", width=375,
-                         has_touch=True) as page:
+    with calculator_page(browser, site_url, page_path=f"chapters/{chapter}.html", width=375, has_touch=True) as page:
         assert page.locator(".dd").count() == 1  # one calculator, one knowledge base per page
         assert _checked(page) == list(preset.compartments)
         assert ranking(page) == [c.diagnosis for c in rank(preset.compartments)][: len(ranking(page))]
@@ -47,8 +53,10 @@ def test_chapter_calculator_ranks_links_and_fits_a_phone(browser, site_url, scre
         shape = preset.findings["morphology"][0]
         page.locator(f".dd-controls input[value='{shape}']").tap()
         case = [*preset.compartments, shape]
-        page.wait_for_function("ids => [...document.querySelectorAll('.dd-controls input[type=checkbox]:checked')].length === ids.length",
-                               arg=case)
+        page.wait_for_function(
+            "ids => [...document.querySelectorAll('.dd-controls input[type=checkbox]:checked')].length === ids.length",
+            arg=case,
+        )
         assert ranking(page) == [c.diagnosis for c in rank(case)][: len(ranking(page))]
         # Keyboard alone: focus the first clinical item and press Space.
         clinical = preset.findings["clinical"][0]
@@ -59,8 +67,10 @@ def test_chapter_calculator_ranks_links_and_fits_a_phone(browser, site_url, scre
         assert ranking(page) == [c.diagnosis for c in rank(case)][: len(ranking(page))]
         # Every control is labelled by its visible text.
         unlabelled = page.eval_on_selector_all(
-            ".dd input", "els => els.filter(e => !(e.closest('label') || (e.id && document.querySelector("
-                         "`label[for=\"${e.id}\"]`)))).map(e => e.outerHTML)")
+            ".dd input",
+            "els => els.filter(e => !(e.closest('label') || (e.id && document.querySelector("
+            '`label[for="${e.id}"]`)))).map(e => e.outerHTML)',
+        )
         assert unlabelled == []
         # Bad input in each lab box: a message beside it, the ranking stays.
         for field in [f for f in calculators.settings().lab_fields if f.analyte in preset.labs]:
@@ -96,8 +106,10 @@ def test_chapter_calculator_at_desktop_width(browser, site_url, screenshots):
     with calculator_page(browser, site_url, page_path="chapters/metastatic.html") as page:
         _no_horizontal_scroll(page)
         rows = page.eval_on_selector_all(
-            ".dd-list .dd-row", "rows => rows.map(r => [r.querySelector('.dd-p').getBoundingClientRect().top,"
-                                " r.querySelector('.dd-label').getBoundingClientRect().top])")
+            ".dd-list .dd-row",
+            "rows => rows.map(r => [r.querySelector('.dd-p').getBoundingClientRect().top,"
+            " r.querySelector('.dd-label').getBoundingClientRect().top])",
+        )
         # The percentage and the name of each candidate sit on the same line.
         assert all(abs(p - label) < 12 for p, label in rows), rows
         page.locator(".dd").screenshot(path=str(screenshots / "calculator-metastatic-1280.png"))
@@ -105,10 +117,12 @@ def test_chapter_calculator_at_desktop_width(browser, site_url, screenshots):
 
 def _contrast(foreground: str, background: str) -> float:
     """WCAG contrast ratio of two computed colours ("rgb(r, g, b)")."""
+
     def luminance(colour: str) -> float:
-        channels = [int(v) / 255 for v in colour[colour.index("(") + 1:].rstrip(")").split(",")[:3]]
+        channels = [int(v) / 255 for v in colour[colour.index("(") + 1 :].rstrip(")").split(",")[:3]]
         r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
     light, dark = sorted([luminance(foreground), luminance(background)], reverse=True)
     return (light + 0.05) / (dark + 0.05)
 
@@ -154,8 +168,9 @@ def test_the_knowledge_base_is_carried_once_per_page(chapter):
 
 
 def test_calcium_phosphate_calculator_on_a_phone(browser, site_url):
-    with calculator_page(browser, site_url, page_path="chapters/classification.html", width=375,
-                         ready=".capp-result") as page:
+    with calculator_page(
+        browser, site_url, page_path="chapters/classification.html", width=375, ready=".capp-result"
+    ) as page:
         calcium = page.get_by_label("Calcium", exact=True)
         calcium.fill("1,200")
         page.wait_for_function("document.querySelector('.capp-calcium').innerText.includes('Ambiguous')")

@@ -6,17 +6,24 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
+from test_site import open_page
 
 from calcifications.differential import rank
-from test_site import open_page
 
 pytestmark = pytest.mark.browser
 PAGE = "chapters/approach.html"
 
 
 @contextmanager
-def calculator_page(browser, site_url, query: str = "", page_path: str = PAGE, width: int = 1280,
-                    ready: str = ".dd-list .dd-row", **context_options):
+def calculator_page(
+    browser,
+    site_url,
+    query: str = "",
+    page_path: str = PAGE,
+    width: int = 1280,
+    ready: str = ".dd-list .dd-row",
+    **context_options,
+):
     """Open a calculator page (with an optional case in the address); on leaving, require a clean page."""
     context, page, record = open_page(browser, f"{site_url}/{page_path}{query}", width=width, **context_options)
     try:
@@ -127,8 +134,10 @@ def test_contradictory_findings_are_ranked_not_refused(browser, site_url):
     query = "?case=chronic_kidney_disease,no_kidney_disease,age_child,age_elderly,periarticular"
     with calculator_page(browser, site_url, query) as page:
         assert page.locator(".dd-notice").inner_text() == ""
-        expected = [c.diagnosis for c in rank(
-            ["chronic_kidney_disease", "no_kidney_disease", "age_child", "age_elderly", "periarticular"])]
+        expected = [
+            c.diagnosis
+            for c in rank(["chronic_kidney_disease", "no_kidney_disease", "age_child", "age_elderly", "periarticular"])
+        ]
         assert ranking(page) == expected[: len(ranking(page))]
 
 

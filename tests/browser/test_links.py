@@ -42,8 +42,11 @@ def _parse(path: Path) -> _Page:
 def pages() -> dict[str, _Page]:
     if not (SITE / "index.html").is_file():
         pytest.fail("no built site: run the book build first")
-    return {p.relative_to(SITE).as_posix(): _parse(p) for p in SITE.rglob("*.html")
-            if not p.relative_to(SITE).as_posix().startswith("_")}
+    return {
+        p.relative_to(SITE).as_posix(): _parse(p)
+        for p in SITE.rglob("*.html")
+        if not p.relative_to(SITE).as_posix().startswith("_")
+    }
 
 
 def test_every_local_link_and_anchor_resolves(pages):
@@ -95,7 +98,7 @@ def test_every_page_links_the_glossary_terms_it_uses(pages):
         html = (SITE / f"{name}.html").read_text("utf-8")
         article = html.split('<article class="bd-article">', 1)[1].split("</article>", 1)[0]
         # Text that is not linked on purpose: links, headings, captions, code and notebook outputs.
-        for element in ("a", "h[1-6]", "figcaption", "caption", "pre", "code", "script", "span class=\"caption-text"):
+        for element in ("a", "h[1-6]", "figcaption", "caption", "pre", "code", "script", 'span class="caption-text'):
             tag = element.split()[0]
             article = re.sub(rf"<{element}\b.*?</{tag}>", " ", article, flags=re.S)
         body = re.sub(r"<[^>]+>", " ", article)

@@ -41,13 +41,31 @@ def lab(tmp_path_factory):
     settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / ".config"), "JUPYTER_RUNTIME_DIR": str(folder / ".runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(folder / ".settings")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(folder / ".config"),
+        "JUPYTER_RUNTIME_DIR": str(folder / ".runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(folder / ".settings"),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", f"--port={port}",
-         f"--ServerApp.root_dir={folder}", f"--IdentityProvider.token={token}", "--allow-root",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            f"--port={port}",
+            f"--ServerApp.root_dir={folder}",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -89,10 +107,14 @@ def test_chapter_calculator_works_in_jupyterlab(browser, lab, screenshots):
         calculator.scroll_into_view_if_needed()
         ranking = "el => [...el.querySelectorAll('.dd-list .dd-row')].map(r => r.dataset.diagnosis)"
         assert calculator.evaluate(ranking) == [c.diagnosis for c in rank(["vascular"])][:6]
-        calculator.get_by_role("checkbox", name="Small round or oval calcification with lucent centre or laminations").check()
+        calculator.get_by_role(
+            "checkbox", name="Small round or oval calcification with lucent centre or laminations"
+        ).check()
         page.wait_for_function(
             "top => document.querySelector('.jp-OutputArea .dd-list .dd-row').dataset.diagnosis === top",
-            arg=rank(["vascular", "phlebolith"])[0].diagnosis, timeout=10_000)
+            arg=rank(["vascular", "phlebolith"])[0].diagnosis,
+            timeout=10_000,
+        )
         assert calculator.evaluate(ranking) == [c.diagnosis for c in rank(["vascular", "phlebolith"])][:6]
     finally:
         context.close()

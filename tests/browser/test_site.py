@@ -62,8 +62,13 @@ def open_page(browser, url: str, width: int = 1280, reveal: bool = True, **conte
     page = context.new_page()
     record = PageRecord()
     # Errors, and warnings from the book's own widgets (anywidget prefixes them), fail a page.
-    page.on("console", lambda m: (m.type == "error" or (m.type == "warning" and "[anywidget]" in m.text))
-            and record.console_errors.append(m.text))
+    page.on(
+        "console",
+        lambda m: (
+            (m.type == "error" or (m.type == "warning" and "[anywidget]" in m.text))
+            and record.console_errors.append(m.text)
+        ),
+    )
     page.on("pageerror", lambda e: record.page_errors.append(str(e)))
 
     def on_request(request) -> None:
@@ -97,15 +102,17 @@ def reveal_widgets(page) -> None:
     views = page.locator(".lw-view")
     for n in range(views.count()):
         views.nth(n).scroll_into_view_if_needed()
-        page.wait_for_function("v => ['ready', 'failed'].includes(v.dataset.lwState)",
-                               arg=views.nth(n).element_handle(), timeout=20_000)
+        page.wait_for_function(
+            "v => ['ready', 'failed'].includes(v.dataset.lwState)", arg=views.nth(n).element_handle(), timeout=20_000
+        )
     page.evaluate("scrollTo(0, 0)")
 
 
 def wait_for_widgets(page) -> None:
     """Wait until every widget of the page is drawn (pages without widgets return at once)."""
     page.wait_for_function(
-        "[...document.querySelectorAll('.lw-view')].every(v => v.dataset.lwState === 'ready')", timeout=20_000)
+        "[...document.querySelectorAll('.lw-view')].every(v => v.dataset.lwState === 'ready')", timeout=20_000
+    )
 
 
 @pytest.mark.parametrize("path", built_pages())
@@ -120,7 +127,8 @@ def test_page_is_clean(browser, site_url, screenshots, path):
         svg_roles = page.eval_on_selector_all(
             "svg[role=img]:not([aria-hidden=true])",
             "els => els.map(e => e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')"
-            " || (e.querySelector('title') || {}).textContent || '')")
+            " || (e.querySelector('title') || {}).textContent || '')",
+        )
     finally:
         context.close()
     record.assert_clean(path)
@@ -159,8 +167,11 @@ def test_calculator_updates_without_kernel(browser, site_url, screenshots):
         calcium.fill("")
         page.wait_for_function("document.querySelector('.capp-calcium').innerText.includes('Enter a value')")
         assert message.is_visible()
-        page.screenshot(path=str(screenshots / "calculator-bad-input.png"), full_page=False,
-                        clip=_clip(page, ".cell_output .widget-vbox"))
+        page.screenshot(
+            path=str(screenshots / "calculator-bad-input.png"),
+            full_page=False,
+            clip=_clip(page, ".cell_output .widget-vbox"),
+        )
     finally:
         context.close()
     record.assert_clean("the Classification page")
@@ -191,7 +202,8 @@ def test_theme_icons_are_drawn_by_the_vendored_font(browser, site_url):
             ".fa-magnifying-glass",
             """els => els.map(e => ({font: getComputedStyle(e, '::before').fontFamily,
                                    glyph: getComputedStyle(e, '::before').content,
-                                   width: e.getBoundingClientRect().width}))""")
+                                   width: e.getBoundingClientRect().width}))""",
+        )
         icon = max(icons, key=lambda i: i["width"])
         scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
         loaded = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
@@ -232,7 +244,8 @@ def test_widget_pages_weigh_at_most_half_the_stock_page(browser, site_url, path)
     weight = page_weight(browser, site_url, SITE, path)
     assert weight.outside == ()
     assert weight.raw <= WIDGET_PAGE_BUDGET, (
-        f"{path} downloads {weight.raw / 1024:.0f} KiB, over half the stock page ({WIDGET_PAGE_BUDGET / 1024:.0f} KiB)")
+        f"{path} downloads {weight.raw / 1024:.0f} KiB, over half the stock page ({WIDGET_PAGE_BUDGET / 1024:.0f} KiB)"
+    )
 
 
 def test_static_fallback_is_readable_before_the_runtime_arrives(browser, site_url):
@@ -290,7 +303,8 @@ def test_head_scripts_are_deferred_and_search_scripts_only_on_the_search_page():
         else:
             assert search == [], path
             assert [re.search(r'src="([^"]+)"', a).group(1).split("?")[0] for a in blocking] == [
-                "../_static/documentation_options.js"], path
+                "../_static/documentation_options.js"
+            ], path
 
 
 def test_no_search_bar_above_the_header_at_desktop_width(browser, site_url):
@@ -299,7 +313,8 @@ def test_no_search_bar_above_the_header_at_desktop_width(browser, site_url):
         stray = page.eval_on_selector_all(
             ".search-button-field",
             "els => els.filter(e => e.getBoundingClientRect().width > 0 && !e.closest('#pst-primary-sidebar'))"
-            ".map(e => e.outerHTML.slice(0, 80))")
+            ".map(e => e.outerHTML.slice(0, 80))",
+        )
         header = page.locator("#pst-header")
         header_height = header.bounding_box()["height"] if header.count() and header.is_visible() else 0
     finally:

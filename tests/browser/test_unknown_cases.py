@@ -3,6 +3,7 @@ scored, the score persists and resets, the keys work, the filters filter, and th
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def test_works_at_375_px(browser, site_url, screenshots):
     context, page, record = _open(browser, site_url, width=375)
     try:
         page.screenshot(path=str(screenshots / "unknown-cases-375.png"), full_page=True)
-        overflow = page.evaluate("document.querySelector('.ucases').scrollWidth - document.querySelector('.ucases').clientWidth")
+        overflow = page.evaluate(
+            "document.querySelector('.ucases').scrollWidth - document.querySelector('.ucases').clientWidth"
+        )
         assert overflow <= 1
         box = page.locator(".ucases figure img").bounding_box()
         assert box["width"] <= 375
@@ -140,10 +143,8 @@ def test_page_weight(browser, site_url):
     page = context.new_page()
 
     def on_response(response) -> None:
-        try:
+        with contextlib.suppress(Exception):  # redirects and aborted requests have no body
             sizes[response.url] = len(response.body())
-        except Exception:  # redirects and aborted requests have no body
-            pass
 
     page.on("response", on_response)
     try:
