@@ -26,12 +26,13 @@ from scipy import ndimage
 from scipy.interpolate import splev, splprep
 from skimage.draw import polygon as draw_polygon
 
-SITES: tuple[str, ...] = (
-    "site_shoulder", "site_arm", "site_elbow", "site_forearm", "site_hand", "site_hip_pelvis",
-    "site_buttock", "site_thigh", "site_knee", "site_leg", "site_ankle_foot",
-)
+from . import phantom
+from .vocabulary import vocabulary
+
+# Sites and compartments come from the vocabulary (one source of truth).
+SITES: tuple[str, ...] = tuple(fid for fid, f in vocabulary().findings.items() if f.category == "site")
 PROJECTIONS: tuple[str, ...] = ("frontal", "lateral")
-COMPARTMENTS: tuple[str, ...] = ("vascular", "subcutaneous", "fascial", "muscle", "periarticular", "intraarticular")
+COMPARTMENTS: tuple[str, ...] = tuple(vocabulary().compartments)
 
 # Field of view (mm across the 512-pixel reference image) per site.
 FIELD_OF_VIEW_MM: Mapping[str, float] = MappingProxyType({
@@ -911,23 +912,81 @@ def body_spec(site: str, projection: str, size_mm: tuple[float, float], **option
     return builders[site]()
 
 
+def views(site: str) -> tuple[str, ...]:
+    """The views (projections) available for ``site``: those of its 3-D data file, plus the
+    2-D templates' 'frontal' and 'lateral' where the data file does not define them."""
+    if site not in SITES:
+        raise ValueError(f"unknown site {site!r}; known sites: {', '.join(SITES)}")
+    names = list(phantom.load_site(site).views) if site in phantom.available_sites() else []
+    return tuple(names + [p for p in PROJECTIONS if p not in names])
+
+
+def uses_3d(site: str, projection: str) -> bool:
+    """Whether ``site`` in ``projection`` is drawn from 3-D anatomy data (else a 2-D template)."""
+    return site in phantom.available_sites() and projection in phantom.load_site(site).views
+
+
+def from_projection(site: str, projection: str, shape: tuple[int, int] = (512, 512)) -> Anatomy:
+    """Anatomy of a 3-D site file projected in ``projection`` (cached path maps), on ``shape`` pixels.
+
+    The field of view is the view's ``field_mm``; a shape other than 512² resamples the maps
+    (linear interpolation), so the pixel size is field_mm / columns.
+    """
+    data = phantom.load_site(site)
+    proj = phantom.project(data, projection)
+    comp = phantom.masks(data, projection, proj)
+    marks = phantom.landmarks(data, projection)
+    th = dict(proj.thickness_mm)
+    bone, body = proj.bone_mm, proj.body_mm
+    if tuple(shape) != bone.shape:
+        factors = (shape[0] / bone.shape[0], shape[1] / bone.shape[1])
+        th = {k: np.clip(ndimage.zoom(v, factors, order=1, grid_mode=True, mode="nearest"), 0, None) for k, v in th.items()}
+        bone = ndimage.zoom(bone, factors, order=1, grid_mode=True, mode="nearest")
+        body = ndimage.zoom(body, factors, order=1, grid_mode=True, mode="nearest")
+        comp = {k: ndimage.zoom(v.astype(np.float32), factors, order=1, grid_mode=True, mode="nearest") > 0.5
+                for k, v in comp.items()}
+    grid = Grid(tuple(int(s) for s in shape), data.views[projection].field_mm / shape[1])
+    th = {k: v.astype(np.float64) for k, v in th.items()}
+    return Anatomy(site, projection, grid, MappingProxyType(th), MappingProxyType(comp), bone > 0.5, body > 0.5,
+                   MappingProxyType(marks))
+
+
+def field_of_view_mm(site: str, projection: str) -> float:
+    """Width (mm) of the field of ``site`` in ``projection``: the 3-D view's or the 2-D template's."""
+    if uses_3d(site, projection):
+        return phantom.load_site(site).views[projection].field_mm
+    return FIELD_OF_VIEW_MM[site]
+
+
 def build(site: str, projection: str = "frontal", shape: tuple[int, int] = (512, 512),
           pixel_mm: float | None = None, seed: int = 0, **options: float) -> Anatomy:
-    """Template of ``site`` in ``projection`` on a grid of ``shape`` pixels of ``pixel_mm`` (mm).
+    """Anatomy of ``site`` in ``projection`` on a grid of ``shape`` pixels of ``pixel_mm`` (mm).
 
-    ``pixel_mm`` defaults to the site's field of view divided by 512 pixels, scaled so
-    that any ``shape`` shows the same anatomy. ``seed`` fixes the trabecular texture.
-    Options: ``head_elevation_mm`` (shoulder; superior migration of the humeral head).
+    Sites with a data file ``data/anatomy/<site>.yml`` are projected from 3-D anatomy
+    (:mod:`calcifications.phantom`) for the views that file defines; their field of
+    view is the view's (``pixel_mm`` is ignored). Other sites and views use the 2-D
+    templates below: ``pixel_mm`` defaults to the site's field of view divided by 512
+    pixels, scaled so that any ``shape`` shows the same anatomy; ``seed`` fixes the
+    trabecular texture. Options: ``head_elevation_mm`` (2-D shoulder; superior
+    migration of the humeral head).
     """
     if site not in SITES:
         raise ValueError(f"unknown site {site!r}; known sites: {', '.join(SITES)}")
-    if projection not in PROJECTIONS:
-        raise ValueError(f"unknown projection {projection!r}; use 'frontal' or 'lateral'")
+    if projection not in views(site):
+        raise ValueError(f"unknown projection {projection!r} for {site}; use one of {', '.join(views(site))}")
+    if len(shape) != 2 or min(int(s) for s in shape) < 8:
+        raise ValueError(f"shape must be two sizes ≥ 8 pixels, got {shape!r}")
     for key, value in options.items():
         if key != "head_elevation_mm" or site != "site_shoulder":
             raise ValueError(f"option {key!r} does not apply to {site}")
         if not math.isfinite(float(value)) or not 0 <= float(value) <= 30:
             raise ValueError(f"head_elevation_mm must be within 0–30 mm, got {value!r}")
+    if pixel_mm is not None and (isinstance(pixel_mm, bool) or not math.isfinite(float(pixel_mm)) or float(pixel_mm) <= 0):
+        raise ValueError(f"pixel_mm must be positive and finite, got {pixel_mm!r}")
+    if uses_3d(site, projection) and not options:
+        return from_projection(site, projection, tuple(int(s) for s in shape))
+    if projection not in PROJECTIONS:
+        raise ValueError(f"projection {projection!r} of {site} has no 2-D template")
     if pixel_mm is None:
         pixel_mm = FIELD_OF_VIEW_MM[site] / 512.0 * 512.0 / shape[1]
     grid = Grid(tuple(int(s) for s in shape), float(pixel_mm))
@@ -963,8 +1022,16 @@ def mirrored(anatomy: Anatomy) -> Anatomy:
         thickness_mm=MappingProxyType({k: v[:, ::-1].copy() for k, v in anatomy.thickness_mm.items()}),
         masks=MappingProxyType({k: v[:, ::-1].copy() for k, v in anatomy.masks.items()}),
         bone_mask=anatomy.bone_mask[:, ::-1].copy(), body_mask=anatomy.body_mask[:, ::-1].copy(),
-        landmarks=MappingProxyType({k: shift_landmark(v, 0.0, mirror_width=width) for k, v in anatomy.landmarks.items()}),
+        landmarks=MappingProxyType({k: _mirror_angle(v) if k.endswith("angle_deg") else
+                                    shift_landmark(v, 0.0, mirror_width=width) for k, v in anatomy.landmarks.items()}),
     )
+
+
+def _mirror_angle(angle_deg: object) -> object:
+    """An in-plane direction (degrees from the image x axis) seen in a left–right mirror."""
+    if isinstance(angle_deg, (int, float)):
+        return (180.0 - float(angle_deg)) % 180.0
+    return angle_deg
 
 
 def shift_landmark(value: object, dx: float, mirror_width: float | None = None) -> object:
