@@ -103,7 +103,7 @@ def test_myositis_ossificans_matures_with_time_and_from_the_periphery(anatomies)
     mineral = {}
     for weeks in (1.5, 3.5, 7.0):
         lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=weeks,
-                              location=(130, 130), size_mm=60, angle_deg=90)
+                              location=(130, 130), size_mm=60, angle_deg=90, cleft_mm=0)
         mineral[weeks] = sum(l.thickness_mm for l in lesions if not isinstance(l.material, str))
     assert np.sum(mineral[1.5]) == 0  # normal film at 1–2 weeks
     assert 0 < np.sum(mineral[3.5]) < np.sum(mineral[7.0])

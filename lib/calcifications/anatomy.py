@@ -926,29 +926,58 @@ def uses_3d(site: str, projection: str) -> bool:
     return site in phantom.available_sites() and projection in phantom.load_site(site).views
 
 
-def from_projection(site: str, projection: str, shape: tuple[int, int] = (512, 512)) -> Anatomy:
+def from_projection(site: str, projection: str, shape: tuple[int, int] = (512, 512),
+                    zoom: tuple[tuple[float, float], float] | None = None) -> Anatomy:
     """Anatomy of a 3-D site file projected in ``projection`` (cached path maps), on ``shape`` pixels.
 
-    The field of view is the view's ``field_mm``; a shape other than 512² resamples the maps
-    (linear interpolation), so the pixel size is field_mm / columns.
+    The field of view is the view's ``field_mm``, or with ``zoom = ((x, y), field_mm)`` a view
+    re-centred on the image point (x, y) mm of the full view and ``field_mm`` wide. A shape
+    other than 512² resamples the maps (linear interpolation): pixel size = field / columns.
     """
     data = phantom.load_site(site)
-    proj = phantom.project(data, projection)
-    comp = phantom.masks(data, projection, proj)
-    marks = phantom.landmarks(data, projection)
+    view = phantom.derived_view(data, projection, *zoom) if zoom is not None else phantom.get_view(data, projection)
+    proj = phantom.project(data, projection, view=view)
+    comp = phantom.masks(data, projection, proj, view)
+    marks = phantom.landmarks(data, projection, view)
     th = dict(proj.thickness_mm)
     bone, body = proj.bone_mm, proj.body_mm
-    if tuple(shape) != bone.shape:
-        factors = (shape[0] / bone.shape[0], shape[1] / bone.shape[1])
-        th = {k: np.clip(ndimage.zoom(v, factors, order=1, grid_mode=True, mode="nearest"), 0, None) for k, v in th.items()}
-        bone = ndimage.zoom(bone, factors, order=1, grid_mode=True, mode="nearest")
-        body = ndimage.zoom(body, factors, order=1, grid_mode=True, mode="nearest")
-        comp = {k: ndimage.zoom(v.astype(np.float32), factors, order=1, grid_mode=True, mode="nearest") > 0.5
+    rows, cols = int(shape[0]), int(shape[1])
+    n = bone.shape[0]
+    pixel_mm = view.field_mm / n
+    if rows != n:  # same field height on ``rows`` pixels: resample uniformly (linear)
+        f = rows / n
+        th = {k: np.clip(ndimage.zoom(v, f, order=1, grid_mode=True, mode="nearest"), 0, None) for k, v in th.items()}
+        bone = ndimage.zoom(bone, f, order=1, grid_mode=True, mode="nearest")
+        body = ndimage.zoom(body, f, order=1, grid_mode=True, mode="nearest")
+        comp = {k: ndimage.zoom(v.astype(np.float32), f, order=1, grid_mode=True, mode="nearest") > 0.5
                 for k, v in comp.items()}
-    grid = Grid(tuple(int(s) for s in shape), data.views[projection].field_mm / shape[1])
+        pixel_mm = view.field_mm / rows
+    width = bone.shape[1]
+    if cols != width:  # a narrower (or wider) panel: crop (or pad with air) about the centre
+        c0 = (width - cols) // 2
+
+        def fit(a: np.ndarray, fill: float | bool = 0) -> np.ndarray:
+            if cols < width:
+                return a[:, c0:c0 + cols]
+            out = np.full((rows, cols), fill, dtype=a.dtype)
+            out[:, -c0:-c0 + width] = a
+            return out
+
+        th = {k: fit(v) for k, v in th.items()}
+        bone, body = fit(bone), fit(body)
+        comp = {k: fit(v, False) for k, v in comp.items()}
+        marks = {k: shift_landmark(v, -c0 * pixel_mm) if not k.endswith("angle_deg") else v for k, v in marks.items()}
+    grid = Grid((rows, cols), pixel_mm)
     th = {k: v.astype(np.float64) for k, v in th.items()}
     return Anatomy(site, projection, grid, MappingProxyType(th), MappingProxyType(comp), bone > 0.5, body > 0.5,
                    MappingProxyType(marks))
+
+
+def side_marker(site: str, projection: str) -> str:
+    """The side-marker letter of a view ('R' for the right side the anatomy files draw)."""
+    if uses_3d(site, projection):
+        return phantom.load_site(site).views[projection].marker
+    return "R"
 
 
 def field_of_view_mm(site: str, projection: str) -> float:

@@ -31,6 +31,7 @@ import yaml
 
 from . import anatomy as anat
 from . import figures
+from . import patterns
 from . import radiograph as rg
 from .book import published_pages, section_anchor
 from .vocabulary import vocabulary
@@ -129,8 +130,9 @@ def parse_atlas(raw: Any) -> Atlas:
         for key in ("name", "site", "projection", "seed", "params", "feature", "alt", "suggests", "cite"):
             if key not in row:
                 raise ValueError(f"{where}: missing {key!r}")
-        if row["site"] not in anat.SITES or row["projection"] not in anat.PROJECTIONS:
+        if row["site"] not in anat.SITES or row["projection"] not in anat.views(row["site"]):
             raise ValueError(f"{where}: unknown site or projection {row['site']!r} {row['projection']!r}")
+        patterns.check_parameters(mid, row["params"], where)
         unknown = [d for d in row["suggests"] if d not in vocab.diagnoses]
         if unknown or not row["suggests"]:
             raise ValueError(f"{where}: 'suggests' needs vocabulary diagnosis ids; unknown {unknown}")
@@ -195,7 +197,7 @@ def figure_spec(morphology: str, **overrides: Any) -> figures.FigureSpec:
         exposure=rg.Exposure(energy_kev=e.energy_kev, fluence_photons_per_mm2=FLUENCE_PHOTONS_PER_MM2,
                              blur_fwhm_mm=BLUR_FWHM_MM, reference="behind_object"),
         window=rg.Window(gamma=0.8, unsharp_amount=0.45, unsharp_scale_mm=scale_mm),
-        seed=e.seed, pixel_mm=anat.FIELD_OF_VIEW_MM[e.site] / figures.IMAGE_SHAPE[1],
+        seed=e.seed, pixel_mm=anat.field_of_view_mm(e.site, e.projection) / figures.IMAGE_SHAPE[1],
         zoom_on=None, alt=f"Synthetic image. {e.alt}", caption=f"{figures.CAPTION_PREFIX} {e.name}. {e.feature}",
     )
 
@@ -220,26 +222,26 @@ def _zoom_center(anatomy: anat.Anatomy, zoom: Mapping[str, Any]) -> tuple[float,
 def render(morphology: str, size: int = TILE_SIZE, **overrides: Any) -> np.ndarray:
     """The atlas image of ``morphology`` as a ``size`` × ``size`` uint8 array (deterministic).
 
-    The whole template (its field of view) is built at the tile's pixel size and, for a
-    magnified entry (``zoom`` in the table), cropped to ``field_mm`` around its centre before
-    the display window is chosen. ``overrides`` replace the table's pattern parameters
-    (e.g. ``weeks_since_trauma=3``); invalid values raise ValueError from the pattern generator.
+    A magnified entry (``zoom`` in the table) is drawn by :func:`figures.panel_log` (the one
+    zoom/crop helper): a re-centred view for 3-D anatomy, a crop of the template otherwise.
+    ``overrides`` replace the table's pattern parameters (e.g. ``weeks_since_trauma=3``);
+    invalid values raise ValueError from the pattern generator.
     """
     size = _size(size)
     e = entry(morphology)
     spec = figure_spec(morphology, **overrides)
-    fov = e.zoom["fov_mm"] if e.zoom else anat.FIELD_OF_VIEW_MM[e.site]
-    pixel_mm = (e.zoom["field_mm"] if e.zoom else fov) / size
-    full = max(size, round(fov / pixel_mm))
-    rng = np.random.default_rng(spec.seed)
-    anatomy, _, scene = figures.panel_scene(replace(spec, pixel_mm=pixel_mm), spec.panels[0], (full, full), rng)
-    log_img = rg.render_log(scene, spec.exposure, rng)
+    zoom = None
     if e.zoom:
-        x, y = _zoom_center(anatomy, e.zoom)
-        r0 = int(np.clip(round(y / pixel_mm) - size // 2, 0, full - size))
-        c0 = int(np.clip(round(x / pixel_mm) - size // 2, 0, full - size))
-        log_img = log_img[r0:r0 + size, c0:c0 + size]
-    return rg.to_uint8(rg.apply_window(log_img, spec.window, pixel_mm))
+        zoom = figures.Zoom(e.zoom["center"] if isinstance(e.zoom["center"], str) else tuple(e.zoom["center"]),
+                            float(e.zoom["field_mm"]),
+                            None if e.zoom.get("points") is None else tuple(e.zoom["points"]),
+                            e.zoom.get("fov_mm"))
+    elif not anat.uses_3d(e.site, e.projection):
+        zoom = figures.Zoom((anat.FIELD_OF_VIEW_MM[e.site] / 2, anat.FIELD_OF_VIEW_MM[e.site] / 2),
+                            anat.FIELD_OF_VIEW_MM[e.site])
+    rng = np.random.default_rng(spec.seed)
+    log_img, bone, pixel_mm = figures.panel_log(spec, spec.panels[0], (size, size), rng, zoom)
+    return rg.to_uint8(rg.apply_window(log_img, spec.window, pixel_mm, bone))
 
 
 def _check_value(teaching: TeachingParameter, value: Any) -> Any:

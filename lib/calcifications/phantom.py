@@ -33,7 +33,7 @@ import math
 import os
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -160,17 +160,18 @@ class SweepPart:
             a1[bad] = alt - (tangent[bad] @ alt)[:, None] * tangent[bad]
         a1 /= np.linalg.norm(a1, axis=1, keepdims=True)
         a2 = np.cross(tangent, a1)
-        return p, tangent, a1, a2, np.maximum(radii, 0.05)
+        f32 = np.float32
+        return p.astype(f32), tangent.astype(f32), a1.astype(f32), a2.astype(f32), np.maximum(radii, 0.05).astype(f32)
 
     def sdf(self, p: np.ndarray) -> np.ndarray:
         pts, tangent, a1, a2, radii = self.samples()
         tree = _tree(self)
         _, k = tree.query(p, k=1, eps=0.3, workers=1)
-        d = p - pts[k].astype(np.float32)
-        t = np.einsum("ij,ij->i", d, tangent[k].astype(np.float32))
-        x = np.einsum("ij,ij->i", d, a1[k].astype(np.float32))
-        y = np.einsum("ij,ij->i", d, a2[k].astype(np.float32))
-        r = radii[k].astype(np.float32)
+        d = p - pts[k]
+        t = np.einsum("ij,ij->i", d, tangent[k])
+        x = np.einsum("ij,ij->i", d, a1[k])
+        y = np.einsum("ij,ij->i", d, a2[k])
+        r = radii[k]
         caps = self.caps if self.caps is not None else (float(radii[0].min()), float(radii[-1].min()))
         last = len(pts) - 1
         start, end = (k == 0) & (t < 0), (k == last) & (t > 0)
@@ -224,9 +225,12 @@ class Solid:
     trabecular_fraction: tuple[tuple[float, float], ...] = ((0.0, 0.2), (1.0, 0.2))
     marrow: str = "yellow_marrow"
     texture_mm: tuple[float, float] = (3.5, 0.7)
-    texture_contrast: float = 0.35
+    texture_contrast: float = 0.25
     surface_noise_mm: float = 0.2
     host: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
+    # bones listed earlier in the file that touch this one, kept ``clearance_mm`` away (joint spaces)
+    avoid: tuple["Solid", ...] = ()
+    clearance_mm: float = 0.0
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo = np.min([p.bounds()[0] for p in self.parts], axis=0)
@@ -247,6 +251,11 @@ class Solid:
         for part in self.carve:
             dc = _part_sdf(part, p, self.blend_mm + margin_mm, far)
             d = -smooth_min(-d, dc, self.blend_mm)
+        for other in self.avoid:  # a neighbour grown by the clearance is cut away (hard subtraction)
+            lo, hi = other.bounds()
+            near = np.all((p >= lo - self.clearance_mm - 1) & (p <= hi + self.clearance_mm + 1), axis=1) & (d < 2)
+            if near.any():
+                d[near] = np.maximum(d[near], self.clearance_mm - other.sdf(p[near], margin_mm))
         return d
 
     def axis_param(self, p: np.ndarray) -> np.ndarray:
@@ -438,7 +447,7 @@ def _solid(raw: Any, where: str) -> Solid:
         trabecular_fraction=_profile(raw.get("trabecular_fraction", 0.2), f"{where}.trabecular_fraction"),
         marrow=marrow, texture_mm=(_positive(tex[0], where), _positive(tex[1], where)),
         surface_noise_mm=_positive(raw.get("surface_noise_mm", 0.2), f"{where}.surface_noise_mm", True),
-        texture_contrast=_positive(raw.get("texture_contrast", 0.35), f"{where}.texture_contrast", True),
+        texture_contrast=_positive(raw.get("texture_contrast", 0.25), f"{where}.texture_contrast", True),
         host=tuple(raw.get("host", ("muscle", "soft_tissue", "adipose", "skin"))),
     )
 
@@ -471,6 +480,25 @@ def available_sites() -> tuple[str, ...]:
     return tuple(sorted(f.name[:-4] for f in folder.iterdir() if f.name.endswith(".yml") and f.name.count(".") == 1))
 
 
+def _with_clearance(solids: tuple[Solid, ...], clearance: float) -> tuple[Solid, ...]:
+    """Each bone keeps ``clearance`` mm away from the bones listed before it whose boxes it meets."""
+    if clearance <= 0:
+        return solids
+    out: list[Solid] = []
+    earlier: list[Solid] = []
+    for solid in solids:
+        if solid.kind == BONE_KIND:
+            lo, hi = solid.bounds()
+            touching = tuple(e for e in earlier
+                             if np.all(e.bounds()[0] <= hi + clearance) and np.all(e.bounds()[1] >= lo - clearance))
+            bone = replace(solid, avoid=touching, clearance_mm=clearance) if touching else solid
+            earlier.append(solid)
+            out.append(bone)
+        else:
+            out.append(solid)
+    return tuple(out)
+
+
 def parse_site(texts: Sequence[str], where: str = "site") -> Site:
     """A :class:`Site` from the YAML text of its file(s) (region files are merged in order)."""
     from .vocabulary import vocabulary
@@ -487,7 +515,8 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         elif raw.get("site", head.get("site")) != head.get("site"):
             raise ValueError(f"{where}: region file names another site {raw.get('site')!r}")
         body = raw.get("body") or {}
-        _check_keys(body, {"envelope", "envelope_blend_mm", "skin_mm", "subcutaneous_min_mm", "fascia_mm", "septum_mm"}, f"{where}.body")
+        _check_keys(body, {"envelope", "envelope_blend_mm", "skin_mm", "subcutaneous_min_mm", "fascia_mm", "septum_mm",
+                                "joint_clearance_mm"}, f"{where}.body")
         merged["envelope"] += list(body.get("envelope") or [])
         merged["solids"] += list(raw.get("solids") or [])
         for name, v in (raw.get("views") or {}).items():
@@ -510,6 +539,8 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
                      blend_mm=float(body.get("envelope_blend_mm", 6.0)), material="adipose",
                      compartment="subcutaneous")
     solids = tuple(_solid(s, f"{where}.solids[{i}]") for i, s in enumerate(merged["solids"]))
+    clearance = _positive(body.get("joint_clearance_mm", 1.5), f"{where}.body.joint_clearance_mm", True)
+    solids = _with_clearance(solids, clearance)
     ids = [s.id for s in solids]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{where}: duplicate solid ids {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -705,12 +736,13 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     else:
         s = np.zeros((1, 1, 1))
     s = s.astype(np.float32)
-    grid = np.linspace(0, 1, 65)
-    jitter = 1.0 + 0.2 * np.clip(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), -1.5, 1.5)
-    thick = np.interp(s, grid, _profile_at(bone.cortex_mm, grid) * jitter).astype(np.float32)
+    grid = np.linspace(0, 1, 257)
+    jitter = 1.0 + 0.2 * np.clip(ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5)
+    index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
+    thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
     cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
     medulla = occ - cortex
-    frac = _profile_at(bone.trabecular_fraction, s)
+    frac = _profile_at(bone.trabecular_fraction, grid)[index]
     out = []
     for field in (cortex, medulla, medulla * frac):
         m = zeros.copy()
@@ -742,7 +774,7 @@ def trabecular_texture(shape: tuple[int, int], pixel_mm: float, along_mm: float,
     wide = np.exp(-2 * math.pi ** 2 * ((f_along * along_mm) ** 2 + (f_across * across_mm * 2) ** 2))
     noise = np.fft.irfft2(np.fft.rfft2(white) * (narrow - wide), s=shape)
     noise /= noise.std() or 1.0
-    ridge = np.exp(-(noise / 0.6) ** 2)
+    ridge = np.exp(-(noise / 0.8) ** 2)
     return (ridge / ridge.mean()).astype(np.float32)
 
 
@@ -888,12 +920,31 @@ def _displace(th: dict[str, np.ndarray], material: str, amount: np.ndarray, host
     th[material] = th.get(material, np.zeros_like(amount)) + amount
 
 
-def project(site: Site, view_name: str, use_cache: bool = True) -> Projection:
-    """Project ``site`` in view ``view_name``: path maps per material and compartment (cached on disk)."""
+def derived_view(site: Site, view_name: str, center_mm: tuple[float, float], field_mm: float) -> View:
+    """The view ``view_name`` re-centred on an image point (mm, in that view) with another field (mm)."""
+    view = get_view(site, view_name)
+    rot = view.rotation()
+    half = view.field_mm / 2
+    offset = np.array([center_mm[0] - half, center_mm[1] - half, 0.0])
+    center = np.asarray(view.center, float) + rot.T @ offset
+    if not (math.isfinite(field_mm) and 5 <= field_mm <= 1000):
+        raise ValueError(f"field_mm must be within 5–1000 mm, got {field_mm!r}")
+    return View(view.name, view.column, view.row, tuple(float(c) for c in center), float(field_mm), view.tilt_deg,
+                view.label, view.marker)
+
+
+def get_view(site: Site, view_name: str) -> View:
+    """The view ``view_name`` of ``site``; ValueError naming the views if unknown."""
     if view_name not in site.views:
         raise ValueError(f"{site.site} has no view {view_name!r}; views: {', '.join(site.views)}")
-    view = site.views[view_name]
-    key = hashlib.sha256(f"{site.digest}/{view_name}".encode()).hexdigest()[:24]
+    return site.views[view_name]
+
+
+def project(site: Site, view_name: str, use_cache: bool = True, view: View | None = None) -> Projection:
+    """Project ``site`` in view ``view_name`` (or the given derived ``view``): path maps per material
+    and compartment on a 512² grid, cached on disk keyed by the site data and the view."""
+    view = view or get_view(site, view_name)
+    key = hashlib.sha256(f"{site.digest}/{view!r}".encode()).hexdigest()[:24]
     path = cache_dir() / f"{site.site}-{view_name}-{key}.npz"
     if use_cache and path.exists():
         try:
@@ -964,15 +1015,15 @@ def project_landmark(view: View, value: Any) -> Any:
     raise ValueError(f"landmark {value!r}: expected a point, a polyline, a direction or a number")
 
 
-def landmarks(site: Site, view_name: str) -> dict[str, Any]:
+def landmarks(site: Site, view_name: str, view: View | None = None) -> dict[str, Any]:
     """All landmarks of ``site`` projected in ``view_name`` (image mm), plus the joints' centres."""
-    view = site.views[view_name]
+    view = view or get_view(site, view_name)
     out = {name: project_landmark(view, v) for name, v in site.landmarks.items()}
     out.setdefault("joints", {j.name: project_point(view, j.center) for j in site.joints})
     return out
 
 
-def masks(site: Site, view_name: str, proj: Projection) -> dict[str, np.ndarray]:
+def masks(site: Site, view_name: str, proj: Projection, view: View | None = None) -> dict[str, np.ndarray]:
     """Compartment masks (2-D, bool) from the projected compartment path maps (thresholds: site.masks)."""
     t = site.masks
     c = proj.compartments_mm
@@ -995,7 +1046,7 @@ def masks(site: Site, view_name: str, proj: Projection) -> dict[str, np.ndarray]
     out["subcutaneous"] = (c.get("subcutaneous", zero) > t["subcutaneous_min_mm"]) & (
         muscle < t["subcutaneous_max_muscle_mm"]) & body
     if site.joints:
-        view = site.views[view_name]
+        view = view or get_view(site, view_name)
         yy, xx = np.mgrid[0:proj.body_mm.shape[0], 0:proj.body_mm.shape[1]]
         x, y = (xx + 0.5) * px, (yy + 0.5) * px
         near = np.zeros_like(body)

@@ -94,13 +94,17 @@ class Exposure:
     attenuates the beam (``reference='unattenuated'``), or, as automatic exposure
     control does, the median fluence behind the object (``reference='behind_object'``;
     a detector air kerma of 2.5–10 µGy is about 4×10⁴–1.7×10⁵ photons/mm²).
-    ``None`` gives a noiseless image.
+    ``None`` gives a noiseless image. ``scatter_fraction`` adds that fraction of the
+    transmitted primary, blurred over ``scatter_sigma_mm`` (mm), as scattered radiation
+    (a low-frequency veil; 0 for none).
     """
 
     energy_kev: float = DEFAULT_ENERGY_KEV
     fluence_photons_per_mm2: float | None = 1.0e5
     blur_fwhm_mm: float = 0.3
     reference: str = "unattenuated"
+    scatter_fraction: float = 0.0
+    scatter_sigma_mm: float = 25.0
 
     def __post_init__(self) -> None:
         if self.reference not in ("unattenuated", "behind_object"):
@@ -112,6 +116,10 @@ class Exposure:
         if self.fluence_photons_per_mm2 is not None:
             _finite_positive("fluence_photons_per_mm2", self.fluence_photons_per_mm2)
         _finite_positive("blur_fwhm_mm", self.blur_fwhm_mm, allow_zero=True)
+        _finite_positive("scatter_fraction", self.scatter_fraction, allow_zero=True)
+        if self.scatter_fraction > 1:
+            raise ValueError(f"scatter_fraction must be within 0–1, got {self.scatter_fraction!r}")
+        _finite_positive("scatter_sigma_mm", self.scatter_sigma_mm)
 
 
 ENERGY_RANGE_KEV: tuple[float, float] = (10.0, 150.0)
@@ -209,6 +217,9 @@ def quantum_noise(mean_counts: np.ndarray, rng: np.random.Generator) -> np.ndarr
     """Poisson-distributed photon counts with the given means, drawn from ``rng``."""
     if not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a numpy.random.Generator (use numpy.random.default_rng(seed))")
+    mean_counts = np.asarray(mean_counts)
+    if not np.all(np.isfinite(mean_counts)) or (mean_counts < 0).any():
+        raise ValueError("mean photon counts must be finite and ≥ 0")
     return rng.poisson(mean_counts).astype(np.float64)
 
 
@@ -339,6 +350,9 @@ def to_uint8(display: np.ndarray) -> np.ndarray:
 def render_log(scene: Scene, exposure: Exposure = Exposure(), rng: np.random.Generator | None = None) -> np.ndarray:
     """Log image (estimated line integral) of ``scene``; noise needs ``rng`` and a fluence."""
     t = transmission(scene, exposure.energy_kev)
+    if exposure.scatter_fraction:
+        t = t + exposure.scatter_fraction * ndimage.gaussian_filter(t, exposure.scatter_sigma_mm / scene.pixel_mm,
+                                                                    mode="nearest")
     if exposure.fluence_photons_per_mm2 is None or rng is None:
         if exposure.fluence_photons_per_mm2 is not None and rng is None:
             raise ValueError("a noisy render needs an explicit rng (numpy.random.default_rng(seed)); "
