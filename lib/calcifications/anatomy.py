@@ -24,7 +24,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy import ndimage
 from scipy.interpolate import splev, splprep
-from skimage.draw import polygon as draw_polygon
+from matplotlib.path import Path as PolygonPath
 
 from . import phantom
 from .vocabulary import vocabulary
@@ -176,10 +176,18 @@ def smooth_outline(points: tuple[tuple[float, float], ...], n: int = 240) -> np.
 
 def _fill(points: tuple[tuple[float, float], ...], grid: Grid, smooth: bool) -> np.ndarray:
     pts = smooth_outline(points) if smooth and len(points) >= 4 else np.asarray(points, dtype=float)
-    pts = pts / grid.pixel_mm - 0.5
+    # Pixels whose centres lie inside the outline (matplotlib's point-in-polygon test, over the
+    # outline's bounding box only).
+    x_lo, y_lo = np.floor(pts.min(axis=0) / grid.pixel_mm).astype(int)
+    x_hi, y_hi = np.ceil(pts.max(axis=0) / grid.pixel_mm).astype(int)
+    r0, r1 = max(y_lo, 0), min(y_hi + 1, grid.shape[0])
+    c0, c1 = max(x_lo, 0), min(x_hi + 1, grid.shape[1])
     mask = np.zeros(grid.shape, dtype=bool)
-    rr, cc = draw_polygon(pts[:, 1], pts[:, 0], shape=grid.shape)
-    mask[rr, cc] = True
+    if r1 <= r0 or c1 <= c0:
+        return mask
+    cols, rows = np.meshgrid((np.arange(c0, c1) + 0.5) * grid.pixel_mm, (np.arange(r0, r1) + 0.5) * grid.pixel_mm)
+    inside = PolygonPath(pts).contains_points(np.column_stack([cols.ravel(), rows.ravel()]))
+    mask[r0:r1, c0:c1] = inside.reshape(rows.shape)
     return mask
 
 

@@ -465,11 +465,10 @@ def site_files(site: str) -> list[Any]:
     folder = anatomy_dir()
     if not folder.is_dir():
         return []
-    names = sorted(f.name for f in folder.iterdir()
-                   if f.name == f"{site}.yml" or (f.name.startswith(f"{site}.") and f.name.endswith(".yml")))
-    if names and names[0] != f"{site}.yml" and f"{site}.yml" not in names:
-        pass
-    return [folder.joinpath(n) for n in names]
+    regions = sorted(f.name for f in folder.iterdir()
+                     if f.name.startswith(f"{site}.") and f.name.endswith(".yml") and f.name != f"{site}.yml")
+    main = [f"{site}.yml"] if folder.joinpath(f"{site}.yml").is_file() else []
+    return [folder.joinpath(n) for n in main + regions]
 
 
 def available_sites() -> tuple[str, ...]:
