@@ -190,13 +190,12 @@ def figure_spec(morphology: str, **overrides: Any) -> figures.FigureSpec:
     """A figure spec drawing ``morphology`` with the atlas defaults, pattern parameters overridden."""
     e = entry(morphology)
     params = {**e.params, **overrides}
-    scale_mm = UNSHARP_SCALE_MM.get(e.site, 15.0)
     return figures.FigureSpec(
         id=f"atlas-{e.id}", source_figure="", title=e.name, site=e.site, projection=e.projection,
         panels=(figures.PanelSpec((figures.PatternSpec(e.id, MappingProxyType(params)),)),),
         exposure=rg.Exposure(energy_kev=e.energy_kev, fluence_photons_per_mm2=FLUENCE_PHOTONS_PER_MM2,
                              blur_fwhm_mm=BLUR_FWHM_MM, reference="behind_object"),
-        window=rg.Window(gamma=0.8, unsharp_amount=0.45, unsharp_scale_mm=scale_mm),
+        window=rg.Window.dr(),
         seed=e.seed, pixel_mm=anat.field_of_view_mm(e.site, e.projection) / figures.IMAGE_SHAPE[1],
         zoom_on=None, alt=f"Synthetic image. {e.alt}", caption=f"{figures.CAPTION_PREFIX} {e.name}. {e.feature}",
     )
