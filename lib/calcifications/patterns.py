@@ -591,8 +591,9 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
         gaps = ndimage.gaussian_filter1d(rng.standard_normal(4096), 6)[np.clip((s * 2).astype(int), 0, 4095)]
         th += depth * 0.1 * streak * (gaps > np.quantile(gaps, 1 - continuity))
     if params.get("menisci", True):
+        centre_x = float(np.mean([m[0] for m in anatomy.landmarks.get("menisci", ((0, 0),))]))
         for (mx, my) in anatomy.landmarks.get("menisci", ()):
-            outer = 1.0 if abs(mx - anatomy.grid.size_mm[0] / 2) > 30 else -1.0
+            outer = 1.0 if mx >= centre_x else -1.0  # thick at the periphery, thin towards the notch
             tri = Capsule((mx - 7 * outer, my), (mx + 3 * outer, my), 0.6, 2.6, 6.0).chord(anatomy.grid)
             th += 0.25 * tri * (0.6 + 0.4 * (ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0) > 0))
     return (_lesion(reference_deposit("cppd"), th * conc, anatomy, ("intraarticular",)),)
@@ -713,13 +714,13 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     focus = _number("focus_mm", params.get("focus_mm", 1.2), high=10)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.9), high=3.0)
     erosion = _number("erosion_mm", params.get("erosion_mm", 6.0), 0, 40, strict=False)
-    offset = np.asarray(params.get("offset_mm", (-size * 0.42, 0.0)), float)
+    offset = np.asarray(params.get("offset_mm", (-size * 0.32, 0.0)), float)
     mass_c = tuple(centre + offset)
     mass = np.zeros(anatomy.grid.shape)
     for _ in range(4):
         off = rng.normal(0, size / 8, 2)
         r = size / 2 * rng.uniform(0.6, 0.85)
-        np.maximum(mass, Ellipsoid((mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.15).chord(anatomy.grid),
+        np.maximum(mass, Ellipsoid((mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4).chord(anatomy.grid),
                    out=mass)
     where = (compartment,) + tuple(c for c in ("periarticular", "subcutaneous") if c in anatomy.masks and c != compartment)
     where += ("swelling",)
