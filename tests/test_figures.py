@@ -61,9 +61,9 @@ def test_committed_figure_is_byte_identical_to_a_fresh_render_and_small(spec):
     assert image.shape == fg.IMAGE_SHAPE and image.dtype == np.uint8
     assert fg.encode_figure(image) == path.read_bytes()  # lossy, but regeneration is byte-identical
     assert path.stat().st_size <= fg.MAX_FIGURE_BYTES
-    committed = Image.open(path)
-    assert committed.size == (512, 512)
-    decoded = np.asarray(committed.convert("L")).astype(float)
+    with Image.open(path) as committed:
+        assert committed.size == (512, 512)
+        decoded = np.asarray(committed.convert("L")).astype(float)
     assert np.abs(decoded - image).mean() < 3.0  # the lossy encoding stays close to the render
     assert image.max() > 200 and image.min() == 0  # bone near white, air black
 
@@ -88,8 +88,8 @@ def test_cli_writes_files_with_progress_and_a_contact_sheet(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 2 and "fig06" in out and "contact sheet" in out
     assert (tmp_path / "fig06.webp").read_bytes() == fg.figure_path(FIGURES, "fig06").read_bytes()
-    sheet = Image.open(tmp_path / "contact-sheet.png")
-    assert sheet.mode == "L" and sheet.size[0] > 256
+    with Image.open(tmp_path / "contact-sheet.png") as sheet:
+        assert sheet.mode == "L" and sheet.size[0] > 256
 
 
 def test_render_figure_accepts_a_spec_built_by_another_module():
@@ -134,3 +134,18 @@ def test_bad_spec_raises(mutation, message):
     mutation(raw)
     with pytest.raises(ValueError, match=message):
         fg._figure(raw)
+
+
+@pytest.mark.parametrize("spec", SEEDS, ids=[s.id for s in SEEDS])
+def test_every_pattern_lands_in_its_compartment(spec):
+    """Each pattern of a seed figure places a non-empty deposit, inside the compartments it names."""
+    rng = np.random.default_rng(spec.seed)
+    for panel in spec.panels:
+        anatomy = an.build(spec.site, spec.projection, (256, 256), spec.pixel_mm * 2, seed=spec.seed, **panel.options)
+        for p in panel.patterns:
+            lesions = pt.generate(p.id, anatomy, rng, **p.params)
+            total = sum(float(l.thickness_mm.sum()) for l in lesions)
+            assert total > 0, (spec.id, p.id)
+            for lesion in lesions:
+                region = pt.region_mask(anatomy, lesion.compartments)
+                assert not lesion.thickness_mm[~region].any(), (spec.id, p.id, lesion.compartments)

@@ -16,7 +16,7 @@ from typing import Any
 
 
 def copy_figures(app: Any, exception: Exception | None) -> None:
-    """After a successful HTML build, copy ``figures/*.webp`` (and *.png) into ``<outdir>/figures``."""
+    """After a successful HTML build, copy ``figures/*.webp`` into ``<outdir>/figures``."""
     if exception is not None or app.builder.format != "html":
         return
     source = Path(app.srcdir) / "figures"

@@ -418,7 +418,11 @@ def contact_sheet(folder: Path, ids: Sequence[str] | None = None, tile: int = 25
     sheet = np.zeros((rows * (tile + 6), columns * (tile + 6)), np.uint8)
     for k, spec in enumerate(specs):
         path = figure_path(folder, spec.id)
-        image = Image.open(path).convert("L") if path.exists() else Image.fromarray(render_figure(spec))
+        if path.exists():
+            with Image.open(path) as opened:
+                image = opened.convert("L")
+        else:
+            image = Image.fromarray(render_figure(spec))
         r, c = divmod(k, columns)
         tile_img = np.asarray(image.resize((tile, tile), Image.Resampling.LANCZOS))
         sheet[r * (tile + 6):r * (tile + 6) + tile, c * (tile + 6):c * (tile + 6) + tile] = tile_img
