@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
 
 import numpy as np
@@ -936,6 +937,26 @@ def uses_3d(site: str, projection: str) -> bool:
 
 def from_projection(site: str, projection: str, shape: tuple[int, int] = (512, 512),
                     zoom: tuple[tuple[float, float], float] | None = None) -> Anatomy:
+    """Anatomy of a 3-D site file projected in ``projection`` (cached in memory and on disk).
+
+    See :func:`_from_projection`; the result is shared between calls (its arrays are read-only).
+    """
+    key_zoom = None if zoom is None else ((float(zoom[0][0]), float(zoom[0][1])), float(zoom[1]))
+    return _from_projection_cached(site, projection, (int(shape[0]), int(shape[1])), key_zoom,
+                                   phantom.load_site(site).digest)
+
+
+@lru_cache(maxsize=24)
+def _from_projection_cached(site: str, projection: str, shape: tuple[int, int],
+                            zoom: tuple[tuple[float, float], float] | None, digest: str) -> Anatomy:
+    anatomy = _from_projection(site, projection, shape, zoom)
+    for array in (*anatomy.thickness_mm.values(), *anatomy.masks.values(), anatomy.bone_mask, anatomy.body_mask):
+        array.flags.writeable = False
+    return anatomy
+
+
+def _from_projection(site: str, projection: str, shape: tuple[int, int] = (512, 512),
+                     zoom: tuple[tuple[float, float], float] | None = None) -> Anatomy:
     """Anatomy of a 3-D site file projected in ``projection`` (cached path maps), on ``shape`` pixels.
 
     The field of view is the view's ``field_mm``, or with ``zoom = ((x, y), field_mm)`` a view
