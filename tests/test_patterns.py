@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import yaml
+from scipy import ndimage
 
 from calcifications import anatomy as an
 from calcifications import patterns as pt
@@ -41,13 +42,11 @@ def anatomies():
         if (site, projection) not in cache:
             cache[(site, projection)] = an.build(site, projection, SHAPE)
         return cache[(site, projection)]
-
     return get
 
 
 def test_every_vocabulary_morphology_has_a_generator():
     from importlib import resources
-
     vocab = yaml.safe_load(resources.files("calcifications").joinpath("data/vocabulary.yml").read_text("utf-8"))
     assert set(vocab["findings"]["morphology"]) == set(pt.MORPHOLOGIES) == set(pt.GENERATORS) == set(CASES)
 
@@ -104,28 +103,20 @@ def test_myositis_ossificans_matures_with_time_and_from_the_periphery(anatomies)
     anatomy = anatomies("site_thigh", "lateral")
     mineral = {}
     for weeks in (1.5, 3.5, 7.0):
-        lesions = pt.generate(
-            "zonal_peripheral",
-            anatomy,
-            np.random.default_rng(2),
-            weeks_since_trauma=weeks,
-            location=(130, 130),
-            size_mm=60,
-            angle_deg=90,
-        )
-        mineral[weeks] = sum(lesion.thickness_mm for lesion in lesions if not isinstance(lesion.material, str))
+        lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=weeks,
+                              location=(130, 130), size_mm=60, angle_deg=90, cleft_mm=0)
+        mineral[weeks] = sum(l.thickness_mm for l in lesions if not isinstance(l.material, str))
     assert np.sum(mineral[1.5]) == 0  # normal film at 1–2 weeks
     assert 0 < np.sum(mineral[3.5]) < np.sum(mineral[7.0])
     # at 6–8 weeks the periphery is denser than the centre (zonal pattern)
     row = mineral[7.0][int(130 / anatomy.grid.pixel_mm)]
     cols = np.nonzero(row > 0)[0]
     edge = row[cols[:3]].mean()
-    centre = row[cols[len(cols) // 2 - 1 : len(cols) // 2 + 2]].mean()
+    centre = row[cols[len(cols) // 2 - 1:len(cols) // 2 + 2]].mean()
     assert edge > centre
-    late = pt.generate(
-        "zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=20, location=(130, 130), size_mm=60
-    )
-    assert {getattr(lesion.material, "id", lesion.material) for lesion in late} == {"cortical_bone", "yellow_marrow"}
+    late = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=20,
+                       location=(130, 130), size_mm=60)
+    assert {getattr(l.material, "id", l.material) for l in late} == {"cortical_bone", "yellow_marrow"}
 
 
 def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
@@ -136,25 +127,16 @@ def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
     def edge_sharpness(t):
         g = np.hypot(*np.gradient(t))
         return g.max() / t.max()
-
     assert edge_sharpness(formative) > edge_sharpness(resorptive)
     assert formative.max() > resorptive.max()
 
 
 def test_fluid_calcium_levels_are_horizontal(anatomies):
     anatomy = anatomies("site_hip_pelvis", "frontal")
-    lesions = pt.generate(
-        "fluid_calcium_levels",
-        anatomy,
-        np.random.default_rng(4),
-        location="trochanteric_bursa",
-        count=1,
-        size_mm=50,
-        scale=1.0,
-        level_fraction=1.0,
-    )
-    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm
-    mineral = next(lesion for lesion in lesions if lesion.material != "fluid").thickness_mm
+    lesions = pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(4), location="trochanteric_bursa",
+                          count=1, size_mm=50, scale=1.0, level_fraction=1.0)
+    fluid = next(l for l in lesions if l.material == "fluid").thickness_mm
+    mineral = next(l for l in lesions if l.material != "fluid").thickness_mm
     rows_fluid = np.nonzero(fluid.sum(axis=1) > 0)[0]
     rows_dense = np.nonzero((mineral > 0.5 * mineral.max()).sum(axis=1) > 3)[0]
     # fluid above, dense sediment below, split along one image row (a horizontal level)
@@ -164,20 +146,17 @@ def test_fluid_calcium_levels_are_horizontal(anatomies):
     assert np.all(mineral[level + 1, cols] > mineral[level, cols])
 
 
-@pytest.mark.parametrize(
-    "morphology, params, message",
-    [
-        ("rice_grain", {"size_mm": -3}, "size_mm"),
-        ("rice_grain", {"size_mm": float("nan")}, "size_mm"),
-        ("rice_grain", {"count": -1}, "count"),
-        ("rice_grain", {"count": 2.5}, "count"),
-        ("phlebolith", {"mineral_g_cm3": 0}, "mineral_g_cm3"),
-        ("zonal_peripheral", {"weeks_since_trauma": -2}, "weeks_since_trauma"),
-        ("amorphous_cloud", {"phase": "melting"}, "phase"),
-        ("rice_grain", {"compartment": "intraarticular"}, "not present"),
-        ("mature_bone", {"location": "nowhere"}, "landmark"),
-    ],
-)
+@pytest.mark.parametrize("morphology, params, message", [
+    ("rice_grain", {"size_mm": -3}, "size_mm"),
+    ("rice_grain", {"size_mm": float("nan")}, "size_mm"),
+    ("rice_grain", {"count": -1}, "count"),
+    ("rice_grain", {"count": 2.5}, "count"),
+    ("phlebolith", {"mineral_g_cm3": 0}, "mineral_g_cm3"),
+    ("zonal_peripheral", {"weeks_since_trauma": -2}, "weeks_since_trauma"),
+    ("amorphous_cloud", {"phase": "melting"}, "phase"),
+    ("rice_grain", {"compartment": "intraarticular"}, "not present"),
+    ("mature_bone", {"location": "nowhere"}, "landmark"),
+])
 def test_bad_parameters_raise_clear_errors(morphology, params, message, anatomies):
     anatomy = anatomies("site_thigh", "lateral")
     with pytest.raises(ValueError, match=message):
@@ -190,3 +169,87 @@ def test_unknown_pattern_and_bad_rng_raise(anatomies):
         pt.generate("popcorn", anatomy, np.random.default_rng(0))
     with pytest.raises(ValueError, match="Generator"):
         pt.generate("rice_grain", anatomy, 42)
+
+
+# ------------------------------------------------- lesions that behave like lesions (issue 8) ----
+
+def _mineral(lesions):
+    return sum(l.thickness_mm for l in lesions if not isinstance(l.material, str))
+
+
+def test_unknown_pattern_parameters_are_refused_with_the_valid_ones(anatomies):
+    anatomy = anatomies("site_knee", "frontal")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['sizemm'\].*valid: \[.*'size_mm'"):
+        pt.generate("phlebolith", anatomy, np.random.default_rng(0), sizemm=4)
+    for morphology in pt.MORPHOLOGIES:
+        assert pt.PARAMETERS[morphology], morphology  # every pattern documents its parameters
+
+
+def test_myositis_ossificans_keeps_a_lucent_cleft_from_the_cortex(anatomies):
+    anatomy = anatomies("site_thigh", "lateral")
+    xs, ys = np.nonzero(anatomy.bone_mask.T)
+    # centre the mass beside the femur so that it would touch the cortex without a cleft
+    col = int(np.median(xs[ys == anatomy.grid.shape[0] // 2])) if (ys == anatomy.grid.shape[0] // 2).any() else 64
+    right = anatomy.bone_mask[anatomy.grid.shape[0] // 2].nonzero()[0].max()
+    x = (right + 4) * anatomy.grid.pixel_mm
+    y = anatomy.grid.shape[0] // 2 * anatomy.grid.pixel_mm
+    for weeks in (7, 16):
+        lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(1), weeks_since_trauma=weeks,
+                              location=(x + 10, y), size_mm=60, aspect=0.45, angle_deg=90, cleft_mm=4)
+        mineral = sum(l.thickness_mm for l in lesions if getattr(l.material, "id", l.material) != "soft_tissue")
+        near = ndimage.binary_dilation(anatomy.bone_mask, iterations=int(3.5 / anatomy.grid.pixel_mm))
+        assert mineral.sum() > 0 and mineral[near].sum() == 0, weeks
+    assert col >= 0
+
+
+def test_myositis_ossificans_stages_differ_visibly(anatomies):
+    anatomy = anatomies("site_thigh", "lateral")
+    loc = (60, 150)
+    maps = {w: _mineral(pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=w,
+                                    location=loc, size_mm=60, cleft_mm=0))
+            for w in (4, 7)}
+    bone = {w: sum(l.thickness_mm for l in pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2),
+                                                      weeks_since_trauma=w, location=loc, size_mm=60, cleft_mm=0)
+                   if l.material == "cortical_bone") for w in (12, 20)}
+    assert maps[7].sum() > 1.5 * maps[4].sum()
+    assert bone[12].sum() > 0 and bone[20].sum() > 0
+    assert abs(bone[20].sum() - bone[12].sum()) > 0.1 * bone[12].sum()  # the mature lesion condenses
+
+
+def test_formative_and_resorptive_hydroxyapatite_differ(anatomies):
+    anatomy = anatomies("site_shoulder", "frontal")
+    f = _mineral(pt.generate("amorphous_cloud", anatomy, np.random.default_rng(3), phase="formative", count=1))
+    r = _mineral(pt.generate("amorphous_cloud", anatomy, np.random.default_rng(3), phase="resorptive", count=1))
+    assert f.max() > 2 * r.max()  # the formative deposit is denser
+    # the resorptive deposit is ill defined: a larger share of its area is faint
+    faint = lambda m: ((m > 0.02 * m.max()) & (m < 0.3 * m.max())).sum() / max((m > 0.02 * m.max()).sum(), 1)
+    assert faint(r) > faint(f) + 0.1
+
+
+def test_gouty_tophus_lifts_the_skin_and_erodes_the_margin_with_an_overhanging_edge():
+    anatomy = an.build("site_ankle_foot", "forefoot", (256, 256))
+    lesions = pt.generate("punctate_in_soft_tissue_mass", anatomy, np.random.default_rng(4), size_mm=22, erosion_mm=6)
+    by = {getattr(l.material, "id", l.material): l for l in lesions}
+    tophus = by["urate_tophus"] if "urate_tophus" in by else None
+    masses = [l for l in lesions if getattr(l.material, "id", "") == "urate_tophus"]
+    assert len(masses) == 2  # the mass and the erosion's content
+    mass, bite = masses
+    assert (mass.thickness_mm > 0)[~anatomy.body_mask].any()  # it bulges beyond the outline...
+    assert by["skin"].thickness_mm.sum() > 0  # ...and lifts the skin over it
+    assert bite.thickness_mm[anatomy.bone_mask].sum() > 0 and not bite.thickness_mm[~anatomy.bone_mask].any()
+    edge = ndimage.binary_dilation(~anatomy.bone_mask, iterations=3) & anatomy.bone_mask
+    assert (bite.thickness_mm > 0)[edge].any()  # marginal: it reaches the bone's edge
+    shelf = by["cortical_bone"].thickness_mm
+    assert shelf.sum() > 0 and (shelf > 0)[~anatomy.bone_mask].any()  # the overhanging edge sticks out
+    assert tophus is not None
+
+
+def test_mineral_is_chalky_not_clean():
+    rng = np.random.default_rng(5)
+    clean = np.zeros((256, 256))
+    clean[16:240, 16:240] = 4.0
+    chalk = pt.chalky(clean, rng, 0.4)
+    inside = chalk[20:236, 20:236]
+    assert inside.std() / inside.mean() > 0.2
+    assert abs(inside.mean() / 4.0 - 1) < 0.1  # the mean mineral is kept
+    assert not chalk[clean == 0].any()

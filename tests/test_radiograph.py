@@ -141,3 +141,71 @@ def test_bad_scenes_raise():
         rg.make_scene({"kryptonite": np.ones((4, 4))}, 0.5)
     with pytest.raises(ValueError, match="width"):
         rg.Window(width=-1)
+
+
+# ------------------------------------------------------------ hardening (issue 12) ----
+
+def test_window_with_only_a_level_on_a_flat_image_is_finite():
+    flat = np.full((16, 16), 1.0)
+    out = rg.apply_window(flat, rg.Window(level=1.0))
+    assert np.all(np.isfinite(out))
+
+
+def test_to_uint8_refuses_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        rg.to_uint8(np.array([[0.5, np.nan]]))
+
+
+@pytest.mark.parametrize("fluence", [-1.0, float("nan"), 0.0])
+def test_negative_or_nan_fluence_is_refused(fluence):
+    with pytest.raises(ValueError, match="fluence"):
+        rg.log_image(np.full((4, 4), 10.0), fluence, 0.5)
+    with pytest.raises(ValueError, match="fluence"):
+        rg.expected_counts(np.ones((4, 4)), fluence, 0.5)
+
+
+def test_negative_mean_counts_are_refused():
+    with pytest.raises(ValueError, match="counts"):
+        rg.quantum_noise(np.full((2, 2), -3.0), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("pixel_mm", [0.0, -1.0, float("nan")])
+def test_unsharp_mask_refuses_a_zero_pixel(pixel_mm):
+    with pytest.raises(ValueError, match="pixel_mm"):
+        rg.unsharp_mask(np.ones((8, 8)), 0.5, 10.0, pixel_mm)
+
+
+@pytest.mark.parametrize("energy", [600.0, 5.0, 0.0, float("nan")])
+def test_exposure_energy_outside_the_diagnostic_range_is_refused(energy):
+    with pytest.raises(ValueError, match="energy_kev"):
+        rg.Exposure(energy_kev=energy)
+
+
+def test_dr_processing_anchors_soft_tissue_and_bone_and_keeps_air_black():
+    x = np.zeros((64, 64))
+    x[:, 8:56] = 2.0          # soft tissue
+    x[20:44, 24:40] = 4.0     # bone
+    bone = x > 3
+    out = rg.apply_window(x, rg.Window.dr(lowpass_fraction=0.0, detail_gain=0.0, s_curve=0.0), 0.5, bone)
+    assert out[:, :8].max() == 0.0
+    assert out[5, 30] == pytest.approx(0.30, abs=0.01)
+    assert out[30, 30] == pytest.approx(0.94, abs=0.01)
+
+
+def test_dr_processing_puts_no_halo_in_the_air_beside_dense_objects():
+    x = np.zeros((128, 128))
+    x[:, 40:] = 2.0
+    x[50:80, 45:70] = 5.0
+    out = rg.apply_window(x, rg.Window.dr(), 0.4)
+    assert out[:, :40].max() == 0.0  # air stays black next to the body
+    soft = out[10:30, 80:120]
+    assert soft.std() < 0.02  # no ringing far from the dense object
+
+
+def test_scatter_lowers_contrast_and_noise_follows_poisson_with_scatter():
+    scene = rg.make_scene({"muscle": np.full((64, 64), 40.0), "cortical_bone": np.pad(np.full((32, 32), 10.0), 16)}, 0.5)
+    clean = rg.render_log(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0))
+    scattered = rg.render_log(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0, scatter_fraction=0.2))
+    assert (scattered[32, 32] - scattered[2, 2]) < (clean[32, 32] - clean[2, 2])
+    with pytest.raises(ValueError, match="scatter_fraction"):
+        rg.Exposure(scatter_fraction=1.5)

@@ -4,11 +4,17 @@ The essay's figures are specified in ``data/seed_figures.yml``; figures that
 chapters add for entities the essay does not illustrate live in
 ``data/figures/<chapter>.yml`` (same format, ``source_figure: ""``).
 
-Each spec names the site, projection, patterns (with teaching parameters),
-beam (effective energy in keV, fluence in photons/mm²), display window, a seed,
-alt text and a caption. :func:`render_figure` turns a spec into a uint8 array;
-``python -m calcifications.figures --out figures/`` writes ``<id>.png`` files,
-byte-identical on every run (8-bit greyscale PNG, no timestamps or metadata).
+Each spec names the site, projection (a view of the site: ``frontal``,
+``lateral``, or another view its anatomy file defines), patterns (with teaching
+parameters), beam (effective energy in keV, fluence in photons/mm²), display
+window, a seed, alt text and a caption; optionally ``zoom`` (a magnified field:
+``{center: landmark or [x, y] mm, field_mm: width shown}``), ``marker`` (the side
+marker letter, default from the view; ``false`` for none) and ``panels``.
+:func:`render_figure` turns a spec (or a figure id) into a uint8 array; another
+module can build a :class:`FigureSpec` with :func:`make_spec` and render it.
+``python -m calcifications.figures --out figures/`` writes ``<id>.webp`` files
+(lossy WebP, byte-identical on every run: no timestamps or metadata) and
+``--sheet`` a contact sheet of all figures for review.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from . import radiograph as rg
 
 IMAGE_SHAPE: tuple[int, int] = (512, 512)
 MAX_PNG_BYTES: int = 60 * 1024
+MAX_FIGURE_BYTES: int = 80 * 1024
+FIGURE_FORMAT = "webp"
+WEBP_QUALITY = 82
 CAPTION_PREFIX = "Synthetic illustration."
 
 
@@ -55,6 +64,20 @@ class PanelSpec:
 
 
 @dataclass(frozen=True)
+class Zoom:
+    """A magnified field: centre (landmark name or (x, y) mm in the full view), width shown (mm).
+
+    ``points`` picks which points of a multi-point landmark to average; ``fov_mm`` (2-D
+    templates only) the width of the template built before cropping.
+    """
+
+    center: str | tuple[float, float]
+    field_mm: float
+    points: tuple[int, ...] | None = None
+    fov_mm: float | None = None
+
+
+@dataclass(frozen=True)
 class FigureSpec:
     """A seed figure: id, title, site, projection, panels, beam, window, seed, alt text and caption."""
 
@@ -71,6 +94,8 @@ class FigureSpec:
     zoom_on: str | None
     alt: str
     caption: str
+    zoom: Zoom | None = None
+    marker: str | None = "auto"
 
 
 def _pattern(raw: Any, where: str) -> PatternSpec:
@@ -79,49 +104,93 @@ def _pattern(raw: Any, where: str) -> PatternSpec:
     if raw["id"] not in pat.MORPHOLOGIES:
         raise ValueError(f"{where}: unknown pattern {raw['id']!r}")
     params = dict(raw.get("params") or {})
+    pat.check_parameters(raw["id"], params, where)
     for key, value in params.items():
         if isinstance(value, list):
             params[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return PatternSpec(raw["id"], params)
 
 
+def _zoom(raw: Any, where: str) -> Zoom | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or "center" not in raw or "field_mm" not in raw:
+        raise ValueError(f"{where}: zoom needs 'center' and 'field_mm'")
+    bad = sorted(set(raw) - {"center", "field_mm", "points", "fov_mm"})
+    if bad:
+        raise ValueError(f"{where}: unknown zoom key(s) {bad}; valid: ['center', 'field_mm', 'fov_mm', 'points']")
+    field = float(raw["field_mm"])
+    if not 10 <= field <= 600:
+        raise ValueError(f"{where}: zoom field_mm must be within 10–600 mm, got {raw['field_mm']!r}")
+    center = raw["center"] if isinstance(raw["center"], str) else tuple(float(v) for v in raw["center"])
+    return Zoom(center, field, None if raw.get("points") is None else tuple(int(i) for i in raw["points"]),
+                None if raw.get("fov_mm") is None else float(raw["fov_mm"]))
+
+
+SPEC_KEYS = {"id", "source_figure", "title", "site", "projection", "alt", "caption", "seed", "panels", "patterns",
+             "exposure", "window", "pixel_mm", "zoom_on", "zoom", "marker", "note"}
+
+
+def make_spec(raw: Mapping[str, Any], source: str = "spec") -> FigureSpec:
+    """A validated :class:`FigureSpec` from a mapping in the figure-file format (see the module doc).
+
+    Required: id, title, site, projection, seed, alt (≥ 40 characters), caption (starting
+    "Synthetic illustration."), and ``patterns`` (a list of {id, params}) or ``panels``.
+    ``source_figure`` defaults to "" (not an essay figure). Unknown keys, sites, views,
+    patterns or pattern parameters raise ValueError naming the valid ones.
+    """
+    raw = {"source_figure": "", **dict(raw)}
+    return _figure(raw, source)
+
+
 def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureSpec:
     where = f"{source}: {raw.get('id', '?')}"
+    bad = sorted(set(raw) - SPEC_KEYS)
+    if bad:
+        raise ValueError(f"{where}: unknown key(s) {bad}; valid: {sorted(SPEC_KEYS)}")
     for key in ("id", "source_figure", "title", "site", "projection", "alt", "caption", "seed"):
         if key not in raw:
             raise ValueError(f"{where}: missing {key!r}")
     if raw["site"] not in anat.SITES:
-        raise ValueError(f"{where}: unknown site {raw['site']!r}")
-    if raw["projection"] not in anat.PROJECTIONS:
-        raise ValueError(f"{where}: unknown projection {raw['projection']!r}")
+        raise ValueError(f"{where}: unknown site {raw['site']!r}; known: {', '.join(anat.SITES)}")
+    if raw["projection"] not in anat.views(raw["site"]):
+        raise ValueError(f"{where}: unknown projection {raw['projection']!r} for {raw['site']}; "
+                         f"use one of {', '.join(anat.views(raw['site']))}")
     if not str(raw["caption"]).startswith(CAPTION_PREFIX):
         raise ValueError(f"{where}: caption must start with {CAPTION_PREFIX!r}")
     if len(str(raw["alt"])) < 40:
         raise ValueError(f"{where}: alt text is too short to describe the image")
     panels_raw = raw.get("panels") or [{"patterns": raw.get("patterns", [])}]
-    panels = tuple(
-        PanelSpec(
-            tuple(_pattern(p, where) for p in panel.get("patterns", [])),
-            bool(panel.get("mirror", False)),
-            dict(panel.get("options") or {}),
-        )
-        for panel in panels_raw
-    )
-    pixel_mm = float(raw.get("pixel_mm", anat.FIELD_OF_VIEW_MM[raw["site"]] / IMAGE_SHAPE[1]))
+    for panel in panels_raw:
+        bad = sorted(set(panel) - {"patterns", "mirror", "options"})
+        if bad:
+            raise ValueError(f"{where}: unknown panel key(s) {bad}; valid: ['mirror', 'options', 'patterns']")
+    panels = tuple(PanelSpec(tuple(_pattern(p, where) for p in panel.get("patterns", [])),
+                             bool(panel.get("mirror", False)), dict(panel.get("options") or {}))
+                   for panel in panels_raw)
+    fov = anat.field_of_view_mm(raw["site"], raw["projection"])
+    pixel_mm = float(raw.get("pixel_mm", fov / IMAGE_SHAPE[1]))
+    if not np.isfinite(pixel_mm) or pixel_mm <= 0:
+        raise ValueError(f"{where}: pixel_mm must be positive, got {raw.get('pixel_mm')!r}")
+    zoom = _zoom(raw.get("zoom"), where)
+    if zoom is None and raw.get("zoom_on"):  # legacy: a landmark and a pixel size
+        zoom = Zoom(str(raw["zoom_on"]), pixel_mm * IMAGE_SHAPE[1])
+    elif zoom is None and "pixel_mm" in raw and anat.uses_3d(raw["site"], raw["projection"]):
+        zoom = Zoom((fov / 2, fov / 2), pixel_mm * IMAGE_SHAPE[1])  # 3-D: the pixel size sets the field
+    marker = raw.get("marker", "auto")
+    if marker not in ("auto", "R", "L", False, None):
+        raise ValueError(f"{where}: marker must be 'R', 'L', false or omitted, got {marker!r}")
+    try:
+        exposure = rg.Exposure(**(raw.get("exposure") or {}))
+        window = rg.Window(**(raw.get("window") or {}))
+    except TypeError as error:
+        raise ValueError(f"{where}: {error}") from None
     return FigureSpec(
-        id=raw["id"],
-        source_figure=str(raw["source_figure"]),
-        title=raw["title"],
-        site=raw["site"],
-        projection=raw["projection"],
-        panels=panels,
-        exposure=rg.Exposure(**(raw.get("exposure") or {})),
-        window=rg.Window(**(raw.get("window") or {})),
-        seed=int(raw["seed"]),
-        pixel_mm=pixel_mm,
-        zoom_on=raw.get("zoom_on"),
-        alt=" ".join(str(raw["alt"]).split()),
-        caption=" ".join(str(raw["caption"]).split()),
+        id=raw["id"], source_figure=str(raw["source_figure"]), title=raw["title"], site=raw["site"],
+        projection=raw["projection"], panels=panels, exposure=exposure, window=window,
+        seed=int(raw["seed"]), pixel_mm=pixel_mm, zoom_on=raw.get("zoom_on"),
+        alt=" ".join(str(raw["alt"]).split()), caption=" ".join(str(raw["caption"]).split()),
+        zoom=zoom, marker=None if marker in (False, None) else marker,
     )
 
 
@@ -129,11 +198,8 @@ def _spec_files() -> list[Any]:
     """The seed figures first, then the chapters' own figures (``data/figures/*.yml``), by file name."""
     data = resources.files("calcifications").joinpath("data")
     folder = data.joinpath("figures")
-    chapter_files = (
-        sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name)
-        if folder.is_dir()
-        else []
-    )
+    chapter_files = sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name) \
+        if folder.is_dir() else []
     return [data.joinpath("seed_figures.yml"), *chapter_files]
 
 
@@ -164,11 +230,11 @@ def get_spec(figure_id: str) -> FigureSpec:
     raise ValueError(f"unknown figure {figure_id!r}; known: {', '.join(s.id for s in load_specs())}")
 
 
-def panel_scene(
-    spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator
-) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
+def panel_scene(spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator,
+                anatomy: anat.Anatomy | None = None) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
     """Anatomy, lesions and scene of one panel, drawing pattern randomness from ``rng``."""
-    anatomy = anat.build(spec.site, spec.projection, shape, spec.pixel_mm, seed=spec.seed, **panel.options)
+    if anatomy is None:
+        anatomy = anat.build(spec.site, spec.projection, shape, spec.pixel_mm, seed=spec.seed, **panel.options)
     if panel.mirror:
         anatomy = anat.mirrored(anatomy)
     lesions: tuple[pat.Lesion, ...] = ()
@@ -177,34 +243,120 @@ def panel_scene(
     return anatomy, lesions, rg.make_scene(pat.apply_lesions(anatomy, lesions), anatomy.grid.pixel_mm)
 
 
+def zoom_center(anatomy: anat.Anatomy, zoom: Zoom) -> tuple[float, float]:
+    """The (x, y) mm of a zoom's centre in the full view (a landmark's point or mean of points)."""
+    if not isinstance(zoom.center, str):
+        return float(zoom.center[0]), float(zoom.center[1])
+    if zoom.center not in anatomy.landmarks:
+        raise ValueError(f"zoom centre {zoom.center!r} is not a landmark of {anatomy.site} {anatomy.projection}; "
+                         f"landmarks: {', '.join(sorted(anatomy.landmarks))}")
+    points = np.asarray(anatomy.landmarks[zoom.center], float).reshape(-1, 2)
+    if zoom.points is not None:
+        points = points[list(zoom.points)]
+    x, y = points.mean(axis=0) if len(points) != 3 else points[1]
+    return float(x), float(y)
+
+
+def crop_box(center_mm: tuple[float, float], pixel_mm: float, out_shape: tuple[int, int],
+             full_shape: tuple[int, int]) -> tuple[int, int]:
+    """Top-left (row, column) of an ``out_shape`` window centred on ``center_mm``, kept inside ``full_shape``."""
+    r0 = int(np.clip(round(center_mm[1] / pixel_mm) - out_shape[0] // 2, 0, full_shape[0] - out_shape[0]))
+    c0 = int(np.clip(round(center_mm[0] / pixel_mm) - out_shape[1] // 2, 0, full_shape[1] - out_shape[1]))
+    return r0, c0
+
+
+def panel_log(spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator,
+              zoom: Zoom | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Log image, bone mask and pixel size (mm) of one panel of ``shape`` pixels, magnified by ``zoom``.
+
+    3-D sites: a zoom is a new view of the anatomy (same directions, centred on the zoom
+    centre, ``field_mm`` wide), projected afresh (and cached), so it stays sharp. 2-D
+    templates: the template is built over its field (``fov_mm``) at the zoomed pixel size and
+    the log image cropped around the centre (the one crop helper of figures and atlas).
+    """
+    if anat.uses_3d(spec.site, spec.projection) and not panel.options:
+        base = anat.build(spec.site, spec.projection)
+        if zoom is not None:
+            center = zoom_center(base, zoom)
+            anatomy = anat.from_projection(spec.site, spec.projection, shape, zoom=(center, zoom.field_mm))
+        else:
+            anatomy = anat.from_projection(spec.site, spec.projection, shape)
+        anatomy, _, scene = panel_scene(spec, panel, shape, rng, anatomy)
+        return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
+    if zoom is None:
+        anatomy, _, scene = panel_scene(spec, panel, shape, rng)
+        return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
+    pixel_mm = zoom.field_mm / shape[1]
+    fov = zoom.fov_mm or anat.FIELD_OF_VIEW_MM[spec.site]
+    full = (max(shape[0], round(fov / pixel_mm)), max(shape[1], round(fov / pixel_mm)))
+    anatomy, _, scene = panel_scene(replace(spec, pixel_mm=pixel_mm), panel, full, rng)
+    log_img = rg.render_log(scene, spec.exposure, rng)
+    r0, c0 = crop_box(zoom_center(anatomy, zoom), pixel_mm, shape, full)
+    window = (slice(r0, r0 + shape[0]), slice(c0, c0 + shape[1]))
+    return log_img[window], anatomy.bone_mask[window], pixel_mm
+
+
 def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:
-    """The figure as a uint8 greyscale array of ``shape`` (rows, columns); deterministic."""
+    """The figure as a uint8 greyscale array of ``shape`` (rows, columns); deterministic.
+
+    ``spec`` is a :class:`FigureSpec` (e.g. from :func:`make_spec`) or a figure id.
+    """
     spec = get_spec(spec) if isinstance(spec, str) else spec
+    if len(shape) != 2 or min(shape) < 16:
+        raise ValueError(f"shape must be two sizes ≥ 16 pixels, got {shape!r}")
     rng = np.random.default_rng(spec.seed)
     n = len(spec.panels)
-    scale = IMAGE_SHAPE[1] / shape[1]
-    logs = []
+    logs, bones = [], []
+    pixel_mm = spec.pixel_mm
     for i, panel in enumerate(spec.panels):
         width = shape[1] // n + (shape[1] % n if i == n - 1 else 0)
-        sub = replace(spec, pixel_mm=spec.pixel_mm * scale)
-        full = (shape[0], width)
-        if spec.zoom_on:  # magnified view: build the whole field of view, then crop around the landmark
-            fov = anat.FIELD_OF_VIEW_MM[spec.site]
-            full = (max(shape[0], round(fov / sub.pixel_mm)), max(width, round(fov / sub.pixel_mm)))
-        anatomy, _, scene = panel_scene(sub, panel, full, rng)
-        log_img = rg.render_log(scene, spec.exposure, rng)
-        if spec.zoom_on:
-            x, y = anatomy.landmarks[spec.zoom_on]
-            r0 = int(np.clip(round(y / sub.pixel_mm) - shape[0] // 2, 0, full[0] - shape[0]))
-            c0 = int(np.clip(round(x / sub.pixel_mm) - width // 2, 0, full[1] - width))
-            log_img = log_img[r0 : r0 + shape[0], c0 : c0 + width]
+        zoom = spec.zoom
+        if zoom is None and not anat.uses_3d(spec.site, spec.projection):
+            scale = IMAGE_SHAPE[1] / shape[1]
+            sub = replace(spec, pixel_mm=spec.pixel_mm * scale)
+            anatomy, _, scene = panel_scene(sub, panel, (shape[0], width), rng)
+            log_img, bone, pixel_mm = rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, sub.pixel_mm
+        else:
+            log_img, bone, pixel_mm = panel_log(spec, panel, (shape[0], width), rng, zoom)
         logs.append(log_img)
+        bones.append(bone)
     log_img = np.hstack(logs)
-    display = rg.to_uint8(rg.apply_window(log_img, spec.window, spec.pixel_mm * scale))
-    for k in range(1, n):  # a thin black gutter between panels
-        x = sum(log.shape[1] for log in logs[:k])
-        display[:, max(x - 1, 0) : x + 1] = 0
+    display = rg.to_uint8(rg.apply_window(log_img, spec.window, pixel_mm, np.hstack(bones)))
+    x = 0
+    for k, (panel, part) in enumerate(zip(spec.panels, logs)):
+        if spec.marker is not None:
+            letter = spec.marker if spec.marker != "auto" else anat.side_marker(spec.site, spec.projection)
+            if panel.mirror:
+                letter = {"R": "L", "L": "R"}.get(letter, letter)
+            draw_marker(display, letter, x + part.shape[1] - 8, 8, scale=max(1, round(shape[0] / 256)))
+        if k:  # a thin black gutter between panels
+            display[:, max(x - 1, 0):x + 1] = 0
+        x += part.shape[1]
     return display
+
+
+# 5 × 7 glyphs of the side markers (1 = lit).
+_GLYPHS = {
+    "R": ("11110", "10001", "10001", "11110", "10100", "10010", "10001"),
+    "L": ("10000", "10000", "10000", "10000", "10000", "10000", "11111"),
+}
+
+
+def draw_marker(image: np.ndarray, letter: str, right: int, top: int, scale: int = 2) -> None:
+    """Burn a small side-marker letter (white on a dark square) whose right edge is at column ``right``."""
+    glyph = _GLYPHS.get(letter)
+    if glyph is None:
+        return
+    h, w = 7 * scale, 5 * scale
+    r0, c0 = top, right - w - 2 * scale
+    if r0 < 0 or c0 < 0 or r0 + h + 2 * scale > image.shape[0]:
+        return
+    image[r0:r0 + h + 2 * scale, c0:c0 + w + 2 * scale] = 20
+    for i, row in enumerate(glyph):
+        for j, bit in enumerate(row):
+            if bit == "1":
+                image[r0 + scale + i * scale:r0 + scale + (i + 1) * scale,
+                      c0 + scale + j * scale:c0 + scale + (j + 1) * scale] = 235
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -223,36 +375,79 @@ def image_digest(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def encode_webp(image: np.ndarray, quality: int = WEBP_QUALITY) -> bytes:
+    """Lossy greyscale WebP bytes (deterministic for a given libwebp), no metadata."""
+    if image.dtype != np.uint8 or image.ndim != 2:
+        raise ValueError("encode_webp expects a 2-D uint8 array")
+    buffer = io.BytesIO()
+    Image.fromarray(image, mode="L").save(buffer, format="WEBP", quality=quality, method=6, exact=False)
+    return buffer.getvalue()
+
+
+def encode_figure(image: np.ndarray) -> bytes:
+    """The delivered figure file's bytes (format FIGURE_FORMAT)."""
+    return encode_webp(image) if FIGURE_FORMAT == "webp" else encode_png(image)
+
+
+def figure_path(folder: Path, figure_id: str) -> Path:
+    """Where the figure ``figure_id`` lives in ``folder`` (e.g. figures/fig01.webp)."""
+    return folder / f"{figure_id}.{FIGURE_FORMAT}"
+
+
 def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = None) -> list[Path]:
-    """Render and write ``figNN.png`` for the chosen ids (all by default), one progress line each."""
+    """Render and write ``<id>.webp`` for the chosen ids (all by default), one progress line each."""
     stream = sys.stdout if stream is None else stream
     out.mkdir(parents=True, exist_ok=True)
     specs = [s for s in load_specs() if ids is None or s.id in ids]
     written = []
     for k, spec in enumerate(specs, 1):
-        data = encode_png(render_figure(spec))
-        path = out / f"{spec.id}.png"
+        data = encode_figure(render_figure(spec))
+        path = figure_path(out, spec.id)
         path.write_bytes(data)
-        flag = "" if len(data) <= MAX_PNG_BYTES else "  (over size budget)"
-        print(
-            f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
-            file=stream,
-            flush=True,
-        )
+        flag = "" if len(data) <= MAX_FIGURE_BYTES else "  (over size budget)"
+        print(f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
+              file=stream, flush=True)
         written.append(path)
     return written
 
 
+def contact_sheet(folder: Path, ids: Sequence[str] | None = None, tile: int = 256, columns: int = 6) -> np.ndarray:
+    """All figures of ``folder`` (as written) in one uint8 array, ids burned in small, no captions."""
+    specs = [s for s in load_specs() if ids is None or s.id in ids]
+    rows = -(-len(specs) // columns)
+    sheet = np.zeros((rows * (tile + 6), columns * (tile + 6)), np.uint8)
+    for k, spec in enumerate(specs):
+        path = figure_path(folder, spec.id)
+        if path.exists():
+            with Image.open(path) as opened:
+                image = opened.convert("L")
+        else:
+            image = Image.fromarray(render_figure(spec))
+        r, c = divmod(k, columns)
+        tile_img = np.asarray(image.resize((tile, tile), Image.Resampling.LANCZOS))
+        sheet[r * (tile + 6):r * (tile + 6) + tile, c * (tile + 6):c * (tile + 6) + tile] = tile_img
+    return sheet
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m calcifications.figures [--out figures/] [--only fig01 fig05]``."""
-    parser = argparse.ArgumentParser(description="Write the synthetic seed figures as PNG files.")
+    """Command line: ``python -m calcifications.figures [--out figures/] [--only fig01 fig05] [--sheet]``."""
+    parser = argparse.ArgumentParser(description="Write the synthetic figures (WebP) and a contact sheet.")
     parser.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures/)")
     parser.add_argument("--only", nargs="*", help="figure ids to write (default: all)")
+    parser.add_argument("--sheet", nargs="?", const=True, default=False,
+                        help="also write a contact sheet PNG (default <out>/contact-sheet.png); "
+                             "with --sheet alone and existing figures, only the sheet is rebuilt if --only is empty")
+    parser.add_argument("--sheet-only", action="store_true", help="only (re)build the contact sheet from <out>")
     args = parser.parse_args(argv)
     if args.only:
         for fid in args.only:
             get_spec(fid)
-    write_figures(args.out, args.only)
+    if not args.sheet_only:
+        write_figures(args.out, args.only)
+    if args.sheet or args.sheet_only:
+        target = args.out / "contact-sheet.png" if args.sheet is True or args.sheet_only else Path(args.sheet)
+        Image.fromarray(contact_sheet(args.out, args.only or None), mode="L").save(target, format="PNG", optimize=True)
+        print(f"contact sheet: {target}", file=sys.stdout)
     return 0
 
 

@@ -1,0 +1,1106 @@
+"""Three-dimensional anatomy from data: solids, rasterisation and projection along the beam.
+
+A site is described in ``data/anatomy/<site>.yml`` (format: ``data/anatomy/SCHEMA.md``):
+bones and soft-tissue solids built from smooth primitives (ellipsoids and
+elliptical cross-sections swept along curved centrelines, joined by smooth
+unions and carved by smooth subtractions), in a body frame in mm:
+
+* x: the subject's right → left on a frontal image (image columns grow with x),
+* y: proximal → distal (downwards on the image),
+* z: posterior → anterior (towards the tube on an AP frontal view).
+
+A *view* names two body-frame directions, the image column (``column``) and
+row (``row``) directions; the beam runs along column × row. For each view every
+solid is rasterised in its own bounding box, in view coordinates, with
+partial-volume occupancy ``clip(0.5 − sdf/voxel, 0, 1)``. Bones get a cortex (a
+shell of varying thickness from a Euclidean distance transform) and a medulla
+with an oriented, ridged trabecular texture; soft tissues are layered by
+priority (skin, vessels, tendons and capsules, fat pads, deep fascia, muscle,
+fat by default). Summing occupancy along the beam gives, per material and per
+compartment, a path-length map (mm) on the image grid. Those maps are cached
+on disk keyed by a hash of the site data (``CALCIFICATIONS_CACHE`` or
+``~/.cache/calcifications``), never in the repository.
+
+Command line: ``python -m calcifications.phantom site_knee frontal --out knee.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy import ndimage
+from scipy.interpolate import CubicSpline, PchipInterpolator
+from scipy.spatial import cKDTree
+
+ENGINE_VERSION = "1"
+IMAGE_PIXELS = 512
+
+# Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
+SOFT_KINDS: Mapping[str, tuple[str, str, int]] = MappingProxyType({
+    "vessel": ("blood", "vascular", 90),
+    "joint": ("soft_tissue", "intraarticular", 80),
+    "tendon": ("soft_tissue", "periarticular", 70),
+    "ligament": ("soft_tissue", "periarticular", 70),
+    "capsule": ("soft_tissue", "periarticular", 60),
+    "bursa": ("soft_tissue", "periarticular", 60),
+    "fat_pad": ("adipose", "periarticular", 50),
+    "fat": ("adipose", "subcutaneous", 45),
+    "muscle": ("muscle", "muscle", 30),
+})
+BONE_KIND = "bone"
+MARROWS = ("yellow_marrow", "red_marrow")
+
+
+# ------------------------------------------------------------- geometry ----
+
+def _unit(v: Sequence[float], where: str) -> np.ndarray:
+    a = np.asarray(v, dtype=float)
+    n = float(np.linalg.norm(a))
+    if a.shape != (3,) or not math.isfinite(n) or n == 0:
+        raise ValueError(f"{where}: expected a non-zero 3-vector, got {v!r}")
+    return a / n
+
+
+def _rotation(deg: Sequence[float]) -> np.ndarray:
+    """Rotation matrix (body ← local) for rotations about x, then y, then z (degrees)."""
+    rx, ry, rz = (math.radians(float(d)) for d in deg)
+    cx, sx, cy, sy, cz, sz = math.cos(rx), math.sin(rx), math.cos(ry), math.sin(ry), math.cos(rz), math.sin(rz)
+    mx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    my = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    mz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return mz @ my @ mx
+
+
+def _ellipsoid_sdf(p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Approximate signed distance (mm) to an axis-aligned ellipsoid of semi-axes r (points as (N, 3))."""
+    r = np.asarray(r, np.float32)
+    q0 = p / r
+    q1 = q0 / r
+    k0 = np.sqrt(np.einsum("ij,ij->i", q0, q0) if q0.ndim == 2 else (q0 ** 2).sum(axis=-1))
+    k1 = np.sqrt(np.einsum("ij,ij->i", q1, q1) if q1.ndim == 2 else (q1 ** 2).sum(axis=-1))
+    return (k0 * (k0 - 1.0) / np.maximum(k1, 1e-6)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class EllipsoidPart:
+    """Ellipsoid: centre (mm), semi-axes (mm) along its local x, y, z, rotation (deg about x, y, z)."""
+
+    center: tuple[float, float, float]
+    radii: tuple[float, float, float]
+    rotate_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        c, r = np.asarray(self.center), float(max(self.radii))
+        return c - r, c + r
+
+    def sdf(self, p: np.ndarray) -> np.ndarray:
+        rot = _rotation(self.rotate_deg).astype(np.float32)
+        local = (p - np.asarray(self.center, np.float32)) @ rot
+        return _ellipsoid_sdf(local, np.asarray(self.radii, np.float32))
+
+
+@dataclass(frozen=True)
+class SweepPart:
+    """Elliptical cross-sections swept along a smooth centreline.
+
+    ``path``: points (mm) the centreline passes through (a cubic spline through them);
+    ``sections``: semi-axes (mm) at each point, the first along ``section_axis``
+    (made perpendicular to the centreline), the second across it; ``caps``: lengths
+    (mm) of the rounded ends (default: the smaller semi-axis at that end).
+    """
+
+    path: tuple[tuple[float, float, float], ...]
+    sections: tuple[tuple[float, float], ...]
+    section_axis: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    caps: tuple[float, float] | None = None
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.samples()
+        r = float(np.max(self.sections))
+        return s[0].min(axis=0) - r, s[0].max(axis=0) + r
+
+    @lru_cache(maxsize=None)
+    def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Centreline samples about every 0.5 mm: points, tangents, section axes 1 and 2, semi-axes."""
+        pts = np.asarray(self.path, float)
+        seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+        t = np.concatenate([[0.0], np.cumsum(seg)])
+        n = max(int(math.ceil(t[-1] / 0.5)) + 1, 3)
+        ts = np.linspace(0.0, t[-1], n)
+        if len(pts) > 2:
+            spline = CubicSpline(t, pts, bc_type="natural")
+            p, d = spline(ts), spline(ts, 1)
+            radii = PchipInterpolator(t, np.asarray(self.sections, float))(ts)
+        else:
+            p = pts[0] + (pts[1] - pts[0]) * (ts / t[-1])[:, None]
+            d = np.repeat((pts[1] - pts[0])[None, :], n, axis=0)
+            sec = np.asarray(self.sections, float)
+            radii = sec[0] + (sec[1] - sec[0]) * (ts / t[-1])[:, None]
+        tangent = d / np.linalg.norm(d, axis=1, keepdims=True)
+        ref = np.asarray(self.section_axis, float)
+        ref = ref / np.linalg.norm(ref)
+        a1 = ref[None, :] - (tangent @ ref)[:, None] * tangent
+        bad = np.linalg.norm(a1, axis=1) < 1e-3
+        if bad.any():  # centreline along the section axis: fall back on another reference
+            alt = np.array([0.0, 0.0, 1.0]) if abs(ref[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+            a1[bad] = alt - (tangent[bad] @ alt)[:, None] * tangent[bad]
+        a1 /= np.linalg.norm(a1, axis=1, keepdims=True)
+        a2 = np.cross(tangent, a1)
+        f32 = np.float32
+        return p.astype(f32), tangent.astype(f32), a1.astype(f32), a2.astype(f32), np.maximum(radii, 0.05).astype(f32)
+
+    def sdf(self, p: np.ndarray) -> np.ndarray:
+        pts, tangent, a1, a2, radii = self.samples()
+        tree = _tree(self)
+        _, k = tree.query(p, k=1, eps=0.3, workers=1)
+        d = p - pts[k]
+        t = np.einsum("ij,ij->i", d, tangent[k])
+        x = np.einsum("ij,ij->i", d, a1[k])
+        y = np.einsum("ij,ij->i", d, a2[k])
+        r = radii[k]
+        caps = self.caps if self.caps is not None else (float(radii[0].min()), float(radii[-1].min()))
+        last = len(pts) - 1
+        start, end = (k == 0) & (t < 0), (k == last) & (t > 0)
+        c = np.where(start, max(caps[0], 0.05), np.where(end, max(caps[1], 0.05), 1.0)).astype(np.float32)
+        tt = np.where(start | end, t, np.float32(0.0))
+        k0 = np.sqrt((x / r[:, 0]) ** 2 + (y / r[:, 1]) ** 2 + (tt / c) ** 2)
+        k1 = np.sqrt((x / r[:, 0] ** 2) ** 2 + (y / r[:, 1] ** 2) ** 2 + (tt / c ** 2) ** 2)
+        return (k0 * (k0 - 1.0) / np.maximum(k1, 1e-6)).astype(np.float32)
+
+
+@lru_cache(maxsize=512)
+def _tree(part: SweepPart) -> cKDTree:
+    return cKDTree(part.samples()[0])
+
+
+Part = EllipsoidPart | SweepPart
+
+
+def smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
+    """Polynomial smooth minimum (smooth union of two distance fields), blend radius k (mm)."""
+    if k <= 0:
+        return np.minimum(a, b)
+    h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
+    return b * (1 - h) + a * h - k * h * (1 - h)
+
+
+def _part_sdf(part: Part, p: np.ndarray, grow: float, far: np.float32) -> np.ndarray:
+    lo, hi = part.bounds()
+    inside = np.all((p >= lo - grow) & (p <= hi + grow), axis=1)
+    out = np.full(len(p), far, np.float32)
+    if inside.any():
+        out[inside] = part.sdf(p[inside])
+    return out
+
+
+@dataclass(frozen=True)
+class Solid:
+    """A named solid: parts (smooth union), carved parts (smooth subtraction) and its tissue."""
+
+    id: str
+    kind: str
+    parts: tuple[Part, ...]
+    carve: tuple[Part, ...] = ()
+    blend_mm: float = 2.0
+    material: str = ""
+    compartment: str = ""
+    priority: int = 0
+    # bones only
+    axis: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    cortex_mm: tuple[tuple[float, float], ...] = ((0.0, 1.0), (1.0, 1.0))
+    trabecular_fraction: tuple[tuple[float, float], ...] = ((0.0, 0.2), (1.0, 0.2))
+    marrow: str = "yellow_marrow"
+    texture_mm: tuple[float, float] = (3.5, 0.7)
+    texture_contrast: float = 0.25
+    surface_noise_mm: float = 0.2
+    host: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
+    # bones listed earlier in the file that touch this one, kept ``clearance_mm`` away (joint spaces)
+    avoid: tuple["Solid", ...] = ()
+    clearance_mm: float = 0.0
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.min([p.bounds()[0] for p in self.parts], axis=0)
+        hi = np.max([p.bounds()[1] for p in self.parts], axis=0)
+        return lo - self.blend_mm, hi + self.blend_mm
+
+    def sdf(self, p: np.ndarray, margin_mm: float = 4.0) -> np.ndarray:
+        """Signed distance (mm, negative inside) at body points ``p`` (N, 3).
+
+        Each part is evaluated only within its bounding box grown by the blend radius
+        and ``margin_mm``; elsewhere it counts as far away (it cannot change the union).
+        """
+        far = np.float32(1e4)
+        d = None
+        for part in self.parts:
+            dp = _part_sdf(part, p, self.blend_mm + margin_mm, far)
+            d = dp if d is None else smooth_min(d, dp, self.blend_mm)
+        for part in self.carve:
+            dc = _part_sdf(part, p, self.blend_mm + margin_mm, far)
+            d = -smooth_min(-d, dc, self.blend_mm)
+        for other in self.avoid:  # a neighbour grown by the clearance is cut away (hard subtraction)
+            lo, hi = other.bounds()
+            near = np.all((p >= lo - self.clearance_mm - 1) & (p <= hi + self.clearance_mm + 1), axis=1) & (d < 2)
+            if near.any():
+                d[near] = np.maximum(d[near], self.clearance_mm - other.sdf(p[near], margin_mm))
+        return d
+
+    def axis_param(self, p: np.ndarray) -> np.ndarray:
+        """Position along the bone axis: 0 at its first point, 1 at its second (clipped)."""
+        if self.axis is None:
+            return np.zeros(len(p))
+        a, b = np.asarray(self.axis[0], float), np.asarray(self.axis[1], float)
+        ab = b - a
+        return np.clip(((p - a) @ ab) / float(ab @ ab), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class View:
+    """A view: image column and row directions (body frame), centre (mm), field (mm), tilt (deg)."""
+
+    name: str
+    column: tuple[float, float, float]
+    row: tuple[float, float, float]
+    center: tuple[float, float, float]
+    field_mm: float
+    tilt_deg: float = 0.0
+    label: str = ""
+    marker: str = "R"
+
+    def rotation(self) -> np.ndarray:
+        """Rows: unit vectors of image column (u), row (v) and beam (w) in the body frame."""
+        u = _unit(self.column, f"view {self.name}: column")
+        v = np.asarray(self.row, float)
+        v = v - (v @ u) * u
+        v = _unit(v, f"view {self.name}: row")
+        if self.tilt_deg:  # rotate u about v (a few degrees of obliquity)
+            t = math.radians(self.tilt_deg)
+            w = np.cross(u, v)
+            u = math.cos(t) * u + math.sin(t) * w
+        return np.stack([u, v, np.cross(u, v)])
+
+    @property
+    def pixel_mm(self) -> float:
+        return self.field_mm / IMAGE_PIXELS
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A joint for compartment masks: centre (mm, body frame) and periarticular radius (mm)."""
+
+    name: str
+    center: tuple[float, float, float]
+    periarticular_radius_mm: float
+
+
+@dataclass(frozen=True)
+class Site:
+    """A site file, parsed: envelope, solids, views, joints, landmarks, grid settings."""
+
+    site: str
+    title: str
+    envelope: Solid
+    solids: tuple[Solid, ...]
+    views: Mapping[str, View]
+    joints: tuple[Joint, ...]
+    landmarks: Mapping[str, Any]
+    skin_mm: float
+    subcutaneous_min_mm: float
+    fascia_mm: float
+    septum_mm: float
+    eval_mm: float
+    bone_voxel_mm: float
+    soft_voxel_mm: float
+    masks: Mapping[str, float]
+    digest: str
+
+    def bones(self) -> tuple[Solid, ...]:
+        return tuple(s for s in self.solids if s.kind == BONE_KIND)
+
+    def soft(self) -> tuple[Solid, ...]:
+        return tuple(s for s in self.solids if s.kind != BONE_KIND)
+
+
+# ----------------------------------------------------------- parsing ----
+
+MASK_DEFAULTS: Mapping[str, float] = MappingProxyType({
+    "vascular_min_mm": 0.5, "intraarticular_min_mm": 0.5, "periarticular_min_mm": 2.0,
+    "fascial_min_mm": 1.5, "muscle_min_mm": 5.0, "subcutaneous_min_mm": 1.0, "subcutaneous_max_muscle_mm": 2.0,
+})
+
+
+def _vec3(v: Any, where: str) -> tuple[float, float, float]:
+    if not isinstance(v, (list, tuple)) or len(v) != 3:
+        raise ValueError(f"{where}: expected [x, y, z] in mm, got {v!r}")
+    out = tuple(float(x) for x in v)
+    if not all(math.isfinite(x) for x in out):
+        raise ValueError(f"{where}: coordinates must be finite, got {v!r}")
+    return out  # type: ignore[return-value]
+
+
+def _positive(v: Any, where: str, allow_zero: bool = False) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected a number, got {v!r}") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise ValueError(f"{where}: must be {'≥' if allow_zero else '>'} 0, got {v!r}")
+    return x
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    bad = sorted(set(raw) - allowed)
+    if bad:
+        raise ValueError(f"{where}: unknown key(s) {bad}; valid: {sorted(allowed)}")
+
+
+def _part(raw: Any, where: str) -> Part:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: a part is a mapping with 'ellipsoid' or 'sweep'")
+    if "ellipsoid" in raw:
+        _check_keys(raw, {"ellipsoid"}, where)
+        e = raw["ellipsoid"]
+        _check_keys(e, {"center", "radii", "rotate_deg"}, f"{where}.ellipsoid")
+        radii = _vec3(e["radii"], f"{where}.radii")
+        for r in radii:
+            _positive(r, f"{where}.radii")
+        return EllipsoidPart(_vec3(e["center"], f"{where}.center"), radii,
+                             _vec3(e.get("rotate_deg", [0, 0, 0]), f"{where}.rotate_deg"))
+    if "sweep" in raw:
+        _check_keys(raw, {"sweep"}, where)
+        s = raw["sweep"]
+        _check_keys(s, {"path", "sections", "section_axis", "caps"}, f"{where}.sweep")
+        path = tuple(_vec3(p, f"{where}.path") for p in s["path"])
+        sections = tuple((_positive(a, f"{where}.sections"), _positive(b, f"{where}.sections"))
+                         for a, b in s["sections"])
+        if len(path) < 2 or len(path) != len(sections):
+            raise ValueError(f"{where}: a sweep needs ≥ 2 path points and one section [a, b] per point")
+        if any(np.linalg.norm(np.subtract(p, q)) < 1e-6 for p, q in zip(path[:-1], path[1:])):
+            raise ValueError(f"{where}: repeated path point")
+        caps = s.get("caps")
+        return SweepPart(path, sections, _vec3(s.get("section_axis", [1, 0, 0]), f"{where}.section_axis"),
+                         None if caps is None else (_positive(caps[0], where, True), _positive(caps[1], where, True)))
+    raise ValueError(f"{where}: a part needs 'ellipsoid' or 'sweep'")
+
+
+def _profile(raw: Any, where: str) -> tuple[tuple[float, float], ...]:
+    if isinstance(raw, (int, float)):
+        v = _positive(raw, where, True)
+        return ((0.0, v), (1.0, v))
+    pts = tuple((float(s), _positive(v, where, True)) for s, v in raw)
+    if len(pts) < 1 or any(not 0 <= s <= 1 for s, _ in pts) or list(pts) != sorted(pts):
+        raise ValueError(f"{where}: a profile is [[s, value], ...] with s rising within 0–1")
+    return pts
+
+
+SOLID_KEYS = {"id", "kind", "parts", "carve", "blend_mm", "material", "compartment", "priority", "axis",
+              "cortex_mm", "trabecular_fraction", "marrow", "texture_mm", "texture_contrast", "surface_noise_mm", "host", "note"}
+
+
+def _solid(raw: Any, where: str) -> Solid:
+    from .materials import get_material
+    from .vocabulary import vocabulary
+
+    if not isinstance(raw, dict) or "id" not in raw or "kind" not in raw:
+        raise ValueError(f"{where}: a solid needs 'id' and 'kind'")
+    where = f"{where} {raw['id']}"
+    _check_keys(raw, SOLID_KEYS, where)
+    kind = raw["kind"]
+    if kind != BONE_KIND and kind not in SOFT_KINDS:
+        raise ValueError(f"{where}: unknown kind {kind!r}; valid: {[BONE_KIND, *SOFT_KINDS]}")
+    parts = tuple(_part(p, f"{where}.parts[{i}]") for i, p in enumerate(raw.get("parts") or []))
+    if not parts:
+        raise ValueError(f"{where}: needs at least one part")
+    carve = tuple(_part(p, f"{where}.carve[{i}]") for i, p in enumerate(raw.get("carve") or []))
+    material, compartment, priority = SOFT_KINDS.get(kind, ("cortical_bone", "", 0))
+    material = raw.get("material", material)
+    get_material(material)
+    compartment = raw.get("compartment", compartment)
+    if kind != BONE_KIND and compartment not in vocabulary().compartments:
+        raise ValueError(f"{where}: unknown compartment {compartment!r}; valid: {list(vocabulary().compartments)}")
+    axis = raw.get("axis")
+    if kind == BONE_KIND and axis is None:
+        raise ValueError(f"{where}: a bone needs an 'axis' [[x, y, z], [x, y, z]] for its profiles")
+    marrow = raw.get("marrow", "yellow_marrow")
+    if marrow not in MARROWS:
+        raise ValueError(f"{where}: marrow must be one of {MARROWS}")
+    tex = raw.get("texture_mm", [3.5, 0.7])
+    return Solid(
+        id=str(raw["id"]), kind=kind, parts=parts, carve=carve,
+        blend_mm=_positive(raw.get("blend_mm", 2.0), f"{where}.blend_mm", True),
+        material=material, compartment=compartment, priority=int(raw.get("priority", priority)),
+        axis=None if axis is None else (_vec3(axis[0], f"{where}.axis"), _vec3(axis[1], f"{where}.axis")),
+        cortex_mm=_profile(raw.get("cortex_mm", 1.0), f"{where}.cortex_mm"),
+        trabecular_fraction=_profile(raw.get("trabecular_fraction", 0.2), f"{where}.trabecular_fraction"),
+        marrow=marrow, texture_mm=(_positive(tex[0], where), _positive(tex[1], where)),
+        surface_noise_mm=_positive(raw.get("surface_noise_mm", 0.2), f"{where}.surface_noise_mm", True),
+        texture_contrast=_positive(raw.get("texture_contrast", 0.25), f"{where}.texture_contrast", True),
+        host=tuple(raw.get("host", ("muscle", "soft_tissue", "adipose", "skin"))),
+    )
+
+
+SITE_KEYS = {"site", "title", "side", "references", "grid", "body", "solids", "views", "joints", "landmarks",
+             "masks", "note"}
+
+
+def anatomy_dir() -> Any:
+    return resources.files("calcifications").joinpath("data/anatomy")
+
+
+def site_files(site: str) -> list[Any]:
+    """The data files of ``site``: ``<site>.yml`` then ``<site>.<region>.yml`` by name."""
+    folder = anatomy_dir()
+    if not folder.is_dir():
+        return []
+    regions = sorted(f.name for f in folder.iterdir()
+                     if f.name.startswith(f"{site}.") and f.name.endswith(".yml") and f.name != f"{site}.yml")
+    main = [f"{site}.yml"] if folder.joinpath(f"{site}.yml").is_file() else []
+    return [folder.joinpath(n) for n in main + regions]
+
+
+def available_sites() -> tuple[str, ...]:
+    """Sites that have a data file ``data/anatomy/<site>.yml``."""
+    folder = anatomy_dir()
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted(f.name[:-4] for f in folder.iterdir() if f.name.endswith(".yml") and f.name.count(".") == 1))
+
+
+def _with_clearance(solids: tuple[Solid, ...], clearance: float) -> tuple[Solid, ...]:
+    """Each bone keeps ``clearance`` mm away from the bones listed before it whose boxes it meets."""
+    if clearance <= 0:
+        return solids
+    out: list[Solid] = []
+    earlier: list[Solid] = []
+    for solid in solids:
+        if solid.kind == BONE_KIND:
+            lo, hi = solid.bounds()
+            touching = tuple(e for e in earlier
+                             if np.all(e.bounds()[0] <= hi + clearance) and np.all(e.bounds()[1] >= lo - clearance))
+            bone = replace(solid, avoid=touching, clearance_mm=clearance) if touching else solid
+            earlier.append(solid)
+            out.append(bone)
+        else:
+            out.append(solid)
+    return tuple(out)
+
+
+def parse_site(texts: Sequence[str], where: str = "site") -> Site:
+    """A :class:`Site` from the YAML text of its file(s) (region files are merged in order)."""
+    from .vocabulary import vocabulary
+
+    merged: dict[str, Any] = {"solids": [], "views": {}, "joints": [], "landmarks": {}, "envelope": []}
+    head: dict[str, Any] = {}
+    for i, text in enumerate(texts):
+        raw = yaml.safe_load(text) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where}: a site file is a mapping")
+        _check_keys(raw, SITE_KEYS, where)
+        if i == 0:
+            head = raw
+        elif raw.get("site", head.get("site")) != head.get("site"):
+            raise ValueError(f"{where}: region file names another site {raw.get('site')!r}")
+        body = raw.get("body") or {}
+        _check_keys(body, {"envelope", "envelope_blend_mm", "skin_mm", "subcutaneous_min_mm", "fascia_mm", "septum_mm",
+                                "joint_clearance_mm"}, f"{where}.body")
+        merged["envelope"] += list(body.get("envelope") or [])
+        merged["solids"] += list(raw.get("solids") or [])
+        for name, v in (raw.get("views") or {}).items():
+            if name in merged["views"]:
+                raise ValueError(f"{where}: view {name!r} defined twice")
+            merged["views"][name] = v
+        merged["joints"] += list(raw.get("joints") or [])
+        merged["landmarks"].update(raw.get("landmarks") or {})
+    site = head.get("site")
+    sites = [f for f, v in vocabulary().findings.items() if v.category == "site"]
+    if site not in sites:
+        raise ValueError(f"{where}: unknown site {site!r}; valid: {sites}")
+    body = head.get("body") or {}
+    grid = head.get("grid") or {}
+    _check_keys(grid, {"eval_mm", "bone_voxel_mm", "soft_voxel_mm"}, f"{where}.grid")
+    if not merged["envelope"]:
+        raise ValueError(f"{where}: body.envelope needs at least one part")
+    envelope = Solid("envelope", "fat", tuple(_part(p, f"{where}.envelope[{i}]")
+                                              for i, p in enumerate(merged["envelope"])),
+                     blend_mm=float(body.get("envelope_blend_mm", 6.0)), material="adipose",
+                     compartment="subcutaneous")
+    solids = tuple(_solid(s, f"{where}.solids[{i}]") for i, s in enumerate(merged["solids"]))
+    clearance = _positive(body.get("joint_clearance_mm", 1.5), f"{where}.body.joint_clearance_mm", True)
+    solids = _with_clearance(solids, clearance)
+    ids = [s.id for s in solids]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{where}: duplicate solid ids {sorted({i for i in ids if ids.count(i) > 1})}")
+    views = {}
+    for name, v in merged["views"].items():
+        _check_keys(v, {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker"}, f"{where}.views.{name}")
+        views[name] = View(name, _vec3(v["column"], f"{where}.views.{name}.column"),
+                           _vec3(v["row"], f"{where}.views.{name}.row"),
+                           _vec3(v.get("center", [0, 0, 0]), f"{where}.views.{name}.center"),
+                           _positive(v["field_mm"], f"{where}.views.{name}.field_mm"),
+                           float(v.get("tilt_deg", 0.0)), str(v.get("label", name)), str(v.get("marker", "R")))
+        views[name].rotation()
+    if not views:
+        raise ValueError(f"{where}: needs at least one view")
+    joints = tuple(Joint(j["name"], _vec3(j["center"], f"{where}.joints"),
+                         _positive(j.get("periarticular_radius_mm", 20), f"{where}.joints"))
+                   for j in merged["joints"])
+    masks = dict(MASK_DEFAULTS)
+    for k, v in (head.get("masks") or {}).items():
+        if k not in MASK_DEFAULTS:
+            raise ValueError(f"{where}.masks: unknown key {k!r}; valid: {sorted(MASK_DEFAULTS)}")
+        masks[k] = _positive(v, f"{where}.masks.{k}", True)
+    digest = hashlib.sha256(("\0".join(texts) + ENGINE_VERSION).encode()).hexdigest()[:20]
+    return Site(
+        site=site, title=str(head.get("title", site)), envelope=envelope, solids=solids,
+        views=MappingProxyType(views), joints=joints, landmarks=MappingProxyType(merged["landmarks"]),
+        skin_mm=_positive(body.get("skin_mm", 1.6), f"{where}.body.skin_mm"),
+        subcutaneous_min_mm=_positive(body.get("subcutaneous_min_mm", 4.0), f"{where}.body.subcutaneous_min_mm", True),
+        fascia_mm=_positive(body.get("fascia_mm", 0.8), f"{where}.body.fascia_mm", True),
+        septum_mm=_positive(body.get("septum_mm", 1.5), f"{where}.body.septum_mm", True),
+        eval_mm=_positive(grid.get("eval_mm", 1.0), f"{where}.grid.eval_mm"),
+        bone_voxel_mm=_positive(grid.get("bone_voxel_mm", 0.4), f"{where}.grid.bone_voxel_mm"),
+        soft_voxel_mm=_positive(grid.get("soft_voxel_mm", 1.2), f"{where}.grid.soft_voxel_mm"),
+        masks=MappingProxyType(masks), digest=digest,
+    )
+
+
+@lru_cache(maxsize=32)
+def load_site(site: str) -> Site:
+    """The parsed site ``site`` from ``data/anatomy``; ValueError if it has no data file."""
+    files = site_files(site)
+    if not files or files[0].name != f"{site}.yml":
+        raise ValueError(f"no anatomy data file for {site!r}; available: {', '.join(available_sites())}")
+    return parse_site([f.read_text(encoding="utf-8") for f in files], where=f"data/anatomy/{site}")
+
+
+# ------------------------------------------------------- rasterisation ----
+
+@dataclass(frozen=True)
+class Box:
+    """A voxel box in view coordinates: origin (mm, first voxel centre), spacing (mm), shape."""
+
+    origin: tuple[float, float, float]
+    spacing: tuple[float, float, float]
+    shape: tuple[int, int, int]
+
+    def axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return tuple(self.origin[i] + self.spacing[i] * np.arange(self.shape[i]) for i in range(3))  # type: ignore
+
+    def body_points(self, rot: np.ndarray, center: np.ndarray) -> np.ndarray:
+        """Voxel centres in the body frame, as (N, 3), ordered u, v, w (C order)."""
+        u, v, w = (a.astype(np.float32) for a in self.axes())
+        r = rot.astype(np.float32)
+        out = np.empty(self.shape + (3,), np.float32)
+        for i in range(3):
+            out[..., i] = (u[:, None, None] * r[0, i] + v[None, :, None] * r[1, i] + w[None, None, :] * r[2, i]
+                           + np.float32(center[i]))
+        return out.reshape(-1, 3)
+
+
+def _view_bounds(solid: Solid, rot: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = solid.bounds()
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    view = (corners - center) @ rot.T
+    return view.min(axis=0), view.max(axis=0)
+
+
+def _box(lo: np.ndarray, hi: np.ndarray, spacing: tuple[float, float, float], field_half: float,
+         pixel: float) -> Box | None:
+    """Box covering [lo, hi] (view mm) clipped to the field in u, v; u, v aligned to image pixels."""
+    lo, hi = lo.copy(), hi.copy()
+    lo[:2] = np.maximum(lo[:2], -field_half)
+    hi[:2] = np.minimum(hi[:2], field_half)
+    if np.any(hi <= lo):
+        return None
+    origin, shape = [], []
+    for i in range(3):
+        h = spacing[i]
+        if i < 2:  # voxel centres on the image grid: -field_half + (k + 0.5)·h, h a multiple of the pixel
+            k0 = math.floor((lo[i] + field_half) / h)
+            k1 = math.ceil((hi[i] + field_half) / h)
+            origin.append(-field_half + (k0 + 0.5) * h)
+            shape.append(max(k1 - k0, 1))
+        else:
+            origin.append(lo[i] + h / 2)
+            shape.append(max(int(math.ceil((hi[i] - lo[i]) / h)), 1))
+    return Box(tuple(origin), spacing, tuple(shape))  # type: ignore[arg-type]
+
+
+def _upsample(coarse: np.ndarray, coarse_box: Box, fine_box: Box) -> np.ndarray:
+    """Separable linear interpolation of a coarse field onto the fine box's voxel centres."""
+    out = coarse
+    for axis, (c_axis, f_axis) in enumerate(zip(coarse_box.axes(), fine_box.axes())):
+        pos = np.clip((f_axis - c_axis[0]) / coarse_box.spacing[axis], 0, len(c_axis) - 1)
+        i0 = np.clip(np.floor(pos).astype(int), 0, max(len(c_axis) - 2, 0))
+        i1 = np.minimum(i0 + 1, len(c_axis) - 1)
+        f = (pos - i0).astype(np.float32)
+        shape = [1, 1, 1]
+        shape[axis] = -1
+        f = f.reshape(shape)
+        out = np.take(out, i0, axis=axis) * (1 - f) + np.take(out, i1, axis=axis) * f
+    return out.astype(np.float32)
+
+
+def _noise3(shape: tuple[int, ...], seed: int, sigma: float) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma)
+    return n / (n.std() or 1.0)
+
+
+def _seed(*parts: str) -> int:
+    return zlib.crc32("/".join(parts).encode())
+
+
+def _profile_at(profile: tuple[tuple[float, float], ...], s: np.ndarray) -> np.ndarray:
+    xs, ys = zip(*profile)
+    return np.interp(s, xs, ys).astype(np.float32)
+
+
+def _sdf_box(solid: Solid, box: Box, rot: np.ndarray, center: np.ndarray, coarsen: int = 1) -> np.ndarray:
+    """Signed distance of ``solid`` at the voxel centres of ``box`` (evaluated on a grid
+    ``coarsen`` times coarser, then linearly interpolated)."""
+    if coarsen <= 1:
+        return solid.sdf(box.body_points(rot, center)).reshape(box.shape).astype(np.float32)
+    spacing = tuple(h * coarsen for h in box.spacing)
+    shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
+    origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
+    coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
+    sdf_c = solid.sdf(coarse.body_points(rot, center)).reshape(shape).astype(np.float32)
+    return _upsample(sdf_c, coarse, box)
+
+
+@dataclass(frozen=True)
+class BoneMaps:
+    """Projected maps (mm) of one bone: cortex, medulla, trabecular-weighted medulla."""
+
+    cortex: np.ndarray
+    medulla: np.ndarray
+    trabecular: np.ndarray
+    axis_angle_deg: float
+
+
+def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, site_id: str) -> BoneMaps:
+    """Cortex, medulla and trabecular-weighted path maps (mm) of one bone on the view's image grid."""
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    px = view.pixel_mm
+    half = view.field_mm / 2
+    zeros = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    lo, hi = _view_bounds(bone, rot, center)
+    step = max(1, round(eval_mm / px))
+    coarse = _box(lo - 1, hi + 1, (step * px, step * px, eval_mm), half, px)
+    if coarse is None:
+        return BoneMaps(zeros, zeros, zeros, 90.0)
+    sdf_c = _sdf_box(bone, coarse, rot, center)
+    if bone.surface_noise_mm:
+        sdf_c += bone.surface_noise_mm * _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
+    inside = np.nonzero(sdf_c < 1.0)
+    if inside[0].size == 0:
+        return BoneMaps(zeros, zeros, zeros, 90.0)
+    # Crop to the occupied region, then refine to image pixels along u, v and voxel_w along w.
+    k0 = [max(int(a.min()) - 1, 0) for a in inside]
+    k1 = [min(int(a.max()) + 2, n) for a, n in zip(inside, sdf_c.shape)]
+    sdf_c = sdf_c[k0[0]:k1[0], k0[1]:k1[1], k0[2]:k1[2]]
+    coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing,
+                 sdf_c.shape)
+    fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
+    fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
+    fine = _box(fine_lo, fine_hi, (px, px, voxel_w_mm), half, px)
+    sdf = _upsample(sdf_c, coarse, fine)
+    occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
+    # Depth below the surface: the signed distance, bounded by a Euclidean distance transform of the
+    # coarse occupancy (the smooth-union distance is only approximate far from the surface).
+    edt = ndimage.distance_transform_edt(sdf_c < 0, sampling=coarse.spacing).astype(np.float32)
+    depth = np.minimum(-sdf, _upsample(edt, coarse, fine) + 0.5 * eval_mm)
+    # Position along the bone axis (linear in voxel indices, so computed by broadcasting).
+    u, v, w = fine.axes()
+    if bone.axis is not None:
+        a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
+        ab = (b - a) / float((b - a) @ (b - a))
+        g = rot @ ab  # d s / d (u, v, w)
+        s0 = float((center - a) @ ab)
+        s = np.clip(s0 + g[0] * u[:, None, None] + g[1] * v[None, :, None] + g[2] * w[None, None, :], 0, 1)
+    else:
+        s = np.zeros((1, 1, 1))
+    s = s.astype(np.float32)
+    grid = np.linspace(0, 1, 257)
+    jitter = 1.0 + 0.2 * np.clip(ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5)
+    index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
+    thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
+    cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
+    medulla = occ - cortex
+    frac = _profile_at(bone.trabecular_fraction, grid)[index]
+    out = []
+    for field in (cortex, medulla, medulla * frac):
+        m = zeros.copy()
+        r0 = int(round((fine.origin[0] + half) / px - 0.5))
+        c0 = int(round((fine.origin[1] + half) / px - 0.5))
+        proj = field.sum(axis=2) * voxel_w_mm  # (u, v) → image (row = v, column = u)
+        m[c0:c0 + proj.shape[1], r0:r0 + proj.shape[0]] = proj.T
+        out.append(m)
+    ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
+    angle = math.degrees(math.atan2(ab_img[1], ab_img[0]))
+    return BoneMaps(out[0], out[1], out[2], angle)
+
+
+def trabecular_texture(shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float,
+                       angle_deg: float, seed: int) -> np.ndarray:
+    """Ridged, oriented band-passed noise with mean 1 (bone where the noise is near zero).
+
+    White noise filtered in Fourier space by an anisotropic Gaussian band (about
+    ``along_mm`` along ``angle_deg`` and ``across_mm`` across), minus a wider copy.
+    """
+    rng = np.random.default_rng(seed)
+    white = rng.standard_normal(shape)
+    fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
+    fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
+    t = math.radians(angle_deg)
+    f_along = fx * math.cos(t) + fy * math.sin(t)
+    f_across = -fx * math.sin(t) + fy * math.cos(t)
+    narrow = np.exp(-2 * math.pi ** 2 * ((f_along * along_mm / 2) ** 2 + (f_across * across_mm / 2) ** 2))
+    wide = np.exp(-2 * math.pi ** 2 * ((f_along * along_mm) ** 2 + (f_across * across_mm * 2) ** 2))
+    noise = np.fft.irfft2(np.fft.rfft2(white) * (narrow - wide), s=shape)
+    noise /= noise.std() or 1.0
+    ridge = np.exp(-(noise / 0.8) ** 2)
+    return (ridge / ridge.mean()).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class SoftMaps:
+    """Projected soft-tissue path maps (mm) per material and per compartment on the image grid."""
+
+    materials: Mapping[str, np.ndarray]
+    compartments: Mapping[str, np.ndarray]
+    body: np.ndarray
+
+
+def _occ(sdf: np.ndarray, h: float) -> np.ndarray:
+    return np.clip(0.5 - sdf / h, 0.0, 1.0)
+
+
+def rasterise_soft(site: Site, view: View) -> SoftMaps:
+    """Soft-tissue layers of ``site`` projected in ``view`` (mm per material and compartment)."""
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    px, half = view.pixel_mm, view.field_mm / 2
+    k = max(1, round(site.soft_voxel_mm / px))
+    h = k * px
+    lo, hi = _view_bounds(site.envelope, rot, center)
+    box = _box(lo, hi, (h, h, h), half, px)
+    if box is None:
+        raise ValueError(f"{site.site} view {view.name}: the body is outside the field of view")
+    env = _sdf_box(site.envelope, box, rot, center, 2)
+    occ_env = _occ(env, h)
+    remaining = occ_env.copy()
+    mats: dict[str, np.ndarray] = {}
+    comps: dict[str, np.ndarray] = {}
+
+    def add(frac: np.ndarray, material: str, compartment: str, sl: tuple[slice, ...]) -> None:
+        p = np.zeros(box.shape[:2], np.float32)
+        p[sl[0], sl[1]] = frac.sum(axis=2) * h
+        mats[material] = mats.get(material, 0) + p
+        comps[compartment] = comps.get(compartment, 0) + p
+
+    def take(occ: np.ndarray, sl: tuple[slice, ...]) -> np.ndarray:
+        frac = np.minimum(occ, remaining[sl])
+        remaining[sl] -= frac
+        return frac
+
+    full = (slice(None),) * 3
+    skin = take(occ_env - _occ(env + site.skin_mm, h), full)
+    add(skin, "skin", "subcutaneous", full)
+    deep_limit = _occ(env + site.skin_mm + site.subcutaneous_min_mm, h)
+    # Muscles: d1 and d2 are the smallest and second smallest signed distances over the muscle
+    # groups. A voxel is muscle where d1 < 0, but where two groups meet (d2 − d1 below the
+    # septum thickness) it is an intermuscular fat plane: groups may be drawn overlapping.
+    d1 = np.full(box.shape, 1e3, np.float32)
+    d2 = np.full(box.shape, 1e3, np.float32)
+    muscles = [s for s in site.soft() if s.kind == "muscle"]
+    others = sorted((s for s in site.soft() if s.kind != "muscle"), key=lambda s: -s.priority)
+    for solid in others + muscles:
+        slo, shi = _view_bounds(solid, rot, center)
+        sub = _box(slo, shi, (h, h, h), half, px)
+        if sub is None:
+            continue
+        idx = []
+        for i in range(3):
+            a = int(round((sub.origin[i] - box.origin[i]) / h))
+            b = a + sub.shape[i]
+            a, b = max(a, 0), min(b, box.shape[i])
+            if b <= a:
+                break
+            idx.append(slice(a, b))
+        if len(idx) < 3:
+            continue
+        sl = tuple(idx)
+        sub = Box(tuple(box.origin[i] + sl[i].start * h for i in range(3)), (h, h, h),
+                  tuple(s.stop - s.start for s in sl))
+        sdf = _sdf_box(solid, sub, rot, center, 2)
+        if solid.kind == "muscle":
+            a1, a2 = d1[sl], d2[sl]
+            a2[...] = np.minimum(a2, np.maximum(a1, sdf))
+            a1[...] = np.minimum(a1, sdf)
+            continue
+        add(take(_occ(sdf, h), sl), solid.material, solid.compartment, sl)
+    if muscles:
+        inside = np.minimum(_occ(d1, h), deep_limit)
+        plane = np.clip((site.septum_mm - (d2 - d1)) / h + 0.5, 0.0, 1.0) * inside
+        if site.fascia_mm:  # deep fascia and epimysium: a thin shell around each group
+            shell = np.clip(inside - _occ(d1 + site.fascia_mm, h), 0.0, 1.0)
+            add(take(shell, full), "soft_tissue", "fascial", full)
+        add(take(plane, full), "adipose", "fascial", full)
+        add(take(inside, full), "muscle", "muscle", full)
+    # Fat left over: near a muscle (within 2 mm) it is an intermuscular plane (fascial), else subcutaneous.
+    near = (d1 < 2.0).astype(np.float32)
+    add(remaining * near, "adipose", "fascial", full)
+    add(remaining * (1 - near), "adipose", "subcutaneous", full)
+    body = np.zeros(box.shape[:2], np.float32)
+    body[:, :] = occ_env.sum(axis=2) * h
+
+    def to_image(m: np.ndarray) -> np.ndarray:
+        """(u, v) map on the soft grid → (row, column) image map by linear interpolation."""
+        img = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+        u0 = (box.origin[0] + half) / px - 0.5
+        v0 = (box.origin[1] + half) / px - 0.5
+        cols = np.arange(IMAGE_PIXELS)
+        pu = (cols - u0) / k
+        pv = (cols - v0) / k
+        ok_u = (pu >= -0.5) & (pu <= m.shape[0] - 0.5)
+        ok_v = (pv >= -0.5) & (pv <= m.shape[1] - 0.5)
+        pu_c = np.clip(pu, 0, m.shape[0] - 1)
+        pv_c = np.clip(pv, 0, m.shape[1] - 1)
+        vals = ndimage.map_coordinates(m, np.meshgrid(pu_c[ok_u], pv_c[ok_v], indexing="ij"), order=1)
+        img[np.ix_(ok_v, ok_u)] = vals.T
+        return img
+
+    return SoftMaps({m: to_image(v) for m, v in mats.items()}, {c: to_image(v) for c, v in comps.items()},
+                    to_image(body))
+
+
+# ------------------------------------------------------------ projection ----
+
+@dataclass(frozen=True)
+class Projection:
+    """Path-length maps (mm) of one site and view on its 512² image grid, with masks and landmarks."""
+
+    site: str
+    view: str
+    pixel_mm: float
+    thickness_mm: Mapping[str, np.ndarray]
+    compartments_mm: Mapping[str, np.ndarray]
+    bone_mm: np.ndarray
+    body_mm: np.ndarray
+
+
+def cache_dir() -> Path:
+    """Where path-length maps are cached: ``$CALCIFICATIONS_CACHE`` or ``~/.cache/calcifications``."""
+    root = os.environ.get("CALCIFICATIONS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "calcifications")
+    return Path(root) / "anatomy"
+
+
+def _displace(th: dict[str, np.ndarray], material: str, amount: np.ndarray, hosts: Sequence[str]) -> None:
+    remaining = amount.copy()
+    for host in hosts:
+        if host in th and remaining.any():
+            t = np.minimum(th[host], remaining)
+            th[host] = th[host] - t
+            remaining -= t
+    th[material] = th.get(material, np.zeros_like(amount)) + amount
+
+
+def derived_view(site: Site, view_name: str, center_mm: tuple[float, float], field_mm: float) -> View:
+    """The view ``view_name`` re-centred on an image point (mm, in that view) with another field (mm)."""
+    view = get_view(site, view_name)
+    rot = view.rotation()
+    half = view.field_mm / 2
+    offset = np.array([center_mm[0] - half, center_mm[1] - half, 0.0])
+    center = np.asarray(view.center, float) + rot.T @ offset
+    if not (math.isfinite(field_mm) and 5 <= field_mm <= 1000):
+        raise ValueError(f"field_mm must be within 5–1000 mm, got {field_mm!r}")
+    return View(view.name, view.column, view.row, tuple(float(c) for c in center), float(field_mm), view.tilt_deg,
+                view.label, view.marker)
+
+
+def get_view(site: Site, view_name: str) -> View:
+    """The view ``view_name`` of ``site``; ValueError naming the views if unknown."""
+    if view_name not in site.views:
+        raise ValueError(f"{site.site} has no view {view_name!r}; views: {', '.join(site.views)}")
+    return site.views[view_name]
+
+
+def project(site: Site, view_name: str, use_cache: bool = True, view: View | None = None) -> Projection:
+    """Project ``site`` in view ``view_name`` (or the given derived ``view``): path maps per material
+    and compartment on a 512² grid, cached on disk keyed by the site data and the view."""
+    view = view or get_view(site, view_name)
+    key = hashlib.sha256(f"{site.digest}/{view!r}".encode()).hexdigest()[:24]
+    path = cache_dir() / f"{site.site}-{view_name}-{key}.npz"
+    if use_cache and path.exists():
+        try:
+            with np.load(path) as z:
+                th = {k[3:]: z[k] for k in z.files if k.startswith("th_")}
+                cp = {k[3:]: z[k] for k in z.files if k.startswith("cp_")}
+                return Projection(site.site, view_name, view.pixel_mm, MappingProxyType(th), MappingProxyType(cp),
+                                  z["bone"], z["body"])
+        except (OSError, ValueError, KeyError):
+            pass
+    soft = rasterise_soft(site, view)
+    th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
+    bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
+    for bone in site.bones():
+        maps = rasterise_bone(bone, view, site.eval_mm, site.bone_voxel_mm, site.site)
+        if not maps.cortex.any():
+            continue
+        tex = trabecular_texture(maps.cortex.shape, view.pixel_mm, *bone.texture_mm, maps.axis_angle_deg,
+                                 _seed(site.site, view_name, bone.id, "tex"))
+        trab = np.minimum(maps.trabecular * (1.0 + bone.texture_contrast * (tex - 1.0)), maps.medulla)
+        _displace(th, bone.material, (maps.cortex + trab).astype(np.float64), bone.host)
+        _displace(th, bone.marrow, (maps.medulla - trab).astype(np.float64), bone.host)
+        bone_total += maps.cortex + maps.medulla
+    th = {k: np.clip(v, 0.0, None).astype(np.float32) for k, v in th.items()}
+    cp = {k: v.astype(np.float32) for k, v in soft.compartments.items()}
+    proj = Projection(site.site, view_name, view.pixel_mm, MappingProxyType(th), MappingProxyType(cp),
+                      bone_total.astype(np.float32), soft.body)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez_compressed(tmp, bone=proj.bone_mm, body=proj.body_mm,
+                                **{f"th_{k}": v for k, v in th.items()}, **{f"cp_{k}": v for k, v in cp.items()})
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return proj
+
+
+def project_point(view: View, p: Sequence[float]) -> tuple[float, float]:
+    """Image position (mm from the top-left corner: x right, y down) of a body point (mm)."""
+    rot = view.rotation()
+    q = rot @ (np.asarray(p, float) - np.asarray(view.center, float))
+    half = view.field_mm / 2
+    return float(q[0] + half), float(q[1] + half)
+
+
+def project_landmark(view: View, value: Any) -> Any:
+    """Project a landmark: a point [x, y, z], a polyline of points, {direction: [...]} (→ angle in degrees),
+    a mapping of those, or a number (kept)."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict):
+        if set(value) == {"direction"}:
+            d = view.rotation()[:2] @ np.asarray(value["direction"], float)
+            return float(math.degrees(math.atan2(d[1], d[0])) % 180.0)
+        return {k: project_landmark(view, v) for k, v in value.items()}
+    try:
+        arr = np.asarray(value, float)
+    except ValueError:  # ragged: a list of polylines of different lengths
+        arr = np.zeros((0,))
+    if arr.shape == (3,):
+        return project_point(view, arr)
+    if arr.ndim == 2 and arr.shape[1] == 3:
+        return tuple(project_point(view, p) for p in arr)
+    if isinstance(value, (list, tuple)):
+        return tuple(project_landmark(view, v) for v in value)
+    raise ValueError(f"landmark {value!r}: expected a point, a polyline, a direction or a number")
+
+
+def landmarks(site: Site, view_name: str, view: View | None = None) -> dict[str, Any]:
+    """All landmarks of ``site`` projected in ``view_name`` (image mm), plus the joints' centres."""
+    view = view or get_view(site, view_name)
+    out = {name: project_landmark(view, v) for name, v in site.landmarks.items()}
+    out.setdefault("joints", {j.name: project_point(view, j.center) for j in site.joints})
+    return out
+
+
+def masks(site: Site, view_name: str, proj: Projection, view: View | None = None) -> dict[str, np.ndarray]:
+    """Compartment masks (2-D, bool) from the projected compartment path maps (thresholds: site.masks)."""
+    t = site.masks
+    c = proj.compartments_mm
+    zero = np.zeros_like(proj.body_mm)
+    px = proj.pixel_mm
+    body = proj.body_mm > 0.5
+    out: dict[str, np.ndarray] = {}
+    vascular = ndimage.binary_dilation(c.get("vascular", zero) > t["vascular_min_mm"],
+                                       iterations=max(1, round(1.0 / px)))
+    if "vascular" in c:
+        out["vascular"] = vascular & body
+    # Fascial planes read where they run along the beam (tangential): ridges of the fascial path
+    # map above its local background (crossing planes add a smooth background everywhere).
+    cf = c.get("fascial", zero)
+    ridge = cf - ndimage.uniform_filter(cf, size=max(3, round(6.0 / px) | 1), mode="nearest")
+    fascial = (ridge > t["fascial_min_mm"]) & body & ~vascular
+    out["fascial"] = fascial
+    muscle = c.get("muscle", zero)
+    out["muscle"] = (muscle > t["muscle_min_mm"]) & body & ~fascial & ~vascular
+    out["subcutaneous"] = (c.get("subcutaneous", zero) > t["subcutaneous_min_mm"]) & (
+        muscle < t["subcutaneous_max_muscle_mm"]) & body
+    if site.joints:
+        view = view or get_view(site, view_name)
+        yy, xx = np.mgrid[0:proj.body_mm.shape[0], 0:proj.body_mm.shape[1]]
+        x, y = (xx + 0.5) * px, (yy + 0.5) * px
+        near = np.zeros_like(body)
+        for j in site.joints:
+            jx, jy = project_point(view, j.center)
+            near |= (x - jx) ** 2 + (y - jy) ** 2 <= j.periarticular_radius_mm ** 2
+        out["periarticular"] = ((c.get("periarticular", zero) > t["periarticular_min_mm"]) | near) & body
+        out["intraarticular"] = (c.get("intraarticular", zero) > t["intraarticular_min_mm"]) & body
+    return out
+
+
+# ----------------------------------------------------------- preview ----
+
+def preview(site_id: str, view_name: str, out: Path, use_cache: bool = True) -> Path:
+    """Write a noiseless preview PNG of a site and view (DR-style processing)."""
+    from PIL import Image
+
+    from . import radiograph as rg
+
+    site = load_site(site_id)
+    proj = project(site, view_name, use_cache)
+    scene = rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm)
+    img = rg.render(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2),
+                    rg.Window.dr(), as_uint8=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(img, mode="L").save(out, format="PNG")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m calcifications.phantom SITE VIEW --out FILE.png [--no-cache] [--masks]``."""
+    parser = argparse.ArgumentParser(description="Render a preview of a 3-D anatomy site file.")
+    parser.add_argument("site")
+    parser.add_argument("view")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--masks", action="store_true", help="also write <out>-masks.png (compartments in colour)")
+    args = parser.parse_args(argv)
+    preview(args.site, args.view, args.out, not args.no_cache)
+    if args.masks:
+        from PIL import Image
+        site = load_site(args.site)
+        proj = project(site, args.view)
+        m = masks(site, args.view, proj)
+        rgb = np.zeros(proj.body_mm.shape + (3,), np.uint8)
+        colours = {"subcutaneous": (230, 159, 0), "fascial": (86, 180, 233), "muscle": (0, 158, 115),
+                   "vascular": (213, 94, 0), "periarticular": (204, 121, 167), "intraarticular": (240, 228, 66)}
+        for name in ("subcutaneous", "muscle", "fascial", "periarticular", "intraarticular", "vascular"):
+            if name in m:
+                rgb[m[name]] = colours[name]
+        rgb[proj.bone_mm > 1] = (rgb[proj.bone_mm > 1] * 0.4 + 150).astype(np.uint8)
+        Image.fromarray(rgb).save(args.out.with_name(args.out.stem + "-masks.png"))
+    print(json.dumps({"site": args.site, "view": args.view, "out": str(args.out)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
