@@ -247,3 +247,63 @@ def test_marked_notes_say_where_the_book_departs_from_the_essay():
     for page in ["chapters/muscle", "chapters/fascial", "chapters/metastatic"]:
         assert notes[page] >= 1, page
     assert "the essay's grouping" in _outputs("chapters/matrix")
+
+
+# ---------------------------------------------------------------- end-of-chapter questions (issue 11)
+
+QUIZ_PAGES = [*ENTITY_CHAPTERS, *(f"chapters/{p}" for p in ("approach", "classification", "reasoning", "atlas"))]
+QUESTION = re.compile(r"^\*\*\d+\.\*\*", flags=re.M)
+NEXT_STEP = re.compile(r"\s*\*(Next step|Report):\*")  # how a stem (after its **N.**) starts
+ENTITY_LINK = re.compile(r"\]\(([a-z0-9_-]+)\)|\{ref\}`([a-z0-9_-]+)`")
+LABELS = {d.id: d.label for d in knowledge_base().diagnoses}
+
+
+def questions(page: str) -> list[tuple[str, str]]:
+    """(stem, answer) of each "Check yourself" question: the markdown of the section, split at **N.**."""
+    body = "\n".join(text(c) for c in cells(page) if c["cell_type"] == "markdown")
+    section = body.split("## Check yourself", 1)[1]
+    pairs = []
+    for block in QUESTION.split(section)[1:]:
+        stem, _, answer = block.partition(":::{dropdown} Answer")
+        pairs.append((stem, answer.split("\n:::", 1)[0]))
+    return pairs
+
+
+def answer_diagnosis(answer: str) -> str | None:
+    """The diagnosis an answer names: the first section of a diagnosis it links to."""
+    for match in ENTITY_LINK.finditer(answer):
+        target = match.group(1) or match.group(2)
+        if target in LABELS:
+            return target
+    return None
+
+
+@pytest.mark.parametrize("page", QUIZ_PAGES)
+def test_every_check_yourself_asks_for_a_next_step_or_a_report_sentence(page):
+    pairs = questions(page)
+    assert pairs and all(answer.strip() for _, answer in pairs), f"{page}: a question without a hidden answer"
+    assert any(NEXT_STEP.match(stem) for stem, _ in pairs), f"{page}: no question starts with *Next step:* or *Report:*"
+
+
+@pytest.mark.parametrize("page", QUIZ_PAGES)
+def test_no_question_stem_names_the_diagnosis_of_its_answer(page):
+    for stem, answer in questions(page):
+        diagnosis = answer_diagnosis(answer)
+        if diagnosis:
+            assert _normal(LABELS[diagnosis]) not in _normal(stem), (
+                f"{page}: the stem gives away {diagnosis}: {stem[:80]}"
+            )
+
+
+@pytest.mark.parametrize("page", QUIZ_PAGES)
+def test_image_questions_show_unknown_cases_not_the_page_s_own_figures(page):
+    all_cells = cells(page)
+    start = next(i for i, c in enumerate(all_cells) if "## Check yourself" in text(c))
+    shown_before = {m for c in all_cells[:start] for m in re.findall(r'show_figure\("(\w+)"\)', text(c))}
+    in_quiz = [m for c in all_cells[start:] for m in re.findall(r'show_figure\("(\w+)"\)', text(c))]
+    specs = {s.id: s for s in load_specs()}
+    for figure in in_quiz:
+        assert figure not in shown_before, f"{page}: question image {figure} is already captioned on the page"
+        assert not any(_normal(label) in _normal(specs[figure].caption) for label in LABELS.values()), (
+            f"{page}: the caption of {figure} names a diagnosis"
+        )
