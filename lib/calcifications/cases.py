@@ -776,7 +776,7 @@ def encode_image(case: Case) -> bytes:
 
 
 def write_deck(out: Path = DECK_DIR, stream: Any = None, images: bool = True) -> list[Path]:
-    """Render the deck into ``out``: ``deck.json`` and ``case-NNN.png`` (unless not ``images``); one line per case."""
+    """Render the deck into ``out`` (the book's is ``figures/deck/cases/deck.json``): the JSON, one line per case, and each case's PNG (unless not ``images``)."""
     from calcifications.book import published_pages
 
     stream = sys.stdout if stream is None else stream
