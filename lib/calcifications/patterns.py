@@ -567,7 +567,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
                 tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * k * rng.choice([-1, 1])
                 th += 0.25 * Ellipsoid(tuple(tail), s / 3, s / 7, s / 6, angle).chord(anatomy.grid) / k
     if phase == "resorptive":
-        th = chalky(ndimage.gaussian_filter(th, 1.6 / px), rng, px, 1.5, 0.5)
+        th = chalky(ndimage.gaussian_filter(th, 1.6 / px), rng, px, 2.5, 0.35)
     else:
         th = chalky(th, rng, px, 0.7, 0.15)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
