@@ -639,7 +639,7 @@ def _lobules(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, An
     lobules = []
     for _ in range(n):
         off = rng.normal(0, size / 6, 2) * scale
-        r = size / 7 * rng.uniform(0.6, 1.3) * scale
+        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.6, 1.3) * scale  # one lobule: the whole mass
         lobules.append((float(centre[0] + off[0]), float(centre[1] + off[1]), r))
     return lobules
 
