@@ -123,6 +123,7 @@ def test_myositis_ossificans_matures_from_the_periphery_inward():
     images = {w: atlas.render("zonal_peripheral", weeks_since_trauma=w).astype(float) for w in (1, 3.5, 7)}
     # The lesion: where the 7-week image is denser than the normal film at 1 week (same anatomy and noise seed).
     region = ndimage.binary_opening(ndimage.gaussian_filter(images[7] - images[1], 1.5) > 6, iterations=2)
+    region = ndimage.binary_fill_holes(region)  # the lesion includes its lucent centre
     labels, n = ndimage.label(region)
     assert n >= 1
     region = labels == (1 + int(np.argmax(ndimage.sum(region, labels, range(1, n + 1)))))

@@ -479,13 +479,15 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     rho = np.sqrt((u / a) ** 2 + (v / b) ** 2)
     front = float(np.clip(1.0 - (weeks - 2.5) / 9.0, 0.25, 1.0))
     level = float(np.clip((weeks - 2.5) / 5.5, 0.0, 1.0))  # 0 at 2.5 weeks, 1 at 8 weeks
-    maturity = 1.0 / (1.0 + np.exp(-(rho - front) / 0.06))
     floccules = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.2 / px)
     floccules = np.clip(0.5 + floccules / (floccules.std() or 1.0) * 0.8, 0, None)
-    chord = Ellipsoid(centre, a, b, b, angle).chord(anatomy.grid)
+    # The mineralized zone is the 3-D shell outside the front (rho > front), so the beam crosses
+    # more of it where it runs tangentially: the rim reads denser than the centre.
+    mature = _shell(anatomy, centre, a, b, b, max(0.5, (1.0 - front) * b), angle)
+    fringe = 1.0 / (1.0 + np.exp(-(rho - front) / 0.06))  # soft in-plane edge of the front
     periphery = _shell(anatomy, centre, a, b, b, max(1.0, b * 0.2), angle)
-    concentration = conc * level * (0.25 * maturity * (floccules * (1 - level) + level))
-    th = chord * concentration + periphery * conc * level ** 2 * 1.5
+    concentration = conc * level * (0.25 * fringe * (floccules * (1 - level) + level))
+    th = mature * concentration + periphery * conc * level ** 2 * 1.5
     th = chalky(th, rng, px, 1.0, 0.45)
     return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region),)
 
@@ -565,7 +567,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
                 tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * k * rng.choice([-1, 1])
                 th += 0.25 * Ellipsoid(tuple(tail), s / 3, s / 7, s / 6, angle).chord(anatomy.grid) / k
     if phase == "resorptive":
-        th = chalky(ndimage.gaussian_filter(th, 1.6 / px), rng, px, 1.5, 0.5)
+        th = chalky(ndimage.gaussian_filter(th, 1.6 / px), rng, px, 2.5, 0.35)
     else:
         th = chalky(th, rng, px, 0.7, 0.15)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
@@ -637,7 +639,7 @@ def _lobules(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, An
     lobules = []
     for _ in range(n):
         off = rng.normal(0, size / 6, 2) * scale
-        r = size / 7 * rng.uniform(0.6, 1.3) * scale
+        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.6, 1.3) * scale  # one lobule: the whole mass
         lobules.append((float(centre[0] + off[0]), float(centre[1] + off[1]), r))
     return lobules
 
