@@ -99,7 +99,7 @@ serve:
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir chapters $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir . --ServerApp.default_url=/lab/tree/chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) $(VENDOR) browser-deps
 	for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=tools $(BIN)/python $$script; done

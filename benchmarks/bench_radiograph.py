@@ -29,8 +29,9 @@ import numpy as np
 from calcifications import anatomy, figures, patterns, radiograph
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPOSURE = radiograph.Exposure(energy_kev=32, fluence_photons_per_mm2=4e4, blur_fwhm_mm=0.35,
-                               reference="behind_object", scatter_fraction=0.12)
+EXPOSURE = radiograph.Exposure(
+    energy_kev=32, fluence_photons_per_mm2=4e4, blur_fwhm_mm=0.35, reference="behind_object", scatter_fraction=0.12
+)
 WINDOW = radiograph.Window.dr()
 
 _CHILD_BUILD = """
@@ -45,8 +46,9 @@ print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxr
 
 def build_from_scratch(site: str, view: str) -> tuple[float, float]:
     """(seconds, peak MB) to build one site and view's anatomy without the cache, in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", _CHILD_BUILD, site, view], check=True, capture_output=True,
-                         text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD_BUILD, site, view], check=True, capture_output=True, text=True
+    ).stdout.split()
     return float(out[0]), float(out[1])
 
 
@@ -74,8 +76,9 @@ def all_figures_from_scratch() -> float:
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "CALCIFICATIONS_CACHE": cache}
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "calcifications.figures", "--out", out], check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "calcifications.figures", "--out", out], check=True, env=env, capture_output=True
+        )
         return time.perf_counter() - t0
 
 
@@ -95,8 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     base = None
     for size, repeats in ((256, 9), (512, 9), (1024, 5)):
         ms = time_render(size, repeats)
-        base = base or ms / size ** 2
-        print(f"   {size:>4}²  {ms:7.1f} ms   ratio to 256² per pixel {ms / (base * size ** 2):4.2f}")
+        base = base or ms / size**2
+        print(f"   {size:>4}²  {ms:7.1f} ms   ratio to 256² per pixel {ms / (base * size**2):4.2f}")
     if not args.quick:
         seconds = all_figures_from_scratch()
         n = len(figures.load_specs())
@@ -104,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     sizes = {p.name: p.stat().st_size / 1024 for p in (ROOT / "figures").glob(f"*.{figures.FIGURE_FORMAT}")}
     if sizes:
         worst = max(sizes, key=sizes.get)
-        print(f"4. delivered figures: {len(sizes)} files, largest {worst} {sizes[worst]:.1f} KB, "
-              f"median {statistics.median(sizes.values()):.1f} KB (target ≤ 80 KB)")
+        print(
+            f"4. delivered figures: {len(sizes)} files, largest {worst} {sizes[worst]:.1f} KB, "
+            f"median {statistics.median(sizes.values()):.1f} KB (target ≤ 80 KB)"
+        )
     print(f"   this process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

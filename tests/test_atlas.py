@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 import pytest
+from scipy import ndimage
 
 from calcifications import atlas, figures
 from calcifications.atlas_widgets import FrameViewer, frame_viewer, viewer_state
@@ -144,7 +144,8 @@ def test_frame_labels_follow_the_taught_stages():
     assert label("zonal_peripheral", "weeks_since_trauma", 1).startswith("1 week after trauma: no calcification")
     assert "floccular" in label("zonal_peripheral", "weeks_since_trauma", 3.5)
     assert label("zonal_peripheral", "weeks_since_trauma", 6) == (
-        "6 weeks after trauma: mature peripheral rim around a less mineralized centre (zonal pattern)")
+        "6 weeks after trauma: mature peripheral rim around a less mineralized centre (zonal pattern)"
+    )
     assert "mature bone" in label("zonal_peripheral", "weeks_since_trauma", 20)
     assert label("amorphous_cloud", "phase", "resorptive").startswith("Resorptive phase: fainter")
     assert atlas.frame_alt("amorphous_cloud", "phase", "formative").startswith("Synthetic frontal radiograph")

@@ -257,9 +257,9 @@ def test_committed_deck_json_matches_the_generator(deck):
 
 
 def test_committed_images_exist_are_small_and_reveal_nothing(deck):
-    files = sorted(p.name for p in DECK.glob("*.png"))
-    assert files == [f"{c.spec.id}.png" for c in deck]
-    for path in DECK.glob("*.png"):
+    files = sorted(p.name for p in DECK.glob("*.webp"))
+    assert files == [f"{c.spec.id}.webp" for c in deck]
+    for path in DECK.glob("*.webp"):
         assert path.stat().st_size <= cases.MAX_IMAGE_BYTES, path.name
     ids = set(vocabulary().diagnoses)
     assert not any(any(d in name for d in ids) for name in files)
@@ -268,8 +268,8 @@ def test_committed_images_exist_are_small_and_reveal_nothing(deck):
 @pytest.mark.parametrize("position", [0, 39, 77])
 def test_committed_images_are_byte_identical_on_regeneration(deck, position):
     case = deck[position]
-    assert (DECK / f"{case.spec.id}.png").read_bytes() == cases.encode_image(case), (
-        f"{case.spec.id}.png differs from the generator: run `python -m calcifications.cases --deck`"
+    assert (DECK / f"{case.spec.id}.webp").read_bytes() == cases.encode_image(case), (
+        f"{case.spec.id}.webp differs from the generator: run `python -m calcifications.cases --deck`"
     )
 
 
@@ -289,7 +289,7 @@ def test_kernel_draws_a_new_case_on_request_and_explains_bad_filters():
     handler = widget._msg_callbacks.callbacks[0]
     handler(widget, {"type": "new_case", "filters": {"chapter": "chapters/vascular"}}, [])
     first = widget.live_case["case"]
-    assert first["chapter"] == "chapters/vascular" and first["image"].startswith("data:image/png;base64,")
+    assert first["chapter"] == "chapters/vascular" and first["image"].startswith("data:image/webp;base64,")
     assert first["diagnosis"] in widget.live_case["labels"]["diagnosis"]
     handler(widget, {"type": "new_case", "filters": {"chapter": "chapters/vascular"}}, [])
     assert widget.live_case["case"]["id"] != first["id"]

@@ -39,8 +39,9 @@ def test_sphinx_extension_copies_the_figures(tmp_path):
 
     (tmp_path / "src" / "figures").mkdir(parents=True)
     (tmp_path / "src" / "figures" / "fig01.webp").write_bytes(b"RIFF")
-    app = SimpleNamespace(srcdir=str(tmp_path / "src"), outdir=str(tmp_path / "out"),
-                          builder=SimpleNamespace(format="html"))
+    app = SimpleNamespace(
+        srcdir=str(tmp_path / "src"), outdir=str(tmp_path / "out"), builder=SimpleNamespace(format="html")
+    )
     book_figures.copy_figures(app, None)
     assert (tmp_path / "out" / "figures" / "fig01.webp").read_bytes() == b"RIFF"
 

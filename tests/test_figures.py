@@ -40,12 +40,21 @@ def test_errata_hallux_joint_is_metatarsophalangeal():
 
 def test_legend_projections_and_sites():
     expected = {
-        "fig01": ("site_forearm", "frontal"), "fig02": ("site_knee", "lateral"), "fig03": ("site_knee", "lateral"),
-        "fig04": ("site_shoulder", "frontal"), "fig05": ("site_thigh", "lateral"), "fig06": ("site_leg", "lateral"),
-        "fig07": ("site_hip_pelvis", "frontal"), "fig08": ("site_ankle_foot", "lateral"),
-        "fig09": ("site_shoulder", "frontal"), "fig10": ("site_shoulder", "frontal"),
-        "fig11": ("site_knee", "frontal"), "fig12": ("site_knee", "frontal"), "fig13": ("site_knee", "frontal"),
-        "fig15": ("site_hip_pelvis", "frontal"), "fig16": ("site_hand", "frontal"),
+        "fig01": ("site_forearm", "frontal"),
+        "fig02": ("site_knee", "lateral"),
+        "fig03": ("site_knee", "lateral"),
+        "fig04": ("site_shoulder", "frontal"),
+        "fig05": ("site_thigh", "lateral"),
+        "fig06": ("site_leg", "lateral"),
+        "fig07": ("site_hip_pelvis", "frontal"),
+        "fig08": ("site_ankle_foot", "lateral"),
+        "fig09": ("site_shoulder", "frontal"),
+        "fig10": ("site_shoulder", "frontal"),
+        "fig11": ("site_knee", "frontal"),
+        "fig12": ("site_knee", "frontal"),
+        "fig13": ("site_knee", "frontal"),
+        "fig15": ("site_hip_pelvis", "frontal"),
+        "fig16": ("site_hand", "frontal"),
         "fig17": ("site_shoulder", "frontal"),
     }
     for fid, site_projection in expected.items():
@@ -93,10 +102,18 @@ def test_cli_writes_files_with_progress_and_a_contact_sheet(tmp_path, capsys):
 
 
 def test_render_figure_accepts_a_spec_built_by_another_module():
-    spec = fg.make_spec({"id": "case-1", "title": "Unknown case", "site": "site_knee", "projection": "lateral",
-                         "seed": 7, "alt": "A synthetic lateral radiograph of a knee, with a deposit to find.",
-                         "caption": "Synthetic illustration. Look behind the knee.",
-                         "patterns": [{"id": "phlebolith", "params": {"count": 3}}]})
+    spec = fg.make_spec(
+        {
+            "id": "case-1",
+            "title": "Unknown case",
+            "site": "site_knee",
+            "projection": "lateral",
+            "seed": 7,
+            "alt": "A synthetic lateral radiograph of a knee, with a deposit to find.",
+            "caption": "Synthetic illustration. Look behind the knee.",
+            "patterns": [{"id": "phlebolith", "params": {"count": 3}}],
+        }
+    )
     image = fg.render_figure(spec, shape=(128, 128))
     assert image.shape == (128, 128) and image.dtype == np.uint8
 
@@ -104,10 +121,10 @@ def test_render_figure_accepts_a_spec_built_by_another_module():
 def test_side_marker_is_drawn_and_mirrors():
     spec = fg.get_spec("fig11")
     image = fg.render_figure(spec)
-    corner = image[8:30, 512 - 30:512 - 6]
+    corner = image[8:30, 512 - 30 : 512 - 6]
     assert (corner == 235).sum() > 20  # the letter
     bare = fg.render_figure(replace(spec, marker=None))
-    assert (bare[8:30, 512 - 30:512 - 6] == 235).sum() < (corner == 235).sum()
+    assert (bare[8:30, 512 - 30 : 512 - 6] == 235).sum() < (corner == 235).sum()
 
 
 def test_unknown_figure_raises():
@@ -115,22 +132,35 @@ def test_unknown_figure_raises():
         fg.get_spec("fig99")
 
 
-@pytest.mark.parametrize("mutation, message", [
-    (lambda r: r.update(site="site_nose"), "unknown site"),
-    (lambda r: r.update(caption="A knee."), "Synthetic illustration"),
-    (lambda r: r.update(patterns=[{"id": "popcorn"}]), "unknown pattern"),
-    (lambda r: r.pop("alt"), "alt"),
-    (lambda r: r.update(projection="oblique"), "unknown projection"),
-    (lambda r: r.update(colour="red"), r"unknown key\(s\) \['colour'\]"),
-    (lambda r: r.update(patterns=[{"id": "phlebolith", "params": {"cuont": 3}}]),
-     r"unknown parameter\(s\) \['cuont'\].*valid: \['compartment', 'count'"),
-    (lambda r: r.update(exposure={"energy_kev": 600}), "energy_kev"),
-    (lambda r: r.update(zoom={"center": "hallux_mtp"}), "zoom needs"),
-])
+@pytest.mark.parametrize(
+    "mutation, message",
+    [
+        (lambda r: r.update(site="site_nose"), "unknown site"),
+        (lambda r: r.update(caption="A knee."), "Synthetic illustration"),
+        (lambda r: r.update(patterns=[{"id": "popcorn"}]), "unknown pattern"),
+        (lambda r: r.pop("alt"), "alt"),
+        (lambda r: r.update(projection="oblique"), "unknown projection"),
+        (lambda r: r.update(colour="red"), r"unknown key\(s\) \['colour'\]"),
+        (
+            lambda r: r.update(patterns=[{"id": "phlebolith", "params": {"cuont": 3}}]),
+            r"unknown parameter\(s\) \['cuont'\].*valid: \['compartment', 'count'",
+        ),
+        (lambda r: r.update(exposure={"energy_kev": 600}), "energy_kev"),
+        (lambda r: r.update(zoom={"center": "hallux_mtp"}), "zoom needs"),
+    ],
+)
 def test_bad_spec_raises(mutation, message):
-    raw = {"id": "figX", "source_figure": "1", "title": "t", "site": "site_knee", "projection": "frontal",
-           "seed": 1, "alt": "A synthetic frontal radiograph of a knee with nothing in particular to see in it.",
-           "caption": "Synthetic illustration. Look at the knee.", "patterns": []}
+    raw = {
+        "id": "figX",
+        "source_figure": "1",
+        "title": "t",
+        "site": "site_knee",
+        "projection": "frontal",
+        "seed": 1,
+        "alt": "A synthetic frontal radiograph of a knee with nothing in particular to see in it.",
+        "caption": "Synthetic illustration. Look at the knee.",
+        "patterns": [],
+    }
     mutation(raw)
     with pytest.raises(ValueError, match=message):
         fg._figure(raw)
@@ -144,7 +174,7 @@ def test_every_pattern_lands_in_its_compartment(spec):
         anatomy = an.build(spec.site, spec.projection, (256, 256), spec.pixel_mm * 2, seed=spec.seed, **panel.options)
         for p in panel.patterns:
             lesions = pt.generate(p.id, anatomy, rng, **p.params)
-            total = sum(float(l.thickness_mm.sum()) for l in lesions)
+            total = sum(float(lesion.thickness_mm.sum()) for lesion in lesions)
             assert total > 0, (spec.id, p.id)
             for lesion in lesions:
                 region = pt.region_mask(anatomy, lesion.compartments)

@@ -42,11 +42,13 @@ def anatomies():
         if (site, projection) not in cache:
             cache[(site, projection)] = an.build(site, projection, SHAPE)
         return cache[(site, projection)]
+
     return get
 
 
 def test_every_vocabulary_morphology_has_a_generator():
     from importlib import resources
+
     vocab = yaml.safe_load(resources.files("calcifications").joinpath("data/vocabulary.yml").read_text("utf-8"))
     assert set(vocab["findings"]["morphology"]) == set(pt.MORPHOLOGIES) == set(pt.GENERATORS) == set(CASES)
 
@@ -103,20 +105,29 @@ def test_myositis_ossificans_matures_with_time_and_from_the_periphery(anatomies)
     anatomy = anatomies("site_thigh", "lateral")
     mineral = {}
     for weeks in (1.5, 3.5, 7.0):
-        lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=weeks,
-                              location=(130, 130), size_mm=60, angle_deg=90, cleft_mm=0)
-        mineral[weeks] = sum(l.thickness_mm for l in lesions if not isinstance(l.material, str))
+        lesions = pt.generate(
+            "zonal_peripheral",
+            anatomy,
+            np.random.default_rng(2),
+            weeks_since_trauma=weeks,
+            location=(130, 130),
+            size_mm=60,
+            angle_deg=90,
+            cleft_mm=0,
+        )
+        mineral[weeks] = sum(lesion.thickness_mm for lesion in lesions if not isinstance(lesion.material, str))
     assert np.sum(mineral[1.5]) == 0  # normal film at 1–2 weeks
     assert 0 < np.sum(mineral[3.5]) < np.sum(mineral[7.0])
     # at 6–8 weeks the periphery is denser than the centre (zonal pattern)
     row = mineral[7.0][int(130 / anatomy.grid.pixel_mm)]
     cols = np.nonzero(row > 0)[0]
     edge = row[cols[:3]].mean()
-    centre = row[cols[len(cols) // 2 - 1:len(cols) // 2 + 2]].mean()
+    centre = row[cols[len(cols) // 2 - 1 : len(cols) // 2 + 2]].mean()
     assert edge > centre
-    late = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=20,
-                       location=(130, 130), size_mm=60)
-    assert {getattr(l.material, "id", l.material) for l in late} == {"cortical_bone", "yellow_marrow"}
+    late = pt.generate(
+        "zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=20, location=(130, 130), size_mm=60
+    )
+    assert {getattr(lesion.material, "id", lesion.material) for lesion in late} == {"cortical_bone", "yellow_marrow"}
 
 
 def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
@@ -127,16 +138,25 @@ def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
     def edge_sharpness(t):
         g = np.hypot(*np.gradient(t))
         return g.max() / t.max()
+
     assert edge_sharpness(formative) > edge_sharpness(resorptive)
     assert formative.max() > resorptive.max()
 
 
 def test_fluid_calcium_levels_are_horizontal(anatomies):
     anatomy = anatomies("site_hip_pelvis", "frontal")
-    lesions = pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(4), location="trochanteric_bursa",
-                          count=1, size_mm=50, scale=1.0, level_fraction=1.0)
-    fluid = next(l for l in lesions if l.material == "fluid").thickness_mm
-    mineral = next(l for l in lesions if l.material != "fluid").thickness_mm
+    lesions = pt.generate(
+        "fluid_calcium_levels",
+        anatomy,
+        np.random.default_rng(4),
+        location="trochanteric_bursa",
+        count=1,
+        size_mm=50,
+        scale=1.0,
+        level_fraction=1.0,
+    )
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm
+    mineral = next(lesion for lesion in lesions if lesion.material != "fluid").thickness_mm
     rows_fluid = np.nonzero(fluid.sum(axis=1) > 0)[0]
     rows_dense = np.nonzero((mineral > 0.5 * mineral.max()).sum(axis=1) > 3)[0]
     # fluid above, dense sediment below, split along one image row (a horizontal level)
@@ -146,17 +166,20 @@ def test_fluid_calcium_levels_are_horizontal(anatomies):
     assert np.all(mineral[level + 1, cols] > mineral[level, cols])
 
 
-@pytest.mark.parametrize("morphology, params, message", [
-    ("rice_grain", {"size_mm": -3}, "size_mm"),
-    ("rice_grain", {"size_mm": float("nan")}, "size_mm"),
-    ("rice_grain", {"count": -1}, "count"),
-    ("rice_grain", {"count": 2.5}, "count"),
-    ("phlebolith", {"mineral_g_cm3": 0}, "mineral_g_cm3"),
-    ("zonal_peripheral", {"weeks_since_trauma": -2}, "weeks_since_trauma"),
-    ("amorphous_cloud", {"phase": "melting"}, "phase"),
-    ("rice_grain", {"compartment": "intraarticular"}, "not present"),
-    ("mature_bone", {"location": "nowhere"}, "landmark"),
-])
+@pytest.mark.parametrize(
+    "morphology, params, message",
+    [
+        ("rice_grain", {"size_mm": -3}, "size_mm"),
+        ("rice_grain", {"size_mm": float("nan")}, "size_mm"),
+        ("rice_grain", {"count": -1}, "count"),
+        ("rice_grain", {"count": 2.5}, "count"),
+        ("phlebolith", {"mineral_g_cm3": 0}, "mineral_g_cm3"),
+        ("zonal_peripheral", {"weeks_since_trauma": -2}, "weeks_since_trauma"),
+        ("amorphous_cloud", {"phase": "melting"}, "phase"),
+        ("rice_grain", {"compartment": "intraarticular"}, "not present"),
+        ("mature_bone", {"location": "nowhere"}, "landmark"),
+    ],
+)
 def test_bad_parameters_raise_clear_errors(morphology, params, message, anatomies):
     anatomy = anatomies("site_thigh", "lateral")
     with pytest.raises(ValueError, match=message):
@@ -173,8 +196,9 @@ def test_unknown_pattern_and_bad_rng_raise(anatomies):
 
 # ------------------------------------------------- lesions that behave like lesions (issue 8) ----
 
+
 def _mineral(lesions):
-    return sum(l.thickness_mm for l in lesions if not isinstance(l.material, str))
+    return sum(lesion.thickness_mm for lesion in lesions if not isinstance(lesion.material, str))
 
 
 def test_unknown_pattern_parameters_are_refused_with_the_valid_ones(anatomies):
@@ -194,9 +218,22 @@ def test_myositis_ossificans_keeps_a_lucent_cleft_from_the_cortex(anatomies):
     x = (right + 4) * anatomy.grid.pixel_mm
     y = anatomy.grid.shape[0] // 2 * anatomy.grid.pixel_mm
     for weeks in (7, 16):
-        lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(1), weeks_since_trauma=weeks,
-                              location=(x + 10, y), size_mm=60, aspect=0.45, angle_deg=90, cleft_mm=4)
-        mineral = sum(l.thickness_mm for l in lesions if getattr(l.material, "id", l.material) != "soft_tissue")
+        lesions = pt.generate(
+            "zonal_peripheral",
+            anatomy,
+            np.random.default_rng(1),
+            weeks_since_trauma=weeks,
+            location=(x + 10, y),
+            size_mm=60,
+            aspect=0.45,
+            angle_deg=90,
+            cleft_mm=4,
+        )
+        mineral = sum(
+            lesion.thickness_mm
+            for lesion in lesions
+            if getattr(lesion.material, "id", lesion.material) != "soft_tissue"
+        )
         near = ndimage.binary_dilation(anatomy.bone_mask, iterations=int(3.5 / anatomy.grid.pixel_mm))
         assert mineral.sum() > 0 and mineral[near].sum() == 0, weeks
     assert col >= 0
@@ -205,12 +242,36 @@ def test_myositis_ossificans_keeps_a_lucent_cleft_from_the_cortex(anatomies):
 def test_myositis_ossificans_stages_differ_visibly(anatomies):
     anatomy = anatomies("site_thigh", "lateral")
     loc = (60, 150)
-    maps = {w: _mineral(pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=w,
-                                    location=loc, size_mm=60, cleft_mm=0))
-            for w in (4, 7)}
-    bone = {w: sum(l.thickness_mm for l in pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2),
-                                                      weeks_since_trauma=w, location=loc, size_mm=60, cleft_mm=0)
-                   if l.material == "cortical_bone") for w in (12, 20)}
+    maps = {
+        w: _mineral(
+            pt.generate(
+                "zonal_peripheral",
+                anatomy,
+                np.random.default_rng(2),
+                weeks_since_trauma=w,
+                location=loc,
+                size_mm=60,
+                cleft_mm=0,
+            )
+        )
+        for w in (4, 7)
+    }
+    bone = {
+        w: sum(
+            lesion.thickness_mm
+            for lesion in pt.generate(
+                "zonal_peripheral",
+                anatomy,
+                np.random.default_rng(2),
+                weeks_since_trauma=w,
+                location=loc,
+                size_mm=60,
+                cleft_mm=0,
+            )
+            if lesion.material == "cortical_bone"
+        )
+        for w in (12, 20)
+    }
     assert maps[7].sum() > 1.5 * maps[4].sum()
     assert bone[12].sum() > 0 and bone[20].sum() > 0
     assert abs(bone[20].sum() - bone[12].sum()) > 0.1 * bone[12].sum()  # the mature lesion condenses
@@ -221,17 +282,20 @@ def test_formative_and_resorptive_hydroxyapatite_differ(anatomies):
     f = _mineral(pt.generate("amorphous_cloud", anatomy, np.random.default_rng(3), phase="formative", count=1))
     r = _mineral(pt.generate("amorphous_cloud", anatomy, np.random.default_rng(3), phase="resorptive", count=1))
     assert f.max() > 2 * r.max()  # the formative deposit is denser
+
     # the resorptive deposit is ill defined: a larger share of its area is faint
-    faint = lambda m: ((m > 0.02 * m.max()) & (m < 0.3 * m.max())).sum() / max((m > 0.02 * m.max()).sum(), 1)
+    def faint(m):
+        return ((m > 0.02 * m.max()) & (m < 0.3 * m.max())).sum() / max((m > 0.02 * m.max()).sum(), 1)
+
     assert faint(r) > faint(f) + 0.1
 
 
 def test_gouty_tophus_lifts_the_skin_and_erodes_the_margin_with_an_overhanging_edge():
     anatomy = an.build("site_ankle_foot", "forefoot", (256, 256))
     lesions = pt.generate("punctate_in_soft_tissue_mass", anatomy, np.random.default_rng(4), size_mm=22, erosion_mm=6)
-    by = {getattr(l.material, "id", l.material): l for l in lesions}
-    tophus = by["urate_tophus"] if "urate_tophus" in by else None
-    masses = [l for l in lesions if getattr(l.material, "id", "") == "urate_tophus"]
+    by = {getattr(lesion.material, "id", lesion.material): lesion for lesion in lesions}
+    tophus = by.get("urate_tophus")
+    masses = [lesion for lesion in lesions if getattr(lesion.material, "id", "") == "urate_tophus"]
     assert len(masses) == 2  # the mass and the erosion's content
     mass, bite = masses
     assert (mass.thickness_mm > 0)[~anatomy.body_mask].any()  # it bulges beyond the outline...

@@ -41,11 +41,15 @@ def test_bones_do_not_overlap(site):
         assert min_gap_mm(a, b) > 0.0, (a.id, b.id)
 
 
-@pytest.mark.parametrize("site, a, b, gap", [
-    ("site_knee", "femur", "tibia", 1.4), ("site_knee", "femur", "patella", 2.5),
-    ("site_ankle_foot", "metatarsal_1", "phalanx_1_proximal", 1.0),
-    ("site_ankle_foot", "metatarsal_2", "phalanx_2_proximal", 1.0),
-])
+@pytest.mark.parametrize(
+    "site, a, b, gap",
+    [
+        ("site_knee", "femur", "tibia", 1.4),
+        ("site_knee", "femur", "patella", 2.5),
+        ("site_ankle_foot", "metatarsal_1", "phalanx_1_proximal", 1.0),
+        ("site_ankle_foot", "metatarsal_2", "phalanx_2_proximal", 1.0),
+    ],
+)
 def test_joint_spaces_are_open(site, a, b, gap):
     solids = {s.id: s for s in ph.load_site(site).bones()}
     assert min_gap_mm(solids[a], solids[b], 0.7) >= gap
@@ -149,16 +153,25 @@ def test_projection_is_cached_by_content(tmp_path, monkeypatch):
     assert edited.digest != site.digest
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace("site: site_knee", "site: site_nose"), "unknown site"),
-    (lambda t: t.replace("  - id: femur\n    kind: bone", "  - id: femur\n    kind: bone\n    colour: red"),
-     r"unknown key\(s\) \['colour'\]"),
-    (lambda t: t.replace("kind: tendon", "kind: tendom", 1), "unknown kind 'tendom'"),
-    (lambda t: t.replace("radii: [22.5, 20, 11.5]", "radii: [-22.5, 20, 11.5]"), "must be > 0"),
-    (lambda t: t.replace("center: [1, -44, 46]", "center: [1, .nan, 46]"), "finite"),
-    (lambda t: t.replace("    marrow: red_marrow\n    axis: [[0, -4, -4]", "    marrow: pink\n    axis: [[0, -4, -4]"),
-     "marrow must be"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace("site: site_knee", "site: site_nose"), "unknown site"),
+        (
+            lambda t: t.replace("  - id: femur\n    kind: bone", "  - id: femur\n    kind: bone\n    colour: red"),
+            r"unknown key\(s\) \['colour'\]",
+        ),
+        (lambda t: t.replace("kind: tendon", "kind: tendom", 1), "unknown kind 'tendom'"),
+        (lambda t: t.replace("radii: [22.5, 20, 11.5]", "radii: [-22.5, 20, 11.5]"), "must be > 0"),
+        (lambda t: t.replace("center: [1, -44, 46]", "center: [1, .nan, 46]"), "finite"),
+        (
+            lambda t: t.replace(
+                "    marrow: red_marrow\n    axis: [[0, -4, -4]", "    marrow: pink\n    axis: [[0, -4, -4]"
+            ),
+            "marrow must be",
+        ),
+    ],
+)
 def test_bad_site_files_are_refused_with_a_clear_message(edit, message):
     text = (ph.anatomy_dir() / "site_knee.yml").read_text()
     with pytest.raises(ValueError, match=message):

@@ -145,6 +145,7 @@ def test_bad_scenes_raise():
 
 # ------------------------------------------------------------ hardening (issue 12) ----
 
+
 def test_window_with_only_a_level_on_a_flat_image_is_finite():
     flat = np.full((16, 16), 1.0)
     out = rg.apply_window(flat, rg.Window(level=1.0))
@@ -183,8 +184,8 @@ def test_exposure_energy_outside_the_diagnostic_range_is_refused(energy):
 
 def test_dr_processing_anchors_soft_tissue_and_bone_and_keeps_air_black():
     x = np.zeros((64, 64))
-    x[:, 8:56] = 2.0          # soft tissue
-    x[20:44, 24:40] = 4.0     # bone
+    x[:, 8:56] = 2.0  # soft tissue
+    x[20:44, 24:40] = 4.0  # bone
     bone = x > 3
     out = rg.apply_window(x, rg.Window.dr(lowpass_fraction=0.0, detail_gain=0.0, s_curve=0.0), 0.5, bone)
     assert out[:, :8].max() == 0.0
@@ -203,7 +204,9 @@ def test_dr_processing_puts_no_halo_in_the_air_beside_dense_objects():
 
 
 def test_scatter_lowers_contrast_and_noise_follows_poisson_with_scatter():
-    scene = rg.make_scene({"muscle": np.full((64, 64), 40.0), "cortical_bone": np.pad(np.full((32, 32), 10.0), 16)}, 0.5)
+    scene = rg.make_scene(
+        {"muscle": np.full((64, 64), 40.0), "cortical_bone": np.pad(np.full((32, 32), 10.0), 16)}, 0.5
+    )
     clean = rg.render_log(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0))
     scattered = rg.render_log(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0, scatter_fraction=0.2))
     assert (scattered[32, 32] - scattered[2, 2]) < (clean[32, 32] - clean[2, 2])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 from importlib import resources
@@ -30,8 +30,7 @@ import numpy as np
 import yaml
 
 from . import anatomy as anat
-from . import figures
-from . import patterns
+from . import figures, patterns
 from . import radiograph as rg
 from .book import published_pages, section_anchor
 from .vocabulary import vocabulary
@@ -42,9 +41,14 @@ MAX_FRAMES: int = 24
 # Fluence behind the object as in the seed figures: quantum mottle stays below one grey level.
 FLUENCE_PHOTONS_PER_MM2: float = 4.0e5
 BLUR_FWHM_MM: float = 0.6
-UNSHARP_SCALE_MM: Mapping[str, float] = MappingProxyType({
-    "site_shoulder": 20.0, "site_thigh": 20.0, "site_hip_pelvis": 25.0, "site_buttock": 25.0,
-})
+UNSHARP_SCALE_MM: Mapping[str, float] = MappingProxyType(
+    {
+        "site_shoulder": 20.0,
+        "site_thigh": 20.0,
+        "site_hip_pelvis": 25.0,
+        "site_buttock": 25.0,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,14 @@ def _zoom(raw: Any, site: str, where: str) -> Mapping[str, Any] | None:
     fov = float(raw.get("fov_mm", anat.FIELD_OF_VIEW_MM[site]))
     if not 10 <= float(raw["field_mm"]) <= fov:
         raise ValueError(f"{where}: zoom field_mm must be between 10 and the field of view ({fov:g} mm)")
-    return MappingProxyType({"center": _tuple(raw["center"]), "field_mm": float(raw["field_mm"]), "fov_mm": fov,
-                             "points": _tuple(raw.get("points"))})
+    return MappingProxyType(
+        {
+            "center": _tuple(raw["center"]),
+            "field_mm": float(raw["field_mm"]),
+            "fov_mm": fov,
+            "points": _tuple(raw.get("points")),
+        }
+    )
 
 
 def parse_atlas(raw: Any) -> Atlas:
@@ -121,7 +131,9 @@ def parse_atlas(raw: Any) -> Atlas:
     table = raw["morphologies"]
     missing, extra = sorted(set(morphologies) - set(table)), sorted(set(table) - set(morphologies))
     if missing or extra:
-        raise ValueError(f"atlas.yml must cover exactly the vocabulary morphologies; missing {missing}, unknown {extra}")
+        raise ValueError(
+            f"atlas.yml must cover exactly the vocabulary morphologies; missing {missing}, unknown {extra}"
+        )
     beams = raw.get("beam_kev_by_site") or {}
     entries = {}
     for mid in morphologies:
@@ -139,12 +151,18 @@ def parse_atlas(raw: Any) -> Atlas:
         if not row["cite"]:
             raise ValueError(f"{where}: 'cite' needs at least one references.bib key")
         entries[mid] = AtlasEntry(
-            id=mid, name=str(row["name"]), site=row["site"], projection=row["projection"],
+            id=mid,
+            name=str(row["name"]),
+            site=row["site"],
+            projection=row["projection"],
             params=MappingProxyType({k: _tuple(v) for k, v in (row["params"] or {}).items()}),
-            seed=int(row["seed"]), zoom=_zoom(row.get("zoom"), row["site"], where),
+            seed=int(row["seed"]),
+            zoom=_zoom(row.get("zoom"), row["site"], where),
             energy_kev=float(row.get("energy_kev", beams.get(row["site"], 35))),
-            feature=" ".join(str(row["feature"]).split()), alt=" ".join(str(row["alt"]).split()),
-            suggests=tuple(row["suggests"]), cite=tuple(row["cite"]),
+            feature=" ".join(str(row["feature"]).split()),
+            alt=" ".join(str(row["alt"]).split()),
+            suggests=tuple(row["suggests"]),
+            cite=tuple(row["cite"]),
         )
     parameters: dict[str, Mapping[str, TeachingParameter]] = {}
     for mid, params in (raw.get("parameters") or {}).items():
@@ -152,12 +170,20 @@ def parse_atlas(raw: Any) -> Atlas:
             raise ValueError(f"atlas.yml: parameters for unknown morphology {mid!r}")
         own = {}
         for name, spec in params.items():
-            stages = tuple(Stage(str(s["text"]), float(s["below"]) if "below" in s else None, s.get("equals"))
-                           for s in spec.get("stages") or ())
+            stages = tuple(
+                Stage(str(s["text"]), float(s["below"]) if "below" in s else None, s.get("equals"))
+                for s in spec.get("stages") or ()
+            )
             if not stages:
                 raise ValueError(f"atlas.yml: parameter {mid}.{name} needs at least one stage")
-            own[name] = TeachingParameter(name, str(spec["label"]), str(spec.get("label_singular", spec["label"])),
-                                          str(spec.get("unit", "")), stages, tuple(spec.get("cite") or ()))
+            own[name] = TeachingParameter(
+                name,
+                str(spec["label"]),
+                str(spec.get("label_singular", spec["label"])),
+                str(spec.get("unit", "")),
+                stages,
+                tuple(spec.get("cite") or ()),
+            )
         parameters[mid] = MappingProxyType(own)
     return Atlas(MappingProxyType(entries), MappingProxyType(parameters))
 
@@ -191,13 +217,24 @@ def figure_spec(morphology: str, **overrides: Any) -> figures.FigureSpec:
     e = entry(morphology)
     params = {**e.params, **overrides}
     return figures.FigureSpec(
-        id=f"atlas-{e.id}", source_figure="", title=e.name, site=e.site, projection=e.projection,
+        id=f"atlas-{e.id}",
+        source_figure="",
+        title=e.name,
+        site=e.site,
+        projection=e.projection,
         panels=(figures.PanelSpec((figures.PatternSpec(e.id, MappingProxyType(params)),)),),
-        exposure=rg.Exposure(energy_kev=e.energy_kev, fluence_photons_per_mm2=FLUENCE_PHOTONS_PER_MM2,
-                             blur_fwhm_mm=BLUR_FWHM_MM, reference="behind_object"),
+        exposure=rg.Exposure(
+            energy_kev=e.energy_kev,
+            fluence_photons_per_mm2=FLUENCE_PHOTONS_PER_MM2,
+            blur_fwhm_mm=BLUR_FWHM_MM,
+            reference="behind_object",
+        ),
         window=rg.Window.dr(),
-        seed=e.seed, pixel_mm=anat.field_of_view_mm(e.site, e.projection) / figures.IMAGE_SHAPE[1],
-        zoom_on=None, alt=f"Synthetic image. {e.alt}", caption=f"{figures.CAPTION_PREFIX} {e.name}. {e.feature}",
+        seed=e.seed,
+        pixel_mm=anat.field_of_view_mm(e.site, e.projection) / figures.IMAGE_SHAPE[1],
+        zoom_on=None,
+        alt=f"Synthetic image. {e.alt}",
+        caption=f"{figures.CAPTION_PREFIX} {e.name}. {e.feature}",
     )
 
 
@@ -231,13 +268,16 @@ def render(morphology: str, size: int = TILE_SIZE, **overrides: Any) -> np.ndarr
     spec = figure_spec(morphology, **overrides)
     zoom = None
     if e.zoom:
-        zoom = figures.Zoom(e.zoom["center"] if isinstance(e.zoom["center"], str) else tuple(e.zoom["center"]),
-                            float(e.zoom["field_mm"]),
-                            None if e.zoom.get("points") is None else tuple(e.zoom["points"]),
-                            e.zoom.get("fov_mm"))
+        zoom = figures.Zoom(
+            e.zoom["center"] if isinstance(e.zoom["center"], str) else tuple(e.zoom["center"]),
+            float(e.zoom["field_mm"]),
+            None if e.zoom.get("points") is None else tuple(e.zoom["points"]),
+            e.zoom.get("fov_mm"),
+        )
     elif not anat.uses_3d(e.site, e.projection):
-        zoom = figures.Zoom((anat.FIELD_OF_VIEW_MM[e.site] / 2, anat.FIELD_OF_VIEW_MM[e.site] / 2),
-                            anat.FIELD_OF_VIEW_MM[e.site])
+        zoom = figures.Zoom(
+            (anat.FIELD_OF_VIEW_MM[e.site] / 2, anat.FIELD_OF_VIEW_MM[e.site] / 2), anat.FIELD_OF_VIEW_MM[e.site]
+        )
     rng = np.random.default_rng(spec.seed)
     log_img, bone, pixel_mm = figures.panel_log(spec, spec.panels[0], (size, size), rng, zoom)
     return rg.to_uint8(rg.apply_window(log_img, spec.window, pixel_mm, bone))
@@ -249,8 +289,11 @@ def _check_value(teaching: TeachingParameter, value: Any) -> Any:
         if value not in names:
             raise ValueError(f"{teaching.name} must be one of {names}, got {value!r}")
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(float(value))
+    ):
         raise ValueError(f"{teaching.name} must be a finite number, got {value!r}")
     return value.item() if isinstance(value, np.generic) else value
 
@@ -297,8 +340,9 @@ def frame_alt(morphology: str, parameter: str, value: Any) -> str:
     """Alt text of a frame: the synthetic view and what it shows at this value."""
     e = entry(morphology)
     site = vocabulary().findings[e.site].label.lower()
-    return (f"Synthetic {e.projection} radiograph, {site}, {e.name.lower()}: "
-            f"{frame_label(morphology, parameter, value)}.")
+    return (
+        f"Synthetic {e.projection} radiograph, {site}, {e.name.lower()}: {frame_label(morphology, parameter, value)}."
+    )
 
 
 def png_data_uri(image: np.ndarray) -> str:
@@ -309,8 +353,9 @@ def png_data_uri(image: np.ndarray) -> str:
 # ----------------------------------------------------------------- the grid ----
 
 
-def diagnosis_links(morphology: str, pages: Sequence[str] | None = None,
-                    from_folder: str = "chapters") -> list[tuple[str, str | None]]:
+def diagnosis_links(
+    morphology: str, pages: Sequence[str] | None = None, from_folder: str = "chapters"
+) -> list[tuple[str, str | None]]:
     """(label, href or None) of each diagnosis the morphology suggests.
 
     The href is ``<chapter>.html#<diagnosis-id-with-hyphens>`` relative to ``from_folder``;
@@ -365,8 +410,9 @@ class AtlasGrid:
         return f"AtlasGrid({len(self.morphologies)} synthetic tiles)"
 
 
-def atlas_grid(pages: Sequence[str] | None = None, size: int = TILE_SIZE,
-               morphologies: Sequence[str] | None = None) -> AtlasGrid:
+def atlas_grid(
+    pages: Sequence[str] | None = None, size: int = TILE_SIZE, morphologies: Sequence[str] | None = None
+) -> AtlasGrid:
     """The atlas as a responsive grid of tiles, in vocabulary order (or the ``morphologies`` given).
 
     ``pages`` lists the book pages that exist (default: the table of contents), so only those are linked.
@@ -383,7 +429,8 @@ def atlas_grid(pages: Sequence[str] | None = None, size: int = TILE_SIZE,
     html = (
         '<div class="atlas-grid" role="list" aria-label="Synthetic radiographs of the 18 calcification morphologies" '
         'style="display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px">'
-        + "".join(f'<div role="listitem">{t}</div>' for t in tiles) + "</div>"
+        + "".join(f'<div role="listitem">{t}</div>' for t in tiles)
+        + "</div>"
     )
     return AtlasGrid(html, ids, total)
 
@@ -395,12 +442,27 @@ def contact_sheet(size: int = TILE_SIZE, columns: int = 6) -> np.ndarray:
     sheet = np.zeros((rows * (size + 4), columns * (size + 4)), np.uint8)
     for k, image in enumerate(images):
         r, c = divmod(k, columns)
-        sheet[r * (size + 4):r * (size + 4) + size, c * (size + 4):c * (size + 4) + size] = image
+        sheet[r * (size + 4) : r * (size + 4) + size, c * (size + 4) : c * (size + 4) + size] = image
     return sheet
 
 
 __all__ = [
-    "Atlas", "AtlasEntry", "AtlasGrid", "TeachingParameter", "atlas_grid", "contact_sheet", "diagnosis_links",
-    "entry", "figure_spec", "frame_alt", "frame_label", "frames", "load_atlas", "png_data_uri", "render",
-    "stage_text", "teaching_parameter", "tile_html",
+    "Atlas",
+    "AtlasEntry",
+    "AtlasGrid",
+    "TeachingParameter",
+    "atlas_grid",
+    "contact_sheet",
+    "diagnosis_links",
+    "entry",
+    "figure_spec",
+    "frame_alt",
+    "frame_label",
+    "frames",
+    "load_atlas",
+    "png_data_uri",
+    "render",
+    "stage_text",
+    "teaching_parameter",
+    "tile_html",
 ]

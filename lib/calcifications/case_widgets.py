@@ -71,7 +71,7 @@ def diagnoses_for(chapter: str = "", mechanism: str = "") -> list[str]:
 def live_record(seed: int, chapter: str = "", mechanism: str = "", difficulty: str = "") -> dict[str, Any]:
     """A fresh case for the widget: ``{labels, case}``, its radiograph as a PNG data URI."""
     case = cases.random_case(seed, diagnoses_for(chapter, mechanism), [difficulty] if difficulty else None)
-    uri = "data:image/png;base64," + base64.b64encode(cases.encode_image(case)).decode("ascii")
+    uri = "data:image/webp;base64," + base64.b64encode(cases.encode_image(case)).decode("ascii")
     record = {"id": f"live-{seed}", **cases.case_record(case, uri, published_pages() or None)}
     return {"labels": cases.record_labels([record]), "case": record}
 

@@ -123,12 +123,33 @@ def _zoom(raw: Any, where: str) -> Zoom | None:
     if not 10 <= field <= 600:
         raise ValueError(f"{where}: zoom field_mm must be within 10–600 mm, got {raw['field_mm']!r}")
     center = raw["center"] if isinstance(raw["center"], str) else tuple(float(v) for v in raw["center"])
-    return Zoom(center, field, None if raw.get("points") is None else tuple(int(i) for i in raw["points"]),
-                None if raw.get("fov_mm") is None else float(raw["fov_mm"]))
+    return Zoom(
+        center,
+        field,
+        None if raw.get("points") is None else tuple(int(i) for i in raw["points"]),
+        None if raw.get("fov_mm") is None else float(raw["fov_mm"]),
+    )
 
 
-SPEC_KEYS = {"id", "source_figure", "title", "site", "projection", "alt", "caption", "seed", "panels", "patterns",
-             "exposure", "window", "pixel_mm", "zoom_on", "zoom", "marker", "note"}
+SPEC_KEYS = {
+    "id",
+    "source_figure",
+    "title",
+    "site",
+    "projection",
+    "alt",
+    "caption",
+    "seed",
+    "panels",
+    "patterns",
+    "exposure",
+    "window",
+    "pixel_mm",
+    "zoom_on",
+    "zoom",
+    "marker",
+    "note",
+}
 
 
 def make_spec(raw: Mapping[str, Any], source: str = "spec") -> FigureSpec:
@@ -154,8 +175,10 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
     if raw["site"] not in anat.SITES:
         raise ValueError(f"{where}: unknown site {raw['site']!r}; known: {', '.join(anat.SITES)}")
     if raw["projection"] not in anat.views(raw["site"]):
-        raise ValueError(f"{where}: unknown projection {raw['projection']!r} for {raw['site']}; "
-                         f"use one of {', '.join(anat.views(raw['site']))}")
+        raise ValueError(
+            f"{where}: unknown projection {raw['projection']!r} for {raw['site']}; "
+            f"use one of {', '.join(anat.views(raw['site']))}"
+        )
     if not str(raw["caption"]).startswith(CAPTION_PREFIX):
         raise ValueError(f"{where}: caption must start with {CAPTION_PREFIX!r}")
     if len(str(raw["alt"])) < 40:
@@ -165,9 +188,14 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
         bad = sorted(set(panel) - {"patterns", "mirror", "options"})
         if bad:
             raise ValueError(f"{where}: unknown panel key(s) {bad}; valid: ['mirror', 'options', 'patterns']")
-    panels = tuple(PanelSpec(tuple(_pattern(p, where) for p in panel.get("patterns", [])),
-                             bool(panel.get("mirror", False)), dict(panel.get("options") or {}))
-                   for panel in panels_raw)
+    panels = tuple(
+        PanelSpec(
+            tuple(_pattern(p, where) for p in panel.get("patterns", [])),
+            bool(panel.get("mirror", False)),
+            dict(panel.get("options") or {}),
+        )
+        for panel in panels_raw
+    )
     fov = anat.field_of_view_mm(raw["site"], raw["projection"])
     pixel_mm = float(raw.get("pixel_mm", fov / IMAGE_SHAPE[1]))
     if not np.isfinite(pixel_mm) or pixel_mm <= 0:
@@ -186,11 +214,21 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
     except TypeError as error:
         raise ValueError(f"{where}: {error}") from None
     return FigureSpec(
-        id=raw["id"], source_figure=str(raw["source_figure"]), title=raw["title"], site=raw["site"],
-        projection=raw["projection"], panels=panels, exposure=exposure, window=window,
-        seed=int(raw["seed"]), pixel_mm=pixel_mm, zoom_on=raw.get("zoom_on"),
-        alt=" ".join(str(raw["alt"]).split()), caption=" ".join(str(raw["caption"]).split()),
-        zoom=zoom, marker=None if marker in (False, None) else marker,
+        id=raw["id"],
+        source_figure=str(raw["source_figure"]),
+        title=raw["title"],
+        site=raw["site"],
+        projection=raw["projection"],
+        panels=panels,
+        exposure=exposure,
+        window=window,
+        seed=int(raw["seed"]),
+        pixel_mm=pixel_mm,
+        zoom_on=raw.get("zoom_on"),
+        alt=" ".join(str(raw["alt"]).split()),
+        caption=" ".join(str(raw["caption"]).split()),
+        zoom=zoom,
+        marker=None if marker in (False, None) else marker,
     )
 
 
@@ -198,8 +236,11 @@ def _spec_files() -> list[Any]:
     """The seed figures first, then the chapters' own figures (``data/figures/*.yml``), by file name."""
     data = resources.files("calcifications").joinpath("data")
     folder = data.joinpath("figures")
-    chapter_files = sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name) \
-        if folder.is_dir() else []
+    chapter_files = (
+        sorted((f for f in folder.iterdir() if f.name.endswith(".yml")), key=lambda f: f.name)
+        if folder.is_dir()
+        else []
+    )
     return [data.joinpath("seed_figures.yml"), *chapter_files]
 
 
@@ -230,8 +271,13 @@ def get_spec(figure_id: str) -> FigureSpec:
     raise ValueError(f"unknown figure {figure_id!r}; known: {', '.join(s.id for s in load_specs())}")
 
 
-def panel_scene(spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator,
-                anatomy: anat.Anatomy | None = None) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
+def panel_scene(
+    spec: FigureSpec,
+    panel: PanelSpec,
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+    anatomy: anat.Anatomy | None = None,
+) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
     """Anatomy, lesions and scene of one panel, drawing pattern randomness from ``rng``."""
     if anatomy is None:
         anatomy = anat.build(spec.site, spec.projection, shape, spec.pixel_mm, seed=spec.seed, **panel.options)
@@ -248,8 +294,10 @@ def zoom_center(anatomy: anat.Anatomy, zoom: Zoom) -> tuple[float, float]:
     if not isinstance(zoom.center, str):
         return float(zoom.center[0]), float(zoom.center[1])
     if zoom.center not in anatomy.landmarks:
-        raise ValueError(f"zoom centre {zoom.center!r} is not a landmark of {anatomy.site} {anatomy.projection}; "
-                         f"landmarks: {', '.join(sorted(anatomy.landmarks))}")
+        raise ValueError(
+            f"zoom centre {zoom.center!r} is not a landmark of {anatomy.site} {anatomy.projection}; "
+            f"landmarks: {', '.join(sorted(anatomy.landmarks))}"
+        )
     points = np.asarray(anatomy.landmarks[zoom.center], float).reshape(-1, 2)
     if zoom.points is not None:
         points = points[list(zoom.points)]
@@ -257,16 +305,18 @@ def zoom_center(anatomy: anat.Anatomy, zoom: Zoom) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def crop_box(center_mm: tuple[float, float], pixel_mm: float, out_shape: tuple[int, int],
-             full_shape: tuple[int, int]) -> tuple[int, int]:
+def crop_box(
+    center_mm: tuple[float, float], pixel_mm: float, out_shape: tuple[int, int], full_shape: tuple[int, int]
+) -> tuple[int, int]:
     """Top-left (row, column) of an ``out_shape`` window centred on ``center_mm``, kept inside ``full_shape``."""
     r0 = int(np.clip(round(center_mm[1] / pixel_mm) - out_shape[0] // 2, 0, full_shape[0] - out_shape[0]))
     c0 = int(np.clip(round(center_mm[0] / pixel_mm) - out_shape[1] // 2, 0, full_shape[1] - out_shape[1]))
     return r0, c0
 
 
-def panel_log(spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator,
-              zoom: Zoom | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+def panel_log(
+    spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator, zoom: Zoom | None = None
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Log image, bone mask and pixel size (mm) of one panel of ``shape`` pixels, magnified by ``zoom``.
 
     3-D sites: a zoom is a new view of the anatomy (same directions, centred on the zoom
@@ -330,7 +380,7 @@ def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) 
                 letter = {"R": "L", "L": "R"}.get(letter, letter)
             draw_marker(display, letter, x + part.shape[1] - 8, 8, scale=max(1, round(shape[0] / 256)))
         if k:  # a thin black gutter between panels
-            display[:, max(x - 1, 0):x + 1] = 0
+            display[:, max(x - 1, 0) : x + 1] = 0
         x += part.shape[1]
     return display
 
@@ -351,12 +401,14 @@ def draw_marker(image: np.ndarray, letter: str, right: int, top: int, scale: int
     r0, c0 = top, right - w - 2 * scale
     if r0 < 0 or c0 < 0 or r0 + h + 2 * scale > image.shape[0]:
         return
-    image[r0:r0 + h + 2 * scale, c0:c0 + w + 2 * scale] = 20
+    image[r0 : r0 + h + 2 * scale, c0 : c0 + w + 2 * scale] = 20
     for i, row in enumerate(glyph):
         for j, bit in enumerate(row):
             if bit == "1":
-                image[r0 + scale + i * scale:r0 + scale + (i + 1) * scale,
-                      c0 + scale + j * scale:c0 + scale + (j + 1) * scale] = 235
+                image[
+                    r0 + scale + i * scale : r0 + scale + (i + 1) * scale,
+                    c0 + scale + j * scale : c0 + scale + (j + 1) * scale,
+                ] = 235
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -405,8 +457,11 @@ def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = Non
         path = figure_path(out, spec.id)
         path.write_bytes(data)
         flag = "" if len(data) <= MAX_FIGURE_BYTES else "  (over size budget)"
-        print(f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
-              file=stream, flush=True)
+        print(
+            f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
+            file=stream,
+            flush=True,
+        )
         written.append(path)
     return written
 
@@ -425,7 +480,7 @@ def contact_sheet(folder: Path, ids: Sequence[str] | None = None, tile: int = 25
             image = Image.fromarray(render_figure(spec))
         r, c = divmod(k, columns)
         tile_img = np.asarray(image.resize((tile, tile), Image.Resampling.LANCZOS))
-        sheet[r * (tile + 6):r * (tile + 6) + tile, c * (tile + 6):c * (tile + 6) + tile] = tile_img
+        sheet[r * (tile + 6) : r * (tile + 6) + tile, c * (tile + 6) : c * (tile + 6) + tile] = tile_img
     return sheet
 
 
@@ -434,9 +489,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the synthetic figures (WebP) and a contact sheet.")
     parser.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures/)")
     parser.add_argument("--only", nargs="*", help="figure ids to write (default: all)")
-    parser.add_argument("--sheet", nargs="?", const=True, default=False,
-                        help="also write a contact sheet PNG (default <out>/contact-sheet.png); "
-                             "with --sheet alone and existing figures, only the sheet is rebuilt if --only is empty")
+    parser.add_argument(
+        "--sheet",
+        nargs="?",
+        const=True,
+        default=False,
+        help="also write a contact sheet PNG (default <out>/contact-sheet.png); "
+        "with --sheet alone and existing figures, only the sheet is rebuilt if --only is empty",
+    )
     parser.add_argument("--sheet-only", action="store_true", help="only (re)build the contact sheet from <out>")
     args = parser.parse_args(argv)
     if args.only:

@@ -34,7 +34,7 @@ import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -50,22 +50,25 @@ ENGINE_VERSION = "1"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
-SOFT_KINDS: Mapping[str, tuple[str, str, int]] = MappingProxyType({
-    "vessel": ("blood", "vascular", 90),
-    "joint": ("soft_tissue", "intraarticular", 80),
-    "tendon": ("soft_tissue", "periarticular", 70),
-    "ligament": ("soft_tissue", "periarticular", 70),
-    "capsule": ("soft_tissue", "periarticular", 60),
-    "bursa": ("soft_tissue", "periarticular", 60),
-    "fat_pad": ("adipose", "periarticular", 50),
-    "fat": ("adipose", "subcutaneous", 45),
-    "muscle": ("muscle", "muscle", 30),
-})
+SOFT_KINDS: Mapping[str, tuple[str, str, int]] = MappingProxyType(
+    {
+        "vessel": ("blood", "vascular", 90),
+        "joint": ("soft_tissue", "intraarticular", 80),
+        "tendon": ("soft_tissue", "periarticular", 70),
+        "ligament": ("soft_tissue", "periarticular", 70),
+        "capsule": ("soft_tissue", "periarticular", 60),
+        "bursa": ("soft_tissue", "periarticular", 60),
+        "fat_pad": ("adipose", "periarticular", 50),
+        "fat": ("adipose", "subcutaneous", 45),
+        "muscle": ("muscle", "muscle", 30),
+    }
+)
 BONE_KIND = "bone"
 MARROWS = ("yellow_marrow", "red_marrow")
 
 
 # ------------------------------------------------------------- geometry ----
+
 
 def _unit(v: Sequence[float], where: str) -> np.ndarray:
     a = np.asarray(v, dtype=float)
@@ -90,8 +93,8 @@ def _ellipsoid_sdf(p: np.ndarray, r: np.ndarray) -> np.ndarray:
     r = np.asarray(r, np.float32)
     q0 = p / r
     q1 = q0 / r
-    k0 = np.sqrt(np.einsum("ij,ij->i", q0, q0) if q0.ndim == 2 else (q0 ** 2).sum(axis=-1))
-    k1 = np.sqrt(np.einsum("ij,ij->i", q1, q1) if q1.ndim == 2 else (q1 ** 2).sum(axis=-1))
+    k0 = np.sqrt(np.einsum("ij,ij->i", q0, q0) if q0.ndim == 2 else (q0**2).sum(axis=-1))
+    k1 = np.sqrt(np.einsum("ij,ij->i", q1, q1) if q1.ndim == 2 else (q1**2).sum(axis=-1))
     return (k0 * (k0 - 1.0) / np.maximum(k1, 1e-6)).astype(np.float32)
 
 
@@ -133,7 +136,7 @@ class SweepPart:
         r = float(np.max(self.sections))
         return s[0].min(axis=0) - r, s[0].max(axis=0) + r
 
-    @lru_cache(maxsize=None)
+    @cache  # noqa: B019 (frozen, hashable parts; a handful per site, kept for the process on purpose)
     def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Centreline samples about every 0.5 mm: points, tangents, section axes 1 and 2, semi-axes."""
         pts = np.asarray(self.path, float)
@@ -178,7 +181,7 @@ class SweepPart:
         c = np.where(start, max(caps[0], 0.05), np.where(end, max(caps[1], 0.05), 1.0)).astype(np.float32)
         tt = np.where(start | end, t, np.float32(0.0))
         k0 = np.sqrt((x / r[:, 0]) ** 2 + (y / r[:, 1]) ** 2 + (tt / c) ** 2)
-        k1 = np.sqrt((x / r[:, 0] ** 2) ** 2 + (y / r[:, 1] ** 2) ** 2 + (tt / c ** 2) ** 2)
+        k1 = np.sqrt((x / r[:, 0] ** 2) ** 2 + (y / r[:, 1] ** 2) ** 2 + (tt / c**2) ** 2)
         return (k0 * (k0 - 1.0) / np.maximum(k1, 1e-6)).astype(np.float32)
 
 
@@ -229,7 +232,7 @@ class Solid:
     surface_noise_mm: float = 0.2
     host: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
     # bones listed earlier in the file that touch this one, kept ``clearance_mm`` away (joint spaces)
-    avoid: tuple["Solid", ...] = ()
+    avoid: tuple[Solid, ...] = ()
     clearance_mm: float = 0.0
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -336,10 +339,17 @@ class Site:
 
 # ----------------------------------------------------------- parsing ----
 
-MASK_DEFAULTS: Mapping[str, float] = MappingProxyType({
-    "vascular_min_mm": 0.5, "intraarticular_min_mm": 0.5, "periarticular_min_mm": 2.0,
-    "fascial_min_mm": 1.5, "muscle_min_mm": 5.0, "subcutaneous_min_mm": 1.0, "subcutaneous_max_muscle_mm": 2.0,
-})
+MASK_DEFAULTS: Mapping[str, float] = MappingProxyType(
+    {
+        "vascular_min_mm": 0.5,
+        "intraarticular_min_mm": 0.5,
+        "periarticular_min_mm": 2.0,
+        "fascial_min_mm": 1.5,
+        "muscle_min_mm": 5.0,
+        "subcutaneous_min_mm": 1.0,
+        "subcutaneous_max_muscle_mm": 2.0,
+    }
+)
 
 
 def _vec3(v: Any, where: str) -> tuple[float, float, float]:
@@ -377,22 +387,28 @@ def _part(raw: Any, where: str) -> Part:
         radii = _vec3(e["radii"], f"{where}.radii")
         for r in radii:
             _positive(r, f"{where}.radii")
-        return EllipsoidPart(_vec3(e["center"], f"{where}.center"), radii,
-                             _vec3(e.get("rotate_deg", [0, 0, 0]), f"{where}.rotate_deg"))
+        return EllipsoidPart(
+            _vec3(e["center"], f"{where}.center"), radii, _vec3(e.get("rotate_deg", [0, 0, 0]), f"{where}.rotate_deg")
+        )
     if "sweep" in raw:
         _check_keys(raw, {"sweep"}, where)
         s = raw["sweep"]
         _check_keys(s, {"path", "sections", "section_axis", "caps"}, f"{where}.sweep")
         path = tuple(_vec3(p, f"{where}.path") for p in s["path"])
-        sections = tuple((_positive(a, f"{where}.sections"), _positive(b, f"{where}.sections"))
-                         for a, b in s["sections"])
+        sections = tuple(
+            (_positive(a, f"{where}.sections"), _positive(b, f"{where}.sections")) for a, b in s["sections"]
+        )
         if len(path) < 2 or len(path) != len(sections):
             raise ValueError(f"{where}: a sweep needs ≥ 2 path points and one section [a, b] per point")
         if any(np.linalg.norm(np.subtract(p, q)) < 1e-6 for p, q in zip(path[:-1], path[1:])):
             raise ValueError(f"{where}: repeated path point")
         caps = s.get("caps")
-        return SweepPart(path, sections, _vec3(s.get("section_axis", [1, 0, 0]), f"{where}.section_axis"),
-                         None if caps is None else (_positive(caps[0], where, True), _positive(caps[1], where, True)))
+        return SweepPart(
+            path,
+            sections,
+            _vec3(s.get("section_axis", [1, 0, 0]), f"{where}.section_axis"),
+            None if caps is None else (_positive(caps[0], where, True), _positive(caps[1], where, True)),
+        )
     raise ValueError(f"{where}: a part needs 'ellipsoid' or 'sweep'")
 
 
@@ -406,8 +422,25 @@ def _profile(raw: Any, where: str) -> tuple[tuple[float, float], ...]:
     return pts
 
 
-SOLID_KEYS = {"id", "kind", "parts", "carve", "blend_mm", "material", "compartment", "priority", "axis",
-              "cortex_mm", "trabecular_fraction", "marrow", "texture_mm", "texture_contrast", "surface_noise_mm", "host", "note"}
+SOLID_KEYS = {
+    "id",
+    "kind",
+    "parts",
+    "carve",
+    "blend_mm",
+    "material",
+    "compartment",
+    "priority",
+    "axis",
+    "cortex_mm",
+    "trabecular_fraction",
+    "marrow",
+    "texture_mm",
+    "texture_contrast",
+    "surface_noise_mm",
+    "host",
+    "note",
+}
 
 
 def _solid(raw: Any, where: str) -> Solid:
@@ -439,21 +472,39 @@ def _solid(raw: Any, where: str) -> Solid:
         raise ValueError(f"{where}: marrow must be one of {MARROWS}")
     tex = raw.get("texture_mm", [3.5, 0.7])
     return Solid(
-        id=str(raw["id"]), kind=kind, parts=parts, carve=carve,
+        id=str(raw["id"]),
+        kind=kind,
+        parts=parts,
+        carve=carve,
         blend_mm=_positive(raw.get("blend_mm", 2.0), f"{where}.blend_mm", True),
-        material=material, compartment=compartment, priority=int(raw.get("priority", priority)),
+        material=material,
+        compartment=compartment,
+        priority=int(raw.get("priority", priority)),
         axis=None if axis is None else (_vec3(axis[0], f"{where}.axis"), _vec3(axis[1], f"{where}.axis")),
         cortex_mm=_profile(raw.get("cortex_mm", 1.0), f"{where}.cortex_mm"),
         trabecular_fraction=_profile(raw.get("trabecular_fraction", 0.2), f"{where}.trabecular_fraction"),
-        marrow=marrow, texture_mm=(_positive(tex[0], where), _positive(tex[1], where)),
+        marrow=marrow,
+        texture_mm=(_positive(tex[0], where), _positive(tex[1], where)),
         surface_noise_mm=_positive(raw.get("surface_noise_mm", 0.2), f"{where}.surface_noise_mm", True),
         texture_contrast=_positive(raw.get("texture_contrast", 0.25), f"{where}.texture_contrast", True),
         host=tuple(raw.get("host", ("muscle", "soft_tissue", "adipose", "skin"))),
     )
 
 
-SITE_KEYS = {"site", "title", "side", "references", "grid", "body", "solids", "views", "joints", "landmarks",
-             "masks", "note"}
+SITE_KEYS = {
+    "site",
+    "title",
+    "side",
+    "references",
+    "grid",
+    "body",
+    "solids",
+    "views",
+    "joints",
+    "landmarks",
+    "masks",
+    "note",
+}
 
 
 def anatomy_dir() -> Any:
@@ -465,8 +516,11 @@ def site_files(site: str) -> list[Any]:
     folder = anatomy_dir()
     if not folder.is_dir():
         return []
-    regions = sorted(f.name for f in folder.iterdir()
-                     if f.name.startswith(f"{site}.") and f.name.endswith(".yml") and f.name != f"{site}.yml")
+    regions = sorted(
+        f.name
+        for f in folder.iterdir()
+        if f.name.startswith(f"{site}.") and f.name.endswith(".yml") and f.name != f"{site}.yml"
+    )
     main = [f"{site}.yml"] if folder.joinpath(f"{site}.yml").is_file() else []
     return [folder.joinpath(n) for n in main + regions]
 
@@ -488,8 +542,11 @@ def _with_clearance(solids: tuple[Solid, ...], clearance: float) -> tuple[Solid,
     for solid in solids:
         if solid.kind == BONE_KIND:
             lo, hi = solid.bounds()
-            touching = tuple(e for e in earlier
-                             if np.all(e.bounds()[0] <= hi + clearance) and np.all(e.bounds()[1] >= lo - clearance))
+            touching = tuple(
+                e
+                for e in earlier
+                if np.all(e.bounds()[0] <= hi + clearance) and np.all(e.bounds()[1] >= lo - clearance)
+            )
             bone = replace(solid, avoid=touching, clearance_mm=clearance) if touching else solid
             earlier.append(solid)
             out.append(bone)
@@ -514,8 +571,19 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         elif raw.get("site", head.get("site")) != head.get("site"):
             raise ValueError(f"{where}: region file names another site {raw.get('site')!r}")
         body = raw.get("body") or {}
-        _check_keys(body, {"envelope", "envelope_blend_mm", "skin_mm", "subcutaneous_min_mm", "fascia_mm", "septum_mm",
-                                "joint_clearance_mm"}, f"{where}.body")
+        _check_keys(
+            body,
+            {
+                "envelope",
+                "envelope_blend_mm",
+                "skin_mm",
+                "subcutaneous_min_mm",
+                "fascia_mm",
+                "septum_mm",
+                "joint_clearance_mm",
+            },
+            f"{where}.body",
+        )
         merged["envelope"] += list(body.get("envelope") or [])
         merged["solids"] += list(raw.get("solids") or [])
         for name, v in (raw.get("views") or {}).items():
@@ -533,10 +601,14 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
     _check_keys(grid, {"eval_mm", "bone_voxel_mm", "soft_voxel_mm"}, f"{where}.grid")
     if not merged["envelope"]:
         raise ValueError(f"{where}: body.envelope needs at least one part")
-    envelope = Solid("envelope", "fat", tuple(_part(p, f"{where}.envelope[{i}]")
-                                              for i, p in enumerate(merged["envelope"])),
-                     blend_mm=float(body.get("envelope_blend_mm", 6.0)), material="adipose",
-                     compartment="subcutaneous")
+    envelope = Solid(
+        "envelope",
+        "fat",
+        tuple(_part(p, f"{where}.envelope[{i}]") for i, p in enumerate(merged["envelope"])),
+        blend_mm=float(body.get("envelope_blend_mm", 6.0)),
+        material="adipose",
+        compartment="subcutaneous",
+    )
     solids = tuple(_solid(s, f"{where}.solids[{i}]") for i, s in enumerate(merged["solids"]))
     clearance = _positive(body.get("joint_clearance_mm", 1.5), f"{where}.body.joint_clearance_mm", True)
     solids = _with_clearance(solids, clearance)
@@ -546,17 +618,27 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
     views = {}
     for name, v in merged["views"].items():
         _check_keys(v, {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker"}, f"{where}.views.{name}")
-        views[name] = View(name, _vec3(v["column"], f"{where}.views.{name}.column"),
-                           _vec3(v["row"], f"{where}.views.{name}.row"),
-                           _vec3(v.get("center", [0, 0, 0]), f"{where}.views.{name}.center"),
-                           _positive(v["field_mm"], f"{where}.views.{name}.field_mm"),
-                           float(v.get("tilt_deg", 0.0)), str(v.get("label", name)), str(v.get("marker", "R")))
+        views[name] = View(
+            name,
+            _vec3(v["column"], f"{where}.views.{name}.column"),
+            _vec3(v["row"], f"{where}.views.{name}.row"),
+            _vec3(v.get("center", [0, 0, 0]), f"{where}.views.{name}.center"),
+            _positive(v["field_mm"], f"{where}.views.{name}.field_mm"),
+            float(v.get("tilt_deg", 0.0)),
+            str(v.get("label", name)),
+            str(v.get("marker", "R")),
+        )
         views[name].rotation()
     if not views:
         raise ValueError(f"{where}: needs at least one view")
-    joints = tuple(Joint(j["name"], _vec3(j["center"], f"{where}.joints"),
-                         _positive(j.get("periarticular_radius_mm", 20), f"{where}.joints"))
-                   for j in merged["joints"])
+    joints = tuple(
+        Joint(
+            j["name"],
+            _vec3(j["center"], f"{where}.joints"),
+            _positive(j.get("periarticular_radius_mm", 20), f"{where}.joints"),
+        )
+        for j in merged["joints"]
+    )
     masks = dict(MASK_DEFAULTS)
     for k, v in (head.get("masks") or {}).items():
         if k not in MASK_DEFAULTS:
@@ -564,8 +646,13 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         masks[k] = _positive(v, f"{where}.masks.{k}", True)
     digest = hashlib.sha256(("\0".join(texts) + ENGINE_VERSION).encode()).hexdigest()[:20]
     return Site(
-        site=site, title=str(head.get("title", site)), envelope=envelope, solids=solids,
-        views=MappingProxyType(views), joints=joints, landmarks=MappingProxyType(merged["landmarks"]),
+        site=site,
+        title=str(head.get("title", site)),
+        envelope=envelope,
+        solids=solids,
+        views=MappingProxyType(views),
+        joints=joints,
+        landmarks=MappingProxyType(merged["landmarks"]),
         skin_mm=_positive(body.get("skin_mm", 1.6), f"{where}.body.skin_mm"),
         subcutaneous_min_mm=_positive(body.get("subcutaneous_min_mm", 4.0), f"{where}.body.subcutaneous_min_mm", True),
         fascia_mm=_positive(body.get("fascia_mm", 0.8), f"{where}.body.fascia_mm", True),
@@ -573,7 +660,8 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         eval_mm=_positive(grid.get("eval_mm", 1.0), f"{where}.grid.eval_mm"),
         bone_voxel_mm=_positive(grid.get("bone_voxel_mm", 0.4), f"{where}.grid.bone_voxel_mm"),
         soft_voxel_mm=_positive(grid.get("soft_voxel_mm", 1.2), f"{where}.grid.soft_voxel_mm"),
-        masks=MappingProxyType(masks), digest=digest,
+        masks=MappingProxyType(masks),
+        digest=digest,
     )
 
 
@@ -587,6 +675,7 @@ def load_site(site: str) -> Site:
 
 
 # ------------------------------------------------------- rasterisation ----
+
 
 @dataclass(frozen=True)
 class Box:
@@ -605,8 +694,12 @@ class Box:
         r = rot.astype(np.float32)
         out = np.empty(self.shape + (3,), np.float32)
         for i in range(3):
-            out[..., i] = (u[:, None, None] * r[0, i] + v[None, :, None] * r[1, i] + w[None, None, :] * r[2, i]
-                           + np.float32(center[i]))
+            out[..., i] = (
+                u[:, None, None] * r[0, i]
+                + v[None, :, None] * r[1, i]
+                + w[None, None, :] * r[2, i]
+                + np.float32(center[i])
+            )
         return out.reshape(-1, 3)
 
 
@@ -617,8 +710,9 @@ def _view_bounds(solid: Solid, rot: np.ndarray, center: np.ndarray) -> tuple[np.
     return view.min(axis=0), view.max(axis=0)
 
 
-def _box(lo: np.ndarray, hi: np.ndarray, spacing: tuple[float, float, float], field_half: float,
-         pixel: float) -> Box | None:
+def _box(
+    lo: np.ndarray, hi: np.ndarray, spacing: tuple[float, float, float], field_half: float, pixel: float
+) -> Box | None:
     """Box covering [lo, hi] (view mm) clipped to the field in u, v; u, v aligned to image pixels."""
     lo, hi = lo.copy(), hi.copy()
     lo[:2] = np.maximum(lo[:2], -field_half)
@@ -712,9 +806,8 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     # Crop to the occupied region, then refine to image pixels along u, v and voxel_w along w.
     k0 = [max(int(a.min()) - 1, 0) for a in inside]
     k1 = [min(int(a.max()) + 2, n) for a, n in zip(inside, sdf_c.shape)]
-    sdf_c = sdf_c[k0[0]:k1[0], k0[1]:k1[1], k0[2]:k1[2]]
-    coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing,
-                 sdf_c.shape)
+    sdf_c = sdf_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]
+    coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing, sdf_c.shape)
     fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
     fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
     fine = _box(fine_lo, fine_hi, (px, px, voxel_w_mm), half, px)
@@ -736,7 +829,9 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
         s = np.zeros((1, 1, 1))
     s = s.astype(np.float32)
     grid = np.linspace(0, 1, 257)
-    jitter = 1.0 + 0.2 * np.clip(ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5)
+    jitter = 1.0 + 0.2 * np.clip(
+        ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
+    )
     index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
     thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
     cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
@@ -748,15 +843,16 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
         r0 = int(round((fine.origin[0] + half) / px - 0.5))
         c0 = int(round((fine.origin[1] + half) / px - 0.5))
         proj = field.sum(axis=2) * voxel_w_mm  # (u, v) → image (row = v, column = u)
-        m[c0:c0 + proj.shape[1], r0:r0 + proj.shape[0]] = proj.T
+        m[c0 : c0 + proj.shape[1], r0 : r0 + proj.shape[0]] = proj.T
         out.append(m)
     ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
     angle = math.degrees(math.atan2(ab_img[1], ab_img[0]))
     return BoneMaps(out[0], out[1], out[2], angle)
 
 
-def trabecular_texture(shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float,
-                       angle_deg: float, seed: int) -> np.ndarray:
+def trabecular_texture(
+    shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
+) -> np.ndarray:
     """Ridged, oriented band-passed noise with mean 1 (bone where the noise is near zero).
 
     White noise filtered in Fourier space by an anisotropic Gaussian band (about
@@ -769,11 +865,11 @@ def trabecular_texture(shape: tuple[int, int], pixel_mm: float, along_mm: float,
     t = math.radians(angle_deg)
     f_along = fx * math.cos(t) + fy * math.sin(t)
     f_across = -fx * math.sin(t) + fy * math.cos(t)
-    narrow = np.exp(-2 * math.pi ** 2 * ((f_along * along_mm / 2) ** 2 + (f_across * across_mm / 2) ** 2))
-    wide = np.exp(-2 * math.pi ** 2 * ((f_along * along_mm) ** 2 + (f_across * across_mm * 2) ** 2))
+    narrow = np.exp(-2 * math.pi**2 * ((f_along * along_mm / 2) ** 2 + (f_across * across_mm / 2) ** 2))
+    wide = np.exp(-2 * math.pi**2 * ((f_along * along_mm) ** 2 + (f_across * across_mm * 2) ** 2))
     noise = np.fft.irfft2(np.fft.rfft2(white) * (narrow - wide), s=shape)
     noise /= noise.std() or 1.0
-    ridge = np.exp(-(noise / 0.8) ** 2)
+    ridge = np.exp(-((noise / 0.8) ** 2))
     return (ridge / ridge.mean()).astype(np.float32)
 
 
@@ -844,8 +940,9 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         if len(idx) < 3:
             continue
         sl = tuple(idx)
-        sub = Box(tuple(box.origin[i] + sl[i].start * h for i in range(3)), (h, h, h),
-                  tuple(s.stop - s.start for s in sl))
+        sub = Box(
+            tuple(box.origin[i] + sl[i].start * h for i in range(3)), (h, h, h), tuple(s.stop - s.start for s in sl)
+        )
         sdf = _sdf_box(solid, sub, rot, center, 2)
         if solid.kind == "muscle":
             a1, a2 = d1[sl], d2[sl]
@@ -884,11 +981,13 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         img[np.ix_(ok_v, ok_u)] = vals.T
         return img
 
-    return SoftMaps({m: to_image(v) for m, v in mats.items()}, {c: to_image(v) for c, v in comps.items()},
-                    to_image(body))
+    return SoftMaps(
+        {m: to_image(v) for m, v in mats.items()}, {c: to_image(v) for c, v in comps.items()}, to_image(body)
+    )
 
 
 # ------------------------------------------------------------ projection ----
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -928,8 +1027,16 @@ def derived_view(site: Site, view_name: str, center_mm: tuple[float, float], fie
     center = np.asarray(view.center, float) + rot.T @ offset
     if not (math.isfinite(field_mm) and 5 <= field_mm <= 1000):
         raise ValueError(f"field_mm must be within 5–1000 mm, got {field_mm!r}")
-    return View(view.name, view.column, view.row, tuple(float(c) for c in center), float(field_mm), view.tilt_deg,
-                view.label, view.marker)
+    return View(
+        view.name,
+        view.column,
+        view.row,
+        tuple(float(c) for c in center),
+        float(field_mm),
+        view.tilt_deg,
+        view.label,
+        view.marker,
+    )
 
 
 def get_view(site: Site, view_name: str) -> View:
@@ -950,8 +1057,15 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
             with np.load(path) as z:
                 th = {k[3:]: z[k] for k in z.files if k.startswith("th_")}
                 cp = {k[3:]: z[k] for k in z.files if k.startswith("cp_")}
-                return Projection(site.site, view_name, view.pixel_mm, MappingProxyType(th), MappingProxyType(cp),
-                                  z["bone"], z["body"])
+                return Projection(
+                    site.site,
+                    view_name,
+                    view.pixel_mm,
+                    MappingProxyType(th),
+                    MappingProxyType(cp),
+                    z["bone"],
+                    z["body"],
+                )
         except (OSError, ValueError, KeyError):
             pass
     soft = rasterise_soft(site, view)
@@ -961,22 +1075,39 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
         maps = rasterise_bone(bone, view, site.eval_mm, site.bone_voxel_mm, site.site)
         if not maps.cortex.any():
             continue
-        tex = trabecular_texture(maps.cortex.shape, view.pixel_mm, *bone.texture_mm, maps.axis_angle_deg,
-                                 _seed(site.site, view_name, bone.id, "tex"))
+        tex = trabecular_texture(
+            maps.cortex.shape,
+            view.pixel_mm,
+            *bone.texture_mm,
+            maps.axis_angle_deg,
+            _seed(site.site, view_name, bone.id, "tex"),
+        )
         trab = np.minimum(maps.trabecular * (1.0 + bone.texture_contrast * (tex - 1.0)), maps.medulla)
         _displace(th, bone.material, (maps.cortex + trab).astype(np.float64), bone.host)
         _displace(th, bone.marrow, (maps.medulla - trab).astype(np.float64), bone.host)
         bone_total += maps.cortex + maps.medulla
     th = {k: np.clip(v, 0.0, None).astype(np.float32) for k, v in th.items()}
     cp = {k: v.astype(np.float32) for k, v in soft.compartments.items()}
-    proj = Projection(site.site, view_name, view.pixel_mm, MappingProxyType(th), MappingProxyType(cp),
-                      bone_total.astype(np.float32), soft.body)
+    proj = Projection(
+        site.site,
+        view_name,
+        view.pixel_mm,
+        MappingProxyType(th),
+        MappingProxyType(cp),
+        bone_total.astype(np.float32),
+        soft.body,
+    )
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npz")
-            np.savez_compressed(tmp, bone=proj.bone_mm, body=proj.body_mm,
-                                **{f"th_{k}": v for k, v in th.items()}, **{f"cp_{k}": v for k, v in cp.items()})
+            np.savez_compressed(
+                tmp,
+                bone=proj.bone_mm,
+                body=proj.body_mm,
+                **{f"th_{k}": v for k, v in th.items()},
+                **{f"cp_{k}": v for k, v in cp.items()},
+            )
             os.replace(tmp, path)
         except OSError:
             pass
@@ -1030,8 +1161,9 @@ def masks(site: Site, view_name: str, proj: Projection, view: View | None = None
     px = proj.pixel_mm
     body = proj.body_mm > 0.5
     out: dict[str, np.ndarray] = {}
-    vascular = ndimage.binary_dilation(c.get("vascular", zero) > t["vascular_min_mm"],
-                                       iterations=max(1, round(1.0 / px)))
+    vascular = ndimage.binary_dilation(
+        c.get("vascular", zero) > t["vascular_min_mm"], iterations=max(1, round(1.0 / px))
+    )
     if "vascular" in c:
         out["vascular"] = vascular & body
     # Fascial planes read where they run along the beam (tangential): ridges of the fascial path
@@ -1042,22 +1174,24 @@ def masks(site: Site, view_name: str, proj: Projection, view: View | None = None
     out["fascial"] = fascial
     muscle = c.get("muscle", zero)
     out["muscle"] = (muscle > t["muscle_min_mm"]) & body & ~fascial & ~vascular
-    out["subcutaneous"] = (c.get("subcutaneous", zero) > t["subcutaneous_min_mm"]) & (
-        muscle < t["subcutaneous_max_muscle_mm"]) & body
+    out["subcutaneous"] = (
+        (c.get("subcutaneous", zero) > t["subcutaneous_min_mm"]) & (muscle < t["subcutaneous_max_muscle_mm"]) & body
+    )
     if site.joints:
         view = view or get_view(site, view_name)
-        yy, xx = np.mgrid[0:proj.body_mm.shape[0], 0:proj.body_mm.shape[1]]
+        yy, xx = np.mgrid[0 : proj.body_mm.shape[0], 0 : proj.body_mm.shape[1]]
         x, y = (xx + 0.5) * px, (yy + 0.5) * px
         near = np.zeros_like(body)
         for j in site.joints:
             jx, jy = project_point(view, j.center)
-            near |= (x - jx) ** 2 + (y - jy) ** 2 <= j.periarticular_radius_mm ** 2
+            near |= (x - jx) ** 2 + (y - jy) ** 2 <= j.periarticular_radius_mm**2
         out["periarticular"] = ((c.get("periarticular", zero) > t["periarticular_min_mm"]) | near) & body
         out["intraarticular"] = (c.get("intraarticular", zero) > t["intraarticular_min_mm"]) & body
     return out
 
 
 # ----------------------------------------------------------- preview ----
+
 
 def preview(site_id: str, view_name: str, out: Path, use_cache: bool = True) -> Path:
     """Write a noiseless preview PNG of a site and view (DR-style processing)."""
@@ -1068,8 +1202,7 @@ def preview(site_id: str, view_name: str, out: Path, use_cache: bool = True) -> 
     site = load_site(site_id)
     proj = project(site, view_name, use_cache)
     scene = rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm)
-    img = rg.render(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2),
-                    rg.Window.dr(), as_uint8=True)
+    img = rg.render(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2), rg.Window.dr(), as_uint8=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img, mode="L").save(out, format="PNG")
     return out
@@ -1087,12 +1220,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview(args.site, args.view, args.out, not args.no_cache)
     if args.masks:
         from PIL import Image
+
         site = load_site(args.site)
         proj = project(site, args.view)
         m = masks(site, args.view, proj)
         rgb = np.zeros(proj.body_mm.shape + (3,), np.uint8)
-        colours = {"subcutaneous": (230, 159, 0), "fascial": (86, 180, 233), "muscle": (0, 158, 115),
-                   "vascular": (213, 94, 0), "periarticular": (204, 121, 167), "intraarticular": (240, 228, 66)}
+        colours = {
+            "subcutaneous": (230, 159, 0),
+            "fascial": (86, 180, 233),
+            "muscle": (0, 158, 115),
+            "vascular": (213, 94, 0),
+            "periarticular": (204, 121, 167),
+            "intraarticular": (240, 228, 66),
+        }
         for name in ("subcutaneous", "muscle", "fascial", "periarticular", "intraarticular", "vascular"):
             if name in m:
                 rgb[m[name]] = colours[name]

@@ -112,7 +112,9 @@ class Exposure:
         _finite_positive("energy_kev", self.energy_kev)
         lo, hi = ENERGY_RANGE_KEV
         if not lo <= float(self.energy_kev) <= hi:
-            raise ValueError(f"energy_kev must be within {lo:g}–{hi:g} keV (diagnostic X-rays), got {self.energy_kev!r}")
+            raise ValueError(
+                f"energy_kev must be within {lo:g}–{hi:g} keV (diagnostic X-rays), got {self.energy_kev!r}"
+            )
         if self.fluence_photons_per_mm2 is not None:
             _finite_positive("fluence_photons_per_mm2", self.fluence_photons_per_mm2)
         _finite_positive("blur_fwhm_mm", self.blur_fwhm_mm, allow_zero=True)
@@ -186,7 +188,7 @@ class Window:
             raise ValueError(f"bone_percentile must be within 50–100, got {self.bone_percentile!r}")
 
     @classmethod
-    def dr(cls, **changes: float) -> "Window":
+    def dr(cls, **changes: float) -> Window:
         """The digital-radiography processing with its default parameters (optionally changed)."""
         return cls(mode="dr", **changes)  # type: ignore[arg-type]
 
@@ -284,8 +286,7 @@ def _masked_gaussian(img: np.ndarray, mask: np.ndarray, sigma_px: float) -> np.n
     return np.where(den > 1e-6, num / np.maximum(den, 1e-6), 0.0)
 
 
-def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None
-               ) -> np.ndarray:
+def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
     """Digital-radiography processing of a log image to display values in [0, 1] (dense white).
 
     Steps: subtract ``lowpass_fraction`` × (body-only Gaussian low-pass − its median)
@@ -305,8 +306,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     low = _masked_gaussian(img, body, window.lowpass_sigma_mm / pixel_mm)
     img = np.where(body, img - window.lowpass_fraction * (low - float(np.median(low[body]))), img)
     if window.detail_gain:
-        img = img + window.detail_gain * (img - ndimage.gaussian_filter(img, window.detail_sigma_mm / pixel_mm,
-                                                                        mode="nearest"))
+        img = img + window.detail_gain * (
+            img - ndimage.gaussian_filter(img, window.detail_sigma_mm / pixel_mm, mode="nearest")
+        )
     if bone_mask is not None and (body & ~bone_mask).any() and (body & bone_mask).any():
         soft_ref = float(np.median(img[body & ~bone_mask]))
         bone_ref = float(np.percentile(img[body & bone_mask], window.bone_percentile))
@@ -320,8 +322,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     return out.astype(np.float32)
 
 
-def apply_window(log_img: np.ndarray, window: Window = Window(), pixel_mm: float = 1.0,
-                 bone_mask: np.ndarray | None = None) -> np.ndarray:
+def apply_window(
+    log_img: np.ndarray, window: Window = Window(), pixel_mm: float = 1.0, bone_mask: np.ndarray | None = None
+) -> np.ndarray:
     """Map the log image to display values in [0, 1], dense (high attenuation) white.
 
     ``pixel_mm`` (mm) sets the kernel sizes of unsharp masking and DR processing;
@@ -335,7 +338,7 @@ def apply_window(log_img: np.ndarray, window: Window = Window(), pixel_mm: float
     out = np.clip((log_img - low) / (high - low), 0.0, 1.0)
     out[air] = 0.0
     if window.gamma != 1.0:
-        out = out ** window.gamma
+        out = out**window.gamma
     return out.astype(np.float32)
 
 
@@ -351,12 +354,15 @@ def render_log(scene: Scene, exposure: Exposure = Exposure(), rng: np.random.Gen
     """Log image (estimated line integral) of ``scene``; noise needs ``rng`` and a fluence."""
     t = transmission(scene, exposure.energy_kev)
     if exposure.scatter_fraction:
-        t = t + exposure.scatter_fraction * ndimage.gaussian_filter(t, exposure.scatter_sigma_mm / scene.pixel_mm,
-                                                                    mode="nearest")
+        t = t + exposure.scatter_fraction * ndimage.gaussian_filter(
+            t, exposure.scatter_sigma_mm / scene.pixel_mm, mode="nearest"
+        )
     if exposure.fluence_photons_per_mm2 is None or rng is None:
         if exposure.fluence_photons_per_mm2 is not None and rng is None:
-            raise ValueError("a noisy render needs an explicit rng (numpy.random.default_rng(seed)); "
-                             "set fluence_photons_per_mm2=None for a noiseless image")
+            raise ValueError(
+                "a noisy render needs an explicit rng (numpy.random.default_rng(seed)); "
+                "set fluence_photons_per_mm2=None for a noiseless image"
+            )
         return -np.log(np.maximum(detector_blur(t, exposure.blur_fwhm_mm, scene.pixel_mm), 1e-300))
     fluence = unattenuated_fluence(t, exposure)
     counts = quantum_noise(expected_counts(t, fluence, scene.pixel_mm), rng)
@@ -375,9 +381,14 @@ def unattenuated_fluence(transmitted: np.ndarray, exposure: Exposure) -> float:
     return fluence
 
 
-def render(scene: Scene, exposure: Exposure = Exposure(), window: Window = Window(),
-           rng: np.random.Generator | None = None, as_uint8: bool = False,
-           bone_mask: np.ndarray | None = None) -> np.ndarray:
+def render(
+    scene: Scene,
+    exposure: Exposure = Exposure(),
+    window: Window = Window(),
+    rng: np.random.Generator | None = None,
+    as_uint8: bool = False,
+    bone_mask: np.ndarray | None = None,
+) -> np.ndarray:
     """Radiograph of ``scene``: float32 in [0, 1] (or uint8), dense white, air black."""
     display = apply_window(render_log(scene, exposure, rng), window, scene.pixel_mm, bone_mask)
     return to_uint8(display) if as_uint8 else display

@@ -157,7 +157,7 @@ def test_page_weight(browser, site_url):
         context.close()
     own = sum(n for url, n in sizes.items() if url.endswith(PAGE) or "/cases/" in url)
     assert any(url.endswith("/cases/deck.json") for url in sizes), "the deck was not fetched"
-    assert sum(url.endswith(".png") and "/cases/" in url for url in sizes) == 1, "only the shown case's image loads"
+    assert sum(url.endswith(".webp") and "/cases/" in url for url in sizes) == 1, "only the shown case's image loads"
     assert own <= OWN_BUDGET, f"page + deck + image weigh {own / 1024:.0f} KB"
     total = sum(sizes.values())
     assert total <= PAGE_BUDGET, f"the page weighs {total / 1e6:.2f} MB"
