@@ -11,7 +11,8 @@ Knowledge and reasoning
 
 Synthetic radiographs
     ``materials``      materials and their X-ray attenuation
-    ``anatomy``        limb templates: material thickness maps and compartment masks per site
+    ``phantom``        3-D anatomy from the site files of ``data/anatomy``: solids, cortex, texture, projections
+    ``anatomy``        material thickness maps and compartment masks per site and view (3-D sites or 2-D templates)
     ``patterns``       calcification patterns, one generator per morphology
     ``radiograph``     projection radiographs: transmission, noise, blur, display window
     ``figures``        figure specs: the essay's figures and the chapters' own
@@ -25,6 +26,7 @@ The book
     ``case_widgets``   the unknown-cases self-test widget
     ``atlas_widgets``  frame viewers of the atlas
     ``book``           facts about the book read from its table of contents
+    ``book_figures``   Sphinx extension that copies the committed figures into the built site
 
 The version is defined here only; ``pyproject.toml`` reads it from ``__version__``.
 """
