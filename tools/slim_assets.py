@@ -19,6 +19,7 @@ Only the ``html`` builder is touched (the PDF build keeps the full assets).
 
 from __future__ import annotations
 
+import logging as std_logging
 import re
 from pathlib import Path
 
@@ -96,6 +97,7 @@ def subset_fonts(static: Path, codepoints: set[int]) -> None:
     """Cut Font Awesome's fonts to ``codepoints`` (as WOFF) and point its @font-face rules at them."""
     from fontTools import subset
 
+    std_logging.getLogger("fontTools").setLevel(std_logging.WARNING)  # its INFO lines flooded the build log
     css_path = static / FA_CSS
     css = css_path.read_text("utf-8")
     for ttf in sorted((static / FA_FONTS).glob("*.ttf")):
