@@ -35,6 +35,7 @@ import tempfile
 from pathlib import Path
 
 from local_browser import CHROMIUM_ARGS, chromium_path, page_weight, serve_directory
+from vendor_js import npm_ci  # tools/ is on the path: `make bench` sets PYTHONPATH=tools
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -93,9 +94,6 @@ def build_stock() -> None:
 
 
 def install_lighthouse() -> Path:
-    sys.path.insert(0, str(ROOT / "tools"))
-    from vendor_js import npm_ci
-
     npm_ci(ROOT / "tools" / "lighthouse", LIGHTHOUSE, strict=False)
     return LIGHTHOUSE / "node_modules" / "lighthouse" / "cli" / "index.js"
 
