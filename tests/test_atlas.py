@@ -50,7 +50,7 @@ def test_every_morphology_renders_small_and_deterministic(morphology):
     assert image.shape == (256, 256) and image.dtype == np.uint8
     assert image.std() > 10, "an image, not a flat field"
     assert figures.image_digest(atlas.render(morphology)) == figures.image_digest(image)
-    assert len(figures.encode_png(image)) < 40 * 1024
+    assert len(figures.encode_figure(image)) < 25 * 1024
 
 
 def test_the_pattern_is_visible_against_the_same_view_without_it():
@@ -166,7 +166,7 @@ def test_grid_has_one_tile_per_morphology_with_alt_text_and_is_light():
     assert repr(grid) == "AtlasGrid(18 synthetic tiles)"
     html = grid._repr_html_()
     assert html.count('<figure class="atlas-tile"') == 18
-    assert len(re.findall(r'<img src="data:image/png;base64,[^"]+" alt="Synthetic image\. [^"]{40,}"', html)) == 18
+    assert len(re.findall(r'<img src="data:image/webp;base64,[^"]+" alt="Synthetic image\. [^"]{40,}"', html)) == 18
     assert 'href="muscle.html#myositis-ossificans"' in html
     assert html.count("(synthetic)") == 18
     assert grid.image_bytes < 500 * 1024
@@ -174,7 +174,7 @@ def test_grid_has_one_tile_per_morphology_with_alt_text_and_is_light():
 
 def test_viewer_state_and_builder():
     state = viewer_state("amorphous_cloud", "phase", ["formative", "resorptive"], size=128)
-    assert [s[:22] for s in state["frames"]] == ["data:image/png;base64,"] * 2
+    assert [s[:23] for s in state["frames"]] == ["data:image/webp;base64,"] * 2
     assert len(state["labels"]) == len(state["alts"]) == 2
     box = frame_viewer("amorphous_cloud", "phase", ["formative", "resorptive"], start="resorptive", size=128)
     control, viewer = box.children
@@ -192,7 +192,7 @@ def test_kernel_renders_the_exact_value_between_frames():
     control, viewer = box.children
     assert viewer.mode == "value" and viewer.value == 1.0 and viewer.live == {}
     control.value = 3.5
-    assert viewer.live["value"] == 3.5 and viewer.live["src"].startswith("data:image/png;base64,")
+    assert viewer.live["value"] == 3.5 and viewer.live["src"].startswith("data:image/webp;base64,")
     assert "floccular" in viewer.live["label"]
     control.value = 7.0
     assert viewer.live == {}

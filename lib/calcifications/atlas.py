@@ -345,9 +345,14 @@ def frame_alt(morphology: str, parameter: str, value: Any) -> str:
     )
 
 
-def png_data_uri(image: np.ndarray) -> str:
-    """A ``data:image/png;base64,…`` URI of an 8-bit greyscale image (deterministic bytes)."""
-    return "data:image/png;base64," + base64.b64encode(figures.encode_png(image)).decode("ascii")
+def image_data_uri(image: np.ndarray) -> str:
+    """A data URI of an 8-bit greyscale image in the book's figure format (WebP; deterministic bytes).
+
+    The same lossy format as the committed figures: frames and tiles weigh about half as much
+    as PNG, and each appears twice on a static page (the fallback and the widget state).
+    """
+    mime = f"image/{figures.FIGURE_FORMAT}"
+    return f"data:{mime};base64," + base64.b64encode(figures.encode_figure(image)).decode("ascii")
 
 
 # ----------------------------------------------------------------- the grid ----
@@ -384,7 +389,7 @@ def tile_html(morphology: str, image: np.ndarray, pages: Sequence[str] | None = 
     return (
         f'<figure class="atlas-tile" id="atlas-{section_anchor(e.id)}" data-morphology="{e.id}" '
         f'style="margin:0;border:1px solid #ccc;padding:6px;background:#fff">'
-        f'<img src="{png_data_uri(image)}" alt="{escape(figure_spec(morphology).alt)}" width="{w}" height="{h}" '
+        f'<img src="{image_data_uri(image)}" alt="{escape(figure_spec(morphology).alt)}" width="{w}" height="{h}" '
         f'style="width:100%;height:auto;display:block;background:#000">'
         f'<figcaption style="font-size:0.85em;line-height:1.35">'
         f'<strong class="atlas-name">{escape(e.name)}</strong> '
@@ -424,7 +429,7 @@ def atlas_grid(
     tiles, total = [], 0
     for mid in ids:
         image = render(mid, size)
-        total += len(figures.encode_png(image))
+        total += len(figures.encode_figure(image))
         tiles.append(tile_html(mid, image, pages))
     html = (
         '<div class="atlas-grid" role="list" aria-label="Synthetic radiographs of the 18 calcification morphologies" '
@@ -460,7 +465,7 @@ __all__ = [
     "frame_label",
     "frames",
     "load_atlas",
-    "png_data_uri",
+    "image_data_uri",
     "render",
     "stage_text",
     "teaching_parameter",

@@ -1,7 +1,7 @@
 """Frame viewers of the morphology atlas: a teaching parameter varied on the static site and in a kernel.
 
 A :class:`FrameViewer` (front-end ``static/frame_viewer.js``) carries a few
-pre-rendered frames of one synthetic radiograph, once, as PNG data URIs, with
+pre-rendered frames of one synthetic radiograph, once, as WebP data URIs, with
 each frame's parameter value, caption line and alt text. A standard control
 drives it through ``widgets.jslink``, which runs in the browser, so the
 embedded widget state of a static page keeps it working with no kernel:
@@ -61,7 +61,7 @@ def viewer_state(morphology: str, parameter: str, values: Sequence[Any], size: i
     """Frames (data URIs), values, caption lines and alt texts of ``morphology`` over ``values``."""
     images = atlas.frames(morphology, parameter, values, size)
     return {
-        "frames": [atlas.png_data_uri(image) for image in images],
+        "frames": [atlas.image_data_uri(image) for image in images],
         "values": list(values),
         "labels": [atlas.frame_label(morphology, parameter, v) for v in values],
         "alts": [atlas.frame_alt(morphology, parameter, v) for v in values],
@@ -144,7 +144,7 @@ def frame_viewer(
         image = atlas.frames(morphology, parameter, [value], size)[0]
         viewer.live = {
             "value": float(value),
-            "src": atlas.png_data_uri(image),
+            "src": atlas.image_data_uri(image),
             "label": atlas.frame_label(morphology, parameter, value),
             "alt": atlas.frame_alt(morphology, parameter, value),
         }

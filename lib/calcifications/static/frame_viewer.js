@@ -2,7 +2,7 @@
 //
 // Python pre-renders a few frames of one synthetic radiograph while a teaching
 // parameter varies (weeks since trauma, phase, count...) and sends them once,
-// as PNG data URIs, with their parameter values, caption lines and alt texts.
+// as WebP data URIs, with their parameter values, caption lines and alt texts.
 // The viewer shows one frame, chosen client-side, so it works on the static
 // site with no kernel:
 //   mode "index": the frame at the synced `index` (a Dropdown's or a
