@@ -137,6 +137,18 @@ def test_page_is_clean(browser, site_url, screenshots, path):
     assert all(label.strip() for label in svg_roles), f"SVG images without a label on {path}"
 
 
+@pytest.mark.parametrize("path", built_pages())
+def test_page_fits_a_phone(browser, site_url, path):
+    """At 375 px nothing pushes the page sideways (a long word in a heading once did by 33 px)."""
+    context, page, _ = open_page(browser, f"{site_url}/{path}", width=375, has_touch=True)
+    try:
+        wait_for_widgets(page)
+        widths = page.evaluate("[document.scrollingElement.scrollWidth, document.documentElement.clientWidth]")
+    finally:
+        context.close()
+    assert widths[0] <= widths[1], f"{path} is {widths[0] - widths[1]} px wider than a 375 px screen"
+
+
 def test_calculator_updates_without_kernel(browser, site_url, screenshots):
     context, page, record = open_page(browser, f"{site_url}/chapters/classification.html")
     try:
@@ -245,6 +257,16 @@ def test_widget_pages_weigh_at_most_half_the_stock_page(browser, site_url, path)
     assert weight.outside == ()
     assert weight.raw <= WIDGET_PAGE_BUDGET, (
         f"{path} downloads {weight.raw / 1024:.0f} KiB, over half the stock page ({WIDGET_PAGE_BUDGET / 1024:.0f} KiB)"
+    )
+
+
+@pytest.mark.parametrize("path", widget_pages())
+def test_widget_pages_read_to_the_end_weigh_at_most_half_the_stock_page(browser, site_url, path):
+    """Scrolled to the bottom (every lazy image and widget fetched), still half the stock page."""
+    weight = page_weight(browser, site_url, SITE, path, read_to_end=True)
+    assert weight.raw <= WIDGET_PAGE_BUDGET, (
+        f"{path} read to the end downloads {weight.raw / 1024:.0f} KiB, "
+        f"over half the stock page ({WIDGET_PAGE_BUDGET / 1024:.0f} KiB)"
     )
 
 
