@@ -47,20 +47,24 @@ RESULTS = ROOT / "benchmarks" / "results" / "pages.md"
 BIN = Path(sys.executable).parent
 CATEGORIES = ("performance", "accessibility", "best-practices")
 
-# Change each control of a page's widgets as a reader would (select: `change`; text box:
-# `input`), timing the synchronous chain (view -> model -> jslink -> widget redraw) with
+# Change each control of a page's widgets as a reader would (select and checkbox chip:
+# `change`; text box: `input`), timing the synchronous chain (view -> model -> jslink -> widget redraw) with
 # performance.now(); a control whose change redraws nothing is not counted.
 MEASURE_UPDATES = """
 async (samples) => {
   const times = [];
   const views = [...document.querySelectorAll('.lw-view')];
   const snapshot = () => views.map(v => v.innerText).join('\\u0000');
-  const controls = views.flatMap(v => [...v.querySelectorAll('select, input[type=text], input[type=number]')]);
+  const controls = views.flatMap(v => [...v.querySelectorAll(
+    'select, input[type=text], input[type=number], input[type=checkbox]')]);
   for (const control of controls) {
     for (let n = 0; n < samples; n++) {
       const before = snapshot();
       const start = performance.now();
-      if (control.tagName === 'SELECT') {
+      if (control.type === 'checkbox') {
+        control.checked = !control.checked;
+        control.dispatchEvent(new Event('change', {bubbles: true}));
+      } else if (control.tagName === 'SELECT') {
         const option = control.options[(control.selectedIndex + 1 + n) % control.options.length];
         if (control.multiple) option.selected = !option.selected; else control.value = option.value;
         control.dispatchEvent(new Event('change', {bubbles: true}));
