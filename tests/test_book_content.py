@@ -223,7 +223,14 @@ def test_new_sections_are_reachable_from_the_matrix(section):
 
 def test_new_pages_are_reachable_from_the_glossary_and_the_calculator_page():
     glossary = (ROOT / "chapters" / "glossary.md").read_text("utf-8")
-    for target in ["{doc}`heterotopic`", "{ref}`ho-brooker`", "{ref}`pellegrini-stieda`", "{ref}`mo-or-sarcoma`"]:
+    for target in [
+        "{doc}`heterotopic`",
+        "{ref}`ho-brooker`",
+        "{ref}`pellegrini-stieda`",
+        "{ref}`mo-or-sarcoma`",
+        "<synovial_osteochondromatosis-extraarticular>`",
+        "<mimics-not-calcium>`",
+    ]:
         assert target in glossary, target
     approach = _all_markdown()["chapters/approach"]
     assert "{doc}`mimics`" in approach and "{doc}`heterotopic`" in approach
@@ -307,3 +314,35 @@ def test_image_questions_show_unknown_cases_not_the_page_s_own_figures(page):
         assert not any(_normal(label) in _normal(specs[figure].caption) for label in LABELS.values()), (
             f"{page}: the caption of {figure} names a diagnosis"
         )
+
+
+def test_the_matrix_links_the_mimics_sections_directly():
+    matrix = _all_markdown()["chapters/matrix"]
+    for section in ("mimics-not-calcium", "mimics-next-step", "synovial_osteochondromatosis-extraarticular"):
+        assert f"]({section})" in matrix, section
+
+
+def test_tenosynovial_chondromatosis_is_taught_with_its_figure_and_a_case_the_calculator_agrees_with():
+    """Issue 10: ring-and-arc bodies along a tendon sheath, outside the joint (walker2010)."""
+    page = cells("chapters/intraarticular")
+    start = next(i for i, c in enumerate(page) if "(synovial_osteochondromatosis-extraarticular)=" in text(c))
+    after = page[start : start + 3]
+    assert "walker2010" in text(after[0])
+    assert any(
+        'show_figure("review_tenosynovial_chondromatosis")' in text(c) for c in after if c["cell_type"] == "code"
+    )
+    cases = [q for c in after if c["cell_type"] == "markdown" for q in TRY_CASE.findall(text(c))]
+    assert cases
+    for query in cases:
+        findings, labs = case_labs(query)
+        assert "intraarticular" not in findings and "within_joint" not in findings, query
+        assert rank(findings, labs or None)[0].diagnosis == "synovial_osteochondromatosis", query
+
+
+def test_lipiodol_and_the_tumoral_calcinosis_sites_are_cited():
+    mimics = (ROOT / "chapters" / "mimics.md").read_text("utf-8")
+    paragraph = next(p for p in mimics.split("\n\n") if p.startswith("**Oily contrast.**"))
+    assert "haraguchi2016" in paragraph and "pieper2019" in paragraph
+    idiopathic = _all_markdown()["chapters/idiopathic"]
+    assert re.search(r"knee[^.]*\{cite:p\}`xu2014`", idiopathic)
+    assert "sobhani2015" in idiopathic

@@ -713,3 +713,185 @@ def test_book_labels_follow_the_glossary_nomenclature():
     assert labels["tumoral_calcinosis"] == "Tumoral calcinosis"
     assert "polymyositis" not in labels["dermatomyositis_fascial"]
     assert "burns" not in knowledge_base().findings["trauma_recent"].label
+
+
+# ---------------------------------------------------------------- expert review (issue 10): morphology review
+
+MORPHOLOGIES = [f for f, x in VOCAB.findings.items() if x.category == "morphology"]
+COMPARTMENTS = list(VOCAB.compartments)
+REVIEW = _raw_knowledge()["morphology_review"]
+MORPHOLOGY_LEAK = 0.0003
+COMPARTMENT_LEAK = 0.03
+# Clinical findings that are history (not image, not age, not symptoms).
+HISTORY = [
+    f
+    for f, x in VOCAB.findings.items()
+    if x.category == "clinical"
+    and not f.startswith("age_")
+    and f
+    not in {"asymptomatic", "local_pain_acute", "bone_erosion_overhanging_edge", "joint_destruction", "joint_effusion"}
+]
+
+
+def _column(diagnosis: str) -> int:
+    return DIAGNOSES.index(diagnosis)
+
+
+def _strongest_history(diagnosis: str) -> str:
+    """The history finding that favours ``diagnosis`` most (largest weight against the prior mix)."""
+    kb, i = knowledge_base(), _column(diagnosis)
+    return max(HISTORY, key=lambda f: kb.findings[f].log_p[i] - kb.findings[f].log_marginal)
+
+
+def _never_shown(diagnosis: str) -> list[str]:
+    named = {m for shapes in REVIEW[diagnosis]["stages"].values() for m in shapes}
+    return [m for m in MORPHOLOGIES if m not in named]
+
+
+def _home_compartment(morphology: str) -> str:
+    """The compartment of the diagnosis that shows ``morphology`` most typically."""
+    kb = knowledge_base()
+    best = max(range(len(DIAGNOSES)), key=lambda k: (kb.findings[morphology].p[k], -k))
+    return max(COMPARTMENTS, key=lambda c: kb.findings[c].p[best])
+
+
+def test_the_review_covers_every_diagnosis_with_cited_stages():
+    bib = (ROOT / "references.bib").read_text("utf-8")
+    assert set(REVIEW) == set(DIAGNOSES)
+    for did, entry in REVIEW.items():
+        assert entry["stages"] and all(entry["stages"].values()), did
+        assert set(entry["compartments"]) <= set(COMPARTMENTS), did
+        assert f"{{{entry['cite']}," in bib, did
+        named = [m for shapes in entry["stages"].values() for m in shapes]
+        assert set(named) <= set(MORPHOLOGIES), did
+
+
+@pytest.mark.parametrize("diagnosis", DIAGNOSES)
+def test_likelihoods_follow_the_morphology_review(diagnosis):
+    """A shape the review names for a stage is possible (above the leak); any other shape is never shown: the leak."""
+    kb, i = knowledge_base(), _column(diagnosis)
+    never = _never_shown(diagnosis)
+    for m in MORPHOLOGIES:
+        p = kb.findings[m].p[i]
+        if m in never:
+            assert p <= MORPHOLOGY_LEAK, (m, p)
+        else:
+            assert p >= 0.02, (m, p)
+    for c in COMPARTMENTS:
+        p = kb.findings[c].p[i]
+        assert (p > COMPARTMENT_LEAK) == (c in REVIEW[diagnosis]["compartments"]), (c, p)
+
+
+def test_morphology_leak_is_the_default_for_unlisted_shapes():
+    kb = knowledge_base()
+    raw = _raw_knowledge()
+    assert raw["defaults"]["category"]["morphology"]["p"] == MORPHOLOGY_LEAK
+    for fid in ("lobulated_multicystic_mass", "fluid_calcium_levels"):
+        assert raw["defaults"]["finding"][fid]["p"] == MORPHOLOGY_LEAK
+    assert max(kb.findings[m].p[_column(d)] for d in DIAGNOSES for m in _never_shown(d)) <= MORPHOLOGY_LEAK
+
+
+SWEEP = [(d, m) for d in DIAGNOSES for m in _never_shown(d)]
+
+
+@pytest.mark.parametrize("diagnosis, shape", SWEEP, ids=[f"{d}-{m}" for d, m in SWEEP])
+def test_a_never_shown_shape_outweighs_the_most_suggestive_history(diagnosis, shape):
+    """Every diagnosis, every shape it never shows: its most suggestive history, the shape and the shape's own
+    compartment do not put it first, and leave it well under even odds."""
+    case = [_strongest_history(diagnosis), shape, _home_compartment(shape)]
+    candidates = rank(case)
+    assert candidates[0].diagnosis != diagnosis, case
+    assert _by_id(candidates)[diagnosis].probability < 0.2, case
+
+
+@pytest.mark.parametrize("diagnosis", DIAGNOSES)
+def test_the_same_history_with_a_possible_shape_still_fits(diagnosis):
+    """The counterpart that makes the sweep above able to fail: with a shape of its own, the history helps."""
+    kb, i = knowledge_base(), _column(diagnosis)
+    own = max(MORPHOLOGIES, key=lambda m: kb.findings[m].p[i])
+    history = _strongest_history(diagnosis)
+    never = _never_shown(diagnosis)[0]
+    fits = _by_id(rank([history, own, _home_compartment(own)]))[diagnosis].probability
+    misfits = _by_id(rank([history, never, _home_compartment(never)]))[diagnosis].probability
+    assert fits > 20 * misfits
+
+
+@pytest.mark.parametrize(
+    "findings, labs, not_first, expected",
+    [
+        # Trauma and a tram-track along an artery: a vessel, not myositis ossificans.
+        (
+            ["vascular", "tubular_parallel_lines", "along_vessel", "site_thigh", "trauma_recent"],
+            None,
+            "myositis_ossificans",
+            {"atherosclerosis", "monckeberg_sclerosis"},
+        ),
+        # Dialysis and ring-and-arc bodies in the knee: synovial osteochondromatosis, not renal metastatic calcium.
+        (
+            ["intraarticular", "rounded_bodies_ring_arc", "within_joint", "site_knee", "chronic_kidney_disease"],
+            None,
+            "metastatic_renal",
+            {"synovial_osteochondromatosis"},
+        ),
+        # The same with the blood tests of dialysis (high phosphate, product and PTH).
+        (
+            ["intraarticular", "rounded_bodies_ring_arc", "within_joint", "site_knee", "chronic_kidney_disease"],
+            DIALYSIS_LABS,
+            "metastatic_renal",
+            {"synovial_osteochondromatosis"},
+        ),
+        # Known gout and rice grains in the thigh muscles: cysticercosis.
+        (
+            ["muscle", "rice_grain", "site_thigh", "hyperuricemia_gout"],
+            {"uric_acid_mg_dl": 9.0},
+            "gout_tophus",
+            {"cysticercosis"},
+        ),
+        # Scleroderma and fascial sheets: dermatomyositis-type fascial calcium, not calcinosis circumscripta.
+        (
+            ["fascial", "sheet_leaf_linear", "along_fascial_planes", "scleroderma"],
+            None,
+            "calcinosis_circumscripta",
+            {"dermatomyositis_fascial", "calcinosis_universalis"},
+        ),
+        # A family history of calcified masses and thin lines in the meniscus: CPPD, not tumoral calcinosis.
+        (
+            CHONDROCALCINOSIS + ["family_history_calcinosis"],
+            NORMAL,
+            "tumoral_calcinosis",
+            {"cppd_deposition"},
+        ),
+        # Injections into the buttock and a bridge of bone across the hip: heterotopic ossification, not a granuloma.
+        (
+            ["periarticular", "bridging_ossification", "site_hip_pelvis", "local_injections"],
+            None,
+            "injection_granuloma",
+            {"tendon_ossification", "fibrodysplasia_ossificans_progressiva"},
+        ),
+        # A raised product and a zonal lesion in muscle after a fall: myositis ossificans, not metastatic calcium.
+        (
+            ["muscle", "zonal_peripheral", "solitary", "trauma_recent"],
+            RAISED,
+            "metastatic_renal",
+            {"myositis_ossificans"},
+        ),
+        # Trauma and a cloud in a shoulder tendon: calcific tendinopathy; the tissue is wrong for myositis ossificans.
+        (
+            ["periarticular", "amorphous_cloud", "within_tendon", "site_shoulder", "trauma_recent"],
+            None,
+            "myositis_ossificans",
+            {"calcific_tendinopathy"},
+        ),
+    ],
+)
+def test_history_does_not_rescue_a_shape_the_disease_never_shows(findings, labs, not_first, expected):
+    candidates = rank(findings, labs)
+    assert candidates[0].diagnosis != not_first
+    assert candidates[0].diagnosis in expected, [(c.diagnosis, round(c.probability, 3)) for c in candidates[:3]]
+
+
+def test_tenosynovial_chondromatosis_ranks_synovial_osteochondromatosis_first():
+    """Chapter intraarticular: ring-and-arc bodies along a tendon sheath of the foot or hand (walker2010)."""
+    for site in ("site_ankle_foot", "site_hand"):
+        case = ["periarticular", "rounded_bodies_ring_arc", "within_tendon", "multiple", site]
+        assert rank(case)[0].diagnosis == "synovial_osteochondromatosis"
