@@ -29,7 +29,8 @@ from calcifications.cases import case_record, random_case
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 DECK = json.loads((ROOT / "figures" / "deck" / "cases" / "deck.json").read_text("utf-8"))
-SEED = 4100
+SEED = 4132
+"""Its first case has two views (synovial osteochondromatosis, frontal and lateral), the next one view."""
 NOTEBOOK = "live-cases.ipynb"
 SCORE = ".jp-OutputArea .ucases .uc-score span"
 VIGNETTE = ".jp-OutputArea .ucases .uc-vignette"
@@ -151,12 +152,20 @@ def test_unknown_cases_draws_fresh_cases_in_jupyterlab(browser, lab, screenshots
         widget = page.locator(".jp-OutputArea .ucases")
         assert widget.locator(".uc-meta").inner_text().startswith("A fresh case drawn in Python")
         images = _image_sources(page)
-        assert images and all(src.startswith("data:image/webp;base64,") for src in images)
-        assert widget.locator("figure img").first.get_attribute("alt") == first.alt
+        assert len(first.specs) == 2 and len(images) == 2
+        assert all(src.startswith("data:image/webp;base64,") for src in images)
+        alts = widget.locator("figure img").evaluate_all("els => els.map(e => e.alt)")
+        assert alts == list(first.alts)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-OutputArea .ucases figure img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)",
+            timeout=DRAW_MS,
+        )
+        page.screenshot(path=str(screenshots / "jupyterlab-unknown-cases-two-views.png"))
         assert page.inner_text(SCORE) == "Compartment 0/0 · Shape 0/0 · Diagnosis 0/0 · Next step 0/0"
 
         # Commit a compartment with the mouse: judged, explained, counted.
-        compartment = case_record(first, "")["compartment"][0]
+        compartment = case_record(first, [""] * len(first.specs))["compartment"][0]
         widget.locator(f".uc-step:last-child .uc-option[data-id='{compartment}']").click()
         assert "Right." in widget.locator(".uc-feedback").first.inner_text()
         assert page.inner_text(SCORE) == "Compartment 1/1 · Shape 0/0 · Diagnosis 0/0 · Next step 0/0"
@@ -186,13 +195,18 @@ def test_unknown_cases_draws_fresh_cases_in_jupyterlab(browser, lab, screenshots
         widget.locator(".uc-skip").click()
         widget.locator(".uc-continue").click()
         _wait_for_vignette(page, second.vignette)
-        assert _image_sources(page) != images
+        assert len(_image_sources(page)) == len(second.specs) == 1 and _image_sources(page) != images
         assert "Skipped." not in widget.inner_text()
 
         # A filter draws the next case with it.
         page.select_option(".jp-OutputArea .ucases .uc-filter-difficulty", "hard")
         _wait_for_vignette(page, hard.vignette)
         assert widget.locator(".uc-meta").inner_text().endswith("difficulty: hard")
+        # Keys pressed elsewhere in the notebook are JupyterLab's, not the widget's.
+        page.locator(".jp-Cell .jp-InputPrompt").first.click()
+        page.keyboard.press("n")
+        assert "Drawing a new case" not in widget.locator(".uc-status").inner_text()
+        assert widget.locator(".uc-vignette").inner_text() == hard.vignette
         assert errors == [], f"page errors in JupyterLab: {errors}"
     finally:
         context.close()
