@@ -485,7 +485,9 @@ function render({ model, el }) {
       return;
     }
     clearTimeout(waiting);
-    waiting = setTimeout(() => say("No answer from a Python kernel: run this cell in a live kernel, or use the deck on the book's website."), KERNEL_WAIT_MS);
+    // The first case of a session can take a while (the 3-D anatomy is built once): say so, don't give up.
+    waiting = setTimeout(() => say("Still waiting for Python (the first case can take a minute). If nothing comes, " +
+      "run this cell in a live kernel, or use the deck on the book's website."), KERNEL_WAIT_MS);
   }
 
   function nextCase() {
