@@ -283,6 +283,7 @@ def test_a_broken_case_table_is_refused():
         ({"view": "oblique", "alt": "x" * 40}, "another view"),
         ({"view": "lateral"}, "needs 'view' and 'alt'"),
         ({"view": "lateral", "alt": "x" * 40, "params": [{}, {}]}, "one mapping per pattern"),
+        ({"view": "lateral", "alt": "x" * 40, "params": [{"widht_mm": 1}]}, "unknown parameter"),
     ):
         raw = yaml.safe_load((ROOT / "lib/calcifications/data/cases.yml").read_text("utf-8"))
         raw["diagnoses"]["cppd_deposition"]["presentations"][0]["second_view"] = second

@@ -24,7 +24,8 @@ diagnosis is kept, and how much history and lab work is told.
 Everything is deterministic: the same diagnosis, seed and difficulty give the
 same case, image and text. ``python -m calcifications.cases --deck`` writes
 the book's committed deck (``figures/deck/cases/deck.json`` and one WebP image
-per case), byte-identical on every run.
+per view of each case: ``case-001.webp``, and ``case-001-b.webp`` for a
+presentation with a ``second_view``), byte-identical on every run.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def _presentation(raw: Mapping[str, Any], where: str, vocab_findings: Mapping[st
         " ".join(str(raw["alt"]).split()),
         dict(raw.get("options") or {}),
         raw.get("zoom_on"),
-        _second_view(raw, where, len(patterns)),
+        _second_view(raw, where, patterns),
         _told_history(raw, where, vocab_findings),
     )
 
@@ -172,7 +173,7 @@ def _told_history(raw: Mapping[str, Any], where: str, vocab_findings: Mapping[st
     return told
 
 
-def _second_view(raw: Mapping[str, Any], where: str, n_patterns: int) -> SecondView | None:
+def _second_view(raw: Mapping[str, Any], where: str, patterns: Sequence[Mapping[str, Any]]) -> SecondView | None:
     second = raw.get("second_view")
     if second is None:
         return None
@@ -186,9 +187,14 @@ def _second_view(raw: Mapping[str, Any], where: str, n_patterns: int) -> SecondV
     if raw.get("zoom_on"):
         raise CaseDataError(f"cases.yml: {where}.second_view: a magnified view has no second view")
     params = tuple(dict(p or {}) for p in second.get("params") or ())
-    if params and len(params) != n_patterns:
-        raise CaseDataError(f"cases.yml: {where}.second_view.params: one mapping per pattern ({n_patterns})")
-    return SecondView(second["view"], " ".join(str(second["alt"]).split()), params or ({},) * n_patterns)
+    if params and len(params) != len(patterns):
+        raise CaseDataError(f"cases.yml: {where}.second_view.params: one mapping per pattern ({len(patterns)})")
+    for pattern, override in zip(patterns, params):
+        try:
+            pat.check_parameters(pattern["id"], override, f"cases.yml: {where}.second_view")
+        except ValueError as error:
+            raise CaseDataError(str(error)) from None
+    return SecondView(second["view"], " ".join(str(second["alt"]).split()), params or ({},) * len(patterns))
 
 
 def parse_case_table(raw: Any) -> CaseTable:
