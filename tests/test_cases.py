@@ -156,6 +156,16 @@ def test_findings_are_vocabulary_ids_and_the_image_matches_them(random_cases):
         assert sum(f.startswith("age_") for f in case.findings) == 1
 
 
+def test_the_vignette_names_the_side_the_film_is_marked(random_cases):
+    from calcifications import anatomy
+
+    for case in random_cases[:120]:
+        if case.spec.site == "site_buttock":
+            continue
+        side = cases.case_table().sides[anatomy.side_marker(case.spec.site, case.spec.projection)]
+        assert f"of the {side} " in case.vignette, case.vignette
+
+
 def test_history_follows_the_knowledge_base():
     # P(chronic kidney disease | metastatic_renal) = 0.97, P(... | atherosclerosis) = 0.06 in knowledge.yml.
     renal = [cases.draw_case("metastatic_renal", s, "medium") for s in range(60)]

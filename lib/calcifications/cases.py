@@ -125,7 +125,7 @@ class CaseTable:
     compartment_clues: Mapping[str, str]
     next_steps: Mapping[str, str]
     chapters: Mapping[str, str]
-    sides: tuple[str, ...]
+    sides: Mapping[str, str]
     site_words: Mapping[str, str]
     diagnoses: Mapping[str, DiagnosisCases]
 
@@ -259,7 +259,7 @@ def parse_case_table(raw: Any) -> CaseTable:
         compartment_clues=dict(raw["compartment_clues"]),
         next_steps=next_steps,
         chapters=dict(raw["chapters"]),
-        sides=tuple(raw["sides"]),
+        sides=dict(raw["sides"]),
         site_words=dict(raw["site_words"]),
         diagnoses=diagnoses,
     )
@@ -627,7 +627,7 @@ def draw_case(
     spec = figure_spec(chosen, rng, case_id, chosen.alt)
     second = None if chosen.second is None else second_spec(spec, chosen.second)
     sex = "female" if rng.uniform() < 0.5 else "male"
-    side = table.sides[int(rng.integers(len(table.sides)))]
+    side = table.sides[anat.side_marker(chosen.site, chosen.view)]  # the side the film's marker shows
     lab_values = _draw_labs(diagnosis, difficulty, rng)
     has_ca_p = any(lab.analyte in ("calcium", "phosphate") for lab in lab_values)
     age_band, history = _draw_history(diagnosis, difficulty, has_ca_p, rng, chosen.history)
