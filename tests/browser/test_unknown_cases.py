@@ -172,7 +172,9 @@ def test_page_weight(browser, site_url):
 
 
 def test_a_two_view_case_shows_both_radiographs_each_with_its_alt_text(browser, site_url, screenshots):
-    position = next(i for i, c in enumerate(DECK["cases"]) if len(_images(c)) == 2)
+    two_views = [i for i, c in enumerate(DECK["cases"]) if len(_images(c)) == 2]
+    assert two_views, "no case of the deck has two views: regenerate it (`python -m calcifications.cases --deck`)"
+    position = two_views[0]
     case = DECK["cases"][position]
     for width in (1280, 375):
         context, page, record = _open(browser, site_url, width)
