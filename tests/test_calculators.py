@@ -6,6 +6,7 @@ from importlib import resources
 import pytest
 import yaml
 
+from book_chapters import ENTITY_CHAPTERS
 from calcifications import calculators
 from calcifications.vocabulary import vocabulary
 
@@ -14,17 +15,7 @@ RAW = yaml.safe_load(resources.files("calcifications").joinpath("data/calculator
 
 def test_shipped_settings_are_valid_and_cover_every_entity_chapter():
     s = calculators.settings()
-    assert set(s.chapters) == {
-        "vascular",
-        "subcutaneous",
-        "fascial",
-        "muscle",
-        "periarticular",
-        "intraarticular",
-        "metastatic",
-        "idiopathic",
-        "calcinosis-cutis",
-    }
+    assert set(s.chapters) == set(ENTITY_CHAPTERS)
     assert calculators.url_parameters() == ("ca", "p", "pth", "ua", "unit")
 
 

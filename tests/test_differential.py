@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from book_chapters import ENTITY_CHAPTERS
 from calcifications import labs
 from calcifications.differential import (
     Candidate,
@@ -79,20 +80,7 @@ def test_candidates_carry_vocabulary_data_and_chapters():
         "calcinosis_circumscripta": "chapters/calcinosis-cutis",
         "calcinosis_universalis": "chapters/calcinosis-cutis",
     }
-    allowed = {
-        f"chapters/{page}"
-        for page in [
-            "vascular",
-            "subcutaneous",
-            "fascial",
-            "muscle",
-            "periarticular",
-            "intraarticular",
-            "metastatic",
-            "idiopathic",
-            "calcinosis-cutis",
-        ]
-    }
+    allowed = {f"chapters/{page}" for page in ENTITY_CHAPTERS}
     # The book may reword a label and teach a mechanism other than the essay's grouping (issue 10);
     # every other diagnosis carries the vocabulary's label and mechanism unchanged.
     book_labels = {

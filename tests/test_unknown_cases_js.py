@@ -112,3 +112,26 @@ def test_expand_case_builds_every_step_from_the_deck_labels():
     assert all(e["label"] for e in full["steps"]["diagnosis"]["evidence"])
     assert all(name for _, name in full["steps"]["morphology"]["options"])
     assert "ranks" in full["steps"]["diagnosis"]["why"]
+
+
+def test_case_images_one_or_two_views_each_with_its_alt_text():
+    two = {"images": [["case-001.webp", "Frontal view: bodies."], ["case-001-b.webp", "Lateral view: more bodies."]]}
+    legacy = {"image": "case-002.webp", "alt": "One view."}
+    calls = [[two], [legacy], [{}], [None]]
+    assert run_js("unknown_cases.js", "caseImages", calls) == [
+        [["case-001.webp", "Frontal view: bodies."], ["case-001-b.webp", "Lateral view: more bodies."]],
+        [["case-002.webp", "One view."]],
+        [],
+        [],
+    ]
+    record = {
+        **two,
+        "id": "case-001",
+        "diagnosis": "synovial_osteochondromatosis",
+        "compartment": ["intraarticular"],
+        "morphology": {"options": [], "accept": []},
+        "options": [],
+        "next_step": [],
+    }
+    full = run_js("unknown_cases.js", "expandCase", [[record, {}]])[0]
+    assert full["images"] == two["images"]

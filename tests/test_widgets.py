@@ -7,20 +7,11 @@ import ipywidgets as widgets
 import pytest
 from ipywidgets.widgets.widget_link import Link
 
+from book_chapters import ENTITY_CHAPTERS
 from calcifications import calculators, differential
 from calcifications import widgets as book_widgets
 
-CHAPTERS = [
-    "vascular",
-    "subcutaneous",
-    "fascial",
-    "muscle",
-    "periarticular",
-    "intraarticular",
-    "metastatic",
-    "idiopathic",
-    "calcinosis-cutis",
-]
+CHAPTERS = list(ENTITY_CHAPTERS)
 
 
 def _created_by(build):

@@ -69,10 +69,10 @@ def diagnoses_for(chapter: str = "", mechanism: str = "") -> list[str]:
 
 
 def live_record(seed: int, chapter: str = "", mechanism: str = "", difficulty: str = "") -> dict[str, Any]:
-    """A fresh case for the widget: ``{labels, case}``, its radiograph as a PNG data URI."""
+    """A fresh case for the widget: ``{labels, case}``, its radiographs (one or two views) as WebP data URIs."""
     case = cases.random_case(seed, diagnoses_for(chapter, mechanism), [difficulty] if difficulty else None)
-    uri = "data:image/webp;base64," + base64.b64encode(cases.encode_image(case)).decode("ascii")
-    record = {"id": f"live-{seed}", **cases.case_record(case, uri, published_pages() or None)}
+    uris = ["data:image/webp;base64," + base64.b64encode(data).decode("ascii") for data in cases.encode_images(case)]
+    record = {"id": f"live-{seed}", **cases.case_record(case, uris, published_pages() or None)}
     return {"labels": cases.record_labels([record]), "case": record}
 
 

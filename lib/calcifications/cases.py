@@ -24,7 +24,8 @@ diagnosis is kept, and how much history and lab work is told.
 Everything is deterministic: the same diagnosis, seed and difficulty give the
 same case, image and text. ``python -m calcifications.cases --deck`` writes
 the book's committed deck (``figures/deck/cases/deck.json`` and one WebP image
-per case), byte-identical on every run.
+per view of each case: ``case-001.webp``, and ``case-001-b.webp`` for a
+presentation with a ``second_view``), byte-identical on every run.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from calcifications import anatomy as anat
 from calcifications import differential, figures, labs
 from calcifications import patterns as pat
 from calcifications.book import section_anchor
@@ -64,8 +66,22 @@ OPTIONS_SHOWN = 6
 
 
 @dataclass(frozen=True)
+class SecondView:
+    """A second radiograph of the same deposits in another view of the site (the diagnosis depends on it).
+
+    ``params`` holds one mapping per pattern of the presentation (same order):
+    parameters that replace the first view's drawn values in this view (a
+    location given as a point in mm belongs to one view only).
+    """
+
+    view: str
+    alt: str
+    params: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class Presentation:
-    """One way a diagnosis is drawn: site, view, patterns with parameter ranges, what the image shows."""
+    """One way a diagnosis is drawn: site, view(s), patterns with parameter ranges, what the image shows."""
 
     site: str
     view: str
@@ -74,6 +90,10 @@ class Presentation:
     alt: str
     options: Mapping[str, Any]
     zoom_on: str | None
+    second: SecondView | None = None
+    history: tuple[str, ...] = ()
+    """Clinical findings always told with this presentation (e.g. the acute pain of a deposit's
+    resorptive phase); each replaces the draw of its vignette group."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +125,7 @@ class CaseTable:
     compartment_clues: Mapping[str, str]
     next_steps: Mapping[str, str]
     chapters: Mapping[str, str]
-    sides: tuple[str, ...]
+    sides: Mapping[str, str]
     site_words: Mapping[str, str]
     diagnoses: Mapping[str, DiagnosisCases]
 
@@ -140,7 +160,41 @@ def _presentation(raw: Mapping[str, Any], where: str, vocab_findings: Mapping[st
         " ".join(str(raw["alt"]).split()),
         dict(raw.get("options") or {}),
         raw.get("zoom_on"),
+        _second_view(raw, where, patterns),
+        _told_history(raw, where, vocab_findings),
     )
+
+
+def _told_history(raw: Mapping[str, Any], where: str, vocab_findings: Mapping[str, Any]) -> tuple[str, ...]:
+    told = tuple(raw.get("history") or ())
+    bad = [f for f in told if f not in vocab_findings or vocab_findings[f].category not in ("clinical", "absent")]
+    if bad:
+        raise CaseDataError(f"cases.yml: {where}.history: not clinical finding ids: {bad}")
+    return told
+
+
+def _second_view(raw: Mapping[str, Any], where: str, patterns: Sequence[Mapping[str, Any]]) -> SecondView | None:
+    second = raw.get("second_view")
+    if second is None:
+        return None
+    if not isinstance(second, Mapping) or "view" not in second or "alt" not in second:
+        raise CaseDataError(f"cases.yml: {where}.second_view needs 'view' and 'alt'")
+    if second["view"] not in anat.views(raw["site"]) or second["view"] == raw["view"]:
+        raise CaseDataError(
+            f"cases.yml: {where}.second_view: view must be another view of {raw['site']} "
+            f"({', '.join(anat.views(raw['site']))}), got {second['view']!r}"
+        )
+    if raw.get("zoom_on"):
+        raise CaseDataError(f"cases.yml: {where}.second_view: a magnified view has no second view")
+    params = tuple(dict(p or {}) for p in second.get("params") or ())
+    if params and len(params) != len(patterns):
+        raise CaseDataError(f"cases.yml: {where}.second_view.params: one mapping per pattern ({len(patterns)})")
+    for pattern, override in zip(patterns, params):
+        try:
+            pat.check_parameters(pattern["id"], override, f"cases.yml: {where}.second_view")
+        except ValueError as error:
+            raise CaseDataError(str(error)) from None
+    return SecondView(second["view"], " ".join(str(second["alt"]).split()), params or ({},) * len(patterns))
 
 
 def parse_case_table(raw: Any) -> CaseTable:
@@ -205,7 +259,7 @@ def parse_case_table(raw: Any) -> CaseTable:
         compartment_clues=dict(raw["compartment_clues"]),
         next_steps=next_steps,
         chapters=dict(raw["chapters"]),
-        sides=tuple(raw["sides"]),
+        sides=dict(raw["sides"]),
         site_words=dict(raw["site_words"]),
         diagnoses=diagnoses,
     )
@@ -248,6 +302,12 @@ class Case:
     labs: tuple[LabValue, ...]
     vignette: str
     spec: figures.FigureSpec
+    second_spec: figures.FigureSpec | None = None
+
+    @property
+    def specs(self) -> tuple[figures.FigureSpec, ...]:
+        """The case's radiographs: the first view, and the second when the presentation has one."""
+        return (self.spec,) if self.second_spec is None else (self.spec, self.second_spec)
 
     @property
     def findings(self) -> tuple[str, ...]:
@@ -267,8 +327,13 @@ class Case:
 
     @property
     def alt(self) -> str:
-        """Alt text of the radiograph: what it shows, without naming the diagnosis."""
+        """Alt text of the (first) radiograph: what it shows, without naming the diagnosis."""
         return self.spec.alt
+
+    @property
+    def alts(self) -> tuple[str, ...]:
+        """Alt text of each radiograph, in order."""
+        return tuple(s.alt for s in self.specs)
 
 
 def _rng(*parts: Any) -> np.random.Generator:
@@ -327,6 +392,38 @@ def figure_spec(presentation: Presentation, rng: np.random.Generator, case_id: s
     )
 
 
+SECOND_SUFFIX = "-b"
+"""The second radiograph's id is the case id with this suffix (its deck image ``case-001-b.webp``)."""
+
+
+def second_spec(first: figures.FigureSpec, second: SecondView) -> figures.FigureSpec:
+    """The second view of a drawn case: the same deposits (the first view's drawn sizes, counts, density
+    and seed) seen in ``second.view``, with that view's parameter overrides."""
+    (panel,) = first.panels
+    patterns = tuple(
+        replace(p, params={**p.params, **{k: _as_spec_value(v) for k, v in override.items()}})
+        for p, override in zip(panel.patterns, second.params)
+    )
+    return replace(
+        first,
+        id=first.id + SECOND_SUFFIX,
+        title=f"{first.title}, second view",
+        projection=second.view,
+        panels=(replace(panel, patterns=patterns),),
+        alt=second.alt,
+        caption=first.caption,
+    )
+
+
+def _renamed(spec: figures.FigureSpec, case_id: str, suffix: str = "") -> figures.FigureSpec:
+    return replace(
+        spec,
+        id=case_id + suffix,
+        title=f"Unknown case {case_id}" + (", second view" if suffix else ""),
+        caption=f"{figures.CAPTION_PREFIX} Unknown case {case_id}.",
+    )
+
+
 def _likelihood(fid: str, index: int) -> float:
     return differential.knowledge_base().findings[fid].p[index]
 
@@ -345,9 +442,12 @@ def _pick_one(members: Sequence[str], weights: Sequence[float], rng: np.random.G
 
 
 def _draw_history(
-    diagnosis: str, difficulty: str, has_ca_p: bool, rng: np.random.Generator
+    diagnosis: str, difficulty: str, has_ca_p: bool, rng: np.random.Generator, always: Sequence[str] = ()
 ) -> tuple[str, tuple[str, ...]]:
-    """Age band and the clinical findings told, drawn with the knowledge base's likelihoods."""
+    """Age band and the clinical findings told, drawn with the knowledge base's likelihoods.
+
+    ``always`` (the presentation's history) are told in every case, each in place of its vignette group's draw.
+    """
     table, vocab, kb = case_table(), vocabulary(), differential.knowledge_base()
     index = [d.id for d in kb.diagnoses].index(diagnosis)
     rule = table.difficulties[difficulty]
@@ -372,11 +472,15 @@ def _draw_history(
     told = []
     for members in table.vignette_groups.values():
         chosen = _pick_one(members, [told_p(f) for f in members], rng)
+        fixed = [f for f in always if f in members]
+        if fixed:
+            chosen = fixed[0]
         if chosen:
             told.append(chosen)
     for fid in candidates:
-        if rng.uniform() < told_p(fid):
+        if rng.uniform() < told_p(fid) and fid not in always:
             told.append(fid)
+    told += [f for f in always if f not in told]
     giveaways = set(table.diagnoses[diagnosis].giveaways)
     if rule["giveaways"]:
         told.extend(g for g in table.diagnoses[diagnosis].giveaways if g not in told)
@@ -386,7 +490,7 @@ def _draw_history(
         told = [f for f in told if f != "normal_calcium_phosphate"]
     # The salient history first (largest evidence weight for the truth); the rest is left untold.
     weight = {f: abs(kb.findings[f].log_p[index] - kb.findings[f].log_marginal) for f in told}
-    told.sort(key=lambda f: (-weight[f], f))
+    told.sort(key=lambda f: (f not in always, -weight[f], f))
     told = told[: int(rule["max_clinical"])]
     order = list(vocab.findings)
     return age, tuple(sorted(told, key=order.index))
@@ -460,6 +564,10 @@ def _format_number(value: float) -> str:
     return f"{value:g}"
 
 
+def _view_words(view: str) -> str:
+    return view.replace("_", " ")
+
+
 def _vignette(
     age: int, sex: str, history: Sequence[str], lab_values: Sequence[LabValue], presentation: Presentation, side: str
 ) -> str:
@@ -480,7 +588,11 @@ def _vignette(
     place = table.site_words[presentation.site]
     where = place if presentation.site == "site_buttock" else f"{side} {place}"
     magnified = "magnified " if presentation.zoom_on else ""
-    sentences.append(f"Radiograph: {magnified}{presentation.view} view of the {where}.")
+    if presentation.second is None:
+        sentences.append(f"Radiograph: {magnified}{_view_words(presentation.view)} view of the {where}.")
+    else:
+        views = f"{_view_words(presentation.view)} and {_view_words(presentation.second.view)}"
+        sentences.append(f"Radiographs: {views} views of the {where}.")
     return " ".join(sentences)
 
 
@@ -513,11 +625,12 @@ def draw_case(
     site_findings = (chosen.site,)
     image_findings = tuple(dict.fromkeys(chosen.shows + site_findings))
     spec = figure_spec(chosen, rng, case_id, chosen.alt)
+    second = None if chosen.second is None else second_spec(spec, chosen.second)
     sex = "female" if rng.uniform() < 0.5 else "male"
-    side = table.sides[int(rng.integers(len(table.sides)))]
+    side = table.sides[anat.side_marker(chosen.site, chosen.view)]  # the side the film's marker shows
     lab_values = _draw_labs(diagnosis, difficulty, rng)
     has_ca_p = any(lab.analyte in ("calcium", "phosphate") for lab in lab_values)
-    age_band, history = _draw_history(diagnosis, difficulty, has_ca_p, rng)
+    age_band, history = _draw_history(diagnosis, difficulty, has_ca_p, rng, chosen.history)
     low, high = table.age_years[age_band]
     age = int(rng.integers(low, high + 1))
     vignette = _vignette(age, sex, history, lab_values, chosen, side)
@@ -534,6 +647,7 @@ def draw_case(
         lab_values,
         vignette,
         spec,
+        second,
     )
 
 
@@ -590,14 +704,17 @@ def _short(label: str) -> str:
     return label.split(" (")[0]
 
 
-def case_record(case: Case, image: str, published: Iterable[str] | None = None) -> dict[str, Any]:
+def case_record(case: Case, images: str | Sequence[str], published: Iterable[str] | None = None) -> dict[str, Any]:
     """The compact JSON record of a case for the widget (``static/unknown_cases.js``).
 
     Ids only: the names and explanations they refer to are in :func:`record_labels`
-    (carried once per deck). ``image`` is the image's URL (a file name relative
-    to the deck, or a data URI); ``published`` are the book pages that exist,
-    to link only those.
+    (carried once per deck). ``images`` are the URLs of the case's radiographs
+    in order (a file name relative to the deck, or a data URI; one string for
+    a one-view case); ``published`` are the book pages that exist, to link only those.
     """
+    urls = [images] if isinstance(images, str) else list(images)
+    if len(urls) != len(case.specs):
+        raise ValueError(f"case {case.spec.id} has {len(case.specs)} radiograph(s), got {len(urls)} image URL(s)")
     table, vocab = case_table(), vocabulary()
     kb = differential.knowledge_base()
     entry = table.diagnoses[case.diagnosis]
@@ -625,8 +742,7 @@ def case_record(case: Case, image: str, published: Iterable[str] | None = None) 
         "chapter": chapter,
         "mechanism": info.mechanism,
         "href": href if linked else "",
-        "image": image,
-        "alt": case.alt,
+        "images": [[url, alt] for url, alt in zip(urls, case.alts)],
         "vignette": case.vignette,
         "compartment": compartments,
         "morphology": {"options": _options(morphologies, morph_pool, rng), "accept": morphologies},
@@ -696,24 +812,15 @@ def deck_cases(per_diagnosis: int = DECK_PER_DIAGNOSIS, base_seed: int = DECK_SE
     for number, i in enumerate(order, 1):
         case = drawn[i]
         case_id = f"case-{number:03d}"
-        deck.append(
-            replace(
-                case,
-                spec=replace(
-                    case.spec,
-                    id=case_id,
-                    title=f"Unknown case {case_id}",
-                    caption=f"{figures.CAPTION_PREFIX} Unknown case {case_id}.",
-                ),
-            )
-        )
+        second = None if case.second_spec is None else _renamed(case.second_spec, case_id, SECOND_SUFFIX)
+        deck.append(replace(case, spec=_renamed(case.spec, case_id), second_spec=second))
     return deck
 
 
 def deck_json(cases: Sequence[Case], published: Iterable[str] | None = None) -> dict[str, Any]:
     """The deck file's content: filter options, labels (once) and one compact record per case (image ``<id>.webp``)."""
     table, vocab = case_table(), vocabulary()
-    records = [{"id": c.spec.id, **case_record(c, f"{c.spec.id}.webp", published)} for c in cases]
+    records = [{"id": c.spec.id, **case_record(c, [f"{s.id}.webp" for s in c.specs], published)} for c in cases]
     return {
         "version": 1,
         "note": "Generated by `python -m calcifications.cases --deck`; do not edit by hand.",
@@ -771,8 +878,18 @@ def deck_summary(cases: Sequence[Case] | None = None, random_seeds: int = 520) -
 
 
 def encode_image(case: Case) -> bytes:
-    """The case's radiograph as WebP bytes (deterministic)."""
-    return figures.encode_webp(figures.render_figure(case.spec))  # as the figures: light, byte-identical
+    """The case's (first) radiograph as WebP bytes (deterministic)."""
+    return encode_spec(case.spec)
+
+
+def encode_spec(spec: figures.FigureSpec) -> bytes:
+    """One radiograph of a case as WebP bytes (deterministic)."""
+    return figures.encode_webp(figures.render_figure(spec))  # as the figures: light, byte-identical
+
+
+def encode_images(case: Case) -> list[bytes]:
+    """Every radiograph of the case (one or two views) as WebP bytes, in order."""
+    return [encode_spec(spec) for spec in case.specs]
 
 
 def write_deck(out: Path = DECK_DIR, stream: Any = None, images: bool = True) -> list[Path]:
@@ -783,20 +900,22 @@ def write_deck(out: Path = DECK_DIR, stream: Any = None, images: bool = True) ->
     out.mkdir(parents=True, exist_ok=True)
     cases = deck_cases()
     written = []
+    ids = {s.id for c in cases for s in c.specs}
     for old in [*out.glob("case-*.png"), *out.glob("case-*.webp")]:
-        if old.stem not in {c.spec.id for c in cases}:
+        if old.stem not in ids:
             old.unlink()
     for k, case in enumerate(cases if images else [], 1):
-        data = encode_image(case)
-        path = out / f"{case.spec.id}.webp"
-        path.write_bytes(data)
-        flag = "" if len(data) <= MAX_IMAGE_BYTES else "  (over size budget)"
-        print(
-            f"[{k:2d}/{len(cases)}] {case.spec.id} {case.difficulty:6} {len(data) / 1024:5.1f} KB{flag}",
-            file=stream,
-            flush=True,
-        )
-        written.append(path)
+        for spec in case.specs:
+            data = encode_spec(spec)
+            path = out / f"{spec.id}.webp"
+            path.write_bytes(data)
+            flag = "" if len(data) <= MAX_IMAGE_BYTES else "  (over size budget)"
+            print(
+                f"[{k:2d}/{len(cases)}] {spec.id:10} {case.difficulty:6} {len(data) / 1024:5.1f} KB{flag}",
+                file=stream,
+                flush=True,
+            )
+            written.append(path)
     pages = published_pages(out.resolve())
     path = out / DECK_FILE
     path.write_text(deck_text(deck_json(cases, pages or None)), "utf-8")

@@ -25,6 +25,11 @@ def _open(browser, site_url, width=1280):
     return context, page, record
 
 
+def _images(case: dict) -> list[list[str]]:
+    """A deck case's radiographs as [[file, alt], ...] (one or two views)."""
+    return case.get("images") or [[case["image"], case["alt"]]]
+
+
 def _score(page) -> str:
     return page.inner_text(".ucases .uc-score span")
 
@@ -42,8 +47,8 @@ def test_walk_through_a_case_with_right_and_wrong_answers(browser, site_url, scr
     try:
         first = DECK["cases"][0]
         assert page.inner_text(".ucases .uc-meta").startswith(f"Case 1 of {len(DECK['cases'])}")
-        img = page.locator(".ucases figure img")
-        assert img.get_attribute("alt") == first["alt"]
+        alts = page.locator(".ucases figure img").evaluate_all("els => els.map(e => e.alt)")
+        assert alts == [alt for _, alt in _images(first)]
         page.wait_for_function("document.querySelector('.ucases figure img').naturalWidth > 0")
         assert _score(page) == "Compartment 0/0 · Shape 0/0 · Diagnosis 0/0 · Next step 0/0"
         # Nothing is revealed before the reader commits.
@@ -157,7 +162,45 @@ def test_page_weight(browser, site_url):
         context.close()
     own = sum(n for url, n in sizes.items() if url.endswith(PAGE) or "/cases/" in url)
     assert any(url.endswith("/cases/deck.json") for url in sizes), "the deck was not fetched"
-    assert sum(url.endswith(".webp") and "/cases/" in url for url in sizes) == 1, "only the shown case's image loads"
+    shown = len(_images(DECK["cases"][0]))
+    assert sum(url.endswith(".webp") and "/cases/" in url for url in sizes) == shown, (
+        "only the shown case's images load"
+    )
     assert own <= OWN_BUDGET, f"page + deck + image weigh {own / 1024:.0f} KB"
     total = sum(sizes.values())
     assert total <= PAGE_BUDGET, f"the page weighs {total / 1e6:.2f} MB"
+
+
+def test_a_two_view_case_shows_both_radiographs_each_with_its_alt_text(browser, site_url, screenshots):
+    two_views = [i for i, c in enumerate(DECK["cases"]) if len(_images(c)) == 2]
+    assert two_views, "no case of the deck has two views: regenerate it (`python -m calcifications.cases --deck`)"
+    position = two_views[0]
+    case = DECK["cases"][position]
+    for width in (1280, 375):
+        context, page, record = _open(browser, site_url, width)
+        try:
+            page.evaluate("document.activeElement && document.activeElement.blur()")
+            for _ in range(position):
+                page.keyboard.press("n")
+            assert page.inner_text(".ucases .uc-meta").startswith(f"Case {position + 1} of")
+            images = page.locator(".ucases figure img")
+            assert images.evaluate_all("els => els.map(e => e.alt)") == [alt for _, alt in case["images"]]
+            assert [src.rsplit("/", 1)[-1] for src in images.evaluate_all("els => els.map(e => e.src)")] == [
+                name for name, _ in case["images"]
+            ]
+            page.wait_for_function(
+                "[...document.querySelectorAll('.ucases figure img')].every(i => i.complete && i.naturalWidth > 0)"
+            )
+            assert "2 views" in page.inner_text(".ucases figcaption")
+            overflow = page.evaluate(
+                "document.querySelector('.ucases').scrollWidth - document.querySelector('.ucases').clientWidth"
+            )
+            assert overflow <= 1
+            boxes = [images.nth(i).bounding_box() for i in range(2)]
+            assert all(b["width"] >= 150 for b in boxes)
+            if width == 1280:
+                assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2, "side by side on a wide screen"
+            page.locator(".ucases figure").screenshot(path=str(screenshots / f"unknown-cases-two-views-{width}.png"))
+        finally:
+            context.close()
+        record.assert_clean(f"the unknown-cases page, a two-view case at {width} px")

@@ -40,18 +40,18 @@ export function cleanScore(raw) {
 }
 
 /** Read the score from a Storage-like object (getItem); never throws. */
-export function loadScore(storage) {
+export function loadScore(store) {
   try {
-    return cleanScore(JSON.parse(storage?.getItem(STORE_KEY) ?? "null"));
+    return cleanScore(JSON.parse(store?.getItem(STORE_KEY) ?? "null"));
   } catch {
     return emptyScore();
   }
 }
 
 /** Write the score; returns false if the storage refused (private mode, quota). */
-export function saveScore(storage, score) {
+export function saveScore(store, score) {
   try {
-    storage.setItem(STORE_KEY, JSON.stringify(cleanScore(score)));
+    store.setItem(STORE_KEY, JSON.stringify(cleanScore(score)));
     return true;
   } catch {
     return false;
@@ -100,6 +100,12 @@ export function keyAction(key, stage) {
   return null;
 }
 
+/** The case's radiographs as [[url, alt], ...]: `images` (one or two views), or the older single `image` and `alt`. */
+export function caseImages(c) {
+  if (Array.isArray(c?.images) && c.images.length) return c.images.map(([src, alt]) => [String(src), String(alt ?? "")]);
+  return c?.image ? [[String(c.image), String(c.alt ?? "")]] : [];
+}
+
 /**
  * Expand a compact case record (ids only, as in deck.json) with the deck's labels into
  * {id, diagnosis, label, ..., steps: {compartment|morphology|diagnosis|next_step: {options: [[id, name]], accept, why}}}.
@@ -113,7 +119,7 @@ export function expandCase(c, labels) {
   const rankText = engine.rank === 1 ? "first" : `number ${engine.rank}`;
   return {
     id: c.id, diagnosis: c.diagnosis, label, difficulty: c.difficulty, chapter: c.chapter,
-    chapter_title: name("chapter", c.chapter), mechanism: c.mechanism, href: c.href, image: c.image, alt: c.alt,
+    chapter_title: name("chapter", c.chapter), mechanism: c.mechanism, href: c.href, images: caseImages(c),
     vignette: c.vignette,
     steps: {
       compartment: {
@@ -159,6 +165,8 @@ const CSS = `
 .ucases .uc-status{min-height:1.2em;margin:0.2em 0;font-weight:bold}
 .ucases figure{margin:0.4em 0}
 .ucases img{display:block;max-width:100%;height:auto;background:#000}
+.ucases .uc-views{display:flex;flex-wrap:wrap;gap:0.4em}
+.ucases .uc-views-2 img{flex:1 1 16em;min-width:0;width:calc(50% - 0.2em)}
 .ucases .uc-meta{font-size:0.85em;margin:0.2em 0}
 .ucases .uc-caption{font-size:0.85em;margin:0.2em 0;color:inherit;text-align:left}
 .ucases .uc-question{font-weight:bold;margin:0.8em 0 0.4em}
@@ -192,7 +200,7 @@ function select(label, name, options) {
   return { wrap, box };
 }
 
-function storage() {
+function localStore() {
   try {
     return globalThis.localStorage ?? null;
   } catch {
@@ -203,6 +211,8 @@ function storage() {
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "ucases";
+  // JupyterLab: keys pressed inside the widget answer it, never run notebook shortcuts ("1" = heading).
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   const style = document.createElement("style");
   style.textContent = CSS;
   const bar = document.createElement("div");
@@ -227,7 +237,7 @@ function render({ model, el }) {
 
   const contentRoot = globalThis.document?.documentElement?.dataset?.content_root;
   const kernelMode = contentRoot === undefined;
-  const store = storage();
+  const store = localStore();
   let score = loadScore(store);
   let deck = null;
   let order = [];
@@ -291,22 +301,29 @@ function render({ model, el }) {
     meta.className = "uc-meta";
     meta.textContent = `${where} · difficulty: ${rec.difficulty}`;
     const figure = document.createElement("figure");
-    const img = document.createElement("img");
-    img.width = 512;
-    img.height = 512;
-    img.alt = rec.alt;
-    img.src = imageUrl(rec.image);
-    img.decoding = "async";
+    const views = document.createElement("div");
+    views.className = `uc-views uc-views-${rec.images.length}`;
+    for (const [src, alt] of rec.images) {
+      const img = document.createElement("img");
+      img.width = 512;
+      img.height = 512;
+      img.alt = alt;
+      img.src = imageUrl(src);
+      img.decoding = "async";
+      views.appendChild(img);
+    }
     const caption = document.createElement("figcaption");
     caption.className = "uc-caption";
-    caption.textContent = "Synthetic radiograph (not a patient).";
-    figure.append(img, caption);
+    caption.textContent = rec.images.length > 1
+      ? `Synthetic radiographs (not a patient): ${rec.images.length} views of the same deposits.`
+      : "Synthetic radiograph (not a patient).";
+    figure.append(views, caption);
     const vignette = document.createElement("p");
     vignette.className = "uc-vignette";
     vignette.textContent = rec.vignette;
-    const stepBox = document.createElement("div");
-    stepBox.className = "uc-steps";
-    body.append(meta, figure, vignette, stepBox);
+    const steps = document.createElement("div");
+    steps.className = "uc-steps";
+    body.append(meta, figure, vignette, steps);
     showStep();
   }
 
@@ -468,7 +485,9 @@ function render({ model, el }) {
       return;
     }
     clearTimeout(waiting);
-    waiting = setTimeout(() => say("No answer from a Python kernel: run this cell in a live kernel, or use the deck on the book's website."), KERNEL_WAIT_MS);
+    // The first case of a session can take a while (the 3-D anatomy is built once): say so, don't give up.
+    waiting = setTimeout(() => say("Still waiting for Python (the first case can take a minute). If nothing comes, " +
+      "run this cell in a live kernel, or use the deck on the book's website."), KERNEL_WAIT_MS);
   }
 
   function nextCase() {
@@ -514,6 +533,8 @@ function render({ model, el }) {
 
   const onKey = (event) => {
     if (!root.isConnected || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    // In Jupyter the page's keys belong to the notebook: only keys pressed inside the widget are ours.
+    if (kernelMode && !root.contains(event.target)) return;
     const tag = event.target?.tagName ?? "";
     if (["INPUT", "SELECT", "TEXTAREA"].includes(tag) || event.target?.isContentEditable) return;
     if (event.key === "Enter" && ["BUTTON", "A"].includes(tag)) return;
