@@ -1,0 +1,257 @@
+"""Anatomical sanity of the knee, leg, ankle and foot site files (data/anatomy/site_knee.yml,
+site_leg.yml, site_ankle_foot*.yml): relative sizes and positions from the references in their
+headers, open joint spaces, landmarks inside the tissues they name, consistent projected masks."""
+
+import numpy as np
+import pytest
+
+from calcifications import anatomy as an
+from calcifications import phantom as ph
+
+
+def _points(lo, hi, step):
+    # offset off the round numbers of the data: the engine's ellipse distance is 0 exactly on a centreline
+    axes = [np.arange(lo[i] + 0.137, hi[i] + step, step) for i in range(3)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(np.float32)
+
+
+def _inside(solid: ph.Solid, step: float = 1.0, lo=None, hi=None) -> np.ndarray:
+    """Grid points (mm) inside the solid, optionally only within the box lo–hi."""
+    blo, bhi = solid.bounds()
+    lo = blo if lo is None else np.maximum(blo, lo)
+    hi = bhi if hi is None else np.minimum(bhi, hi)
+    pts = _points(lo, hi, step)
+    return pts[solid.sdf(pts) < 0]
+
+
+def _sdf(solid: ph.Solid, p) -> float:
+    return float(solid.sdf(np.asarray([p], np.float32))[0])
+
+
+@pytest.fixture(scope="module")
+def knee():
+    data = ph.load_site("site_knee")
+    return data, {s.id: s for s in data.solids}
+
+
+@pytest.fixture(scope="module")
+def foot():
+    data = ph.load_site("site_ankle_foot")
+    return data, {s.id: s for s in data.solids}
+
+
+# ----------------------------------------------------------------------------- knee ----
+
+
+def test_fibular_head_is_posterolateral_and_below_the_plateau(knee):
+    _, s = knee
+    tib = _inside(s["tibia"], 1.0, (-60, -10, -60), (60, 60, 60))
+    fib = _inside(s["fibula"], 1.0, (-60, -10, -60), (0, 60, 0))
+    plateau_top = tib[np.abs(tib[:, 0] + 25) < 3][:, 1].min()  # lateral plateau (−x on a right knee)
+    head = fib[fib[:, 1] < 40]
+    assert head[:, 1].min() >= plateau_top + 5  # apex below the plateau (about 1 cm)
+    assert head[:, 1].min() <= plateau_top + 15
+    tib_level = tib[np.abs(tib[:, 1] - 24) < 2]
+    centre = head.mean(axis=0)
+    assert centre[0] < tib_level[:, 0].mean() - 25  # lateral
+    assert centre[2] < tib_level[:, 2].mean() - 10  # posterior
+    # overlaps: lateral tibial condyle on the AP (x ranges), posterior tibia on the lateral (z ranges)
+    top = head[:, 1].min()
+    condyle = tib[(tib[:, 1] > top) & (tib[:, 1] < top + 12)]
+    assert head[:, 0].max() > condyle[:, 0].min() + 3
+    assert head[:, 2].max() > condyle[:, 2].min() + 3
+
+
+def test_patella_is_anterior_to_the_trochlea_with_normal_height(knee):
+    data, s = knee
+    pat = _inside(s["patella"])
+    fem = _inside(s["femur"], 1.0, (-15, -70, -50), (15, 0, 60))
+    y0, y1 = pat[:, 1].min(), pat[:, 1].max()
+    band = fem[(fem[:, 1] > y0) & (fem[:, 1] < y1) & (np.abs(fem[:, 0]) < 12)]
+    back = pat[np.abs(pat[:, 0]) < 12][:, 2].min()
+    assert back > band[:, 2].max() + 1  # in front of the trochlear groove, not in it
+    assert back < band[:, 2].max() + 8  # seated: patellofemoral space a few mm, not floating
+    length = y1 - y0
+    assert 35 <= length <= 46  # flores2022knee: 42 mm
+    tendon = np.asarray(s["patellar_tendon"].parts[0].path, float)
+    lower_pole = pat[np.argmax(pat[:, 1])]
+    insertion = tendon[-1]
+    ratio = np.linalg.norm(insertion - lower_pole) / length
+    assert 0.8 <= ratio <= 1.3  # Insall-Salvati about 1 (upadhyay2013patella)
+    assert y1 < -8  # lower pole above the joint line with the knee extended
+
+
+def test_medial_condyle_is_larger_and_notch_is_open(knee):
+    _, s = knee
+    med = _inside(s["femur"], 0.8, (14, -30, -50), (26, 0, 30))
+    lat = _inside(s["femur"], 0.8, (-26, -30, -50), (-14, 0, 30))
+    assert med[:, 2].min() < lat[:, 2].min() - 1  # medial reaching further back: offset outlines on the lateral
+    assert med[:, 1].max() >= lat[:, 1].max()  # and at least as low
+    # intercondylar notch: no bone in the midline just above the joint posteriorly
+    notch = _points((-5, -14, -30), (5, -4, -10), 1.0)
+    assert (s["femur"].sdf(notch) > 0).all()
+    # but bone in the midline in front of it (trochlea)
+    assert _sdf(s["femur"], (0, -30, 10)) < 0
+
+
+def test_tibial_plateau_slopes_down_posteriorly(knee):
+    _, s = knee
+    tib = _inside(s["tibia"], 0.8, (14, -10, -40), (26, 14, 40))
+    rim = tib[(np.abs(tib[:, 0] - 20) < 3) & (tib[:, 1] < 12)]
+    front = rim[rim[:, 2] > 10][:, 1].min()
+    back = rim[rim[:, 2] < -14][:, 1].min()
+    assert back - front > 1.5  # posterior rim lower: the double plateau line (haddad2012slope, about 6°)
+
+
+def test_knee_joint_space_holds_the_cartilage_and_menisci(knee):
+    data, s = knee
+    fem, tib = s["femur"], s["tibia"]
+    for x in (-20, 20):
+        ys = np.arange(-15, 10, 0.25)
+        p = np.stack([np.full_like(ys, x), ys, np.full_like(ys, -5)], 1).astype(np.float32)
+        gap = ys[tib.sdf(p) < 0].min() - ys[fem.sdf(p) < 0].max()
+        assert 3.5 <= gap <= 8, (x, gap)  # radiographic joint space of a normal adult knee
+    lines = data.landmarks["cartilage_lines"]
+    pts = [p for line in lines for p in line] + list(data.landmarks["menisci"])
+    for p in pts:
+        assert _sdf(fem, p) > 0 and _sdf(tib, p) > 0, p  # in the joint space, not in bone
+        d = np.arange(0, 20, 0.5)
+        up = np.asarray([[p[0], p[1] - t, p[2]] for t in d], np.float32)
+        down = np.asarray([[p[0], p[1] + t, p[2]] for t in d], np.float32)
+        above, below = d[fem.sdf(up) < 0], d[tib.sdf(down) < 0]
+        assert len(above) and len(below), p  # femur above, tibia below
+        assert min(above.min(), below.min()) <= 3, p  # on a cartilage surface, not floating in the space
+
+
+def test_knee_soft_tissue_landmarks_lie_in_their_tissues(knee):
+    data, s = knee
+    lm = data.landmarks
+    assert _sdf(s["hoffa_fat_pad"], lm["hoffa_fat_pad"]) < 0
+    for b in ("femur", "tibia", "patella"):
+        assert _sdf(s[b], lm["hoffa_fat_pad"]) > 0
+    # Hoffa's pad is behind the patellar tendon
+    path = np.asarray(s["patellar_tendon"].parts[0].path)
+    assert lm["hoffa_fat_pad"][2] < np.interp(lm["hoffa_fat_pad"][1], path[:, 1], path[:, 2]) - 3
+    # the popliteal artery runs behind the femur and the tibia
+    fem = _inside(s["femur"], 1.5, (-50, -120, -60), (50, 10, 60))
+    tib = _inside(s["tibia"], 1.5, (-50, -10, -60), (50, 120, 60))
+    for p in lm["artery"]:
+        y = p[1]
+        for bone in (fem, tib):
+            level = bone[np.abs(bone[:, 1] - y) < 2]
+            if len(level):
+                assert p[2] < level[:, 2].min() - 3, p
+    assert _sdf(s["popliteal_fat"], lm["popliteal_fossa"]) < 0
+
+
+def test_every_knee_and_foot_bone_is_covered_by_soft_tissue():
+    from test_phantom import _in_some_field
+
+    for site in ("site_knee", "site_leg", "site_ankle_foot"):
+        data = ph.load_site(site)
+        for bone in data.bones():
+            pts = _inside(bone, 2.0)
+            pts = pts[_in_some_field(data, pts)]
+            depth = -data.envelope.sdf(pts)
+            assert depth.min() > 1.0, (site, bone.id, float(depth.min()))
+
+
+# ----------------------------------------------------------------------------- foot ----
+
+
+def _length_and_width(solid: ph.Solid) -> tuple[float, float]:
+    pts = _inside(solid, 0.6)
+    a, b = np.asarray(solid.axis[0]), np.asarray(solid.axis[1])
+    u = (b - a) / np.linalg.norm(b - a)
+    along = pts @ u
+    across = pts[:, 0]
+    return float(np.ptp(along)), float(np.ptp(across))
+
+
+def test_metatarsal_and_phalangeal_proportions(foot):
+    _, s = foot
+    mt = {k: _length_and_width(s[f"metatarsal_{k}"]) for k in range(1, 6)}
+    # jain2017forefoot: first metatarsal the shortest and the widest, second the longest
+    assert mt[1][0] == min(v[0] for v in mt.values())
+    assert mt[1][1] == max(v[1] for v in mt.values())
+    assert mt[1][1] > 1.4 * mt[2][1]  # the first much stouter
+    assert mt[2][0] == max(v[0] for v in mt.values())
+    assert 50 <= mt[1][0] <= 66
+    p1 = _length_and_width(s["phalanx_1_proximal"])[0]
+    assert all(p1 > _length_and_width(s[f"phalanx_{k}_proximal"])[0] for k in range(2, 6))
+    # lesser toes short: the proximal phalanx under half its metatarsal
+    for k in range(2, 6):
+        assert _length_and_width(s[f"phalanx_{k}_proximal"])[0] < 0.5 * mt[k][0]
+
+
+def test_sesamoids_under_the_head_in_the_dorsoplantar_view(foot):
+    data, s = foot
+    view = data.views["frontal"]
+    head = s["metatarsal_1"].parts[1]
+    c = np.asarray(head.center)
+    hp = ph.project_point(view, c)
+    mtp = ph.project_point(view, data.landmarks["hallux_mtp"])
+    for name in ("medial_sesamoid", "lateral_sesamoid"):
+        sc = np.asarray(s[name].parts[0].center)
+        assert sc[1] > c[1] + 5  # plantar to the head
+        p = ph.project_point(view, sc)
+        assert abs(p[1] - hp[1]) < 6  # at the level of the head, not the neck
+        assert p[1] > mtp[1]  # proximal to the joint (toes up on the image)
+        assert abs(p[0] - hp[0]) < head.radii[0] + 2  # within the width of the head
+
+
+def test_foot_joint_spaces_are_open(foot):
+    _, s = foot
+    from test_phantom import min_gap_mm
+
+    for a, b, gap in [
+        ("metatarsal_1", "phalanx_1_proximal", 1.5),
+        ("tibia", "talus", 1.5),
+        ("calcaneus", "talus", 1.0),
+        ("talus", "navicular", 1.0),
+    ]:
+        assert min_gap_mm(s[a], s[b], 0.7) >= gap, (a, b)
+
+
+def test_hindfoot_shapes_and_sizes(foot):
+    data, s = foot
+    cal, tal = _inside(s["calcaneus"]), _inside(s["talus"])
+    assert 70 <= np.ptp(cal[:, 2]) <= 88  # kim2014calcaneus: 74 mm (with the tuberosity's cap)
+    assert 52 <= np.ptp(tal[:, 2]) <= 66  # liu2020talus: 61 mm
+    # the tuberosity is taller than the anterior process (not a brick)
+    back = cal[cal[:, 2] < cal[:, 2].min() + 12]
+    front = cal[cal[:, 2] > cal[:, 2].max() - 12]
+    assert np.ptp(back[:, 1]) > 1.5 * np.ptp(front[:, 1])
+    # talus above the calcaneus, head in front of the body, dome under the plafond
+    assert tal[:, 1].mean() < cal[:, 1].mean() - 15
+    # Kager's fat pad lies in front of the Achilles tendon, above the calcaneus
+    k = np.asarray(data.landmarks["kager_fat_pad"], np.float32)
+    assert _sdf(s["kager_fat_pad"], k) < 0
+    ach = np.asarray(data.landmarks["achilles_tendon"])
+    assert all(_sdf(s["achilles_tendon"], p) < 0 for p in ach)
+    assert k[2] > ach[:, 2].max()
+    assert k[1] < cal[:, 1].min()
+
+
+# ------------------------------------------------------------------ projected views ----
+
+
+@pytest.mark.parametrize("site, view", [("site_knee", "lateral"), ("site_knee", "frontal")])
+def test_projected_knee_landmarks_fall_in_their_masks(site, view):
+    a = an.build(site, view)
+    px = a.grid.pixel_mm
+
+    def at(mask, p):
+        r, c = int(p[1] / px), int(p[0] / px)
+        win = mask[max(r - 2, 0) : r + 3, max(c - 2, 0) : c + 3]
+        return bool(win.any())
+
+    art = a.landmarks["artery"]
+    hits = [at(a.masks["vascular"], p) for p in art if 0 < p[1] < a.grid.size_mm[1]]
+    assert np.mean(hits) > 0.6
+    if view == "frontal":
+        for p in a.landmarks["menisci"]:
+            assert at(a.masks["intraarticular"], p)
+    else:
+        assert at(a.masks["periarticular"], a.landmarks["hoffa_fat_pad"])
+        assert not at(a.bone_mask, a.landmarks["hoffa_fat_pad"])
