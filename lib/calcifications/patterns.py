@@ -100,8 +100,9 @@ SWELLING_MM: float = 12.0
 def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
     """Union of the masks of ``compartments``; ValueError if one is absent.
 
-    Two pseudo-compartments: 'bone' (the bone mask) and 'swelling' (up to SWELLING_MM mm
-    outside the skin, where a mass bulges the soft-tissue contour).
+    Three pseudo-compartments: 'bone' (the bone mask), 'swelling' (up to SWELLING_MM mm
+    outside the skin, where a mass bulges the soft-tissue contour) and 'deep' (the tissue deep
+    to the fascia: muscles with the thin fat planes between them, see :func:`deep_mask`).
     """
     out = np.zeros(anatomy.grid.shape, dtype=bool)
     for name in compartments:
@@ -111,6 +112,8 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
             out |= ndimage.binary_dilation(
                 anatomy.body_mask, iterations=max(1, round(SWELLING_MM / anatomy.grid.pixel_mm))
             )
+        elif name == "deep":
+            out |= deep_mask(anatomy)
         elif name in anatomy.masks:
             out |= anatomy.masks[name]
         else:
@@ -120,12 +123,28 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
     return out
 
 
+def deep_mask(anatomy: Anatomy, plane_mm: float = 3.0) -> np.ndarray:
+    """Muscle, fascia and vessels with the thin intermuscular fat planes between them closed (no bone).
+
+    A mass in a muscle grows across the thin fat planes between muscle groups; clipping it
+    to the muscle mask alone would cut it along them.
+    """
+    deep = np.zeros(anatomy.grid.shape, bool)
+    for name in ("muscle", "fascial", "vascular"):
+        if name in anatomy.masks:
+            deep |= anatomy.masks[name]
+    it = max(1, round(plane_mm / 2 / anatomy.grid.pixel_mm))
+    closed = ndimage.binary_closing(np.pad(deep, it, mode="edge"), iterations=it)[it:-it, it:-it]
+    return closed & anatomy.body_mask & ~anatomy.bone_mask
+
+
 def _mass_region(anatomy: Anatomy, compartment: str) -> tuple[str, ...]:
     """A mass grows across thin planes: a muscle mass may cross fascial bands, and vice versa."""
     extra = {"muscle": ("fascial", "vascular"), "fascial": ("muscle",), "periarticular": ("fascial", "muscle")}.get(
         compartment, ()
     )
-    return (compartment,) + tuple(c for c in extra if c in anatomy.masks)
+    deep = ("deep",) if compartment in ("muscle", "fascial") else ()
+    return (compartment,) + tuple(c for c in extra if c in anatomy.masks) + deep
 
 
 def _lesion(
@@ -134,8 +153,13 @@ def _lesion(
     anatomy: Anatomy,
     compartments: tuple[str, ...],
     hosts: tuple[str, ...] = SOFT_HOSTS,
+    soft_mm: float = 0.0,
 ) -> Lesion:
-    clipped = np.where(region_mask(anatomy, compartments), np.clip(thickness, 0.0, None), 0.0)
+    """A lesion kept inside ``compartments``; ``soft_mm`` > 0 fades it over that depth at the
+    compartment's edge instead of cutting it along the mask (no straight clipping edges)."""
+    region = region_mask(anatomy, compartments)
+    weight = soft_edge(region, anatomy.grid.pixel_mm, soft_mm) if soft_mm > 0 else region
+    clipped = np.where(region, np.clip(thickness, 0.0, None) * weight, 0.0)
     return Lesion(material, clipped, compartments, hosts)
 
 
@@ -168,6 +192,129 @@ def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) ->
     return np.where(outside, 2 * skin_mm + 0.5 * rim, 0.0)
 
 
+# ------------------------------------------------------ irregular shapes ----
+
+
+def radial_profile(rng: np.random.Generator, lumpiness: float = 0.15, terms: int = 7) -> np.ndarray:
+    """Fourier coefficients (amplitude, phase) of a lobulated outline: radius factor 1 + Σ a_k cos(kθ + φ_k).
+
+    ``lumpiness`` (0 = a clean ellipse) is the typical relative radius excursion; higher
+    harmonics are weaker (1/k), so outlines are lobulated rather than spiky.
+    """
+    k = np.arange(2, terms + 2)
+    amp = lumpiness * rng.normal(0.0, 1.0, terms) / k**0.9
+    phase = rng.uniform(0, 2 * np.pi, terms)
+    return np.column_stack([k, amp, phase])
+
+
+def _radius_factor(theta: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    out = np.ones_like(theta)
+    for k, amp, phase in profile:
+        out += amp * np.cos(k * theta + phase)
+    return np.clip(out, 0.45, 1.8)
+
+
+def _window(grid: Any, centre: tuple[float, float], reach_mm: float) -> tuple[slice, slice]:
+    px = grid.pixel_mm
+    r0 = max(int((centre[1] - reach_mm) / px) - 1, 0)
+    r1 = min(int((centre[1] + reach_mm) / px) + 2, grid.shape[0])
+    c0 = max(int((centre[0] - reach_mm) / px) - 1, 0)
+    c1 = min(int((centre[0] + reach_mm) / px) + 2, grid.shape[1])
+    return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
+
+
+def blob(
+    anatomy: Anatomy,
+    centre: tuple[float, float],
+    a: float,
+    b: float,
+    c: float,
+    angle: float,
+    profile: np.ndarray | None,
+    grow_mm: float = 0.0,
+) -> np.ndarray:
+    """Chord (mm) along the beam through a lobulated ellipsoid: semi-axes a (along ``angle``), b, c (beam).
+
+    The outline is the ellipse with its radius modulated by ``profile`` (:func:`radial_profile`;
+    None for a clean ellipsoid); the beam depth follows the local radius, so the body is a
+    noise-perturbed solid, not a sprite. Evaluated only in the blob's bounding window.
+    """
+    grid = anatomy.grid
+    out = np.zeros(grid.shape)
+    a, b, c = (max(s + grow_mm, 1e-3) for s in (a, b, c))
+    rows, cols = _window(grid, centre, 1.8 * max(a, b) + grid.pixel_mm)
+    if rows.stop <= rows.start or cols.stop <= cols.start:
+        return out
+    x = (np.arange(cols.start, cols.stop) + 0.5) * grid.pixel_mm - centre[0]
+    y = (np.arange(rows.start, rows.stop) + 0.5) * grid.pixel_mm - centre[1]
+    t = math.radians(angle)
+    u = x[None, :] * math.cos(t) + y[:, None] * math.sin(t)
+    v = -x[None, :] * math.sin(t) + y[:, None] * math.cos(t)
+    rho = np.hypot(u / a, v / b)
+    radius = 1.0 if profile is None else _radius_factor(np.arctan2(v / b, u / a), profile)
+    out[rows, cols] = 2.0 * c * radius * np.sqrt(np.clip(1.0 - (rho / radius) ** 2, 0.0, None))
+    return out
+
+
+def blob_shell(
+    anatomy: Anatomy,
+    centre: tuple[float, float],
+    a: float,
+    b: float,
+    c: float,
+    wall: float,
+    angle: float,
+    profile: np.ndarray | None,
+) -> np.ndarray:
+    """Chord (mm) through the wall (thickness ``wall`` mm) of a lobulated hollow body (ring seen in projection)."""
+    outer = blob(anatomy, centre, a, b, c, angle, profile)
+    inner = blob(anatomy, centre, a, b, c, angle, profile, grow_mm=-min(wall, 0.95 * min(a, b, c)))
+    return np.clip(outer - inner, 0.0, None)
+
+
+def smooth_noise_1d(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """Smooth zero-mean unit-variance noise of length ``n`` (correlation ``sigma`` samples)."""
+    noise = ndimage.gaussian_filter1d(rng.standard_normal(n + 8 * int(sigma + 1)), sigma, mode="wrap")
+    noise = noise[: n]
+    return (noise - noise.mean()) / (noise.std() or 1.0)
+
+
+def seat(
+    anatomy: Anatomy, allowed: np.ndarray, centre: tuple[float, float], clearance_mm: float
+) -> tuple[float, float]:
+    """The point nearest ``centre`` (mm) that lies at least ``clearance_mm`` inside ``allowed``.
+
+    Places a mass inside its compartment (a haematoma inside the muscle belly, a myositis
+    ossificans clear of the cortex) instead of cutting it off at the compartment's edge.
+    Where no point has that clearance, the deepest point of ``allowed`` near ``centre``.
+    """
+    px = anatomy.grid.pixel_mm
+    if not allowed.any():
+        return centre
+    depth = ndimage.distance_transform_edt(allowed) * px
+    r, c = int(np.clip(centre[1] / px, 0, allowed.shape[0] - 1)), int(np.clip(centre[0] / px, 0, allowed.shape[1] - 1))
+    if depth[r, c] >= clearance_mm:
+        return centre
+    ok = depth >= clearance_mm
+    if not ok.any():
+        yy, xx = np.indices(allowed.shape)
+        score = depth - 0.05 * np.hypot(yy - r, xx - c) * px
+        rr, cc = np.unravel_index(np.argmax(score), score.shape)
+    else:
+        dist = ndimage.distance_transform_edt(~ok, return_indices=True)[1]
+        rr, cc = dist[0][r, c], dist[1][r, c]
+    return float((cc + 0.5) * px), float((rr + 0.5) * px)
+
+
+def soft_edge(mask: np.ndarray, pixel_mm: float, taper_mm: float) -> np.ndarray:
+    """Weight 0–1 rising over ``taper_mm`` inside ``mask`` (0 outside): a soft compartment edge."""
+    if taper_mm <= 0:
+        return mask.astype(float)
+    depth = ndimage.distance_transform_edt(mask) * pixel_mm
+    w = np.clip(depth / taper_mm, 0.0, 1.0)
+    return w * w * (3 - 2 * w)
+
+
 # ------------------------------------------------------------- geometry ----
 
 
@@ -194,25 +341,67 @@ def _polyline(anatomy: Anatomy, name: str) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def polyline_coordinates(points: np.ndarray, anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray]:
-    """Arc length s (mm) along a polyline and signed distance d (mm) from it, per pixel."""
+def polyline_coordinates(
+    points: np.ndarray, anatomy: Anatomy, within_mm: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Arc length s (mm) along a polyline and signed distance d (mm) from it, per pixel.
+
+    With ``within_mm``, only pixels within that distance of a segment's bounding box are
+    evaluated (others get d = inf): fast for long, finely sampled paths.
+    """
     x, y = anatomy.grid.coordinates()
+    px = anatomy.grid.pixel_mm
     best_d = np.full(anatomy.grid.shape, np.inf)
     best_s = np.zeros(anatomy.grid.shape)
-    signed = np.zeros(anatomy.grid.shape)
+    signed = np.full(anatomy.grid.shape, np.inf)
     s0 = 0.0
     for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
         dx, dy = x1 - x0, y1 - y0
         length = math.hypot(dx, dy) or 1e-9
-        u = np.clip(((x - x0) * dx + (y - y0) * dy) / length**2, 0.0, 1.0)
-        px, py = x - x0 - u * dx, y - y0 - u * dy
-        dist = np.hypot(px, py)
-        closer = dist < best_d
-        best_d = np.where(closer, dist, best_d)
-        best_s = np.where(closer, s0 + u * length, best_s)
-        signed = np.where(closer, np.sign(dx * py - dy * px) * dist, signed)
+        if within_mm is None:
+            rows, cols = slice(None), slice(None)
+        else:
+            rows = slice(
+                max(int((min(y0, y1) - within_mm) / px), 0), max(int((max(y0, y1) + within_mm) / px) + 2, 0)
+            )
+            cols = slice(
+                max(int((min(x0, x1) - within_mm) / px), 0), max(int((max(x0, x1) + within_mm) / px) + 2, 0)
+            )
+        xs, ys = x[:, cols], y[rows, :]
+        if xs.size == 0 or ys.size == 0:
+            s0 += length
+            continue
+        u = np.clip(((xs - x0) * dx + (ys - y0) * dy) / length**2, 0.0, 1.0)
+        qx, qy = xs - x0 - u * dx, ys - y0 - u * dy
+        dist = np.hypot(qx, qy)
+        bd = best_d[rows, cols]
+        closer = dist < bd
+        best_d[rows, cols] = np.where(closer, dist, bd)
+        best_s[rows, cols] = np.where(closer, s0 + u * length, best_s[rows, cols])
+        signed[rows, cols] = np.where(closer, np.sign(dx * qy - dy * qx) * dist, signed[rows, cols])
         s0 += length
     return best_s, signed
+
+
+def resample_polyline(points: np.ndarray, step_mm: float) -> np.ndarray:
+    """The polyline resampled every ``step_mm`` along its length (ends kept)."""
+    seg = np.hypot(*np.diff(points, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(int(cum[-1] / step_mm), 1) + 1
+    t = np.linspace(0.0, cum[-1], n)
+    return np.column_stack([np.interp(t, cum, points[:, 0]), np.interp(t, cum, points[:, 1])])
+
+
+def wobbly_path(points: np.ndarray, rng: np.random.Generator, amplitude_mm: float, step_mm: float = 2.0) -> np.ndarray:
+    """A vessel's course: the landmark polyline, finely resampled, with a gentle smooth side-to-side wobble."""
+    fine = resample_polyline(np.asarray(points, float), step_mm)
+    if len(fine) < 3 or amplitude_mm <= 0:
+        return fine
+    tangent = np.gradient(fine, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True) + 1e-9
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    wobble = smooth_noise_1d(rng, len(fine), 18.0 / step_mm) * amplitude_mm
+    return fine + normal * wobble[:, None]
 
 
 def _sample_points(
@@ -266,46 +455,100 @@ def _arc_gaps(
 # ------------------------------------------------------------- vascular ----
 
 
+def _offset(value: Any) -> np.ndarray:
+    arr = np.asarray(value, dtype=float) if not isinstance(value, str) else np.zeros(0)
+    if arr.shape != (2,) or not np.all(np.isfinite(arr)) or np.abs(arr).max() > 100:
+        raise ValueError(f"offset_mm must be (dx, dy) in mm, each within ±100, got {value!r}")
+    return arr
+
+
+def _along(values: np.ndarray, s: np.ndarray, step_mm: float) -> np.ndarray:
+    """A profile sampled every ``step_mm`` of arc length, looked up at arc lengths ``s`` (mm)."""
+    return values[np.clip((s / step_mm).astype(int), 0, len(values) - 1)]
+
+
 def _vessel_wall(
     anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Generator, mode: str
 ) -> tuple[Lesion, ...]:
-    """Calcified wall of the vessel landmark, seen as two parallel lines where the wall is tangential."""
-    path = _polyline(anatomy, params.get("vessel", "artery"))
+    """Calcified wall of the vessel landmark, seen as two lines where the wall is tangential to the beam.
+
+    The vessel follows the site's landmark with a gentle wobble; its radius and the
+    thickness of each wall vary along it; calcium is interrupted by gaps. ``mode``:
+    'tubular' (near-continuous tram-track), 'ring' (medial calcification: fine tram-track
+    with irregular, incomplete ring-like bands), 'plaque' (atherosclerosis: irregular
+    patches of the intima, thick and chalky, with gaps between them).
+    """
+    raw = _polyline(anatomy, params.get("vessel", "artery")) + _offset(params.get("offset_mm", (0.0, 0.0)))
     radius = _number("size_mm", params.get("size_mm", 2 * float(anatomy.landmarks.get("artery_radius_mm", 2.0)))) / 2
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.9), high=3.0)
+    wall_mm = _number("wall_mm", params.get("wall_mm", 1.0), high=5)
     extent = params.get("extent", (0.05, 0.95))
-    s, d = polyline_coordinates(path, anatomy)
+    step = 1.0
+    path = wobbly_path(raw, rng, amplitude_mm=min(2.0, 0.6 * radius + 0.5), step_mm=step)
     total = float(np.sum(np.hypot(*np.diff(path, axis=0).T)))
+    s, d = polyline_coordinates(path, anatomy, within_mm=radius + 3.0)
     lo, hi = (_number("extent", e, 0, 1, strict=False) * total for e in extent)
-    along = (s >= lo) & (s <= hi)
-    wall = {"tubular": 0.6, "ring": 0.5, "plaque": 1.0}[mode] * _number("wall_mm", params.get("wall_mm", 1.0), high=5)
-    outer = np.sqrt(np.clip(radius**2 - d**2, 0, None))
-    inner = np.sqrt(np.clip((radius - wall) ** 2 - d**2, 0, None))
+    n = int(total / step) + 2
+    taper = np.clip(np.minimum(s - lo, hi - s) / 4.0, 0.0, 1.0)  # calcium fades in and out at the ends
+    r_s = radius * (1.0 + 0.08 * _along(smooth_noise_1d(rng, n, 25.0), s, step))
+    thickness_of = {"tubular": 0.6, "ring": 0.45, "plaque": 1.0}[mode] * wall_mm
+    # each wall (the two lines of the tram-track) has its own thickness profile along the vessel
+    near_side = d >= 0
+    w_a = thickness_of * np.exp(0.35 * smooth_noise_1d(rng, n, 6.0))
+    w_b = thickness_of * np.exp(0.35 * smooth_noise_1d(rng, n, 6.0))
+    wall = np.where(near_side, _along(w_a, s, step), _along(w_b, s, step))
+    outer = np.sqrt(np.clip(r_s**2 - d**2, 0, None))
+    inner = np.sqrt(np.clip((r_s - wall) ** 2 - d**2, 0, None))
     half = outer - inner  # wall chord of one crossing (front or back)
-    if mode == "tubular":
-        th = 2 * half * (0.75 + 0.25 * np.cos(s / 7.0 + rng.uniform(0, 6)))
-    elif mode == "ring":
-        spacing = _number("spacing_mm", params.get("spacing_mm", 2.5))
-        phase = rng.uniform(0, spacing)
-        band = (np.mod(s + phase, spacing) < 0.7 * spacing / 2.5).astype(float)
-        th = 2 * half * (0.45 + 0.55 * band)
+    if mode in ("tubular", "ring"):
+        # gaps: stretches of uncalcified wall, short and few for medial calcification
+        # (each wall on its own, so the gaps are staggered, not square cuts across the vessel)
+        covers = [
+            np.clip((smooth_noise_1d(rng, n, 5.0 if mode == "ring" else 8.0) + 1.3) / 1.2, 0.0, 1.0) ** 1.5
+            for _ in range(2)
+        ]
+        th = 2 * half * np.where(near_side, _along(covers[0], s, step), _along(covers[1], s, step))
+        if mode == "ring":
+            # irregular ring-like bands: uneven spacing, strength and completeness (no ladder)
+            spacing = _number("spacing_mm", params.get("spacing_mm", 2.5))
+            bands = np.zeros(n)
+            pos = rng.uniform(0, spacing)
+            while pos < total:
+                k = int(pos / step)
+                bands[k : k + 1 + int(rng.uniform(0, 1.5))] = rng.uniform(0.2, 1.0) * (rng.uniform() < 0.7)
+                pos += spacing * rng.uniform(0.6, 2.4)
+            band = _along(ndimage.gaussian_filter1d(bands, 0.6), s, step)
+            side = np.where(near_side, 1.0, _along(np.clip(smooth_noise_1d(rng, n, 3.0) + 0.3, 0, 1), s, step))
+            th = th + 2 * (outer - inner) * 0.8 * band * side + 2 * outer * 0.03 * band * side
     else:
         count = _count(params.get("count", 14))
         th = np.zeros(anatomy.grid.shape)
-        phi_front = np.arctan2(np.sqrt(np.clip(radius**2 - d**2, 0, None)), d)
+        # plaque map in (arc length, angle around the vessel): a few irregular patches
+        n_phi = 72
+        field = np.zeros((n, n_phi))
         for _ in range(count):
-            s0 = rng.uniform(lo, hi)
-            length = rng.uniform(2.0, 9.0)
-            centre = rng.uniform(-np.pi, np.pi)
-            width = rng.uniform(0.6, 2.2)
-            seg = (s >= s0) & (s <= s0 + length)
-            for phi in (phi_front, -phi_front):
-                inside = np.abs(np.angle(np.exp(1j * (phi - centre)))) < width / 2
-                th += half * seg * inside * rng.uniform(0.8, 1.8)
-    th = th * along * conc / REFERENCE_G_CM3
-    if mode == "plaque":  # soften the cut ends of the patches
-        th = ndimage.gaussian_filter(th, 0.4 / anatomy.grid.pixel_mm)
-    return (_lesion(reference_deposit(), th, anatomy, ("vascular",)),)
+            s0 = rng.uniform(lo, hi) / step
+            length = rng.uniform(3.0, 14.0) / step
+            centre = rng.uniform(0, n_phi)
+            width = rng.uniform(6, 30)
+            ss = np.arange(n)[:, None]
+            pp = np.arange(n_phi)[None, :]
+            dp = np.minimum(np.abs(pp - centre), n_phi - np.abs(pp - centre))
+            field += rng.uniform(0.6, 1.6) * np.exp(-(((ss - s0) / (length / 2)) ** 2) - (dp / (width / 2)) ** 2)
+        field *= np.exp(0.5 * ndimage.gaussian_filter(rng.standard_normal(field.shape), (1.5, 2.0), mode="wrap"))
+        field = np.clip(field - 0.25, 0.0, None)
+        phi_front = np.arctan2(np.sqrt(np.clip(r_s**2 - d**2, 0, None)), d)
+        si = np.clip((s / step).astype(int), 0, n - 1)
+        for phi in (phi_front, -phi_front):
+            pi = (np.mod(phi, 2 * np.pi) / (2 * np.pi) * n_phi).astype(int) % n_phi
+            th += half * 1.6 * field[si, pi]
+        th = ndimage.gaussian_filter(th, 0.35 / anatomy.grid.pixel_mm)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.3 if mode == "plaque" else 0.15)
+    th = th * taper * ((s >= lo) & (s <= hi)) * conc / REFERENCE_G_CM3
+    # The vessel is its own compartment: its wall lies where the drawn course runs (within the
+    # limb's soft tissue), even where the site's projected vascular mask is narrower than the vessel.
+    where = ("vascular",) + tuple(c for c in ("muscle", "fascial", "subcutaneous") if c in anatomy.masks)
+    return (_lesion(reference_deposit(), th, anatomy, where),)
 
 
 def tubular_parallel_lines(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -335,11 +578,38 @@ def irregular_plaques_vessel(anatomy: Anatomy, rng: np.random.Generator, **param
 # ------------------------------------------------------- masses and rims ----
 
 
-def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Peripheral oval rim of calcification around a rounded mass or a dilated vessel (aneurysm, haematoma).
+def _nearest_on_path(path: np.ndarray, point: tuple[float, float]) -> tuple[tuple[float, float], float]:
+    """The point of a polyline nearest ``point`` and the path's direction there (degrees)."""
+    best = (math.inf, tuple(path[0]), 90.0)
+    for p0, p1 in zip(path[:-1], path[1:]):
+        d = p1 - p0
+        length2 = float(d @ d) or 1e-9
+        u = float(np.clip((np.asarray(point) - p0) @ d / length2, 0.0, 1.0))
+        q = p0 + u * d
+        dist = float(np.hypot(*(q - np.asarray(point))))
+        if dist < best[0]:
+            best = (dist, (float(q[0]), float(q[1])), math.degrees(math.atan2(d[1], d[0])))
+    return best[1], best[2]
 
+
+def _away_from_bone(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> np.ndarray:
+    if clearance_mm <= 0 or not anatomy.bone_mask.any():
+        return mask
+    gap = ndimage.distance_transform_edt(~anatomy.bone_mask) * anatomy.grid.pixel_mm
+    return mask & (gap >= clearance_mm)
+
+
+def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
+    """Peripheral curvilinear rim of calcification around a rounded mass: an aneurysm (vascular) or a
+    calcified haematoma (muscle).
+
+    Aneurysm (compartment 'vascular'): a fusiform dilatation centred on the artery's course
+    (the landmark nearest ``location``) and elongated along it, with a thin, interrupted
+    eggshell rim of calcium. Haematoma (compartment 'muscle'): an oval mass seated inside the
+    muscle belly, clear of the bone, with a thicker, irregular peripheral rim and a few
+    flocculent foci within. Outlines are lobulated, the rim's thickness varies.
     Parameters: location (landmark or (x, y) mm), size_mm (long axis), aspect (short/long),
-    coverage (fraction of the rim calcified), mineral_g_cm3, compartment.
+    coverage (fraction of the rim calcified), mineral_g_cm3, angle_deg, compartment.
     """
     compartment = params.get("compartment", "vascular")
     centre = _landmark_point(
@@ -351,25 +621,45 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
     angle = _fibre_angle(anatomy, params)
     a, b = size / 2, size * aspect / 2
-    wall = max(1.0, size / 30)
-    shell = _shell(anatomy, centre, a, b, b, wall, angle)
+    px = anatomy.grid.pixel_mm
+    vascular = compartment == "vascular"
+    if vascular:
+        path = anatomy.landmarks.get("artery")
+        if path is not None and np.asarray(path, float).ndim == 2:
+            centre, along = _nearest_on_path(np.asarray(path, float), centre)
+            angle = float(params.get("angle_deg", along))
+        region = (compartment,) + tuple(c for c in ("muscle", "fascial", "subcutaneous") if c in anatomy.masks)
+        wall = max(0.8, size / 40)
+    else:
+        region = _mass_region(anatomy, compartment)
+        inside = _away_from_bone(anatomy, region_mask(anatomy, region), 3.0)
+        centre = seat(anatomy, inside, centre, 0.9 * b)
+        wall = max(1.2, size / 35)
+    outline = radial_profile(rng, 0.07 if vascular else 0.14)
+    mass = blob(anatomy, centre, a, b, b, angle, outline)
+    # wall thickness varies around the rim: the inner surface has its own, smaller perturbation
+    inner = blob(anatomy, centre, a, b, b, angle, outline + radial_profile(rng, 0.05) * [0, 1, 0], grow_mm=-wall)
+    shell = np.clip(mass - inner, 0.0, None)
     x, y = anatomy.grid.coordinates()
     t = math.radians(angle)
-    rho = np.hypot(
-        ((x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)) / a,
-        (-(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)) / b,
-    )
-    # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint continuous shell.
-    rim = rho > 1 - 2.5 * wall / b
-    shell = shell * np.where(rim, _arc_gaps(anatomy, centre, rng, coverage), 0.35)
-    mass = Ellipsoid(centre, a, b, b, angle).chord(anatomy.grid)
-    region = (
-        (compartment, "muscle", "fascial", "subcutaneous")
-        if compartment == "vascular"
-        else _mass_region(anatomy, compartment)
-    )
-    lesions = [_lesion("blood" if compartment == "vascular" else "soft_tissue", mass, anatomy, region)]
-    lesions.append(_lesion(reference_deposit(), shell * conc, anatomy, lesions[0].compartments))
+    u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
+    v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
+    rho = np.hypot(u / a, v / b)
+    # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint, patchy shell.
+    rim = rho > 1 - 1.6 * wall / b
+    arcs = _arc_gaps(anatomy, centre, rng, coverage, pieces=int(rng.integers(4, 8)))
+    shell = shell * np.where(rim, arcs, 0.12 if vascular else 0.2)
+    mineral = chalky(shell, rng, px, 0.7, 0.35)
+    if not vascular:  # a few flocculent foci in the organising haematoma
+        foci = np.zeros(anatomy.grid.shape)
+        for _ in range(int(rng.integers(3, 7))):
+            off = rng.normal(0, 0.35, 2) * (a, b)
+            c = (centre[0] + off[0] * math.cos(t) - off[1] * math.sin(t), centre[1] + off[0] * math.sin(t) + off[1] * math.cos(t))
+            r = b * rng.uniform(0.08, 0.2)
+            foci += blob(anatomy, c, r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+        mineral = mineral + 0.35 * chalky(foci, rng, px, 0.8, 0.5) * (rho < 0.8)
+    lesions = [_lesion("blood" if vascular else "soft_tissue", mass, anatomy, region, soft_mm=1.0)]
+    lesions.append(_lesion(reference_deposit(), mineral * conc, anatomy, region, soft_mm=1.0))
     return tuple(lesions)
 
 
@@ -494,14 +784,46 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
     return _ossicle(anatomy, centre, size, width, angle, cortex, _mass_region(anatomy, compartment), rng)
 
 
+def _coarse_trabeculae(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2) -> np.ndarray:
+    """Random field around 1 (0.2–2) with the coarse, irregular trabeculae of heterotopic bone."""
+    px = anatomy.grid.pixel_mm
+    white = rng.standard_normal(anatomy.grid.shape)
+    sigma = max(scale_mm / px, 0.7)
+    noise = ndimage.gaussian_filter(white, sigma * 0.6) - ndimage.gaussian_filter(white, sigma * 2.5)
+    noise /= noise.std() or 1.0
+    return np.clip(1.0 + 0.55 * noise, 0.2, 2.0)
+
+
+def _bone_from_chord(
+    anatomy: Anatomy,
+    chord: np.ndarray,
+    cortex_mm: float,
+    compartments: tuple[str, ...],
+    rng: np.random.Generator,
+    trabecular: float = 0.2,
+    hosts: tuple[str, ...] = SOFT_HOSTS,
+) -> tuple[Lesion, ...]:
+    """Mature bone of any outline: a cortex ``cortex_mm`` thick and a trabecular medulla
+    (``trabecular`` = bone fraction of the medulla), as cortical bone and marrow thickness maps."""
+    inner = eroded_chord(chord, cortex_mm, anatomy.grid.pixel_mm)
+    trab = np.minimum(trabecular * inner * _coarse_trabeculae(anatomy, rng), inner)
+    return (
+        _lesion("cortical_bone", chord - inner + trab, anatomy, compartments, hosts),
+        _lesion("yellow_marrow", inner - trab, anatomy, compartments, hosts),
+    )
+
+
 def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Myositis ossificans staged by weeks since trauma, maturing from the periphery inward.
 
-    Stages (weeks_since_trauma): 1–2 normal (soft-tissue swelling only); 3–4 faint
-    floccular calcification; 6–8 a mature, well-defined periphery around a less
-    mineralized centre (the zonal pattern); later, mature bone with cortex and medulla.
+    The mass is seated in the muscle, kept ``cleft_mm`` clear of the cortex (the lucent cleft
+    that separates it from parosteal osteosarcoma), with a lobulated outline. Stages
+    (weeks_since_trauma): up to about 2 weeks soft-tissue swelling only; 3–5 faint, ill-defined
+    flocculent densities; 6–9 the zonal pattern, a well-defined mineralized periphery around a
+    lucent centre; from about 10 weeks mature bone, a cortex-like shell around a trabecular
+    centre, which then condenses (smaller, thicker cortex, denser centre).
     Parameters: weeks_since_trauma, location, size_mm (long axis), aspect, angle_deg,
-    mineral_g_cm3 (of the mature periphery), compartment.
+    mineral_g_cm3 (of the mature periphery), cleft_mm, compartment.
     """
     compartment = params.get("compartment", "muscle")
     weeks = _number("weeks_since_trauma", params.get("weeks_since_trauma", 7), 0, 520, strict=False)
@@ -511,48 +833,68 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     cleft = _number("cleft_mm", params.get("cleft_mm", 4.0), 0, 30, strict=False)
     angle = _fibre_angle(anatomy, params)
     centre = _landmark_point(anatomy, params.get("location"), "muscle_center")
+    outline = radial_profile(rng, 0.09)  # drawn first: the same lesion outline at every stage
+    px = anatomy.grid.pixel_mm
     if weeks > 12:  # a mature lesion condenses: smaller and denser
-        size *= 1.0 - 0.2 * min(1.0, (weeks - 12) / 20)
+        size *= 1.0 - 0.3 * min(1.0, (weeks - 12) / 10)
     a, b = size / 2, size * aspect / 2
     region = _mass_region(anatomy, compartment)
-    px = anatomy.grid.pixel_mm
+    allowed = region_mask(anatomy, region)
+    if cleft > 0:
+        allowed = _away_from_bone(anatomy, allowed, cleft + 1.0)
+    centre = seat(anatomy, allowed, centre, 1.05 * b)
     # A lucent cleft separates myositis ossificans from the cortex (unlike parosteal osteosarcoma).
     near_bone = ndimage.binary_dilation(anatomy.bone_mask, iterations=max(1, round(cleft / px))) if cleft else None
 
     def keep_cleft(th: np.ndarray) -> np.ndarray:
         return th if near_bone is None else np.where(near_bone, 0.0, th)
 
-    swelling = Ellipsoid(centre, a * 1.2, b * 1.3, b * 1.3, angle).chord(anatomy.grid)
-    lesions = [_lesion("soft_tissue", 0.15 * swelling, anatomy, region)] if weeks < 6 else []
-    if weeks >= 12:
-        bone = _ossicle(
-            anatomy, centre, size, 2 * b, angle, max(1.0, size / 25) * (1 + min(1.0, (weeks - 12) / 12)), region, rng
-        )
-        return tuple(lesions) + tuple(
-            Lesion(lesion.material, keep_cleft(lesion.thickness_mm), lesion.compartments, lesion.hosts)
-            for lesion in bone
-        )
+    mass = blob(anatomy, centre, a, b, b, angle, outline)
+    swelling = blob(anatomy, centre, a * 1.25, b * 1.4, b * 1.4, angle, outline)
+    lesions: list[Lesion] = []
+    if weeks < 6:
+        lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
     if weeks < 2.5:
         return tuple(lesions)
-    # Mineral front moves from the periphery (rho = 1) inward as weeks pass.
     x, y = anatomy.grid.coordinates()
     t = math.radians(angle)
     u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
     v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
-    rho = np.sqrt((u / a) ** 2 + (v / b) ** 2)
-    front = float(np.clip(1.0 - (weeks - 2.5) / 9.0, 0.25, 1.0))
-    level = float(np.clip((weeks - 2.5) / 5.5, 0.0, 1.0))  # 0 at 2.5 weeks, 1 at 8 weeks
-    floccules = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.2 / px)
-    floccules = np.clip(0.5 + floccules / (floccules.std() or 1.0) * 0.8, 0, None)
-    # The mineralized zone is the 3-D shell outside the front (rho > front), so the beam crosses
-    # more of it where it runs tangentially: the rim reads denser than the centre.
-    mature = _shell(anatomy, centre, a, b, b, max(0.5, (1.0 - front) * b), angle)
-    fringe = 1.0 / (1.0 + np.exp(-(rho - front) / 0.06))  # soft in-plane edge of the front
-    periphery = _shell(anatomy, centre, a, b, b, max(1.0, b * 0.2), angle)
-    concentration = conc * level * (0.25 * fringe * (floccules * (1 - level) + level))
-    th = mature * concentration + periphery * conc * level**2 * 1.5
-    th = chalky(th, rng, px, 1.0, 0.45)
-    return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region),)
+    rho = np.hypot(u / a, v / b) / _radius_factor(np.arctan2(v / b, u / a), outline)
+    if weeks >= 10:
+        # Mature: a cortex-like shell and a trabecular centre; it keeps condensing for months.
+        maturity = min(1.0, (weeks - 10) / 10)
+        cortex = max(1.0, b * (0.08 + 0.12 * maturity))
+        bone = _bone_from_chord(anatomy, mass, cortex, region, rng, trabecular=0.1 + 0.25 * maturity)
+        return tuple(
+            Lesion(lesion.material, keep_cleft(chalky(lesion.thickness_mm, rng, px, 1.2, 0.12)), lesion.compartments)
+            for lesion in bone
+        )
+    if weeks < 5.5:
+        # Faint, ill-defined flocculent densities scattered in the mass, a little more at its edge.
+        puffs = np.zeros(anatomy.grid.shape)
+        for _ in range(int(rng.integers(7, 12))):
+            rr = math.sqrt(rng.uniform(0.15, 0.9))
+            phi = rng.uniform(0, 2 * np.pi)
+            du, dv = rr * a * math.cos(phi) * 0.85, rr * b * math.sin(phi) * 0.85
+            c = (centre[0] + du * math.cos(t) - dv * math.sin(t), centre[1] + du * math.sin(t) + dv * math.cos(t))
+            r = b * rng.uniform(0.25, 0.5)
+            puffs += blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3))
+        puffs = ndimage.gaussian_filter(puffs, 1.4 / px) * (mass > 0)
+        th = 0.22 * conc * chalky(puffs, rng, px, 1.5, 0.6)
+        return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),)
+    # Zonal (6–9 weeks): a well-defined mineralized periphery, lacy and partly interrupted,
+    # around a lucent centre with only wisps of mineral.
+    level = float(np.clip((weeks - 5.5) / 3.0, 0.3, 1.0))
+    wall = max(1.0, b * (0.09 + 0.05 * level))
+    inner = blob(anatomy, centre, a, b, b, angle, outline, grow_mm=-wall)
+    shell = np.clip(mass - inner, 0.0, None)
+    lace = np.clip(0.65 + 0.5 * _arc_gaps(anatomy, centre, rng, 0.8, 9), 0.0, 1.0)
+    wisps = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
+    wisps = np.clip(wisps / (wisps.std() or 1.0) - 0.8, 0.0, None) * inner * 0.05 * (rho < 0.85)
+    th = conc * level * (1.6 * shell * lace + wisps)
+    th = chalky(ndimage.gaussian_filter(th, 0.25 / px), rng, px, 0.8, 0.25)
+    return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),)
 
 
 def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -935,6 +1277,7 @@ _VESSEL = {
     "mineral_g_cm3": "mineral concentration of the calcified wall",
     "extent": "(start, end) fractions of the vessel path that are calcified",
     "vessel": "landmark polyline of the vessel (default 'artery')",
+    "offset_mm": "(dx, dy) shift of the vessel's course from the landmark, mm (default none)",
 }
 PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
