@@ -984,29 +984,121 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
 # ------------------------------------------------------- intra-articular ----
 
 
+def joint_space(anatomy: Anatomy, y_mm: float, window_mm: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the rows (float, pixels) of the upper bone's lower surface and the lower bone's
+    upper surface around image row ``y_mm`` (NaN where a column lacks either bone).
+
+    Read from the bone mask: the radiographic joint space between, e.g., femoral condyle and
+    tibial plateau on a frontal knee.
+    """
+    px = anatomy.grid.pixel_mm
+    rows, cols = anatomy.grid.shape
+    r0 = int(np.clip(y_mm / px, 0, rows - 1))
+    w = int(window_mm / px)
+    band = anatomy.bone_mask[max(r0 - w, 0) : min(r0 + w + 1, rows)]
+    top = np.full(cols, np.nan)
+    bottom = np.full(cols, np.nan)
+    base = max(r0 - w, 0)
+    k0 = r0 - base
+    for c in range(cols):
+        column = band[:, c].astype(np.int8)
+        edges = np.diff(column)
+        starts = np.nonzero(edges == -1)[0] + 1  # first free row under bone
+        ends = np.nonzero(edges == 1)[0] + 1  # first bone row after a free run
+        best = None
+        for a in starts:
+            later = ends[ends > a]
+            if later.size:
+                e = later[0]
+                dist = 0 if a <= k0 < e else min(abs(a - k0), abs(e - k0))
+                if best is None or dist < best[0]:
+                    best = (dist, a, e)
+        if best is not None and best[0] * px <= window_mm / 2:
+            top[c], bottom[c] = base + best[1], base + best[2]
+    return top, bottom
+
+
 def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Thin linear calcification parallel to the articular surfaces (hyaline cartilage) and
     triangular meniscal calcification (fibrocartilage): CPPD chondrocalcinosis.
 
+    Both lie inside the radiographic joint space, read from the bone mask: the meniscus as
+    a stippled triangle with its base at the joint margin (never beyond the tibial margin)
+    and its apex pointing into the joint; the hyaline cartilage as a fine interrupted line
+    about 1 mm from the condyle's subchondral bone, parallel to it. Sites without menisci
+    use the ``cartilage_lines`` landmarks.
     Parameters: mineral_g_cm3 (CPPD), width_mm (line width), menisci (bool), continuity (0–1).
     """
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=2.5)
     width = _number("width_mm", params.get("width_mm", 0.7), high=5)
     continuity = _number("continuity", params.get("continuity", 0.75), high=1.0)
+    px = anatomy.grid.pixel_mm
     th = np.zeros(anatomy.grid.shape)
-    depth = 30.0  # mm of cartilage traversed where the surface is tangential to the beam
-    for line in anatomy.landmarks.get("cartilage_lines", ()):
-        pts = np.asarray(line, float)
-        s, d = polyline_coordinates(pts, anatomy)
-        streak = np.exp(-((d / (width / 2)) ** 2))
-        gaps = ndimage.gaussian_filter1d(rng.standard_normal(4096), 6)[np.clip((s * 2).astype(int), 0, 4095)]
-        th += depth * 0.1 * streak * (gaps > np.quantile(gaps, 1 - continuity))
-    if params.get("menisci", True):
-        centre_x = float(np.mean([m[0] for m in anatomy.landmarks.get("menisci", ((0, 0),))]))
-        for mx, my in anatomy.landmarks.get("menisci", ()):
-            outer = 1.0 if mx >= centre_x else -1.0  # thick at the periphery, thin towards the notch
-            tri = Capsule((mx - 7 * outer, my), (mx + 3 * outer, my), 0.6, 2.6, 6.0).chord(anatomy.grid)
-            th += 0.25 * tri * (0.6 + 0.4 * (ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0) > 0))
+    menisci = [tuple(m) for m in anatomy.landmarks.get("menisci", ())]
+    drawn = False
+    if menisci:
+        y0 = float(np.mean([m[1] for m in menisci]))
+        top, bottom = joint_space(anatomy, y0)
+        gap = bottom - top
+        ok = np.isfinite(gap) & (gap * px >= 0.3)
+        centre_x = float(np.mean([m[0] for m in menisci]))
+        x_cols = (np.arange(anatomy.grid.shape[1]) + 0.5) * px
+        rows = np.arange(anatomy.grid.shape[0])[:, None]
+        depth = 30.0  # mm of cartilage traversed where the surface runs along the beam
+        gaps = smooth_noise_1d(rng, anatomy.grid.shape[1], 1.5 / px)
+        keep = gaps > np.quantile(gaps, 1 - continuity)
+        for mx, _ in menisci:
+            side = 1.0 if mx >= centre_x else -1.0
+            # this compartment's joint-space columns, from the notch side outwards
+            comp = ok & (side * (x_cols - centre_x) > 4.0)
+            if not comp.any():
+                continue
+            cols = np.nonzero(comp)[0]
+            # the contiguous run of columns around the meniscus landmark
+            outer = cols.max() if side > 0 else cols.min()
+            run = [outer]
+            while 0 <= run[-1] - int(side) < len(comp) and comp[run[-1] - int(side)]:
+                run.append(run[-1] - int(side))
+            run = np.asarray(run)
+            margin = 0.8 / px  # stay a little inside the bony margin
+            run = run[np.abs(run - outer) >= margin]
+            if run.size < 4:
+                continue
+            drawn = True
+            dist = np.abs(run - outer) * px  # mm from the joint margin
+            # meniscus: triangle, base at the margin, apex about 11 mm into the joint
+            apex = float(rng.uniform(9.0, 13.0))
+            tri = np.zeros(anatomy.grid.shape)
+            height = float(rng.uniform(4.0, 6.0)) / px  # meniscal height at the periphery
+            for c, dmm in zip(run, dist):
+                f = 1.0 - dmm / apex
+                if f <= 0:
+                    continue
+                # on the plateau, under the condyle: from the tibial surface up by the local height
+                lo_row = max(top[c], bottom[c] - height * f - 0.4 / px)
+                inside = (rows[:, 0] >= lo_row) & (rows[:, 0] < bottom[c])
+                tri[:, c] = inside * (0.6 + 0.4 * f)
+            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.5 / px)
+            stipple = (stipple > np.quantile(stipple, 0.45)).astype(float)
+            th += 6.0 * tri * (0.35 + 0.65 * stipple)
+            # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
+            line = np.zeros(anatomy.grid.shape)
+            for c in run:
+                if not keep[c]:
+                    continue
+                r = top[c] + min(1.0 / px, 0.35 * (bottom[c] - top[c]))
+                line[:, c] = np.exp(-(((rows[:, 0] - r) * px / (width / 2)) ** 2))
+            th += depth * 0.1 * line
+    if not drawn:
+        for line in anatomy.landmarks.get("cartilage_lines", ()):
+            pts = np.asarray(line, float)
+            if pts.ndim != 2 or len(pts) < 2:
+                continue
+            s, d = polyline_coordinates(pts, anatomy, within_mm=3 * width)
+            streak = np.exp(-((d / (width / 2)) ** 2))
+            noise = ndimage.gaussian_filter1d(rng.standard_normal(4096), 6)[np.clip((s * 2).astype(int), 0, 4095)]
+            th += 3.0 * streak * (noise > np.quantile(noise, 1 - continuity))
+    th = np.where(anatomy.bone_mask, 0.0, th)
     return (_lesion(reference_deposit("cppd"), th * conc, anatomy, ("intraarticular",)),)
 
 
