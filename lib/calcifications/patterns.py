@@ -931,54 +931,112 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 # ------------------------------------------------- hydroxyapatite clouds ----
 
 
-def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Hydroxyapatite deposit in a tendon or bursa: dense and well defined (formative phase) or
-    fluffy, ill defined and fainter, spreading into the bursa (resorptive phase).
+PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 
-    Parameters: phase ('formative' | 'resorptive'), location (landmark, default
-    'supraspinatus_tendon'), count (deposits), size_mm, mineral_g_cm3, compartment.
+
+def _bursal_crescent(
+    anatomy: Anatomy, rng: np.random.Generator, size: float, location: Any
+) -> np.ndarray | None:
+    """Calcium layering in a bursa draped over a convex bone (the subacromial-subdeltoid bursa over
+    the humeral head): a crescent concentric with the head, thickest in its dependent part."""
+    head = anatomy.landmarks.get("humeral_head")
+    radius = anatomy.landmarks.get("humeral_head_radius_mm")
+    if head is None or radius is None:
+        return None
+    hx, hy = (float(v) for v in head)
+    ends = [anatomy.landmarks.get(k) for k in ("subacromial_bursa", "subdeltoid_bursa")]
+    if isinstance(location, str) and location in anatomy.landmarks and np.asarray(anatomy.landmarks[location]).ndim == 1:
+        ends[0] = anatomy.landmarks[location]
+    if any(e is None for e in ends):
+        return None
+    a0, a1 = (math.atan2(float(e[1]) - hy, float(e[0]) - hx) for e in ends)
+    if abs(a1 - a0) > math.pi:  # the short way round
+        a1 += 2 * math.pi if a1 < a0 else -2 * math.pi
+    span = a1 - a0
+    a0 -= 0.15 * span
+    a1 += 0.25 * span  # the bursa runs on down beyond the subdeltoid point
+    x, y = anatomy.grid.coordinates()
+    theta = np.arctan2(y - hy, x - hx)
+    f = np.angle(np.exp(1j * (theta - a0))) / (a1 - a0)  # 0 → 1 along the bursa
+    f = np.where(np.sign(a1 - a0) * np.angle(np.exp(1j * (theta - a0))) < -0.3, -1.0, np.abs(f))
+    # the bursa follows the bone's actual outline (head and greater tuberosity), ~2 mm off it
+    px = anatomy.grid.pixel_mm
+    off_bone, (near_r, near_c) = ndimage.distance_transform_edt(~anatomy.bone_mask, return_indices=True)
+    off_bone = off_bone * px
+    on_head = np.hypot((near_c + 0.5) * px - hx, (near_r + 0.5) * px - hy) < float(radius) + 14.0
+    on_head &= (near_r + 0.5) * px >= hy - float(radius) - 1.5  # not the acromion above the head
+    gap = 2.0
+    thick = (size / 9.0) * (0.45 + 1.4 * np.clip(f, 0, 1) ** 1.5)  # layering: thicker where dependent
+    wobble = 1.0 + 0.2 * np.interp(np.clip(f, 0, 1), np.linspace(0, 1, 64), smooth_noise_1d(rng, 64, 3.0))
+    inside = (off_bone >= gap) & (off_bone <= gap + thick * wobble) & (f >= 0) & (f <= 1)
+    inside &= on_head  # the bursa lies on the humeral head and tuberosity, not under the acromion
+    taper = np.clip(np.minimum(f, 1 - f) / 0.12, 0, 1)
+    depth = 6.0 + 4.0 * np.clip(f, 0, 1)  # mm along the beam: the bursa wraps round the head
+    return ndimage.gaussian_filter(inside * taper * depth, 0.4 / anatomy.grid.pixel_mm)
+
+
+def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
+    """Hydroxyapatite in a tendon or bursa, in three visibly different forms.
+
+    'formative' (calcific tendinitis, formative phase): dense, homogeneous, well-defined
+    oval deposits along the tendon, slightly lobulated. 'resorptive': fainter, fluffy,
+    ill-defined puffs spreading along the tendon, a faint comet tail. 'bursal' (calcific
+    bursitis): calcium layering in the bursa draped over the bone, a thin crescent
+    concentric with the humeral head, thickest in its dependent part.
+    Parameters: phase, location (landmark, default 'supraspinatus_tendon'), count (deposits),
+    size_mm, mineral_g_cm3, angle_deg, compartment.
     """
     compartment = params.get("compartment", "periarticular")
     phase = params.get("phase", "formative")
-    if phase not in ("formative", "resorptive"):
-        raise ValueError(f"phase must be 'formative' or 'resorptive', got {phase!r}")
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {', '.join(repr(p) for p in PHASES)}, got {phase!r}")
     n = _count(params.get("count", 2))
     size = _number("size_mm", params.get("size_mm", 12.0), high=100)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.2 if phase == "formative" else 0.4), high=3.0)
+    default_conc = {"formative": 1.2, "resorptive": 0.4, "bursal": 0.8}[phase]
+    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", default_conc), high=3.0)
     location = params.get("location", "supraspinatus_tendon")
+    px = anatomy.grid.pixel_mm
+    if phase == "bursal":
+        crescent = _bursal_crescent(anatomy, rng, size, location)
+        if crescent is not None:
+            th = chalky(crescent, rng, px, 1.2, 0.2)
+            return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0),)
+        phase = "resorptive"  # no convex bone under a bursa here: a spreading cloud
     if isinstance(location, str) and np.asarray(anatomy.landmarks.get(location, ())).ndim == 2:
         line = np.asarray(anatomy.landmarks[location], float)
-        ts = np.linspace(0.25, 0.75, n) if n > 1 else np.array([0.5])
-        idx = ts * (len(line) - 1)
+        ts = np.linspace(0.3, 0.7, n) + rng.uniform(-0.05, 0.05, n) if n > 1 else np.array([0.5])
+        idx = np.clip(ts, 0, 1) * (len(line) - 1)
         centres = [line[int(i)] + (line[min(int(i) + 1, len(line) - 1)] - line[int(i)]) * (i - int(i)) for i in idx]
         direction = line[-1] - line[0]
         angle = math.degrees(math.atan2(direction[1], direction[0]))
     else:
         centres = [np.asarray(_landmark_point(anatomy, location, "muscle_center"))] * max(n, 1)
         angle = _fibre_angle(anatomy, params)
+    mask = region_mask(anatomy, (compartment,))
     th = np.zeros(anatomy.grid.shape)
-    px = anatomy.grid.pixel_mm
-    for c in centres[:n]:
-        s = size * rng.uniform(0.8, 1.15)
+    for k, c in enumerate(centres[:n]):
+        s = size * rng.uniform(0.65, 1.15) * (1.0 if k == 0 else 0.7)
+        # seat the deposit inside the compartment rather than cutting it along the mask
+        c = np.asarray(seat(anatomy, mask, (float(c[0]), float(c[1])), 0.25 * s))
         if phase == "formative":
-            # Formative: dense, homogeneous, sharply marginated oval deposit.
-            th += Ellipsoid(tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 6)).chord(anatomy.grid)
+            # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit.
+            th += blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
         else:
             # Resorptive: fainter, cloud-like puffs with ill-defined margins, spreading along the
             # tendon or into the bursa as a faint comet tail.
             t = math.radians(angle)
-            for _ in range(10):
+            for _ in range(9):
                 off = rng.normal(0, s / 3.5, 2)
                 r = s / 4.5 * rng.uniform(0.5, 1.3)
-                th += 0.7 * Ellipsoid(tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180)).chord(anatomy.grid)
-            for k in range(1, 5):
-                tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * k * rng.choice([-1, 1])
-                th += 0.25 * Ellipsoid(tuple(tail), s / 3, s / 7, s / 6, angle).chord(anatomy.grid) / k
+                th += 0.7 * blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+            for j in range(1, 5):
+                tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * j * rng.choice([-1, 1])
+                th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
     if phase == "resorptive":
-        th = chalky(ndimage.gaussian_filter(th, 1.6 / px), rng, px, 2.5, 0.35)
-    else:
-        th = chalky(th, rng, px, 0.7, 0.15)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+        th = chalky(ndimage.gaussian_filter(th, 1.8 / px), rng, px, 2.5, 0.35)
+        return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0),)
+    th = chalky(ndimage.gaussian_filter(th, 0.2 / px), rng, px, 0.7, 0.1)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
 # ------------------------------------------------------- intra-articular ----
@@ -1438,7 +1496,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
         "amorphous_cloud": MappingProxyType(
             {
-                "phase": "'formative' (dense, defined) or 'resorptive' (cloudy, spreading)",
+                "phase": "'formative' (dense, defined), 'resorptive' (cloudy, spreading) or 'bursal' (crescent in the bursa)",
                 "location": "landmark (default supraspinatus_tendon) or (x, y) mm",
                 "count": "deposits",
                 "size_mm": "deposit length",
