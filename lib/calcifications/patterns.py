@@ -663,22 +663,51 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     return tuple(lesions)
 
 
+def _ring(
+    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float, wall_fraction: float
+) -> np.ndarray:
+    """One ring-like calcification, each different: lobulated, oval, wall thickness varying round it,
+    sometimes incomplete, with a denser arc and an occasional nidus."""
+    b = r * rng.uniform(0.7, 1.0)
+    angle = rng.uniform(0, 180)
+    outline = radial_profile(rng, 0.1)
+    wall = max(0.5, r * wall_fraction * rng.uniform(0.6, 1.5))
+    outer = blob(anatomy, centre, r, b, b, angle, outline)
+    inner = blob(anatomy, centre, r, b, b, angle, outline + radial_profile(rng, 0.12) * [0, 1, 0], grow_mm=-wall)
+    ring = np.clip(outer - inner, 0.0, None)
+    if rng.uniform() < 0.35:  # an incomplete ring
+        ring = ring * (0.25 + 0.75 * _arc_gaps(anatomy, centre, rng, rng.uniform(0.55, 0.85), int(rng.integers(1, 3))))
+    if rng.uniform() < 0.4:  # a central nidus or lamination
+        ring += rng.uniform(0.3, 0.7) * blob(anatomy, centre, r * 0.3, r * 0.25, r * 0.3, angle, radial_profile(rng, 0.2))
+    return ring * rng.uniform(0.7, 1.3)
+
+
+def _skin_clearance(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> np.ndarray:
+    """``mask`` without the outer ``clearance_mm`` under the skin (a deposit stays inside the body)."""
+    if clearance_mm <= 0:
+        return mask
+    inner = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm >= clearance_mm
+    kept = mask & inner
+    return kept if kept.any() else mask
+
+
 def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round calcifications with a lucent centre or laminations (calcified venous thrombi).
 
+    Each ring differs (size, ovality, wall, completeness, nidus); all lie inside the body.
     Parameters: count, size_mm (diameter, 2–10 mm typical), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "vascular")
     n = _count(params.get("count", 6))
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
-    mask = region_mask(anatomy, (compartment,))
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
     th = np.zeros(anatomy.grid.shape)
     for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
-        r = size / 2 * rng.uniform(0.75, 1.2)
-        th += _shell(anatomy, (x, y), r, r * rng.uniform(0.8, 1.0), r, max(r * 0.3, 0.6), rng.uniform(0, 180))
-        th += 0.5 * Ellipsoid((x, y), r * 0.25, r * 0.25, r * 0.25).chord(anatomy.grid)  # central nidus
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+        r = size / 2 * rng.uniform(0.55, 1.35)
+        th += _ring(anatomy, rng, (x, y), r, 0.3)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1164,7 +1193,9 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
 
-    Parameters: count, size_mm (largest diameter; bodies 1–20 mm), mineral_g_cm3, effusion_mm
+    Bodies differ in size (1–20 mm), shape and mineralization (a ring, broken arcs, stippled
+    chondroid matrix), cluster in the joint's recesses and stay inside the skin.
+    Parameters: count, size_mm (largest diameter), mineral_g_cm3, effusion_mm
     (effusion thickness added in the joint, 0 for none), compartment.
     """
     compartment = params.get("compartment", "intraarticular")
@@ -1172,17 +1203,43 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    px = anatomy.grid.pixel_mm
     mask = region_mask(anatomy, (compartment,))
+    placed = _skin_clearance(anatomy, mask, size * 0.6 + 3.0)
+    # clusters: bodies gather in a few recesses rather than spreading evenly
+    # (in the recesses that project over bone as well as beside it)
+    n_seeds = max(1, min(4, n // 5 + 1))
+    seeds = np.vstack(
+        [
+            _sample_points(placed, n_seeds - n_seeds // 2, rng, px, 1.0, anatomy.bone_mask),
+            _sample_points(placed, n_seeds // 2, rng, px, 1.0),
+        ]
+    )
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, 1.0, anatomy.bone_mask):
-        r = size / 2 * rng.uniform(0.3, 1.0)
-        ring = _shell(anatomy, (x, y), r, r * rng.uniform(0.8, 1.0), r, max(0.5, r * 0.2), rng.uniform(0, 180))
-        arcs = _arc_gaps(anatomy, (x, y), rng, 0.6, 3) * _shell(anatomy, (x, y), r * 0.6, r * 0.55, r * 0.6, 0.5)
-        core = Ellipsoid((x, y), r * 0.9, r * 0.85, r * 0.9).chord(anatomy.grid) * 0.15
-        th += ring + arcs + core
-    lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,))]
+    x, y = anatomy.grid.coordinates()
+    for k in range(n):
+        if len(seeds) and rng.uniform() < 0.75:
+            sx, sy = seeds[k % len(seeds)]
+            near = placed & ((x - sx) ** 2 + (y - sy) ** 2 <= (2.5 * size) ** 2)
+            pts = _sample_points(near if near.any() else placed, 1, rng, px, 0.0)
+        else:
+            pts = _sample_points(placed, 1, rng, px, 1.0, anatomy.bone_mask)
+        if not len(pts):
+            continue
+        cx, cy = pts[0]
+        r = size / 2 * rng.uniform(0.25, 1.0) ** 0.8
+        body = _ring(anatomy, rng, (cx, cy), r, 0.18)
+        b = r * rng.uniform(0.7, 0.95)
+        arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
+            anatomy, (cx, cy), r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
+        )
+        matrix = blob(anatomy, (cx, cy), r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
+        stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+        th += body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+    th = chalky(th, rng, px, 0.5, 0.15)
+    lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8)]
     if effusion > 0:
-        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / anatomy.grid.pixel_mm) * effusion
+        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / px) * effusion
         lesions.insert(0, _lesion("fluid", swell, anatomy, (compartment,)))
     return tuple(lesions)
 
@@ -1398,18 +1455,20 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round or oval nodules, often with a lucent centre (e.g. injection granulomas).
 
+    Each nodule differs (size, ovality, wall, completeness); all lie inside the skin.
     Parameters: count, size_mm (diameter), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "subcutaneous")
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 6.0), high=40)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(region_mask(anatomy, (compartment,)), n, rng, anatomy.grid.pixel_mm, size / 2):
-        r = size / 2 * rng.uniform(0.6, 1.2)
-        b = r * rng.uniform(0.6, 1.0)
-        th += _shell(anatomy, (x, y), r, b, b, max(0.6, b * 0.35), rng.uniform(0, 180))
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
+        r = size / 2 * rng.uniform(0.5, 1.3)
+        th += _ring(anatomy, rng, (x, y), r, 0.35)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.2)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
 # -------------------------------------------------------------- registry ----
