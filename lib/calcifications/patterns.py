@@ -192,6 +192,40 @@ def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) ->
     return np.where(outside, 2 * skin_mm + 0.5 * rim, 0.0)
 
 
+def mass_effect(anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend_mm: float = 10.0) -> tuple[Lesion, ...]:
+    """The soft-tissue bulge over a superficial mass: the skin contour lifted over it.
+
+    Where the mass (chord map, mm) reaches within ``cover_mm`` of the skin or beyond it, the
+    body outline is pushed out to cover it with ``cover_mm`` of fat and skin, blending into
+    the original contour over ``blend_mm``; the new fat (adipose) and the skin over the bulge
+    are returned as lesions in the 'swelling' compartment. Empty if the mass is deep.
+    """
+    px = anatomy.grid.pixel_mm
+    footprint = mass > 0.05
+    if not footprint.any():
+        return ()
+    grow = max(1, round(cover_mm / px))
+    covered = ndimage.binary_dilation(footprint, iterations=grow)
+    if not (covered & ~anatomy.body_mask).any():
+        return ()
+    it = max(1, round(blend_mm / px))
+    union = anatomy.body_mask | covered
+    smooth = ndimage.binary_closing(np.pad(union, it, mode="edge"), iterations=it)[it:-it, it:-it]
+    swelling = region_mask(anatomy, ("swelling",))
+    bulge = smooth & ~anatomy.body_mask & swelling
+    if not bulge.any():
+        return ()
+    depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
+    radius = max(blend_mm, 6.0)
+    chord = 2.0 * np.sqrt(np.clip(depth * (2 * radius - depth), 0.0, None))
+    fat = np.where(bulge, np.clip(chord - mass, 0.0, None), 0.0)
+    skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0))
+    return (
+        _lesion("adipose", fat, anatomy, ("swelling",)),
+        _lesion("skin", skin, anatomy, ("swelling",)),
+    )
+
+
 # ------------------------------------------------------ irregular shapes ----
 
 
@@ -1257,9 +1291,20 @@ def _lobules(
     lobules = []
     for _ in range(n):
         off = rng.normal(0, size / 6, 2) * scale
-        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.6, 1.3) * scale  # one lobule: the whole mass
+        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.5, 1.4) * scale  # one lobule: the whole mass
         lobules.append((float(centre[0] + off[0]), float(centre[1] + off[1]), r))
     return lobules
+
+
+def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
+    """Unit vector (x, y in the image) of gravity: the view's ``gravity_deg`` landmark (in-plane
+    direction, degrees from the image x axis, y down), or image-down when the view has none."""
+    value = anatomy.landmarks.get("gravity_deg", 90.0)
+    try:
+        angle = math.radians(float(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"gravity_deg must be an angle in degrees, got {value!r}") from None
+    return math.cos(angle), math.sin(angle)
 
 
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
@@ -1272,36 +1317,44 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.7), high=3.0)
     fill = _number("sediment_fraction", params.get("sediment_fraction", 0.45), 0, 1, strict=False)
     share = _number("level_fraction", params.get("level_fraction", 0.6), 0, 1, strict=False) if levels else 0.0
+    gx, gy = gravity_direction(anatomy)
     x, y = anatomy.grid.coordinates()
+    px = anatomy.grid.pixel_mm
     walls = np.zeros(anatomy.grid.shape)
     chalk = np.zeros(anatomy.grid.shape)
     fluid = np.zeros(anatomy.grid.shape)
+    soft = region_mask(
+        anatomy, _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks)
+    )
     for cx, cy, r in _lobules(anatomy, rng, params, default):
-        chord = Ellipsoid((cx, cy), r, r * rng.uniform(0.8, 1.0), r).chord(anatomy.grid)
-        wall = _shell(anatomy, (cx, cy), r, r, r, max(1.0, r * 0.18))
-        walls += wall
+        # each cyst's centre inside the soft tissues: the mass may bulge the skin, never float in air
+        cx, cy = seat(anatomy, soft, (cx, cy), 0.35 * r)
+        outline = radial_profile(rng, 0.12)
+        b = r * rng.uniform(0.75, 1.0)
+        angle = rng.uniform(0, 180)
+        chord = blob(anatomy, (cx, cy), r, b, r, angle, outline)
+        wall = blob_shell(anatomy, (cx, cy), r, b, r, max(0.8, r * rng.uniform(0.1, 0.22)), angle, outline)
+        walls += wall * rng.uniform(0.6, 1.3)
         if rng.uniform() < share:
-            # Upright patient, horizontal beam: the chalk settles below a horizontal plane, so the
-            # level is a horizontal line in the image (y grows downwards, gravity along +y).
-            level_y = cy + r * (1 - 2 * fill * rng.uniform(0.7, 1.3))
-            below = y >= level_y
-            np.maximum(chalk, chord * below * 0.45, out=chalk)
+            # Horizontal beam: the chalk settles on the gravity side of a plane parallel to the
+            # beam, so each level projects as a sharp straight line perpendicular to gravity.
+            extent = r  # half-height of the cyst along gravity (about its radius)
+            level = extent * (1 - 2 * fill * rng.uniform(0.7, 1.3))
+            along = (x - cx) * gx + (y - cy) * gy
+            below = along >= level
+            np.maximum(chalk, chord * below * 0.3, out=chalk)
             np.maximum(fluid, chord * ~below, out=fluid)
         else:
-            np.maximum(chalk, chord * 0.3 * rng.uniform(0.7, 1.2), out=chalk)
+            np.maximum(chalk, chord * 0.22 * rng.uniform(0.6, 1.2), out=chalk)
     mineral = walls + chalk
     fluid = np.where(chalk > 0, 0.0, fluid)
     region = (
         _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks) + ("swelling",)
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
-    px = anatomy.grid.pixel_mm
-    mineral = chalky(mineral, rng, px, 1.0, 0.35)
+    mineral = chalky(mineral, rng, px, 1.0, 0.3)
     bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
-    return lesions + (
-        _lesion(reference_deposit(), mineral * conc, anatomy, region),
-        _lesion("skin", skin_over_bulge(anatomy, bulk), anatomy, ("swelling",)),
-    )
+    return lesions + (_lesion(reference_deposit(), mineral * conc, anatomy, region),) + mass_effect(anatomy, bulk)
 
 
 def lobulated_multicystic_mass(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
