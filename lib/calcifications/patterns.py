@@ -208,9 +208,9 @@ def mass_effect(anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend
     covered = ndimage.binary_dilation(footprint, iterations=grow)
     if not (covered & ~anatomy.body_mask).any():
         return ()
-    it = max(1, round(blend_mm / px))
     union = anatomy.body_mask | covered
-    smooth = ndimage.binary_closing(np.pad(union, it, mode="edge"), iterations=it)[it:-it, it:-it]
+    # a rounded contour that blends into the original outline (no facets, no notch at the junction)
+    smooth = (ndimage.gaussian_filter(union.astype(float), blend_mm / 2.5 / px, mode="nearest") > 0.35) | union
     swelling = region_mask(anatomy, ("swelling",))
     bulge = smooth & ~anatomy.body_mask & swelling
     if not bulge.any():
@@ -219,7 +219,7 @@ def mass_effect(anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend
     radius = max(blend_mm, 6.0)
     chord = 2.0 * np.sqrt(np.clip(depth * (2 * radius - depth), 0.0, None))
     fat = np.where(bulge, np.clip(chord - mass, 0.0, None), 0.0)
-    skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0))
+    skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0), skin_mm=1.2)
     return (
         _lesion("adipose", fat, anatomy, ("swelling",)),
         _lesion("skin", skin, anatomy, ("swelling",)),
@@ -1401,7 +1401,9 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
         off = rng.normal(0, size / 8, 2)
         r = size / 2 * rng.uniform(0.6, 0.85)
         np.maximum(
-            mass, Ellipsoid((mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4).chord(anatomy.grid), out=mass
+            mass,
+            blob(anatomy, (mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4, 0.0, radial_profile(rng, 0.12)),
+            out=mass,
         )
     where = (compartment,) + tuple(
         c for c in ("periarticular", "subcutaneous") if c in anatomy.masks and c != compartment
@@ -1415,7 +1417,7 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     mass = chalky(mass, rng, anatomy.grid.pixel_mm, 2.0, 0.25)
     lesions = [
         _lesion(get_material("urate_tophus"), mass, anatomy, where),
-        _lesion("skin", skin_over_bulge(anatomy, mass), anatomy, ("swelling",)),
+        *mass_effect(anatomy, mass, cover_mm=1.5, blend_mm=6.0),
         _lesion(reference_deposit(), chalky(foci, rng, anatomy.grid.pixel_mm, 0.5, 0.4) * conc, anatomy, where),
     ]
     if erosion > 0:
@@ -1428,9 +1430,10 @@ def _marginal_erosion(
 ) -> list[Lesion]:
     """A gouty erosion at the bone margin next to the joint, on the tophus side, with an overhanging edge.
 
-    The erosion is a round bite into the bone margin just proximal to the joint (juxta-articular,
-    marginal); a thin shelf of cortex lifted from the margin curves over the tophus (the
-    overhanging edge), seen edge-on.
+    The erosion is a rounded bite centred on the bone margin just proximal to the joint
+    (juxta-articular, marginal: it opens onto the margin, it is not a hole inside the bone),
+    with a thin sclerotic rim; the cortex of its proximal lip is lifted outward over the
+    tophus as a thin curved shelf (the overhanging edge), seen edge-on.
     """
     px = anatomy.grid.pixel_mm
     direction = np.asarray(towards, float) - joint
@@ -1445,20 +1448,29 @@ def _marginal_erosion(
         if not (0 <= r < anatomy.grid.shape[0] and 0 <= c < anatomy.grid.shape[1]) or not anatomy.bone_mask[r, c]:
             edge = p
             break
-    centre = edge - direction * depth * 0.35
-    bite = Ellipsoid(tuple(centre), depth / 2, depth * 0.6, depth * 0.6).chord(anatomy.grid)
+    radius = depth * 0.55
+    centre = edge - direction * radius * 0.35  # centred just inside the margin: a notch open to it
+    outline = radial_profile(rng, 0.08)
+    bite = blob(anatomy, tuple(centre), radius, radius * 1.1, radius * 1.1, 0.0, outline)
     bite = np.where(anatomy.bone_mask, bite, 0.0)
     x, y = anatomy.grid.coordinates()
+    dist = np.hypot(x - centre[0], y - centre[1])
     theta = np.arctan2(y - centre[1], x - centre[0])
     outward = math.atan2(direction[1], direction[0])
-    # The shelf: an arc of the erosion's wall on its proximal side, about 40 degrees, just outside the bone.
-    arc = np.abs(np.angle(np.exp(1j * (theta - (outward + 0.9))))) < 0.45
-    shelf = _shell(anatomy, tuple(centre), depth / 2 + 1.0, depth * 0.6 + 1.0, 2.0, 0.8) * arc
+    proximal = math.atan2(1.0, 0.0)  # down the image, along the metatarsal
+    turn = 1.0 if np.angle(np.exp(1j * (proximal - outward))) > 0 else -1.0
+    rel = np.angle(np.exp(1j * (theta - outward))) * turn  # 0 = towards the tophus, +90° = proximal
+    # Overhanging edge: the proximal lip, from the margin (about 90°) curving out over the tophus.
+    lip = (rel > math.radians(45)) & (rel < math.radians(100)) & (dist > radius) & (dist < radius + 0.7)
+    lip_len = 7.0  # mm along the beam: the shelf is seen edge-on
+    shelf = lip * lip_len * np.clip((math.radians(100) - rel) / math.radians(25), 0, 1)
+    # a thin sclerotic rim where the bite meets bone
+    rim = (dist > radius * 0.92) & (dist < radius + 0.6) & anatomy.bone_mask & (np.abs(rel) > math.radians(30))
     return [
         _lesion(get_material("urate_tophus"), bite, anatomy, ("bone",), BONE_HOSTS),
         _lesion(
             "cortical_bone",
-            shelf * 2.0,
+            ndimage.gaussian_filter(shelf + 1.5 * rim, 0.15 / px),
             anatomy,
             tuple(
                 c
