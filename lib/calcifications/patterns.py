@@ -828,23 +828,58 @@ def _ossicle(
 
 
 def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Organized heterotopic bone with cortex and medulla (e.g. ossified tendon, mature myositis ossificans).
+    """Organized heterotopic bone with cortex and medulla (e.g. ossified tendon, mature myositis
+    ossificans), with a lobulated outline; or, with ``zoning: central``, a juxtacortical bone-forming
+    mass densest at its centre and fading to its periphery, broadly attached to the nearest cortex
+    with no cleft (the pattern of parosteal osteosarcoma, the mimic of myositis ossificans).
 
     Parameters: location (landmark, e.g. 'achilles_tendon', or (x, y) mm), size_mm (length),
-    width_mm, cortex_mm, angle_deg, compartment.
+    width_mm, cortex_mm, angle_deg, zoning ('peripheral' default, or 'central'), compartment.
     """
     compartment = params.get("compartment", "periarticular")
     location = params.get("location")
     size = _number("size_mm", params.get("size_mm", 30.0), high=300)
     width = _number("width_mm", params.get("width_mm", size / 3), high=200)
     cortex = _number("cortex_mm", params.get("cortex_mm", 1.5), high=10)
+    zoning = params.get("zoning", "peripheral")
+    if zoning not in ("peripheral", "central"):
+        raise ValueError(f"zoning must be 'peripheral' or 'central', got {zoning!r}")
     angle = _fibre_angle(anatomy, params)
     if isinstance(location, str) and np.asarray(anatomy.landmarks.get(location, ())).ndim == 2:
         line = np.asarray(anatomy.landmarks[location], float)
         direction = line[-1] - line[0]
         angle = float(params.get("angle_deg", math.degrees(math.atan2(direction[1], direction[0]))))
     centre = _landmark_point(anatomy, location, "muscle_center")
-    return _ossicle(anatomy, centre, size, width, angle, cortex, _mass_region(anatomy, compartment), rng)
+    region = _mass_region(anatomy, compartment)
+    px = anatomy.grid.pixel_mm
+    a, b = size / 2, width / 2
+    if zoning == "central":
+        # slide the mass onto the nearest cortex so that it sits on it over a broad base
+        if anatomy.bone_mask.any():
+            gap, (rr, cc) = ndimage.distance_transform_edt(~anatomy.bone_mask, return_indices=True)
+            r0 = int(np.clip(centre[1] / px, 0, anatomy.grid.shape[0] - 1))
+            c0 = int(np.clip(centre[0] / px, 0, anatomy.grid.shape[1] - 1))
+            nearest = np.array([(cc[r0, c0] + 0.5) * px, (rr[r0, c0] + 0.5) * px])
+            d = np.asarray(centre) - nearest
+            norm = float(np.hypot(*d)) or 1.0
+            centre = tuple(nearest + d / norm * (b * 0.7))
+        outline = radial_profile(rng, 0.16)
+        chord = blob(anatomy, centre, a, b, b, angle, outline)
+        x, y = anatomy.grid.coordinates()
+        t = math.radians(angle)
+        u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
+        v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
+        rho = np.hypot(u / a, v / b) / _radius_factor(np.arctan2(v / b, u / a), outline)
+        density = np.clip(1.05 - rho**2, 0.05, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
+        th = chalky(chord * density, rng, px, 2.0, 0.12)
+        where = region + ("bone",)
+        return (_lesion("cortical_bone", th, anatomy, where, SOFT_HOSTS + BONE_HOSTS, soft_mm=0.5),)
+    chord = blob(anatomy, centre, a, b, b, angle, radial_profile(rng, 0.1))
+    bone = _bone_from_chord(anatomy, chord, cortex, region, rng, trabecular=0.2)
+    return tuple(
+        Lesion(lesion.material, chalky(lesion.thickness_mm, rng, px, 1.0, 0.1), lesion.compartments, lesion.hosts)
+        for lesion in bone
+    )
 
 
 def _coarse_trabeculae(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2) -> np.ndarray:
@@ -963,32 +998,31 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
 def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Heterotopic bone bridging two bones (fibrodysplasia ossificans progressiva), cortex and medulla.
 
+    One continuous, gently curving bar whose width swells and narrows smoothly along it,
+    with an irregular surface, flaring where it meets each bone.
     Parameters: start, end (landmarks or (x, y) mm; default 'bridge_from' → 'bridge_to'),
     width_mm, cortex_mm.
     """
-    start = _landmark_point(anatomy, params.get("start", "bridge_from"), "bridge_from")
-    end = _landmark_point(anatomy, params.get("end", "bridge_to"), "bridge_to")
+    start = np.asarray(_landmark_point(anatomy, params.get("start", "bridge_from"), "bridge_from"))
+    end = np.asarray(_landmark_point(anatomy, params.get("end", "bridge_to"), "bridge_to"))
     width = _number("width_mm", params.get("width_mm", 14.0), high=80)
     cortex = _number("cortex_mm", params.get("cortex_mm", 2.0), high=10)
-    pts = [np.asarray(start)]
-    direction = np.asarray(end) - np.asarray(start)
-    normal = np.array([-direction[1], direction[0]]) / (np.linalg.norm(direction) or 1.0)
-    for k in range(1, 6):
-        pts.append(np.asarray(start) + direction * k / 6 + normal * rng.normal(0, 4))
-    pts.append(np.asarray(end))
-    chord = np.zeros(anatomy.grid.shape)
-    for p, q in zip(pts[:-1], pts[1:]):
-        r0, r1 = (width / 2 * rng.uniform(0.7, 1.2) for _ in range(2))
-        np.maximum(chord, Capsule(tuple(p), tuple(q), r0, r1).chord(anatomy.grid), out=chord)
-    inner = eroded_chord(chord, cortex, anatomy.grid.pixel_mm)
-    trab = 0.18 * inner * trabecular_texture(anatomy.grid, rng)
+    px = anatomy.grid.pixel_mm
+    length = float(np.hypot(*(end - start))) or 1.0
+    n = max(int(length / 1.0), 8)
+    t = np.linspace(0.0, 1.0, n)
+    normal = np.array([-(end - start)[1], (end - start)[0]]) / length
+    bow = rng.normal(0, 0.08) * length * np.sin(np.pi * t) + smooth_noise_1d(rng, n, n / 6) * 1.5
+    path = start[None, :] + (end - start)[None, :] * t[:, None] + normal[None, :] * bow[:, None]
+    s, d = polyline_coordinates(path, anatomy, within_mm=width * 1.2 + 4)
+    half = width / 2 * np.exp(0.18 * smooth_noise_1d(rng, n, n / 8))
+    half = half * (1.0 + 0.6 * np.exp(-((t / 0.1) ** 2)) + 0.6 * np.exp(-(((1 - t) / 0.1) ** 2)))  # flared ends
+    r_s = _along(half, s, length / (n - 1))
+    rough = 1.0 + 0.06 * ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
+    chord = 2.0 * r_s * 0.8 * np.sqrt(np.clip(1.0 - (d / (r_s * rough)) ** 2, 0.0, None))
     region = ("muscle", "fascial", "subcutaneous", "periarticular", "intraarticular", "vascular", "bone")
     region = tuple(c for c in region if c == "bone" or c in anatomy.masks)
-    hosts = SOFT_HOSTS + BONE_HOSTS
-    return (
-        _lesion("cortical_bone", chord - inner + trab, anatomy, region, hosts),
-        _lesion("yellow_marrow", inner - trab, anatomy, region, hosts),
-    )
+    return _bone_from_chord(anatomy, chord, cortex, region, rng, trabecular=0.18, hosts=SOFT_HOSTS + BONE_HOSTS)
 
 
 # ------------------------------------------------- hydroxyapatite clouds ----
@@ -1603,6 +1637,8 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "width_mm": "width",
                 "cortex_mm": "cortex thickness",
                 "angle_deg": "long-axis direction",
+                "zoning": "'peripheral' (cortex and medulla, default) or 'central' (densest centrally, "
+                "attached to the cortex: parosteal osteosarcoma)",
                 "compartment": "default periarticular",
             }
         ),
