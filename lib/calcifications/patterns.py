@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from .anatomy import HOST_ORDER, Anatomy, Capsule, Ellipsoid, displace, eroded_chord, trabecular_texture
+from .anatomy import HOST_ORDER, Anatomy, Ellipsoid, displace, eroded_chord, trabecular_texture
 from .materials import Material, get_material, mineral_mixture
 
 MORPHOLOGIES: tuple[str, ...] = (
@@ -192,7 +192,9 @@ def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) ->
     return np.where(outside, 2 * skin_mm + 0.5 * rim, 0.0)
 
 
-def mass_effect(anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend_mm: float = 10.0) -> tuple[Lesion, ...]:
+def mass_effect(
+    anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend_mm: float = 10.0
+) -> tuple[Lesion, ...]:
     """The soft-tissue bulge over a superficial mass: the skin contour lifted over it.
 
     Where the mass (chord map, mm) reaches within ``cover_mm`` of the skin or beyond it, the
@@ -309,7 +311,7 @@ def blob_shell(
 def smooth_noise_1d(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
     """Smooth zero-mean unit-variance noise of length ``n`` (correlation ``sigma`` samples)."""
     noise = ndimage.gaussian_filter1d(rng.standard_normal(n + 8 * int(sigma + 1)), sigma, mode="wrap")
-    noise = noise[: n]
+    noise = noise[:n]
     return (noise - noise.mean()) / (noise.std() or 1.0)
 
 
@@ -395,12 +397,8 @@ def polyline_coordinates(
         if within_mm is None:
             rows, cols = slice(None), slice(None)
         else:
-            rows = slice(
-                max(int((min(y0, y1) - within_mm) / px), 0), max(int((max(y0, y1) + within_mm) / px) + 2, 0)
-            )
-            cols = slice(
-                max(int((min(x0, x1) - within_mm) / px), 0), max(int((max(x0, x1) + within_mm) / px) + 2, 0)
-            )
+            rows = slice(max(int((min(y0, y1) - within_mm) / px), 0), max(int((max(y0, y1) + within_mm) / px) + 2, 0))
+            cols = slice(max(int((min(x0, x1) - within_mm) / px), 0), max(int((max(x0, x1) + within_mm) / px) + 2, 0))
         xs, ys = x[:, cols], y[rows, :]
         if xs.size == 0 or ys.size == 0:
             s0 += length
@@ -427,14 +425,15 @@ def resample_polyline(points: np.ndarray, step_mm: float) -> np.ndarray:
 
 
 def wobbly_path(points: np.ndarray, rng: np.random.Generator, amplitude_mm: float, step_mm: float = 2.0) -> np.ndarray:
-    """A vessel's course: the landmark polyline, finely resampled, with a gentle smooth side-to-side wobble."""
+    """A vessel's course: the landmark polyline, finely resampled, with a gentle smooth side-to-side
+    wobble of standard deviation ``amplitude_mm`` (never more than twice that)."""
     fine = resample_polyline(np.asarray(points, float), step_mm)
     if len(fine) < 3 or amplitude_mm <= 0:
         return fine
     tangent = np.gradient(fine, axis=0)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True) + 1e-9
     normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
-    wobble = smooth_noise_1d(rng, len(fine), 18.0 / step_mm) * amplitude_mm
+    wobble = np.clip(smooth_noise_1d(rng, len(fine), 18.0 / step_mm), -2.0, 2.0) * amplitude_mm
     return fine + normal * wobble[:, None]
 
 
@@ -518,7 +517,7 @@ def _vessel_wall(
     wall_mm = _number("wall_mm", params.get("wall_mm", 1.0), high=5)
     extent = params.get("extent", (0.05, 0.95))
     step = 1.0
-    path = wobbly_path(raw, rng, amplitude_mm=min(2.0, 0.6 * radius + 0.5), step_mm=step)
+    path = wobbly_path(raw, rng, amplitude_mm=min(1.2, 0.3 * radius + 0.5), step_mm=step)
     total = float(np.sum(np.hypot(*np.diff(path, axis=0).T)))
     s, d = polyline_coordinates(path, anatomy, within_mm=radius + 3.0)
     lo, hi = (_number("extent", e, 0, 1, strict=False) * total for e in extent)
@@ -688,7 +687,10 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         foci = np.zeros(anatomy.grid.shape)
         for _ in range(int(rng.integers(3, 7))):
             off = rng.normal(0, 0.35, 2) * (a, b)
-            c = (centre[0] + off[0] * math.cos(t) - off[1] * math.sin(t), centre[1] + off[0] * math.sin(t) + off[1] * math.cos(t))
+            c = (
+                centre[0] + off[0] * math.cos(t) - off[1] * math.sin(t),
+                centre[1] + off[0] * math.sin(t) + off[1] * math.cos(t),
+            )
             r = b * rng.uniform(0.08, 0.2)
             foci += blob(anatomy, c, r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
         mineral = mineral + 0.35 * chalky(foci, rng, px, 0.8, 0.5) * (rho < 0.8)
@@ -712,7 +714,9 @@ def _ring(
     if rng.uniform() < 0.35:  # an incomplete ring
         ring = ring * (0.25 + 0.75 * _arc_gaps(anatomy, centre, rng, rng.uniform(0.55, 0.85), int(rng.integers(1, 3))))
     if rng.uniform() < 0.4:  # a central nidus or lamination
-        ring += rng.uniform(0.3, 0.7) * blob(anatomy, centre, r * 0.3, r * 0.25, r * 0.3, angle, radial_profile(rng, 0.2))
+        ring += rng.uniform(0.3, 0.7) * blob(
+            anatomy, centre, r * 0.3, r * 0.25, r * 0.3, angle, radial_profile(rng, 0.2)
+        )
     return ring * rng.uniform(0.7, 1.3)
 
 
@@ -1015,8 +1019,8 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
     bow = rng.normal(0, 0.08) * length * np.sin(np.pi * t) + smooth_noise_1d(rng, n, n / 6) * 1.5
     path = start[None, :] + (end - start)[None, :] * t[:, None] + normal[None, :] * bow[:, None]
     s, d = polyline_coordinates(path, anatomy, within_mm=width * 1.2 + 4)
-    half = width / 2 * np.exp(0.18 * smooth_noise_1d(rng, n, n / 8))
-    half = half * (1.0 + 0.6 * np.exp(-((t / 0.1) ** 2)) + 0.6 * np.exp(-(((1 - t) / 0.1) ** 2)))  # flared ends
+    half = width / 2 * np.exp(0.28 * smooth_noise_1d(rng, n, n / 8))
+    half = half * (1.0 + 0.35 * np.exp(-((t / 0.1) ** 2)) + 0.35 * np.exp(-(((1 - t) / 0.1) ** 2)))  # flared ends
     r_s = _along(half, s, length / (n - 1))
     rough = 1.0 + 0.06 * ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
     chord = 2.0 * r_s * 0.8 * np.sqrt(np.clip(1.0 - (d / (r_s * rough)) ** 2, 0.0, None))
@@ -1031,9 +1035,7 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 
 
-def _bursal_crescent(
-    anatomy: Anatomy, rng: np.random.Generator, size: float, location: Any
-) -> np.ndarray | None:
+def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, location: Any) -> np.ndarray | None:
     """Calcium layering in a bursa draped over a convex bone (the subacromial-subdeltoid bursa over
     the humeral head): a crescent concentric with the head, thickest in its dependent part."""
     head = anatomy.landmarks.get("humeral_head")
@@ -1042,7 +1044,11 @@ def _bursal_crescent(
         return None
     hx, hy = (float(v) for v in head)
     ends = [anatomy.landmarks.get(k) for k in ("subacromial_bursa", "subdeltoid_bursa")]
-    if isinstance(location, str) and location in anatomy.landmarks and np.asarray(anatomy.landmarks[location]).ndim == 1:
+    if (
+        isinstance(location, str)
+        and location in anatomy.landmarks
+        and np.asarray(anatomy.landmarks[location]).ndim == 1
+    ):
         ends[0] = anatomy.landmarks[location]
     if any(e is None for e in ends):
         return None
@@ -1436,7 +1442,9 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
         r = size / 2 * rng.uniform(0.6, 0.85)
         np.maximum(
             mass,
-            blob(anatomy, (mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4, 0.0, radial_profile(rng, 0.12)),
+            blob(
+                anatomy, (mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4, 0.0, radial_profile(rng, 0.12)
+            ),
             out=mass,
         )
     where = (compartment,) + tuple(
