@@ -214,7 +214,8 @@ def mass_effect(
     # a rounded contour that blends into the original outline (no facets, no notch at the junction)
     smooth = (ndimage.gaussian_filter(union.astype(float), blend_mm / 2.5 / px, mode="nearest") > 0.35) | union
     swelling = region_mask(anatomy, ("swelling",))
-    bulge = smooth & ~anatomy.body_mask & swelling
+    near = ndimage.distance_transform_edt(~covered) * px <= blend_mm  # only around the mass
+    bulge = smooth & ~anatomy.body_mask & swelling & near
     if not bulge.any():
         return ()
     depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
@@ -1546,17 +1547,19 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
                 tips += [tuple(pts[i]) for i in which if i < len(pts)]
     if not tips:
         tips = [_landmark_point(anatomy, None, "muscle_center")]
-    mask = region_mask(anatomy, (compartment,))
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 0.5 * size)
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
         local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
         for px, py in _sample_points(local, count, rng, anatomy.grid.pixel_mm):
-            r = size / 2 * rng.uniform(0.5, 1.2)
-            th += Ellipsoid((px, py), r, r * rng.uniform(0.7, 1.0), r, rng.uniform(0, 180)).chord(anatomy.grid)
+            # clustered nodules of varied size, some coalescing into lobulated clumps
+            r = size / 2 * rng.uniform(0.35, 1.25)
+            b = r * rng.uniform(0.65, 1.0)
+            th += blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), radial_profile(rng, 0.18))
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
 
 
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
