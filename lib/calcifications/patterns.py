@@ -1021,7 +1021,7 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
     path = start[None, :] + (end - start)[None, :] * t[:, None] + normal[None, :] * bow[:, None]
     s, d = polyline_coordinates(path, anatomy, within_mm=width * 1.2 + 4)
     half = width / 2 * np.exp(0.28 * smooth_noise_1d(rng, n, n / 8))
-    half = half * (1.0 + 0.35 * np.exp(-((t / 0.1) ** 2)) + 0.35 * np.exp(-(((1 - t) / 0.1) ** 2)))  # flared ends
+    half = half * (1.0 + 0.15 * np.exp(-((t / 0.1) ** 2)) + 0.15 * np.exp(-(((1 - t) / 0.1) ** 2)))  # flared ends
     r_s = _along(half, s, length / (n - 1))
     rough = 1.0 + 0.06 * ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
     chord = 2.0 * r_s * 0.8 * np.sqrt(np.clip(1.0 - (d / (r_s * rough)) ** 2, 0.0, None))
@@ -1120,8 +1120,9 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     th = np.zeros(anatomy.grid.shape)
     for k, c in enumerate(centres[:n]):
         s = size * rng.uniform(0.65, 1.15) * (1.0 if k == 0 else 0.7)
-        # seat the deposit inside the compartment rather than cutting it along the mask
-        c = np.asarray(seat(anatomy, mask, (float(c[0]), float(c[1])), 0.25 * s))
+        # seat the deposit inside the compartment, clear of the skin, rather than cutting it along the mask
+        inside = _skin_clearance(anatomy, mask, 0.45 * s + (2.0 if phase == "formative" else 4.0))
+        c = np.asarray(seat(anatomy, inside, (float(c[0]), float(c[1])), 0.2 * s))
         if phase == "formative":
             # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit.
             th += blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
