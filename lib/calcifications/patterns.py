@@ -792,7 +792,7 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 direction = line[seg + 1] - line[seg]
                 angle = math.degrees(math.atan2(direction[1], direction[0]))
             else:
-                pts = _sample_points(mask, 1, rng, anatomy.grid.pixel_mm)
+                pts = _sample_points(_skin_clearance(anatomy, mask, 2.5 + width), 1, rng, anatomy.grid.pixel_mm)
                 if not len(pts):
                     continue
                 p0 = pts[0]
@@ -803,9 +803,11 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 cx = p0[0] + off * length * math.cos(math.radians(angle))
                 cy = p0[1] + off * length * math.sin(math.radians(angle))
                 w = width * rng.uniform(0.5, 1.2)
-                th += Ellipsoid((cx, cy), length / 2.4, w / 2, 2.5 * w, angle + rng.normal(0, 4)).chord(anatomy.grid)
-        # dilate the clip region by a pixel or two so leaves on a fascial line keep their width
-        lesions.append(_lesion(reference_deposit(), th * conc * 0.6, anatomy, (compartment,)))
+                th += blob(
+                    anatomy, (cx, cy), length / 2.4, w / 2, 2.5 * w, angle + rng.normal(0, 4), radial_profile(rng, 0.2)
+                )
+        th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
+        lesions.append(_lesion(reference_deposit(), th * conc * 0.6, anatomy, (compartment,), soft_mm=0.6))
     return tuple(lesions)
 
 
