@@ -482,7 +482,7 @@ def _arc_gaps(
     for start in rng.integers(0, 720, pieces):
         length = int(span * rng.uniform(0.6, 1.4))
         profile[np.arange(start, start + length) % 720] = 1.0
-    profile = ndimage.gaussian_filter1d(profile, 6, mode="wrap")
+    profile = ndimage.gaussian_filter1d(profile, 12, mode="wrap")
     return profile[np.minimum((theta / (2 * np.pi) * 720).astype(int), 719)]
 
 
@@ -938,7 +938,8 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     cleft = _number("cleft_mm", params.get("cleft_mm", 4.0), 0, 30, strict=False)
     angle = _fibre_angle(anatomy, params)
     centre = _landmark_point(anatomy, params.get("location"), "muscle_center")
-    outline = radial_profile(rng, 0.09)  # drawn first: the same lesion outline at every stage
+    # drawn first: the same lesion outline at every stage (gentler for slender masses: no notched tips)
+    outline = radial_profile(rng, 0.09 * min(1.0, aspect / 0.35))
     px = anatomy.grid.pixel_mm
     if weeks > 12:  # a mature lesion condenses: smaller and denser
         size *= 1.0 - 0.3 * min(1.0, (weeks - 12) / 10)
