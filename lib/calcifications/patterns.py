@@ -705,9 +705,9 @@ def _ring(
 ) -> np.ndarray:
     """One ring-like calcification, each different: lobulated, oval, wall thickness varying round it,
     sometimes incomplete, with a denser arc and an occasional nidus."""
-    b = r * rng.uniform(0.7, 1.0)
+    b = r * rng.uniform(0.75, 1.0)
     angle = rng.uniform(0, 180)
-    outline = radial_profile(rng, 0.1)
+    outline = radial_profile(rng, 0.05)
     wall = max(0.5, r * wall_fraction * rng.uniform(0.6, 1.5))
     outer = blob(anatomy, centre, r, b, b, angle, outline)
     inner = blob(anatomy, centre, r, b, b, angle, outline + radial_profile(rng, 0.12) * [0, 1, 0], grow_mm=-wall)
@@ -725,9 +725,11 @@ def _skin_clearance(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> 
     """``mask`` without the outer ``clearance_mm`` under the skin (a deposit stays inside the body)."""
     if clearance_mm <= 0:
         return mask
-    inner = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm >= clearance_mm
-    kept = mask & inner
-    return kept if kept.any() else mask
+    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    kept = mask & (depth >= clearance_mm)
+    if kept.any() or not mask.any():
+        return kept if kept.any() else mask
+    return mask & (depth >= 0.7 * float(depth[mask].max()))  # a thin layer: its deepest part
 
 
 def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -740,9 +742,9 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     n = _count(params.get("count", 6))
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
-    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.5 + 1.0)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm):
         r = size / 2 * rng.uniform(0.55, 1.35)
         th += _ring(anatomy, rng, (x, y), r, 0.3)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
