@@ -958,12 +958,17 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         return th if near_bone is None else np.where(near_bone, 0.0, th)
 
     mass = blob(anatomy, centre, a, b, b, angle, outline)
+    # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
+    bulge: tuple[Lesion, ...] = ()
+    if compartment == "subcutaneous":
+        region = region + ("swelling",)
+        bulge = mass_effect(anatomy, mass, cover_mm=2.0, blend_mm=8.0)
     swelling = blob(anatomy, centre, a * 1.25, b * 1.4, b * 1.4, angle, outline)
     lesions: list[Lesion] = []
     if weeks < 6:
         lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
     if weeks < 2.5:
-        return tuple(lesions)
+        return tuple(lesions) + bulge
     x, y = anatomy.grid.coordinates()
     t = math.radians(angle)
     u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
@@ -974,9 +979,14 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         maturity = min(1.0, (weeks - 10) / 10)
         cortex = max(1.0, b * (0.08 + 0.12 * maturity))
         bone = _bone_from_chord(anatomy, mass, cortex, region, rng, trabecular=0.1 + 0.25 * maturity)
-        return tuple(
-            Lesion(lesion.material, keep_cleft(chalky(lesion.thickness_mm, rng, px, 1.2, 0.12)), lesion.compartments)
-            for lesion in bone
+        return (
+            tuple(
+                Lesion(
+                    lesion.material, keep_cleft(chalky(lesion.thickness_mm, rng, px, 1.2, 0.12)), lesion.compartments
+                )
+                for lesion in bone
+            )
+            + bulge
         )
     if weeks < 5.5:
         # Faint, ill-defined flocculent densities scattered in the mass, a little more at its edge.
@@ -990,7 +1000,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             puffs += blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3))
         puffs = ndimage.gaussian_filter(puffs, 1.4 / px) * (mass > 0)
         th = 0.22 * conc * chalky(puffs, rng, px, 1.5, 0.6)
-        return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),)
+        return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
     # Zonal (6–9 weeks): a well-defined mineralized periphery, lacy and partly interrupted,
     # around a lucent centre with only wisps of mineral.
     level = float(np.clip((weeks - 5.5) / 3.0, 0.3, 1.0))
@@ -1002,7 +1012,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     wisps = np.clip(wisps / (wisps.std() or 1.0) - 0.8, 0.0, None) * inner * 0.05 * (rho < 0.85)
     th = conc * level * (1.6 * shell * lace + wisps)
     th = chalky(ndimage.gaussian_filter(th, 0.25 / px), rng, px, 0.8, 0.25)
-    return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),)
+    return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
 
 
 def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
