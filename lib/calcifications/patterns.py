@@ -762,11 +762,17 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
     angle = _fibre_angle(anatomy, params)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(region_mask(anatomy, (compartment,)), n, rng, anatomy.grid.pixel_mm, size / 2):
-        length = size * rng.uniform(0.6, 1.3)
-        width = length * rng.uniform(0.25, 0.4)
-        th += Ellipsoid((x, y), length / 2, width / 2, width / 2, angle + rng.normal(0, 8)).chord(anatomy.grid)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 3.0)
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
+        # grains differ: length, girth, slight bend and lobulation; some show the denser scolex
+        length = size * rng.uniform(0.55, 1.35)
+        width = length * rng.uniform(0.22, 0.4)
+        a_deg = angle + rng.normal(0, 8)
+        th += blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, radial_profile(rng, 0.06))
+        if rng.uniform() < 0.4:
+            th += 0.6 * blob(anatomy, (x, y), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
+    return (_lesion(reference_deposit(), th * conc * rng.uniform(0.9, 1.1), anatomy, (compartment,), soft_mm=0.5),)
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
