@@ -579,6 +579,15 @@ def _vessel_wall(
         th = ndimage.gaussian_filter(th, 0.35 / anatomy.grid.pixel_mm)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.3 if mode == "plaque" else 0.15)
     th = th * taper * ((s >= lo) & (s <= hi)) * conc / REFERENCE_G_CM3
+    # branches leaving the artery towards or away from the beam are seen end-on: a calcified ring
+    for _ in range(_count(params.get("end_on", 0), 10)):
+        k = int(rng.uniform(lo, hi) / step)
+        k = int(np.clip(k, 1, len(path) - 2))
+        tangent = path[k + 1] - path[k - 1]
+        normal = np.array([-tangent[1], tangent[0]]) / (np.hypot(*tangent) or 1.0)
+        centre = path[k] + normal * rng.choice([-1, 1]) * radius * rng.uniform(1.8, 2.6)
+        ring = _ring(anatomy, rng, (float(centre[0]), float(centre[1])), radius * rng.uniform(0.5, 0.75), 0.25)
+        th = th + ring * 1.5 * conc / REFERENCE_G_CM3
     # The vessel is its own compartment: its wall lies where the drawn course runs (within the
     # limb's soft tissue), even where the site's projected vascular mask is narrower than the vessel.
     where = ("vascular",) + tuple(c for c in ("muscle", "fascial", "subcutaneous") if c in anatomy.masks)
@@ -1619,6 +1628,7 @@ _VESSEL = {
     "extent": "(start, end) fractions of the vessel path that are calcified",
     "vessel": "landmark polyline of the vessel (default 'artery')",
     "offset_mm": "(dx, dy) shift of the vessel's course from the landmark, mm (default none)",
+    "end_on": "number of branches seen end-on, drawn as calcified rings beside the artery (default 0)",
 }
 PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
