@@ -232,3 +232,25 @@ def test_every_pattern_lands_in_its_compartment(spec):
             for lesion in lesions:
                 region = pt.region_mask(anatomy, lesion.compartments)
                 assert not lesion.thickness_mm[~region].any(), (spec.id, p.id, lesion.compartments)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_no_deposit_floats_outside_the_body(spec):
+    """Every figure's lesions lie inside the skin, or under a skin lifted over them (mass effect)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(spec.seed)
+    for panel in spec.panels:
+        anatomy = an.build(spec.site, spec.projection, (256, 256), spec.pixel_mm * 2, seed=spec.seed, **panel.options)
+        if panel.mirror:
+            anatomy = an.mirrored(anatomy)
+        lesions = ()
+        for p in panel.patterns:
+            lesions += pt.generate(p.id, anatomy, rng, **p.params)
+        cover = anatomy.body_mask.copy()
+        for lesion in lesions:
+            if lesion.material in ("skin", "adipose"):
+                cover |= lesion.thickness_mm > 0
+        cover = ndimage.binary_dilation(cover, iterations=1)
+        for lesion in lesions:
+            assert not ((lesion.thickness_mm > 1e-6) & ~cover).any(), (spec.id, lesion.compartments)
