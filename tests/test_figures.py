@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from calcifications import anatomy as an
@@ -118,13 +119,65 @@ def test_render_figure_accepts_a_spec_built_by_another_module():
     assert image.shape == (128, 128) and image.dtype == np.uint8
 
 
-def test_side_marker_is_drawn_and_mirrors():
+def test_side_marker_is_drawn_small_and_mirrors():
     spec = fg.get_spec("fig11")
     image = fg.render_figure(spec)
-    corner = image[8:30, 512 - 30 : 512 - 6]
-    assert (corner == 235).sum() > 20  # the letter
+    corner = image[2:24, 512 - 24 : 512 - 2]
+    assert (corner == 235).sum() >= 15  # the letter...
+    assert (image[:40, 512 - 60 :] == 235).sum() <= 18  # ...small: one 5 × 7 glyph at 512 pixels
     bare = fg.render_figure(replace(spec, marker=None))
-    assert (bare[8:30, 512 - 30 : 512 - 6] == 235).sum() < (corner == 235).sum()
+    assert (bare[2:24, 512 - 24 : 512 - 2] == 235).sum() < (corner == 235).sum()
+
+
+def _lit_columns(image):
+    """Columns of the burned side-marker letters (value 235 on a dark square)."""
+    return np.nonzero((image[:24] == 235).any(axis=0))[0]
+
+
+def test_two_panel_figures_mark_the_mirrored_panel_left():
+    spec = fg.get_spec("fig16")  # both hands: the mirrored panel is the left hand
+    assert [p.mirror for p in spec.panels] == [True, False]
+    image = fg.render_figure(spec)
+    left, right = image[:24, :256], image[:24, 256:]
+    glyph_l = fg._GLYPHS["L"]
+    assert (left == 235).sum() == sum(row.count("1") for row in glyph_l)
+    assert (right == 235).sum() == sum(row.count("1") for row in fg._GLYPHS["R"])
+
+
+def test_explicit_points_are_read_in_the_full_view():
+    shift = (-65.0, 10.0)
+    moved = fg.panel_params({"location": (150, 100), "size_mm": 20, "vessel": "artery"}, shift)
+    assert moved == {"location": (85.0, 110.0), "size_mm": 20, "vessel": "artery"}
+    mirrored = fg.panel_params({"start": [10, 20]}, (0.0, 0.0), mirror_width=100.0)
+    assert mirrored == {"start": (90.0, 20.0)}
+    # a narrower panel of a 3-D view: landmarks and points shift by the same amount
+    full = an.build("site_thigh", "lateral")
+    half = an.from_projection("site_thigh", "lateral", (512, 256))
+    dx, dy = fg._landmark_shift(full, half)
+    assert dy == 0 and dx == pytest.approx(-128 * full.grid.pixel_mm)
+    # a zoomed view: the same anatomical point keeps its place on the anatomy
+    zoomed = an.from_projection("site_thigh", "lateral", (512, 512), zoom=((120.0, 150.0), 100.0))
+    dx, dy = fg._landmark_shift(full, zoomed)
+    assert (dx, dy) == pytest.approx((50.0 - 120.0, 50.0 - 150.0))
+
+
+def test_unknown_parameter_in_a_figure_file_is_a_clear_error():
+    text = """
+figures:
+  - id: figY
+    title: t
+    site: site_knee
+    projection: frontal
+    seed: 1
+    alt: A synthetic frontal radiograph of a knee with a deposit in it to find.
+    caption: Synthetic illustration. Look at the knee.
+    patterns:
+      - id: curvilinear_rim
+        params: {location: popliteal_fossa, sise_mm: 30}
+"""
+    raw = yaml.safe_load(text)["figures"][0]
+    with pytest.raises(ValueError, match=r"figY.*unknown parameter\(s\) \['sise_mm'\].*'size_mm'"):
+        fg.make_spec(raw, "quiz-test.yml")
 
 
 def test_unknown_figure_raises():
@@ -179,3 +232,25 @@ def test_every_pattern_lands_in_its_compartment(spec):
             for lesion in lesions:
                 region = pt.region_mask(anatomy, lesion.compartments)
                 assert not lesion.thickness_mm[~region].any(), (spec.id, p.id, lesion.compartments)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_no_deposit_floats_outside_the_body(spec):
+    """Every figure's lesions lie inside the skin, or under a skin lifted over them (mass effect)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(spec.seed)
+    for panel in spec.panels:
+        anatomy = an.build(spec.site, spec.projection, (256, 256), spec.pixel_mm * 2, seed=spec.seed, **panel.options)
+        if panel.mirror:
+            anatomy = an.mirrored(anatomy)
+        lesions = ()
+        for p in panel.patterns:
+            lesions += pt.generate(p.id, anatomy, rng, **p.params)
+        cover = anatomy.body_mask.copy()
+        for lesion in lesions:
+            if lesion.material in ("skin", "adipose"):
+                cover |= lesion.thickness_mm > 0
+        cover = ndimage.binary_dilation(cover, iterations=1)
+        for lesion in lesions:
+            assert not ((lesion.thickness_mm > 1e-6) & ~cover).any(), (spec.id, lesion.compartments)

@@ -271,21 +271,66 @@ def get_spec(figure_id: str) -> FigureSpec:
     raise ValueError(f"unknown figure {figure_id!r}; known: {', '.join(s.id for s in load_specs())}")
 
 
+POINT_PARAMS: tuple[str, ...] = ("location", "start", "end")
+
+
+def _is_point(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _landmark_shift(full: anat.Anatomy, panel: anat.Anatomy) -> tuple[float, float]:
+    """Translation (mm) from the full view's image coordinates to a panel's (zoomed or cropped) ones."""
+    for key, value in full.landmarks.items():
+        other = panel.landmarks.get(key)
+        if _is_point(value) and _is_point(other) and not key.endswith(("_deg", "_mm")):
+            return float(other[0]) - float(value[0]), float(other[1]) - float(value[1])
+    return 0.0, 0.0
+
+
+def panel_params(
+    params: Mapping[str, Any], shift: tuple[float, float], mirror_width: float | None = None
+) -> dict[str, Any]:
+    """A pattern's parameters with explicit (x, y) points moved from the full view into the panel.
+
+    Figure specs give points (``location``, ``start``, ``end``) in mm of the full, unzoomed
+    view; a zoomed or narrower panel has its own origin (``shift``), and a mirrored panel
+    flips x about ``mirror_width``. Landmark names need no change.
+    """
+    out = dict(params)
+    for key in POINT_PARAMS:
+        if _is_point(out.get(key)):
+            x, y = float(out[key][0]) + shift[0], float(out[key][1]) + shift[1]
+            if mirror_width is not None:
+                x = mirror_width - x
+            out[key] = (x, y)
+    return out
+
+
 def panel_scene(
     spec: FigureSpec,
     panel: PanelSpec,
     shape: tuple[int, int],
     rng: np.random.Generator,
     anatomy: anat.Anatomy | None = None,
+    shift: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
-    """Anatomy, lesions and scene of one panel, drawing pattern randomness from ``rng``."""
+    """Anatomy, lesions and scene of one panel, drawing pattern randomness from ``rng``.
+
+    ``shift`` (mm) moves the patterns' explicit points from the full view into this panel.
+    """
     if anatomy is None:
         anatomy = anat.build(spec.site, spec.projection, shape, spec.pixel_mm, seed=spec.seed, **panel.options)
+    width = None
     if panel.mirror:
         anatomy = anat.mirrored(anatomy)
+        width = anatomy.grid.size_mm[0]
     lesions: tuple[pat.Lesion, ...] = ()
     for p in panel.patterns:
-        lesions += pat.generate(p.id, anatomy, rng, **p.params)
+        lesions += pat.generate(p.id, anatomy, rng, **panel_params(p.params, shift, width))
     return anatomy, lesions, rg.make_scene(pat.apply_lesions(anatomy, lesions), anatomy.grid.pixel_mm)
 
 
@@ -331,7 +376,8 @@ def panel_log(
             anatomy = anat.from_projection(spec.site, spec.projection, shape, zoom=(center, zoom.field_mm))
         else:
             anatomy = anat.from_projection(spec.site, spec.projection, shape)
-        anatomy, _, scene = panel_scene(spec, panel, shape, rng, anatomy)
+        # explicit points of the spec are read in the full view, then moved into this panel
+        anatomy, _, scene = panel_scene(spec, panel, shape, rng, anatomy, _landmark_shift(base, anatomy))
         return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
     if zoom is None:
         anatomy, _, scene = panel_scene(spec, panel, shape, rng)
@@ -378,7 +424,7 @@ def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) 
             letter = spec.marker if spec.marker != "auto" else anat.side_marker(spec.site, spec.projection)
             if panel.mirror:
                 letter = {"R": "L", "L": "R"}.get(letter, letter)
-            draw_marker(display, letter, x + part.shape[1] - 8, 8, scale=max(1, round(shape[0] / 256)))
+            draw_marker(display, letter, x + part.shape[1] - 6, 6, scale=max(1, round(shape[0] / 400)))
         if k:  # a thin black gutter between panels
             display[:, max(x - 1, 0) : x + 1] = 0
         x += part.shape[1]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from .anatomy import HOST_ORDER, Anatomy, Capsule, Ellipsoid, displace, eroded_chord, trabecular_texture
+from .anatomy import HOST_ORDER, Anatomy, Ellipsoid, displace, eroded_chord, trabecular_texture
 from .materials import Material, get_material, mineral_mixture
 
 MORPHOLOGIES: tuple[str, ...] = (
@@ -100,8 +100,9 @@ SWELLING_MM: float = 12.0
 def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
     """Union of the masks of ``compartments``; ValueError if one is absent.
 
-    Two pseudo-compartments: 'bone' (the bone mask) and 'swelling' (up to SWELLING_MM mm
-    outside the skin, where a mass bulges the soft-tissue contour).
+    Three pseudo-compartments: 'bone' (the bone mask), 'swelling' (up to SWELLING_MM mm
+    outside the skin, where a mass bulges the soft-tissue contour) and 'deep' (the tissue deep
+    to the fascia: muscles with the thin fat planes between them, see :func:`deep_mask`).
     """
     out = np.zeros(anatomy.grid.shape, dtype=bool)
     for name in compartments:
@@ -111,6 +112,8 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
             out |= ndimage.binary_dilation(
                 anatomy.body_mask, iterations=max(1, round(SWELLING_MM / anatomy.grid.pixel_mm))
             )
+        elif name == "deep":
+            out |= deep_mask(anatomy)
         elif name in anatomy.masks:
             out |= anatomy.masks[name]
         else:
@@ -120,12 +123,28 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
     return out
 
 
+def deep_mask(anatomy: Anatomy, plane_mm: float = 3.0) -> np.ndarray:
+    """Muscle, fascia and vessels with the thin intermuscular fat planes between them closed (no bone).
+
+    A mass in a muscle grows across the thin fat planes between muscle groups; clipping it
+    to the muscle mask alone would cut it along them.
+    """
+    deep = np.zeros(anatomy.grid.shape, bool)
+    for name in ("muscle", "fascial", "vascular"):
+        if name in anatomy.masks:
+            deep |= anatomy.masks[name]
+    it = max(1, round(plane_mm / 2 / anatomy.grid.pixel_mm))
+    closed = ndimage.binary_closing(np.pad(deep, it, mode="edge"), iterations=it)[it:-it, it:-it]
+    return closed & anatomy.body_mask & ~anatomy.bone_mask
+
+
 def _mass_region(anatomy: Anatomy, compartment: str) -> tuple[str, ...]:
     """A mass grows across thin planes: a muscle mass may cross fascial bands, and vice versa."""
     extra = {"muscle": ("fascial", "vascular"), "fascial": ("muscle",), "periarticular": ("fascial", "muscle")}.get(
         compartment, ()
     )
-    return (compartment,) + tuple(c for c in extra if c in anatomy.masks)
+    deep = ("deep",) if compartment in ("muscle", "fascial") else ()
+    return (compartment,) + tuple(c for c in extra if c in anatomy.masks) + deep
 
 
 def _lesion(
@@ -134,8 +153,13 @@ def _lesion(
     anatomy: Anatomy,
     compartments: tuple[str, ...],
     hosts: tuple[str, ...] = SOFT_HOSTS,
+    soft_mm: float = 0.0,
 ) -> Lesion:
-    clipped = np.where(region_mask(anatomy, compartments), np.clip(thickness, 0.0, None), 0.0)
+    """A lesion kept inside ``compartments``; ``soft_mm`` > 0 fades it over that depth at the
+    compartment's edge instead of cutting it along the mask (no straight clipping edges)."""
+    region = region_mask(anatomy, compartments)
+    weight = soft_edge(region, anatomy.grid.pixel_mm, soft_mm) if soft_mm > 0 else region
+    clipped = np.where(region, np.clip(thickness, 0.0, None) * weight, 0.0)
     return Lesion(material, clipped, compartments, hosts)
 
 
@@ -168,6 +192,166 @@ def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) ->
     return np.where(outside, 2 * skin_mm + 0.5 * rim, 0.0)
 
 
+def mass_effect(
+    anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend_mm: float = 10.0
+) -> tuple[Lesion, ...]:
+    """The soft-tissue bulge over a superficial mass: the skin contour lifted over it.
+
+    Where the mass (chord map, mm) reaches within ``cover_mm`` of the skin or beyond it, the
+    body outline is pushed out to cover it with ``cover_mm`` of fat and skin, blending into
+    the original contour over ``blend_mm``; the new fat (adipose) and the skin over the bulge
+    are returned as lesions in the 'swelling' compartment. Empty if the mass is deep.
+    """
+    px = anatomy.grid.pixel_mm
+    footprint = mass > 0.05
+    if not footprint.any():
+        return ()
+    grow = max(1, round(cover_mm / px))
+    covered = ndimage.binary_dilation(footprint, iterations=grow)
+    if not (covered & ~anatomy.body_mask).any():
+        return ()
+    union = anatomy.body_mask | covered
+    # a rounded contour that blends into the original outline (no facets, no notch at the junction)
+    smooth = (ndimage.gaussian_filter(union.astype(float), blend_mm / 2.5 / px, mode="nearest") > 0.35) | union
+    swelling = region_mask(anatomy, ("swelling",))
+    near = ndimage.distance_transform_edt(~covered) * px <= blend_mm  # only around the mass
+    bulge = smooth & ~anatomy.body_mask & swelling & near
+    if not bulge.any():
+        return ()
+    depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
+    radius = max(blend_mm, 6.0)
+    chord = 2.0 * np.sqrt(np.clip(depth * (2 * radius - depth), 0.0, None))
+    fat = np.where(bulge, np.clip(chord - mass, 0.0, None), 0.0)
+    skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0), skin_mm=1.2)
+    return (
+        _lesion("adipose", fat, anatomy, ("swelling",)),
+        _lesion("skin", skin, anatomy, ("swelling",)),
+    )
+
+
+# ------------------------------------------------------ irregular shapes ----
+
+
+def radial_profile(rng: np.random.Generator, lumpiness: float = 0.15, terms: int = 7) -> np.ndarray:
+    """Fourier coefficients (amplitude, phase) of a lobulated outline: radius factor 1 + Σ a_k cos(kθ + φ_k).
+
+    ``lumpiness`` (0 = a clean ellipse) is the typical relative radius excursion; higher
+    harmonics are weaker (1/k), so outlines are lobulated rather than spiky.
+    """
+    k = np.arange(2, terms + 2)
+    amp = lumpiness * rng.normal(0.0, 1.0, terms) / k**0.9
+    phase = rng.uniform(0, 2 * np.pi, terms)
+    return np.column_stack([k, amp, phase])
+
+
+def _radius_factor(theta: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    out = np.ones_like(theta)
+    for k, amp, phase in profile:
+        out += amp * np.cos(k * theta + phase)
+    return np.clip(out, 0.45, 1.8)
+
+
+def _window(grid: Any, centre: tuple[float, float], reach_mm: float) -> tuple[slice, slice]:
+    px = grid.pixel_mm
+    r0 = max(int((centre[1] - reach_mm) / px) - 1, 0)
+    r1 = min(int((centre[1] + reach_mm) / px) + 2, grid.shape[0])
+    c0 = max(int((centre[0] - reach_mm) / px) - 1, 0)
+    c1 = min(int((centre[0] + reach_mm) / px) + 2, grid.shape[1])
+    return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
+
+
+def blob(
+    anatomy: Anatomy,
+    centre: tuple[float, float],
+    a: float,
+    b: float,
+    c: float,
+    angle: float,
+    profile: np.ndarray | None,
+    grow_mm: float = 0.0,
+) -> np.ndarray:
+    """Chord (mm) along the beam through a lobulated ellipsoid: semi-axes a (along ``angle``), b, c (beam).
+
+    The outline is the ellipse with its radius modulated by ``profile`` (:func:`radial_profile`;
+    None for a clean ellipsoid); the beam depth follows the local radius, so the body is a
+    noise-perturbed solid, not a sprite. Evaluated only in the blob's bounding window.
+    """
+    grid = anatomy.grid
+    out = np.zeros(grid.shape)
+    a, b, c = (max(s + grow_mm, 1e-3) for s in (a, b, c))
+    rows, cols = _window(grid, centre, 1.8 * max(a, b) + grid.pixel_mm)
+    if rows.stop <= rows.start or cols.stop <= cols.start:
+        return out
+    x = (np.arange(cols.start, cols.stop) + 0.5) * grid.pixel_mm - centre[0]
+    y = (np.arange(rows.start, rows.stop) + 0.5) * grid.pixel_mm - centre[1]
+    t = math.radians(angle)
+    u = x[None, :] * math.cos(t) + y[:, None] * math.sin(t)
+    v = -x[None, :] * math.sin(t) + y[:, None] * math.cos(t)
+    rho = np.hypot(u / a, v / b)
+    radius = 1.0 if profile is None else _radius_factor(np.arctan2(v / b, u / a), profile)
+    out[rows, cols] = 2.0 * c * radius * np.sqrt(np.clip(1.0 - (rho / radius) ** 2, 0.0, None))
+    return out
+
+
+def blob_shell(
+    anatomy: Anatomy,
+    centre: tuple[float, float],
+    a: float,
+    b: float,
+    c: float,
+    wall: float,
+    angle: float,
+    profile: np.ndarray | None,
+) -> np.ndarray:
+    """Chord (mm) through the wall (thickness ``wall`` mm) of a lobulated hollow body (ring seen in projection)."""
+    outer = blob(anatomy, centre, a, b, c, angle, profile)
+    inner = blob(anatomy, centre, a, b, c, angle, profile, grow_mm=-min(wall, 0.95 * min(a, b, c)))
+    return np.clip(outer - inner, 0.0, None)
+
+
+def smooth_noise_1d(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """Smooth zero-mean unit-variance noise of length ``n`` (correlation ``sigma`` samples)."""
+    noise = ndimage.gaussian_filter1d(rng.standard_normal(n + 8 * int(sigma + 1)), sigma, mode="wrap")
+    noise = noise[:n]
+    return (noise - noise.mean()) / (noise.std() or 1.0)
+
+
+def seat(
+    anatomy: Anatomy, allowed: np.ndarray, centre: tuple[float, float], clearance_mm: float
+) -> tuple[float, float]:
+    """The point nearest ``centre`` (mm) that lies at least ``clearance_mm`` inside ``allowed``.
+
+    Places a mass inside its compartment (a haematoma inside the muscle belly, a myositis
+    ossificans clear of the cortex) instead of cutting it off at the compartment's edge.
+    Where no point has that clearance, the deepest point of ``allowed`` near ``centre``.
+    """
+    px = anatomy.grid.pixel_mm
+    if not allowed.any():
+        return centre
+    depth = ndimage.distance_transform_edt(allowed) * px
+    r, c = int(np.clip(centre[1] / px, 0, allowed.shape[0] - 1)), int(np.clip(centre[0] / px, 0, allowed.shape[1] - 1))
+    if depth[r, c] >= clearance_mm:
+        return centre
+    ok = depth >= clearance_mm
+    if not ok.any():
+        yy, xx = np.indices(allowed.shape)
+        score = depth - 0.05 * np.hypot(yy - r, xx - c) * px
+        rr, cc = np.unravel_index(np.argmax(score), score.shape)
+    else:
+        dist = ndimage.distance_transform_edt(~ok, return_indices=True)[1]
+        rr, cc = dist[0][r, c], dist[1][r, c]
+    return float((cc + 0.5) * px), float((rr + 0.5) * px)
+
+
+def soft_edge(mask: np.ndarray, pixel_mm: float, taper_mm: float) -> np.ndarray:
+    """Weight 0–1 rising over ``taper_mm`` inside ``mask`` (0 outside): a soft compartment edge."""
+    if taper_mm <= 0:
+        return mask.astype(float)
+    depth = ndimage.distance_transform_edt(mask) * pixel_mm
+    w = np.clip(depth / taper_mm, 0.0, 1.0)
+    return w * w * (3 - 2 * w)
+
+
 # ------------------------------------------------------------- geometry ----
 
 
@@ -194,25 +378,64 @@ def _polyline(anatomy: Anatomy, name: str) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def polyline_coordinates(points: np.ndarray, anatomy: Anatomy) -> tuple[np.ndarray, np.ndarray]:
-    """Arc length s (mm) along a polyline and signed distance d (mm) from it, per pixel."""
+def polyline_coordinates(
+    points: np.ndarray, anatomy: Anatomy, within_mm: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Arc length s (mm) along a polyline and signed distance d (mm) from it, per pixel.
+
+    With ``within_mm``, only pixels within that distance of a segment's bounding box are
+    evaluated (others get d = inf): fast for long, finely sampled paths.
+    """
     x, y = anatomy.grid.coordinates()
+    px = anatomy.grid.pixel_mm
     best_d = np.full(anatomy.grid.shape, np.inf)
     best_s = np.zeros(anatomy.grid.shape)
-    signed = np.zeros(anatomy.grid.shape)
+    signed = np.full(anatomy.grid.shape, np.inf)
     s0 = 0.0
     for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
         dx, dy = x1 - x0, y1 - y0
         length = math.hypot(dx, dy) or 1e-9
-        u = np.clip(((x - x0) * dx + (y - y0) * dy) / length**2, 0.0, 1.0)
-        px, py = x - x0 - u * dx, y - y0 - u * dy
-        dist = np.hypot(px, py)
-        closer = dist < best_d
-        best_d = np.where(closer, dist, best_d)
-        best_s = np.where(closer, s0 + u * length, best_s)
-        signed = np.where(closer, np.sign(dx * py - dy * px) * dist, signed)
+        if within_mm is None:
+            rows, cols = slice(None), slice(None)
+        else:
+            rows = slice(max(int((min(y0, y1) - within_mm) / px), 0), max(int((max(y0, y1) + within_mm) / px) + 2, 0))
+            cols = slice(max(int((min(x0, x1) - within_mm) / px), 0), max(int((max(x0, x1) + within_mm) / px) + 2, 0))
+        xs, ys = x[:, cols], y[rows, :]
+        if xs.size == 0 or ys.size == 0:
+            s0 += length
+            continue
+        u = np.clip(((xs - x0) * dx + (ys - y0) * dy) / length**2, 0.0, 1.0)
+        qx, qy = xs - x0 - u * dx, ys - y0 - u * dy
+        dist = np.hypot(qx, qy)
+        bd = best_d[rows, cols]
+        closer = dist < bd
+        best_d[rows, cols] = np.where(closer, dist, bd)
+        best_s[rows, cols] = np.where(closer, s0 + u * length, best_s[rows, cols])
+        signed[rows, cols] = np.where(closer, np.sign(dx * qy - dy * qx) * dist, signed[rows, cols])
         s0 += length
     return best_s, signed
+
+
+def resample_polyline(points: np.ndarray, step_mm: float) -> np.ndarray:
+    """The polyline resampled every ``step_mm`` along its length (ends kept)."""
+    seg = np.hypot(*np.diff(points, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(int(cum[-1] / step_mm), 1) + 1
+    t = np.linspace(0.0, cum[-1], n)
+    return np.column_stack([np.interp(t, cum, points[:, 0]), np.interp(t, cum, points[:, 1])])
+
+
+def wobbly_path(points: np.ndarray, rng: np.random.Generator, amplitude_mm: float, step_mm: float = 2.0) -> np.ndarray:
+    """A vessel's course: the landmark polyline, finely resampled, with a gentle smooth side-to-side
+    wobble of standard deviation ``amplitude_mm`` (never more than twice that)."""
+    fine = resample_polyline(np.asarray(points, float), step_mm)
+    if len(fine) < 3 or amplitude_mm <= 0:
+        return fine
+    tangent = np.gradient(fine, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True) + 1e-9
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    wobble = np.clip(smooth_noise_1d(rng, len(fine), 18.0 / step_mm), -2.0, 2.0) * amplitude_mm
+    return fine + normal * wobble[:, None]
 
 
 def _sample_points(
@@ -259,53 +482,116 @@ def _arc_gaps(
     for start in rng.integers(0, 720, pieces):
         length = int(span * rng.uniform(0.6, 1.4))
         profile[np.arange(start, start + length) % 720] = 1.0
-    profile = ndimage.gaussian_filter1d(profile, 6, mode="wrap")
+    profile = ndimage.gaussian_filter1d(profile, 12, mode="wrap")
     return profile[np.minimum((theta / (2 * np.pi) * 720).astype(int), 719)]
 
 
 # ------------------------------------------------------------- vascular ----
 
 
+def _offset(value: Any) -> np.ndarray:
+    arr = np.asarray(value, dtype=float) if not isinstance(value, str) else np.zeros(0)
+    if arr.shape != (2,) or not np.all(np.isfinite(arr)) or np.abs(arr).max() > 100:
+        raise ValueError(f"offset_mm must be (dx, dy) in mm, each within ±100, got {value!r}")
+    return arr
+
+
+def _along(values: np.ndarray, s: np.ndarray, step_mm: float) -> np.ndarray:
+    """A profile sampled every ``step_mm`` of arc length, looked up at arc lengths ``s`` (mm)."""
+    return values[np.clip((s / step_mm).astype(int), 0, len(values) - 1)]
+
+
 def _vessel_wall(
     anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Generator, mode: str
 ) -> tuple[Lesion, ...]:
-    """Calcified wall of the vessel landmark, seen as two parallel lines where the wall is tangential."""
-    path = _polyline(anatomy, params.get("vessel", "artery"))
+    """Calcified wall of the vessel landmark, seen as two lines where the wall is tangential to the beam.
+
+    The vessel follows the site's landmark with a gentle wobble; its radius and the
+    thickness of each wall vary along it; calcium is interrupted by gaps. ``mode``:
+    'tubular' (near-continuous tram-track), 'ring' (medial calcification: fine tram-track
+    with irregular, incomplete ring-like bands), 'plaque' (atherosclerosis: irregular
+    patches of the intima, thick and chalky, with gaps between them).
+    """
+    raw = _polyline(anatomy, params.get("vessel", "artery")) + _offset(params.get("offset_mm", (0.0, 0.0)))
     radius = _number("size_mm", params.get("size_mm", 2 * float(anatomy.landmarks.get("artery_radius_mm", 2.0)))) / 2
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.9), high=3.0)
+    wall_mm = _number("wall_mm", params.get("wall_mm", 1.0), high=5)
     extent = params.get("extent", (0.05, 0.95))
-    s, d = polyline_coordinates(path, anatomy)
+    step = 1.0
+    path = wobbly_path(raw, rng, amplitude_mm=min(1.2, 0.3 * radius + 0.5), step_mm=step)
     total = float(np.sum(np.hypot(*np.diff(path, axis=0).T)))
+    s, d = polyline_coordinates(path, anatomy, within_mm=radius + 3.0)
     lo, hi = (_number("extent", e, 0, 1, strict=False) * total for e in extent)
-    along = (s >= lo) & (s <= hi)
-    wall = {"tubular": 0.6, "ring": 0.5, "plaque": 1.0}[mode] * _number("wall_mm", params.get("wall_mm", 1.0), high=5)
-    outer = np.sqrt(np.clip(radius**2 - d**2, 0, None))
-    inner = np.sqrt(np.clip((radius - wall) ** 2 - d**2, 0, None))
+    n = int(total / step) + 2
+    taper = np.clip(np.minimum(s - lo, hi - s) / 4.0, 0.0, 1.0)  # calcium fades in and out at the ends
+    r_s = radius * (1.0 + 0.08 * _along(smooth_noise_1d(rng, n, 25.0), s, step))
+    thickness_of = {"tubular": 0.6, "ring": 0.45, "plaque": 1.0}[mode] * wall_mm
+    # each wall (the two lines of the tram-track) has its own thickness profile along the vessel
+    near_side = d >= 0
+    w_a = thickness_of * np.exp(0.35 * smooth_noise_1d(rng, n, 6.0))
+    w_b = thickness_of * np.exp(0.35 * smooth_noise_1d(rng, n, 6.0))
+    wall = np.where(near_side, _along(w_a, s, step), _along(w_b, s, step))
+    outer = np.sqrt(np.clip(r_s**2 - d**2, 0, None))
+    inner = np.sqrt(np.clip((r_s - wall) ** 2 - d**2, 0, None))
     half = outer - inner  # wall chord of one crossing (front or back)
-    if mode == "tubular":
-        th = 2 * half * (0.75 + 0.25 * np.cos(s / 7.0 + rng.uniform(0, 6)))
-    elif mode == "ring":
-        spacing = _number("spacing_mm", params.get("spacing_mm", 2.5))
-        phase = rng.uniform(0, spacing)
-        band = (np.mod(s + phase, spacing) < 0.7 * spacing / 2.5).astype(float)
-        th = 2 * half * (0.45 + 0.55 * band)
+    if mode in ("tubular", "ring"):
+        # gaps: stretches of uncalcified wall, short and few for medial calcification
+        # (each wall on its own, so the gaps are staggered, not square cuts across the vessel)
+        covers = [
+            np.clip((smooth_noise_1d(rng, n, 5.0 if mode == "ring" else 8.0) + 1.3) / 1.2, 0.0, 1.0) ** 1.5
+            for _ in range(2)
+        ]
+        th = 2 * half * np.where(near_side, _along(covers[0], s, step), _along(covers[1], s, step))
+        if mode == "ring":
+            # irregular ring-like bands: uneven spacing, strength and completeness (no ladder)
+            spacing = _number("spacing_mm", params.get("spacing_mm", 2.5))
+            bands = np.zeros(n)
+            pos = rng.uniform(0, spacing)
+            while pos < total:
+                k = int(pos / step)
+                bands[k : k + 1 + int(rng.uniform(0, 1.5))] = rng.uniform(0.2, 1.0) * (rng.uniform() < 0.7)
+                pos += spacing * rng.uniform(0.6, 2.4)
+            band = _along(ndimage.gaussian_filter1d(bands, 0.6), s, step)
+            side = np.where(near_side, 1.0, _along(np.clip(smooth_noise_1d(rng, n, 3.0) + 0.3, 0, 1), s, step))
+            th = th + 2 * (outer - inner) * 0.8 * band * side + 2 * outer * 0.03 * band * side
     else:
         count = _count(params.get("count", 14))
         th = np.zeros(anatomy.grid.shape)
-        phi_front = np.arctan2(np.sqrt(np.clip(radius**2 - d**2, 0, None)), d)
+        # plaque map in (arc length, angle around the vessel): a few irregular patches
+        n_phi = 72
+        field = np.zeros((n, n_phi))
         for _ in range(count):
-            s0 = rng.uniform(lo, hi)
-            length = rng.uniform(2.0, 9.0)
-            centre = rng.uniform(-np.pi, np.pi)
-            width = rng.uniform(0.6, 2.2)
-            seg = (s >= s0) & (s <= s0 + length)
-            for phi in (phi_front, -phi_front):
-                inside = np.abs(np.angle(np.exp(1j * (phi - centre)))) < width / 2
-                th += half * seg * inside * rng.uniform(0.8, 1.8)
-    th = th * along * conc / REFERENCE_G_CM3
-    if mode == "plaque":  # soften the cut ends of the patches
-        th = ndimage.gaussian_filter(th, 0.4 / anatomy.grid.pixel_mm)
-    return (_lesion(reference_deposit(), th, anatomy, ("vascular",)),)
+            s0 = rng.uniform(lo, hi) / step
+            length = rng.uniform(3.0, 14.0) / step
+            centre = rng.uniform(0, n_phi)
+            width = rng.uniform(6, 30)
+            ss = np.arange(n)[:, None]
+            pp = np.arange(n_phi)[None, :]
+            dp = np.minimum(np.abs(pp - centre), n_phi - np.abs(pp - centre))
+            field += rng.uniform(0.6, 1.6) * np.exp(-(((ss - s0) / (length / 2)) ** 2) - (dp / (width / 2)) ** 2)
+        field *= np.exp(0.5 * ndimage.gaussian_filter(rng.standard_normal(field.shape), (1.5, 2.0), mode="wrap"))
+        field = np.clip(field - 0.25, 0.0, None)
+        phi_front = np.arctan2(np.sqrt(np.clip(r_s**2 - d**2, 0, None)), d)
+        si = np.clip((s / step).astype(int), 0, n - 1)
+        for phi in (phi_front, -phi_front):
+            pi = (np.mod(phi, 2 * np.pi) / (2 * np.pi) * n_phi).astype(int) % n_phi
+            th += half * 1.6 * field[si, pi]
+        th = ndimage.gaussian_filter(th, 0.35 / anatomy.grid.pixel_mm)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.3 if mode == "plaque" else 0.15)
+    th = th * taper * ((s >= lo) & (s <= hi)) * conc / REFERENCE_G_CM3
+    # branches leaving the artery towards or away from the beam are seen end-on: a calcified ring
+    for _ in range(_count(params.get("end_on", 0), 10)):
+        k = int(rng.uniform(lo, hi) / step)
+        k = int(np.clip(k, 1, len(path) - 2))
+        tangent = path[k + 1] - path[k - 1]
+        normal = np.array([-tangent[1], tangent[0]]) / (np.hypot(*tangent) or 1.0)
+        centre = path[k] + normal * rng.choice([-1, 1]) * radius * rng.uniform(1.8, 2.6)
+        ring = _ring(anatomy, rng, (float(centre[0]), float(centre[1])), radius * rng.uniform(0.5, 0.75), 0.25)
+        th = th + ring * 1.5 * conc / REFERENCE_G_CM3
+    # The vessel is its own compartment: its wall lies where the drawn course runs (within the
+    # limb's soft tissue), even where the site's projected vascular mask is narrower than the vessel.
+    where = ("vascular",) + tuple(c for c in ("muscle", "fascial", "subcutaneous") if c in anatomy.masks)
+    return (_lesion(reference_deposit(), th, anatomy, where),)
 
 
 def tubular_parallel_lines(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -335,11 +621,38 @@ def irregular_plaques_vessel(anatomy: Anatomy, rng: np.random.Generator, **param
 # ------------------------------------------------------- masses and rims ----
 
 
-def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Peripheral oval rim of calcification around a rounded mass or a dilated vessel (aneurysm, haematoma).
+def _nearest_on_path(path: np.ndarray, point: tuple[float, float]) -> tuple[tuple[float, float], float]:
+    """The point of a polyline nearest ``point`` and the path's direction there (degrees)."""
+    best = (math.inf, tuple(path[0]), 90.0)
+    for p0, p1 in zip(path[:-1], path[1:]):
+        d = p1 - p0
+        length2 = float(d @ d) or 1e-9
+        u = float(np.clip((np.asarray(point) - p0) @ d / length2, 0.0, 1.0))
+        q = p0 + u * d
+        dist = float(np.hypot(*(q - np.asarray(point))))
+        if dist < best[0]:
+            best = (dist, (float(q[0]), float(q[1])), math.degrees(math.atan2(d[1], d[0])))
+    return best[1], best[2]
 
+
+def _away_from_bone(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> np.ndarray:
+    if clearance_mm <= 0 or not anatomy.bone_mask.any():
+        return mask
+    gap = ndimage.distance_transform_edt(~anatomy.bone_mask) * anatomy.grid.pixel_mm
+    return mask & (gap >= clearance_mm)
+
+
+def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
+    """Peripheral curvilinear rim of calcification around a rounded mass: an aneurysm (vascular) or a
+    calcified haematoma (muscle).
+
+    Aneurysm (compartment 'vascular'): a fusiform dilatation centred on the artery's course
+    (the landmark nearest ``location``) and elongated along it, with a thin, interrupted
+    eggshell rim of calcium. Haematoma (compartment 'muscle'): an oval mass seated inside the
+    muscle belly, clear of the bone, with a thicker, irregular peripheral rim and a few
+    flocculent foci within. Outlines are lobulated, the rim's thickness varies.
     Parameters: location (landmark or (x, y) mm), size_mm (long axis), aspect (short/long),
-    coverage (fraction of the rim calcified), mineral_g_cm3, compartment.
+    coverage (fraction of the rim calcified), mineral_g_cm3, angle_deg, compartment.
     """
     compartment = params.get("compartment", "vascular")
     centre = _landmark_point(
@@ -351,44 +664,100 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
     angle = _fibre_angle(anatomy, params)
     a, b = size / 2, size * aspect / 2
-    wall = max(1.0, size / 30)
-    shell = _shell(anatomy, centre, a, b, b, wall, angle)
+    px = anatomy.grid.pixel_mm
+    vascular = compartment == "vascular"
+    if vascular:
+        path = anatomy.landmarks.get("artery")
+        if path is not None and np.asarray(path, float).ndim == 2:
+            centre, along = _nearest_on_path(np.asarray(path, float), centre)
+            angle = float(params.get("angle_deg", along))
+        region = (compartment,) + tuple(c for c in ("muscle", "fascial", "subcutaneous") if c in anatomy.masks)
+        wall = max(0.8, size / 40)
+    else:
+        region = _mass_region(anatomy, compartment)
+        inside = _away_from_bone(anatomy, region_mask(anatomy, region), 3.0)
+        centre = seat(anatomy, inside, centre, 0.9 * b)
+        wall = max(1.2, size / 35)
+    outline = radial_profile(rng, 0.07 if vascular else 0.14)
+    mass = blob(anatomy, centre, a, b, b, angle, outline)
+    # wall thickness varies around the rim: the inner surface has its own, smaller perturbation
+    inner = blob(anatomy, centre, a, b, b, angle, outline + radial_profile(rng, 0.05) * [0, 1, 0], grow_mm=-wall)
+    shell = np.clip(mass - inner, 0.0, None)
     x, y = anatomy.grid.coordinates()
     t = math.radians(angle)
-    rho = np.hypot(
-        ((x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)) / a,
-        (-(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)) / b,
-    )
-    # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint continuous shell.
-    rim = rho > 1 - 2.5 * wall / b
-    shell = shell * np.where(rim, _arc_gaps(anatomy, centre, rng, coverage), 0.35)
-    mass = Ellipsoid(centre, a, b, b, angle).chord(anatomy.grid)
-    region = (
-        (compartment, "muscle", "fascial", "subcutaneous")
-        if compartment == "vascular"
-        else _mass_region(anatomy, compartment)
-    )
-    lesions = [_lesion("blood" if compartment == "vascular" else "soft_tissue", mass, anatomy, region)]
-    lesions.append(_lesion(reference_deposit(), shell * conc, anatomy, lesions[0].compartments))
+    u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
+    v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
+    rho = np.hypot(u / a, v / b)
+    # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint, patchy shell.
+    rim = rho > 1 - 1.6 * wall / b
+    arcs = _arc_gaps(anatomy, centre, rng, coverage, pieces=int(rng.integers(4, 8)))
+    shell = shell * np.where(rim, arcs, 0.12 if vascular else 0.2)
+    mineral = chalky(shell, rng, px, 0.7, 0.35)
+    if not vascular:  # a few flocculent foci in the organising haematoma
+        foci = np.zeros(anatomy.grid.shape)
+        for _ in range(int(rng.integers(3, 7))):
+            off = rng.normal(0, 0.35, 2) * (a, b)
+            c = (
+                centre[0] + off[0] * math.cos(t) - off[1] * math.sin(t),
+                centre[1] + off[0] * math.sin(t) + off[1] * math.cos(t),
+            )
+            r = b * rng.uniform(0.08, 0.2)
+            foci += blob(anatomy, c, r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+        mineral = mineral + 0.35 * chalky(foci, rng, px, 0.8, 0.5) * (rho < 0.8)
+    lesions = [_lesion("blood" if vascular else "soft_tissue", mass, anatomy, region, soft_mm=1.0)]
+    lesions.append(_lesion(reference_deposit(), mineral * conc, anatomy, region, soft_mm=1.0))
     return tuple(lesions)
+
+
+def _ring(
+    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float, wall_fraction: float
+) -> np.ndarray:
+    """One ring-like calcification, each different: lobulated, oval, wall thickness varying round it,
+    sometimes incomplete, with a denser arc and an occasional nidus."""
+    b = r * rng.uniform(0.75, 1.0)
+    angle = rng.uniform(0, 180)
+    outline = radial_profile(rng, 0.05)
+    wall = max(0.5, r * wall_fraction * rng.uniform(0.6, 1.5))
+    outer = blob(anatomy, centre, r, b, b, angle, outline)
+    inner = blob(anatomy, centre, r, b, b, angle, outline + radial_profile(rng, 0.12) * [0, 1, 0], grow_mm=-wall)
+    ring = np.clip(outer - inner, 0.0, None)
+    if rng.uniform() < 0.35:  # an incomplete ring
+        ring = ring * (0.25 + 0.75 * _arc_gaps(anatomy, centre, rng, rng.uniform(0.55, 0.85), int(rng.integers(1, 3))))
+    if rng.uniform() < 0.4:  # a central nidus or lamination
+        ring += rng.uniform(0.3, 0.7) * blob(
+            anatomy, centre, r * 0.3, r * 0.25, r * 0.3, angle, radial_profile(rng, 0.2)
+        )
+    return ring * rng.uniform(0.7, 1.3)
+
+
+def _skin_clearance(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> np.ndarray:
+    """``mask`` without the outer ``clearance_mm`` under the skin (a deposit stays inside the body)."""
+    if clearance_mm <= 0:
+        return mask
+    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    kept = mask & (depth >= clearance_mm)
+    if kept.any() or not mask.any():
+        return kept if kept.any() else mask
+    return mask & (depth >= 0.7 * float(depth[mask].max()))  # a thin layer: its deepest part
 
 
 def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round calcifications with a lucent centre or laminations (calcified venous thrombi).
 
+    Each ring differs (size, ovality, wall, completeness, nidus); all lie inside the body.
     Parameters: count, size_mm (diameter, 2–10 mm typical), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "vascular")
     n = _count(params.get("count", 6))
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
-    mask = region_mask(anatomy, (compartment,))
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.5 + 1.0)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
-        r = size / 2 * rng.uniform(0.75, 1.2)
-        th += _shell(anatomy, (x, y), r, r * rng.uniform(0.8, 1.0), r, max(r * 0.3, 0.6), rng.uniform(0, 180))
-        th += 0.5 * Ellipsoid((x, y), r * 0.25, r * 0.25, r * 0.25).chord(anatomy.grid)  # central nidus
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm):
+        r = size / 2 * rng.uniform(0.55, 1.35)
+        th += _ring(anatomy, rng, (x, y), r, 0.3)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -402,11 +771,17 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
     angle = _fibre_angle(anatomy, params)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(region_mask(anatomy, (compartment,)), n, rng, anatomy.grid.pixel_mm, size / 2):
-        length = size * rng.uniform(0.6, 1.3)
-        width = length * rng.uniform(0.25, 0.4)
-        th += Ellipsoid((x, y), length / 2, width / 2, width / 2, angle + rng.normal(0, 8)).chord(anatomy.grid)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 3.0)
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
+        # grains differ: length, girth, slight bend and lobulation; some show the denser scolex
+        length = size * rng.uniform(0.55, 1.35)
+        width = length * rng.uniform(0.22, 0.4)
+        a_deg = angle + rng.normal(0, 8)
+        th += blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, radial_profile(rng, 0.06))
+        if rng.uniform() < 0.4:
+            th += 0.6 * blob(anatomy, (x, y), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
+    return (_lesion(reference_deposit(), th * conc * rng.uniform(0.9, 1.1), anatomy, (compartment,), soft_mm=0.5),)
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -434,7 +809,7 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 direction = line[seg + 1] - line[seg]
                 angle = math.degrees(math.atan2(direction[1], direction[0]))
             else:
-                pts = _sample_points(mask, 1, rng, anatomy.grid.pixel_mm)
+                pts = _sample_points(_skin_clearance(anatomy, mask, 2.5 + width), 1, rng, anatomy.grid.pixel_mm)
                 if not len(pts):
                     continue
                 p0 = pts[0]
@@ -445,9 +820,11 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 cx = p0[0] + off * length * math.cos(math.radians(angle))
                 cy = p0[1] + off * length * math.sin(math.radians(angle))
                 w = width * rng.uniform(0.5, 1.2)
-                th += Ellipsoid((cx, cy), length / 2.4, w / 2, 2.5 * w, angle + rng.normal(0, 4)).chord(anatomy.grid)
-        # dilate the clip region by a pixel or two so leaves on a fascial line keep their width
-        lesions.append(_lesion(reference_deposit(), th * conc * 0.6, anatomy, (compartment,)))
+                th += blob(
+                    anatomy, (cx, cy), length / 2.4, w / 2, 2.5 * w, angle + rng.normal(0, 4), radial_profile(rng, 0.2)
+                )
+        th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
+        lesions.append(_lesion(reference_deposit(), th * conc * 0.6, anatomy, (compartment,), soft_mm=0.6))
     return tuple(lesions)
 
 
@@ -475,33 +852,100 @@ def _ossicle(
 
 
 def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Organized heterotopic bone with cortex and medulla (e.g. ossified tendon, mature myositis ossificans).
+    """Organized heterotopic bone with cortex and medulla (e.g. ossified tendon, mature myositis
+    ossificans), with a lobulated outline; or, with ``zoning: central``, a juxtacortical bone-forming
+    mass densest at its centre and fading to its periphery, broadly attached to the nearest cortex
+    with no cleft (the pattern of parosteal osteosarcoma, the mimic of myositis ossificans).
 
     Parameters: location (landmark, e.g. 'achilles_tendon', or (x, y) mm), size_mm (length),
-    width_mm, cortex_mm, angle_deg, compartment.
+    width_mm, cortex_mm, angle_deg, zoning ('peripheral' default, or 'central'), compartment.
     """
     compartment = params.get("compartment", "periarticular")
     location = params.get("location")
     size = _number("size_mm", params.get("size_mm", 30.0), high=300)
     width = _number("width_mm", params.get("width_mm", size / 3), high=200)
     cortex = _number("cortex_mm", params.get("cortex_mm", 1.5), high=10)
+    zoning = params.get("zoning", "peripheral")
+    if zoning not in ("peripheral", "central"):
+        raise ValueError(f"zoning must be 'peripheral' or 'central', got {zoning!r}")
     angle = _fibre_angle(anatomy, params)
     if isinstance(location, str) and np.asarray(anatomy.landmarks.get(location, ())).ndim == 2:
         line = np.asarray(anatomy.landmarks[location], float)
         direction = line[-1] - line[0]
         angle = float(params.get("angle_deg", math.degrees(math.atan2(direction[1], direction[0]))))
     centre = _landmark_point(anatomy, location, "muscle_center")
-    return _ossicle(anatomy, centre, size, width, angle, cortex, _mass_region(anatomy, compartment), rng)
+    region = _mass_region(anatomy, compartment)
+    px = anatomy.grid.pixel_mm
+    a, b = size / 2, width / 2
+    if zoning == "central":
+        # slide the mass onto the nearest cortex so that it sits on it over a broad base
+        if anatomy.bone_mask.any():
+            gap, (rr, cc) = ndimage.distance_transform_edt(~anatomy.bone_mask, return_indices=True)
+            r0 = int(np.clip(centre[1] / px, 0, anatomy.grid.shape[0] - 1))
+            c0 = int(np.clip(centre[0] / px, 0, anatomy.grid.shape[1] - 1))
+            nearest = np.array([(cc[r0, c0] + 0.5) * px, (rr[r0, c0] + 0.5) * px])
+            d = np.asarray(centre) - nearest
+            norm = float(np.hypot(*d)) or 1.0
+            centre = tuple(nearest + d / norm * (b * 0.7))
+        outline = radial_profile(rng, 0.16)
+        chord = blob(anatomy, centre, a, b, b, angle, outline)
+        x, y = anatomy.grid.coordinates()
+        t = math.radians(angle)
+        u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
+        v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
+        rho = np.hypot(u / a, v / b) / _radius_factor(np.arctan2(v / b, u / a), outline)
+        density = np.clip(1.05 - rho**2, 0.05, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
+        th = chalky(chord * density, rng, px, 2.0, 0.12)
+        where = region + ("bone",)
+        return (_lesion("cortical_bone", th, anatomy, where, SOFT_HOSTS + BONE_HOSTS, soft_mm=0.5),)
+    chord = blob(anatomy, centre, a, b, b, angle, radial_profile(rng, 0.1))
+    bone = _bone_from_chord(anatomy, chord, cortex, region, rng, trabecular=0.2)
+    return tuple(
+        Lesion(lesion.material, chalky(lesion.thickness_mm, rng, px, 1.0, 0.1), lesion.compartments, lesion.hosts)
+        for lesion in bone
+    )
+
+
+def _coarse_trabeculae(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2) -> np.ndarray:
+    """Random field around 1 (0.2–2) with the coarse, irregular trabeculae of heterotopic bone."""
+    px = anatomy.grid.pixel_mm
+    white = rng.standard_normal(anatomy.grid.shape)
+    sigma = max(scale_mm / px, 0.7)
+    noise = ndimage.gaussian_filter(white, sigma * 0.6) - ndimage.gaussian_filter(white, sigma * 2.5)
+    noise /= noise.std() or 1.0
+    return np.clip(1.0 + 0.55 * noise, 0.2, 2.0)
+
+
+def _bone_from_chord(
+    anatomy: Anatomy,
+    chord: np.ndarray,
+    cortex_mm: float,
+    compartments: tuple[str, ...],
+    rng: np.random.Generator,
+    trabecular: float = 0.2,
+    hosts: tuple[str, ...] = SOFT_HOSTS,
+) -> tuple[Lesion, ...]:
+    """Mature bone of any outline: a cortex ``cortex_mm`` thick and a trabecular medulla
+    (``trabecular`` = bone fraction of the medulla), as cortical bone and marrow thickness maps."""
+    inner = eroded_chord(chord, cortex_mm, anatomy.grid.pixel_mm)
+    trab = np.minimum(trabecular * inner * _coarse_trabeculae(anatomy, rng), inner)
+    return (
+        _lesion("cortical_bone", chord - inner + trab, anatomy, compartments, hosts),
+        _lesion("yellow_marrow", inner - trab, anatomy, compartments, hosts),
+    )
 
 
 def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Myositis ossificans staged by weeks since trauma, maturing from the periphery inward.
 
-    Stages (weeks_since_trauma): 1–2 normal (soft-tissue swelling only); 3–4 faint
-    floccular calcification; 6–8 a mature, well-defined periphery around a less
-    mineralized centre (the zonal pattern); later, mature bone with cortex and medulla.
+    The mass is seated in the muscle, kept ``cleft_mm`` clear of the cortex (the lucent cleft
+    that separates it from parosteal osteosarcoma), with a lobulated outline. Stages
+    (weeks_since_trauma): up to about 2 weeks soft-tissue swelling only; 3–5 faint, ill-defined
+    flocculent densities; 6–9 the zonal pattern, a well-defined mineralized periphery around a
+    lucent centre; from about 10 weeks mature bone, a cortex-like shell around a trabecular
+    centre, which then condenses (smaller, thicker cortex, denser centre).
     Parameters: weeks_since_trauma, location, size_mm (long axis), aspect, angle_deg,
-    mineral_g_cm3 (of the mature periphery), compartment.
+    mineral_g_cm3 (of the mature periphery), cleft_mm, compartment.
     """
     compartment = params.get("compartment", "muscle")
     weeks = _number("weeks_since_trauma", params.get("weeks_since_trauma", 7), 0, 520, strict=False)
@@ -511,160 +955,343 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     cleft = _number("cleft_mm", params.get("cleft_mm", 4.0), 0, 30, strict=False)
     angle = _fibre_angle(anatomy, params)
     centre = _landmark_point(anatomy, params.get("location"), "muscle_center")
+    # drawn first: the same lesion outline at every stage (gentler for slender masses: no notched tips)
+    outline = radial_profile(rng, 0.09 * min(1.0, aspect / 0.35))
+    px = anatomy.grid.pixel_mm
     if weeks > 12:  # a mature lesion condenses: smaller and denser
-        size *= 1.0 - 0.2 * min(1.0, (weeks - 12) / 20)
+        size *= 1.0 - 0.3 * min(1.0, (weeks - 12) / 10)
     a, b = size / 2, size * aspect / 2
     region = _mass_region(anatomy, compartment)
-    px = anatomy.grid.pixel_mm
+    allowed = region_mask(anatomy, region)
+    if cleft > 0:
+        allowed = _away_from_bone(anatomy, allowed, cleft + 1.0)
+    centre = seat(anatomy, allowed, centre, 1.05 * b)
     # A lucent cleft separates myositis ossificans from the cortex (unlike parosteal osteosarcoma).
     near_bone = ndimage.binary_dilation(anatomy.bone_mask, iterations=max(1, round(cleft / px))) if cleft else None
 
     def keep_cleft(th: np.ndarray) -> np.ndarray:
         return th if near_bone is None else np.where(near_bone, 0.0, th)
 
-    swelling = Ellipsoid(centre, a * 1.2, b * 1.3, b * 1.3, angle).chord(anatomy.grid)
-    lesions = [_lesion("soft_tissue", 0.15 * swelling, anatomy, region)] if weeks < 6 else []
-    if weeks >= 12:
-        bone = _ossicle(
-            anatomy, centre, size, 2 * b, angle, max(1.0, size / 25) * (1 + min(1.0, (weeks - 12) / 12)), region, rng
-        )
-        return tuple(lesions) + tuple(
-            Lesion(lesion.material, keep_cleft(lesion.thickness_mm), lesion.compartments, lesion.hosts)
-            for lesion in bone
-        )
+    mass = blob(anatomy, centre, a, b, b, angle, outline)
+    # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
+    bulge: tuple[Lesion, ...] = ()
+    if compartment == "subcutaneous":
+        region = region + ("swelling",)
+        bulge = mass_effect(anatomy, mass, cover_mm=2.0, blend_mm=8.0)
+    swelling = blob(anatomy, centre, a * 1.25, b * 1.4, b * 1.4, angle, outline)
+    lesions: list[Lesion] = []
+    if weeks < 6:
+        lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
     if weeks < 2.5:
-        return tuple(lesions)
-    # Mineral front moves from the periphery (rho = 1) inward as weeks pass.
+        return tuple(lesions) + bulge
     x, y = anatomy.grid.coordinates()
     t = math.radians(angle)
     u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
     v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
-    rho = np.sqrt((u / a) ** 2 + (v / b) ** 2)
-    front = float(np.clip(1.0 - (weeks - 2.5) / 9.0, 0.25, 1.0))
-    level = float(np.clip((weeks - 2.5) / 5.5, 0.0, 1.0))  # 0 at 2.5 weeks, 1 at 8 weeks
-    floccules = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.2 / px)
-    floccules = np.clip(0.5 + floccules / (floccules.std() or 1.0) * 0.8, 0, None)
-    # The mineralized zone is the 3-D shell outside the front (rho > front), so the beam crosses
-    # more of it where it runs tangentially: the rim reads denser than the centre.
-    mature = _shell(anatomy, centre, a, b, b, max(0.5, (1.0 - front) * b), angle)
-    fringe = 1.0 / (1.0 + np.exp(-(rho - front) / 0.06))  # soft in-plane edge of the front
-    periphery = _shell(anatomy, centre, a, b, b, max(1.0, b * 0.2), angle)
-    concentration = conc * level * (0.25 * fringe * (floccules * (1 - level) + level))
-    th = mature * concentration + periphery * conc * level**2 * 1.5
-    th = chalky(th, rng, px, 1.0, 0.45)
-    return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region),)
+    rho = np.hypot(u / a, v / b) / _radius_factor(np.arctan2(v / b, u / a), outline)
+    if weeks >= 10:
+        # Mature: a cortex-like shell and a trabecular centre; it keeps condensing for months.
+        maturity = min(1.0, (weeks - 10) / 10)
+        cortex = max(1.0, b * (0.08 + 0.12 * maturity))
+        bone = _bone_from_chord(anatomy, mass, cortex, region, rng, trabecular=0.1 + 0.25 * maturity)
+        return (
+            tuple(
+                Lesion(
+                    lesion.material, keep_cleft(chalky(lesion.thickness_mm, rng, px, 1.2, 0.12)), lesion.compartments
+                )
+                for lesion in bone
+            )
+            + bulge
+        )
+    if weeks < 5.5:
+        # Faint, ill-defined flocculent densities scattered in the mass, a little more at its edge.
+        puffs = np.zeros(anatomy.grid.shape)
+        for _ in range(int(rng.integers(7, 12))):
+            rr = math.sqrt(rng.uniform(0.15, 0.9))
+            phi = rng.uniform(0, 2 * np.pi)
+            du, dv = rr * a * math.cos(phi) * 0.85, rr * b * math.sin(phi) * 0.85
+            c = (centre[0] + du * math.cos(t) - dv * math.sin(t), centre[1] + du * math.sin(t) + dv * math.cos(t))
+            r = b * rng.uniform(0.25, 0.5)
+            puffs += blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3))
+        puffs = ndimage.gaussian_filter(puffs, 1.4 / px) * (mass > 0)
+        th = 0.22 * conc * chalky(puffs, rng, px, 1.5, 0.6)
+        return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
+    # Zonal (6–9 weeks): a well-defined mineralized periphery, lacy and partly interrupted,
+    # around a lucent centre with only wisps of mineral.
+    level = float(np.clip((weeks - 5.5) / 3.0, 0.3, 1.0))
+    wall = max(1.0, b * (0.09 + 0.05 * level))
+    inner = blob(anatomy, centre, a, b, b, angle, outline, grow_mm=-wall)
+    shell = np.clip(mass - inner, 0.0, None)
+    lace = np.clip(0.65 + 0.5 * _arc_gaps(anatomy, centre, rng, 0.8, 9), 0.0, 1.0)
+    wisps = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
+    wisps = np.clip(wisps / (wisps.std() or 1.0) - 0.8, 0.0, None) * inner * 0.05 * (rho < 0.85)
+    th = conc * level * (1.6 * shell * lace + wisps)
+    th = chalky(ndimage.gaussian_filter(th, 0.25 / px), rng, px, 0.8, 0.25)
+    return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
 
 
 def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Heterotopic bone bridging two bones (fibrodysplasia ossificans progressiva), cortex and medulla.
 
+    One continuous, gently curving bar whose width swells and narrows smoothly along it,
+    with an irregular surface, flaring where it meets each bone.
     Parameters: start, end (landmarks or (x, y) mm; default 'bridge_from' → 'bridge_to'),
     width_mm, cortex_mm.
     """
-    start = _landmark_point(anatomy, params.get("start", "bridge_from"), "bridge_from")
-    end = _landmark_point(anatomy, params.get("end", "bridge_to"), "bridge_to")
+    start = np.asarray(_landmark_point(anatomy, params.get("start", "bridge_from"), "bridge_from"))
+    end = np.asarray(_landmark_point(anatomy, params.get("end", "bridge_to"), "bridge_to"))
     width = _number("width_mm", params.get("width_mm", 14.0), high=80)
     cortex = _number("cortex_mm", params.get("cortex_mm", 2.0), high=10)
-    pts = [np.asarray(start)]
-    direction = np.asarray(end) - np.asarray(start)
-    normal = np.array([-direction[1], direction[0]]) / (np.linalg.norm(direction) or 1.0)
-    for k in range(1, 6):
-        pts.append(np.asarray(start) + direction * k / 6 + normal * rng.normal(0, 4))
-    pts.append(np.asarray(end))
-    chord = np.zeros(anatomy.grid.shape)
-    for p, q in zip(pts[:-1], pts[1:]):
-        r0, r1 = (width / 2 * rng.uniform(0.7, 1.2) for _ in range(2))
-        np.maximum(chord, Capsule(tuple(p), tuple(q), r0, r1).chord(anatomy.grid), out=chord)
-    inner = eroded_chord(chord, cortex, anatomy.grid.pixel_mm)
-    trab = 0.18 * inner * trabecular_texture(anatomy.grid, rng)
+    px = anatomy.grid.pixel_mm
+    length = float(np.hypot(*(end - start))) or 1.0
+    n = max(int(length / 1.0), 8)
+    t = np.linspace(0.0, 1.0, n)
+    normal = np.array([-(end - start)[1], (end - start)[0]]) / length
+    bow = rng.normal(0, 0.08) * length * np.sin(np.pi * t) + smooth_noise_1d(rng, n, n / 6) * 1.5
+    path = start[None, :] + (end - start)[None, :] * t[:, None] + normal[None, :] * bow[:, None]
+    s, d = polyline_coordinates(path, anatomy, within_mm=width * 1.2 + 4)
+    half = width / 2 * np.exp(0.28 * smooth_noise_1d(rng, n, n / 8))
+    half = half * (1.0 + 0.15 * np.exp(-((t / 0.1) ** 2)) + 0.15 * np.exp(-(((1 - t) / 0.1) ** 2)))  # flared ends
+    r_s = _along(half, s, length / (n - 1))
+    rough = 1.0 + 0.06 * ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
+    chord = 2.0 * r_s * 0.8 * np.sqrt(np.clip(1.0 - (d / (r_s * rough)) ** 2, 0.0, None))
     region = ("muscle", "fascial", "subcutaneous", "periarticular", "intraarticular", "vascular", "bone")
     region = tuple(c for c in region if c == "bone" or c in anatomy.masks)
-    hosts = SOFT_HOSTS + BONE_HOSTS
-    return (
-        _lesion("cortical_bone", chord - inner + trab, anatomy, region, hosts),
-        _lesion("yellow_marrow", inner - trab, anatomy, region, hosts),
-    )
+    return _bone_from_chord(anatomy, chord, cortex, region, rng, trabecular=0.18, hosts=SOFT_HOSTS + BONE_HOSTS)
 
 
 # ------------------------------------------------- hydroxyapatite clouds ----
 
 
-def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Hydroxyapatite deposit in a tendon or bursa: dense and well defined (formative phase) or
-    fluffy, ill defined and fainter, spreading into the bursa (resorptive phase).
+PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 
-    Parameters: phase ('formative' | 'resorptive'), location (landmark, default
-    'supraspinatus_tendon'), count (deposits), size_mm, mineral_g_cm3, compartment.
+
+def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, location: Any) -> np.ndarray | None:
+    """Calcium layering in a bursa draped over a convex bone (the subacromial-subdeltoid bursa over
+    the humeral head): a crescent concentric with the head, thickest in its dependent part."""
+    head = anatomy.landmarks.get("humeral_head")
+    radius = anatomy.landmarks.get("humeral_head_radius_mm")
+    if head is None or radius is None:
+        return None
+    hx, hy = (float(v) for v in head)
+    ends = [anatomy.landmarks.get(k) for k in ("subacromial_bursa", "subdeltoid_bursa")]
+    if (
+        isinstance(location, str)
+        and location in anatomy.landmarks
+        and np.asarray(anatomy.landmarks[location]).ndim == 1
+    ):
+        ends[0] = anatomy.landmarks[location]
+    if any(e is None for e in ends):
+        return None
+    a0, a1 = (math.atan2(float(e[1]) - hy, float(e[0]) - hx) for e in ends)
+    if abs(a1 - a0) > math.pi:  # the short way round
+        a1 += 2 * math.pi if a1 < a0 else -2 * math.pi
+    span = a1 - a0
+    a0 -= 0.15 * span
+    a1 += 0.25 * span  # the bursa runs on down beyond the subdeltoid point
+    x, y = anatomy.grid.coordinates()
+    theta = np.arctan2(y - hy, x - hx)
+    f = np.angle(np.exp(1j * (theta - a0))) / (a1 - a0)  # 0 → 1 along the bursa
+    f = np.where(np.sign(a1 - a0) * np.angle(np.exp(1j * (theta - a0))) < -0.3, -1.0, np.abs(f))
+    # the bursa follows the bone's actual outline (head and greater tuberosity), ~2 mm off it
+    px = anatomy.grid.pixel_mm
+    off_bone, (near_r, near_c) = ndimage.distance_transform_edt(~anatomy.bone_mask, return_indices=True)
+    off_bone = off_bone * px
+    on_head = np.hypot((near_c + 0.5) * px - hx, (near_r + 0.5) * px - hy) < float(radius) + 14.0
+    on_head &= (near_r + 0.5) * px >= hy - float(radius) - 1.5  # not the acromion above the head
+    gap = 2.0
+    thick = (size / 9.0) * (0.45 + 1.4 * np.clip(f, 0, 1) ** 1.5)  # layering: thicker where dependent
+    wobble = 1.0 + 0.2 * np.interp(np.clip(f, 0, 1), np.linspace(0, 1, 64), smooth_noise_1d(rng, 64, 3.0))
+    inside = (off_bone >= gap) & (off_bone <= gap + thick * wobble) & (f >= 0) & (f <= 1)
+    inside &= on_head  # the bursa lies on the humeral head and tuberosity, not under the acromion
+    taper = np.clip(np.minimum(f, 1 - f) / 0.12, 0, 1)
+    depth = 6.0 + 4.0 * np.clip(f, 0, 1)  # mm along the beam: the bursa wraps round the head
+    return ndimage.gaussian_filter(inside * taper * depth, 0.4 / anatomy.grid.pixel_mm)
+
+
+def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
+    """Hydroxyapatite in a tendon or bursa, in three visibly different forms.
+
+    'formative' (calcific tendinitis, formative phase): dense, homogeneous, well-defined
+    oval deposits along the tendon, slightly lobulated. 'resorptive': fainter, fluffy,
+    ill-defined puffs spreading along the tendon, a faint comet tail. 'bursal' (calcific
+    bursitis): calcium layering in the bursa draped over the bone, a thin crescent
+    concentric with the humeral head, thickest in its dependent part.
+    Parameters: phase, location (landmark, default 'supraspinatus_tendon'), count (deposits),
+    size_mm, mineral_g_cm3, angle_deg, compartment.
     """
     compartment = params.get("compartment", "periarticular")
     phase = params.get("phase", "formative")
-    if phase not in ("formative", "resorptive"):
-        raise ValueError(f"phase must be 'formative' or 'resorptive', got {phase!r}")
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {', '.join(repr(p) for p in PHASES)}, got {phase!r}")
     n = _count(params.get("count", 2))
     size = _number("size_mm", params.get("size_mm", 12.0), high=100)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.2 if phase == "formative" else 0.4), high=3.0)
+    default_conc = {"formative": 1.2, "resorptive": 0.4, "bursal": 0.8}[phase]
+    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", default_conc), high=3.0)
     location = params.get("location", "supraspinatus_tendon")
+    px = anatomy.grid.pixel_mm
+    if phase == "bursal":
+        crescent = _bursal_crescent(anatomy, rng, size, location)
+        if crescent is not None:
+            th = chalky(crescent, rng, px, 1.2, 0.2)
+            return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0),)
+        phase = "resorptive"  # no convex bone under a bursa here: a spreading cloud
     if isinstance(location, str) and np.asarray(anatomy.landmarks.get(location, ())).ndim == 2:
         line = np.asarray(anatomy.landmarks[location], float)
-        ts = np.linspace(0.25, 0.75, n) if n > 1 else np.array([0.5])
-        idx = ts * (len(line) - 1)
+        ts = np.linspace(0.3, 0.7, n) + rng.uniform(-0.05, 0.05, n) if n > 1 else np.array([0.5])
+        idx = np.clip(ts, 0, 1) * (len(line) - 1)
         centres = [line[int(i)] + (line[min(int(i) + 1, len(line) - 1)] - line[int(i)]) * (i - int(i)) for i in idx]
         direction = line[-1] - line[0]
         angle = math.degrees(math.atan2(direction[1], direction[0]))
     else:
         centres = [np.asarray(_landmark_point(anatomy, location, "muscle_center"))] * max(n, 1)
         angle = _fibre_angle(anatomy, params)
+    mask = region_mask(anatomy, (compartment,))
     th = np.zeros(anatomy.grid.shape)
-    px = anatomy.grid.pixel_mm
-    for c in centres[:n]:
-        s = size * rng.uniform(0.8, 1.15)
+    for k, c in enumerate(centres[:n]):
+        s = size * rng.uniform(0.65, 1.15) * (1.0 if k == 0 else 0.7)
+        # seat the deposit inside the compartment, clear of the skin, rather than cutting it along the mask
+        inside = _skin_clearance(anatomy, mask, 0.45 * s + (2.0 if phase == "formative" else 4.0))
+        c = np.asarray(seat(anatomy, inside, (float(c[0]), float(c[1])), 0.2 * s))
         if phase == "formative":
-            # Formative: dense, homogeneous, sharply marginated oval deposit.
-            th += Ellipsoid(tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 6)).chord(anatomy.grid)
+            # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit.
+            th += blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
         else:
             # Resorptive: fainter, cloud-like puffs with ill-defined margins, spreading along the
             # tendon or into the bursa as a faint comet tail.
             t = math.radians(angle)
-            for _ in range(10):
+            for _ in range(9):
                 off = rng.normal(0, s / 3.5, 2)
                 r = s / 4.5 * rng.uniform(0.5, 1.3)
-                th += 0.7 * Ellipsoid(tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180)).chord(anatomy.grid)
-            for k in range(1, 5):
-                tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * k * rng.choice([-1, 1])
-                th += 0.25 * Ellipsoid(tuple(tail), s / 3, s / 7, s / 6, angle).chord(anatomy.grid) / k
+                th += 0.7 * blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+            for j in range(1, 5):
+                tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * j * rng.choice([-1, 1])
+                th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
     if phase == "resorptive":
-        th = chalky(ndimage.gaussian_filter(th, 1.6 / px), rng, px, 2.5, 0.35)
-    else:
-        th = chalky(th, rng, px, 0.7, 0.15)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+        th = chalky(ndimage.gaussian_filter(th, 1.8 / px), rng, px, 2.5, 0.35)
+        return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0),)
+    th = chalky(ndimage.gaussian_filter(th, 0.2 / px), rng, px, 0.7, 0.1)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
 # ------------------------------------------------------- intra-articular ----
+
+
+def joint_space(anatomy: Anatomy, y_mm: float, window_mm: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the rows (float, pixels) of the upper bone's lower surface and the lower bone's
+    upper surface around image row ``y_mm`` (NaN where a column lacks either bone).
+
+    Read from the bone mask: the radiographic joint space between, e.g., femoral condyle and
+    tibial plateau on a frontal knee.
+    """
+    px = anatomy.grid.pixel_mm
+    rows, cols = anatomy.grid.shape
+    r0 = int(np.clip(y_mm / px, 0, rows - 1))
+    w = int(window_mm / px)
+    band = anatomy.bone_mask[max(r0 - w, 0) : min(r0 + w + 1, rows)]
+    top = np.full(cols, np.nan)
+    bottom = np.full(cols, np.nan)
+    base = max(r0 - w, 0)
+    k0 = r0 - base
+    for c in range(cols):
+        column = band[:, c].astype(np.int8)
+        edges = np.diff(column)
+        starts = np.nonzero(edges == -1)[0] + 1  # first free row under bone
+        ends = np.nonzero(edges == 1)[0] + 1  # first bone row after a free run
+        best = None
+        for a in starts:
+            later = ends[ends > a]
+            if later.size:
+                e = later[0]
+                dist = 0 if a <= k0 < e else min(abs(a - k0), abs(e - k0))
+                if best is None or dist < best[0]:
+                    best = (dist, a, e)
+        if best is not None and best[0] * px <= window_mm / 2:
+            top[c], bottom[c] = base + best[1], base + best[2]
+    return top, bottom
 
 
 def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Thin linear calcification parallel to the articular surfaces (hyaline cartilage) and
     triangular meniscal calcification (fibrocartilage): CPPD chondrocalcinosis.
 
+    Both lie inside the radiographic joint space, read from the bone mask: the meniscus as
+    a stippled triangle with its base at the joint margin (never beyond the tibial margin)
+    and its apex pointing into the joint; the hyaline cartilage as a fine interrupted line
+    about 1 mm from the condyle's subchondral bone, parallel to it. Sites without menisci
+    use the ``cartilage_lines`` landmarks.
     Parameters: mineral_g_cm3 (CPPD), width_mm (line width), menisci (bool), continuity (0–1).
     """
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=2.5)
     width = _number("width_mm", params.get("width_mm", 0.7), high=5)
     continuity = _number("continuity", params.get("continuity", 0.75), high=1.0)
+    px = anatomy.grid.pixel_mm
     th = np.zeros(anatomy.grid.shape)
-    depth = 30.0  # mm of cartilage traversed where the surface is tangential to the beam
-    for line in anatomy.landmarks.get("cartilage_lines", ()):
-        pts = np.asarray(line, float)
-        s, d = polyline_coordinates(pts, anatomy)
-        streak = np.exp(-((d / (width / 2)) ** 2))
-        gaps = ndimage.gaussian_filter1d(rng.standard_normal(4096), 6)[np.clip((s * 2).astype(int), 0, 4095)]
-        th += depth * 0.1 * streak * (gaps > np.quantile(gaps, 1 - continuity))
-    if params.get("menisci", True):
-        centre_x = float(np.mean([m[0] for m in anatomy.landmarks.get("menisci", ((0, 0),))]))
-        for mx, my in anatomy.landmarks.get("menisci", ()):
-            outer = 1.0 if mx >= centre_x else -1.0  # thick at the periphery, thin towards the notch
-            tri = Capsule((mx - 7 * outer, my), (mx + 3 * outer, my), 0.6, 2.6, 6.0).chord(anatomy.grid)
-            th += 0.25 * tri * (0.6 + 0.4 * (ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0) > 0))
+    menisci = [tuple(m) for m in anatomy.landmarks.get("menisci", ())]
+    drawn = False
+    if menisci:
+        y0 = float(np.mean([m[1] for m in menisci]))
+        top, bottom = joint_space(anatomy, y0)
+        gap = bottom - top
+        ok = np.isfinite(gap) & (gap * px >= 0.3)
+        centre_x = float(np.mean([m[0] for m in menisci]))
+        x_cols = (np.arange(anatomy.grid.shape[1]) + 0.5) * px
+        rows = np.arange(anatomy.grid.shape[0])[:, None]
+        depth = 30.0  # mm of cartilage traversed where the surface runs along the beam
+        gaps = smooth_noise_1d(rng, anatomy.grid.shape[1], 1.5 / px)
+        keep = gaps > np.quantile(gaps, 1 - continuity)
+        for mx, _ in menisci:
+            side = 1.0 if mx >= centre_x else -1.0
+            # this compartment's joint-space columns, from the notch side outwards
+            comp = ok & (side * (x_cols - centre_x) > 4.0)
+            if not comp.any():
+                continue
+            cols = np.nonzero(comp)[0]
+            # the contiguous run of columns around the meniscus landmark
+            outer = cols.max() if side > 0 else cols.min()
+            run = [outer]
+            while 0 <= run[-1] - int(side) < len(comp) and comp[run[-1] - int(side)]:
+                run.append(run[-1] - int(side))
+            run = np.asarray(run)
+            margin = 0.8 / px  # stay a little inside the bony margin
+            run = run[np.abs(run - outer) >= margin]
+            if run.size < 4:
+                continue
+            drawn = True
+            dist = np.abs(run - outer) * px  # mm from the joint margin
+            # meniscus: triangle, base at the margin, apex about 11 mm into the joint
+            apex = float(rng.uniform(9.0, 13.0))
+            tri = np.zeros(anatomy.grid.shape)
+            height = float(rng.uniform(4.0, 6.0)) / px  # meniscal height at the periphery
+            for c, dmm in zip(run, dist):
+                f = 1.0 - dmm / apex
+                if f <= 0:
+                    continue
+                # on the plateau, under the condyle: from the tibial surface up by the local height
+                lo_row = max(top[c], bottom[c] - height * f - 0.4 / px)
+                inside = (rows[:, 0] >= lo_row) & (rows[:, 0] < bottom[c])
+                tri[:, c] = inside * (0.6 + 0.4 * f)
+            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.5 / px)
+            stipple = (stipple > np.quantile(stipple, 0.45)).astype(float)
+            th += 6.0 * tri * (0.35 + 0.65 * stipple)
+            # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
+            line = np.zeros(anatomy.grid.shape)
+            for c in run:
+                if not keep[c]:
+                    continue
+                r = top[c] + min(1.0 / px, 0.35 * (bottom[c] - top[c]))
+                line[:, c] = np.exp(-(((rows[:, 0] - r) * px / (width / 2)) ** 2))
+            th += depth * 0.1 * line
+    if not drawn:
+        for line in anatomy.landmarks.get("cartilage_lines", ()):
+            pts = np.asarray(line, float)
+            if pts.ndim != 2 or len(pts) < 2:
+                continue
+            s, d = polyline_coordinates(pts, anatomy, within_mm=3 * width)
+            streak = np.exp(-((d / (width / 2)) ** 2))
+            noise = ndimage.gaussian_filter1d(rng.standard_normal(4096), 6)[np.clip((s * 2).astype(int), 0, 4095)]
+            th += 3.0 * streak * (noise > np.quantile(noise, 1 - continuity))
+    th = np.where(anatomy.bone_mask, 0.0, th)
     return (_lesion(reference_deposit("cppd"), th * conc, anatomy, ("intraarticular",)),)
 
 
@@ -672,7 +1299,9 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
 
-    Parameters: count, size_mm (largest diameter; bodies 1–20 mm), mineral_g_cm3, effusion_mm
+    Bodies differ in size (1–20 mm), shape and mineralization (a ring, broken arcs, stippled
+    chondroid matrix), cluster in the joint's recesses and stay inside the skin.
+    Parameters: count, size_mm (largest diameter), mineral_g_cm3, effusion_mm
     (effusion thickness added in the joint, 0 for none), compartment.
     """
     compartment = params.get("compartment", "intraarticular")
@@ -680,17 +1309,43 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    px = anatomy.grid.pixel_mm
     mask = region_mask(anatomy, (compartment,))
+    placed = _skin_clearance(anatomy, mask, size * 0.6 + 3.0)
+    # clusters: bodies gather in a few recesses rather than spreading evenly
+    # (in the recesses that project over bone as well as beside it)
+    n_seeds = max(1, min(4, n // 5 + 1))
+    seeds = np.vstack(
+        [
+            _sample_points(placed, n_seeds - n_seeds // 2, rng, px, 1.0, anatomy.bone_mask),
+            _sample_points(placed, n_seeds // 2, rng, px, 1.0),
+        ]
+    )
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, 1.0, anatomy.bone_mask):
-        r = size / 2 * rng.uniform(0.3, 1.0)
-        ring = _shell(anatomy, (x, y), r, r * rng.uniform(0.8, 1.0), r, max(0.5, r * 0.2), rng.uniform(0, 180))
-        arcs = _arc_gaps(anatomy, (x, y), rng, 0.6, 3) * _shell(anatomy, (x, y), r * 0.6, r * 0.55, r * 0.6, 0.5)
-        core = Ellipsoid((x, y), r * 0.9, r * 0.85, r * 0.9).chord(anatomy.grid) * 0.15
-        th += ring + arcs + core
-    lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,))]
+    x, y = anatomy.grid.coordinates()
+    for k in range(n):
+        if len(seeds) and rng.uniform() < 0.75:
+            sx, sy = seeds[k % len(seeds)]
+            near = placed & ((x - sx) ** 2 + (y - sy) ** 2 <= (2.5 * size) ** 2)
+            pts = _sample_points(near if near.any() else placed, 1, rng, px, 0.0)
+        else:
+            pts = _sample_points(placed, 1, rng, px, 1.0, anatomy.bone_mask)
+        if not len(pts):
+            continue
+        cx, cy = pts[0]
+        r = size / 2 * rng.uniform(0.25, 1.0) ** 0.8
+        body = _ring(anatomy, rng, (cx, cy), r, 0.18)
+        b = r * rng.uniform(0.7, 0.95)
+        arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
+            anatomy, (cx, cy), r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
+        )
+        matrix = blob(anatomy, (cx, cy), r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
+        stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+        th += body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+    th = chalky(th, rng, px, 0.5, 0.15)
+    lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8)]
     if effusion > 0:
-        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / anatomy.grid.pixel_mm) * effusion
+        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / px) * effusion
         lesions.insert(0, _lesion("fluid", swell, anatomy, (compartment,)))
     return tuple(lesions)
 
@@ -708,9 +1363,20 @@ def _lobules(
     lobules = []
     for _ in range(n):
         off = rng.normal(0, size / 6, 2) * scale
-        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.6, 1.3) * scale  # one lobule: the whole mass
+        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.5, 1.4) * scale  # one lobule: the whole mass
         lobules.append((float(centre[0] + off[0]), float(centre[1] + off[1]), r))
     return lobules
+
+
+def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
+    """Unit vector (x, y in the image) of gravity: the view's ``gravity_deg`` landmark (in-plane
+    direction, degrees from the image x axis, y down), or image-down when the view has none."""
+    value = anatomy.landmarks.get("gravity_deg", 90.0)
+    try:
+        angle = math.radians(float(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"gravity_deg must be an angle in degrees, got {value!r}") from None
+    return math.cos(angle), math.sin(angle)
 
 
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
@@ -723,36 +1389,44 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.7), high=3.0)
     fill = _number("sediment_fraction", params.get("sediment_fraction", 0.45), 0, 1, strict=False)
     share = _number("level_fraction", params.get("level_fraction", 0.6), 0, 1, strict=False) if levels else 0.0
+    gx, gy = gravity_direction(anatomy)
     x, y = anatomy.grid.coordinates()
+    px = anatomy.grid.pixel_mm
     walls = np.zeros(anatomy.grid.shape)
     chalk = np.zeros(anatomy.grid.shape)
     fluid = np.zeros(anatomy.grid.shape)
+    soft = region_mask(
+        anatomy, _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks)
+    )
     for cx, cy, r in _lobules(anatomy, rng, params, default):
-        chord = Ellipsoid((cx, cy), r, r * rng.uniform(0.8, 1.0), r).chord(anatomy.grid)
-        wall = _shell(anatomy, (cx, cy), r, r, r, max(1.0, r * 0.18))
-        walls += wall
+        # each cyst's centre inside the soft tissues: the mass may bulge the skin, never float in air
+        cx, cy = seat(anatomy, soft, (cx, cy), 0.35 * r)
+        outline = radial_profile(rng, 0.12)
+        b = r * rng.uniform(0.75, 1.0)
+        angle = rng.uniform(0, 180)
+        chord = blob(anatomy, (cx, cy), r, b, r, angle, outline)
+        wall = blob_shell(anatomy, (cx, cy), r, b, r, max(0.8, r * rng.uniform(0.1, 0.22)), angle, outline)
+        walls += wall * rng.uniform(0.6, 1.3)
         if rng.uniform() < share:
-            # Upright patient, horizontal beam: the chalk settles below a horizontal plane, so the
-            # level is a horizontal line in the image (y grows downwards, gravity along +y).
-            level_y = cy + r * (1 - 2 * fill * rng.uniform(0.7, 1.3))
-            below = y >= level_y
-            np.maximum(chalk, chord * below * 0.45, out=chalk)
+            # Horizontal beam: the chalk settles on the gravity side of a plane parallel to the
+            # beam, so each level projects as a sharp straight line perpendicular to gravity.
+            extent = r  # half-height of the cyst along gravity (about its radius)
+            level = extent * (1 - 2 * fill * rng.uniform(0.7, 1.3))
+            along = (x - cx) * gx + (y - cy) * gy
+            below = along >= level
+            np.maximum(chalk, chord * below * 0.3, out=chalk)
             np.maximum(fluid, chord * ~below, out=fluid)
         else:
-            np.maximum(chalk, chord * 0.3 * rng.uniform(0.7, 1.2), out=chalk)
+            np.maximum(chalk, chord * 0.22 * rng.uniform(0.6, 1.2), out=chalk)
     mineral = walls + chalk
     fluid = np.where(chalk > 0, 0.0, fluid)
     region = (
         _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks) + ("swelling",)
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
-    px = anatomy.grid.pixel_mm
-    mineral = chalky(mineral, rng, px, 1.0, 0.35)
+    mineral = chalky(mineral, rng, px, 1.0, 0.3)
     bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
-    return lesions + (
-        _lesion(reference_deposit(), mineral * conc, anatomy, region),
-        _lesion("skin", skin_over_bulge(anatomy, bulk), anatomy, ("swelling",)),
-    )
+    return lesions + (_lesion(reference_deposit(), mineral * conc, anatomy, region),) + mass_effect(anatomy, bulk)
 
 
 def lobulated_multicystic_mass(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -799,7 +1473,11 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
         off = rng.normal(0, size / 8, 2)
         r = size / 2 * rng.uniform(0.6, 0.85)
         np.maximum(
-            mass, Ellipsoid((mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4).chord(anatomy.grid), out=mass
+            mass,
+            blob(
+                anatomy, (mass_c[0] + off[0], mass_c[1] + off[1]), r, r * 1.1, r * 1.4, 0.0, radial_profile(rng, 0.12)
+            ),
+            out=mass,
         )
     where = (compartment,) + tuple(
         c for c in ("periarticular", "subcutaneous") if c in anatomy.masks and c != compartment
@@ -813,7 +1491,7 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     mass = chalky(mass, rng, anatomy.grid.pixel_mm, 2.0, 0.25)
     lesions = [
         _lesion(get_material("urate_tophus"), mass, anatomy, where),
-        _lesion("skin", skin_over_bulge(anatomy, mass), anatomy, ("swelling",)),
+        *mass_effect(anatomy, mass, cover_mm=1.5, blend_mm=6.0),
         _lesion(reference_deposit(), chalky(foci, rng, anatomy.grid.pixel_mm, 0.5, 0.4) * conc, anatomy, where),
     ]
     if erosion > 0:
@@ -826,9 +1504,10 @@ def _marginal_erosion(
 ) -> list[Lesion]:
     """A gouty erosion at the bone margin next to the joint, on the tophus side, with an overhanging edge.
 
-    The erosion is a round bite into the bone margin just proximal to the joint (juxta-articular,
-    marginal); a thin shelf of cortex lifted from the margin curves over the tophus (the
-    overhanging edge), seen edge-on.
+    The erosion is a rounded bite centred on the bone margin just proximal to the joint
+    (juxta-articular, marginal: it opens onto the margin, it is not a hole inside the bone),
+    with a thin sclerotic rim; the cortex of its proximal lip is lifted outward over the
+    tophus as a thin curved shelf (the overhanging edge), seen edge-on.
     """
     px = anatomy.grid.pixel_mm
     direction = np.asarray(towards, float) - joint
@@ -843,20 +1522,29 @@ def _marginal_erosion(
         if not (0 <= r < anatomy.grid.shape[0] and 0 <= c < anatomy.grid.shape[1]) or not anatomy.bone_mask[r, c]:
             edge = p
             break
-    centre = edge - direction * depth * 0.35
-    bite = Ellipsoid(tuple(centre), depth / 2, depth * 0.6, depth * 0.6).chord(anatomy.grid)
+    radius = depth * 0.55
+    centre = edge - direction * radius * 0.35  # centred just inside the margin: a notch open to it
+    outline = radial_profile(rng, 0.08)
+    bite = blob(anatomy, tuple(centre), radius, radius * 1.1, radius * 1.1, 0.0, outline)
     bite = np.where(anatomy.bone_mask, bite, 0.0)
     x, y = anatomy.grid.coordinates()
+    dist = np.hypot(x - centre[0], y - centre[1])
     theta = np.arctan2(y - centre[1], x - centre[0])
     outward = math.atan2(direction[1], direction[0])
-    # The shelf: an arc of the erosion's wall on its proximal side, about 40 degrees, just outside the bone.
-    arc = np.abs(np.angle(np.exp(1j * (theta - (outward + 0.9))))) < 0.45
-    shelf = _shell(anatomy, tuple(centre), depth / 2 + 1.0, depth * 0.6 + 1.0, 2.0, 0.8) * arc
+    proximal = math.atan2(1.0, 0.0)  # down the image, along the metatarsal
+    turn = 1.0 if np.angle(np.exp(1j * (proximal - outward))) > 0 else -1.0
+    rel = np.angle(np.exp(1j * (theta - outward))) * turn  # 0 = towards the tophus, +90° = proximal
+    # Overhanging edge: the proximal lip, from the margin (about 90°) curving out over the tophus.
+    lip = (rel > math.radians(45)) & (rel < math.radians(100)) & (dist > radius) & (dist < radius + 0.7)
+    lip_len = 7.0  # mm along the beam: the shelf is seen edge-on
+    shelf = lip * lip_len * np.clip((math.radians(100) - rel) / math.radians(25), 0, 1)
+    # a thin sclerotic rim where the bite meets bone
+    rim = (dist > radius * 0.92) & (dist < radius + 0.6) & anatomy.bone_mask & (np.abs(rel) > math.radians(30))
     return [
         _lesion(get_material("urate_tophus"), bite, anatomy, ("bone",), BONE_HOSTS),
         _lesion(
             "cortical_bone",
-            shelf * 2.0,
+            ndimage.gaussian_filter(shelf + 1.5 * rim, 0.15 / px),
             anatomy,
             tuple(
                 c
@@ -890,34 +1578,38 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
                 tips += [tuple(pts[i]) for i in which if i < len(pts)]
     if not tips:
         tips = [_landmark_point(anatomy, None, "muscle_center")]
-    mask = region_mask(anatomy, (compartment,))
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 0.5 * size)
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
         local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
         for px, py in _sample_points(local, count, rng, anatomy.grid.pixel_mm):
-            r = size / 2 * rng.uniform(0.5, 1.2)
-            th += Ellipsoid((px, py), r, r * rng.uniform(0.7, 1.0), r, rng.uniform(0, 180)).chord(anatomy.grid)
+            # clustered nodules of varied size, some coalescing into lobulated clumps
+            r = size / 2 * rng.uniform(0.35, 1.25)
+            b = r * rng.uniform(0.65, 1.0)
+            th += blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), radial_profile(rng, 0.18))
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
 
 
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round or oval nodules, often with a lucent centre (e.g. injection granulomas).
 
+    Each nodule differs (size, ovality, wall, completeness); all lie inside the skin.
     Parameters: count, size_mm (diameter), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "subcutaneous")
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 6.0), high=40)
     conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
+    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(region_mask(anatomy, (compartment,)), n, rng, anatomy.grid.pixel_mm, size / 2):
-        r = size / 2 * rng.uniform(0.6, 1.2)
-        b = r * rng.uniform(0.6, 1.0)
-        th += _shell(anatomy, (x, y), r, b, b, max(0.6, b * 0.35), rng.uniform(0, 180))
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,)),)
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
+        r = size / 2 * rng.uniform(0.5, 1.3)
+        th += _ring(anatomy, rng, (x, y), r, 0.35)
+    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.2)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
 # -------------------------------------------------------------- registry ----
@@ -935,6 +1627,8 @@ _VESSEL = {
     "mineral_g_cm3": "mineral concentration of the calcified wall",
     "extent": "(start, end) fractions of the vessel path that are calcified",
     "vessel": "landmark polyline of the vessel (default 'artery')",
+    "offset_mm": "(dx, dy) shift of the vessel's course from the landmark, mm (default none)",
+    "end_on": "number of branches seen end-on, drawn as calcified rings beside the artery (default 0)",
 }
 PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
@@ -986,6 +1680,8 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "width_mm": "width",
                 "cortex_mm": "cortex thickness",
                 "angle_deg": "long-axis direction",
+                "zoning": "'peripheral' (cortex and medulla, default) or 'central' (densest centrally, "
+                "attached to the cortex: parosteal osteosarcoma)",
                 "compartment": "default periarticular",
             }
         ),
@@ -1003,7 +1699,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
         "amorphous_cloud": MappingProxyType(
             {
-                "phase": "'formative' (dense, defined) or 'resorptive' (cloudy, spreading)",
+                "phase": "'formative' (dense, defined), 'resorptive' (cloudy, spreading) or 'bursal' (crescent in the bursa)",
                 "location": "landmark (default supraspinatus_tendon) or (x, y) mm",
                 "count": "deposits",
                 "size_mm": "deposit length",
