@@ -12,35 +12,35 @@ SHAPE = (128, 128)  # small grids keep the suite fast; pixel size scales to the 
 @pytest.fixture(
     scope="module", params=[(s, p) for s in an.SITES for p in an.views(s)], ids=lambda sp: f"{sp[0]}-{sp[1]}"
 )
-def template(request):
+def view_anatomy(request):
     site, projection = request.param
     return an.build(site, projection, SHAPE)
 
 
-def test_thickness_maps_are_finite_non_negative_and_include_core_tissues(template):
-    for material, t in template.thickness_mm.items():
+def test_thickness_maps_are_finite_non_negative_and_include_core_tissues(view_anatomy):
+    for material, t in view_anatomy.thickness_mm.items():
         assert t.shape == SHAPE
         assert np.all(np.isfinite(t)) and t.min() >= 0, material
     for material in ("skin", "adipose", "cortical_bone"):
-        assert template.thickness_mm[material].max() > 0, material
-    assert template.bone_mask.any() and template.body_mask.any()
+        assert view_anatomy.thickness_mm[material].max() > 0, material
+    assert view_anatomy.bone_mask.any() and view_anatomy.body_mask.any()
 
 
-def test_masks_are_boolean_inside_the_body_and_include_site_compartments(template):
-    assert {"subcutaneous", "fascial", "muscle"} <= set(template.masks)
-    for name, mask in template.masks.items():
+def test_masks_are_boolean_inside_the_body_and_include_site_compartments(view_anatomy):
+    assert {"subcutaneous", "fascial", "muscle"} <= set(view_anatomy.masks)
+    for name, mask in view_anatomy.masks.items():
         assert mask.dtype == bool and mask.shape == SHAPE
         assert mask.any(), name
-        assert not (mask & ~template.body_mask).any(), name
-    if template.site in ("site_knee", "site_elbow", "site_shoulder", "site_hip_pelvis", "site_ankle_foot", "site_hand"):
-        assert {"periarticular", "intraarticular"} <= set(template.masks)
+        assert not (mask & ~view_anatomy.body_mask).any(), name
+    if view_anatomy.site in ("site_knee", "site_elbow", "site_shoulder", "site_hip_pelvis", "site_ankle_foot", "site_hand"):
+        assert {"periarticular", "intraarticular"} <= set(view_anatomy.masks)
 
 
-def test_total_thickness_is_sensible(template):
-    total = sum(template.thickness_mm.values())
+def test_total_thickness_is_sensible(view_anatomy):
+    total = sum(view_anatomy.thickness_mm.values())
     # mm: from fingers to the thorax and pelvis; the cross-table lateral of the hip crosses
     # the pelvis and the upper thighs at 45° (about 430 mm)
-    assert 10 < total.max() < (480 if template.site == "site_hip_pelvis" else 320)
+    assert 10 < total.max() < (480 if view_anatomy.site == "site_hip_pelvis" else 320)
 
 
 def test_limb_segment_has_cylinder_chords():
