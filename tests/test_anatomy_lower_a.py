@@ -268,3 +268,18 @@ def test_views_include_a_lateral_for_hip_and_buttock():
     neck = np.asarray(data.landmarks["femoral_head"], float) - np.asarray(data.landmarks["femoral_neck"], float)
     cos = abs(np.dot(beam, neck) / np.linalg.norm(beam) / np.linalg.norm(neck))
     assert cos < 0.25
+
+
+def test_buttock_has_thick_gluteal_fat_over_the_muscles():
+    data = ph.load_site("site_buttock")
+    muscles = [s for s in data.soft() if s.kind == "muscle"]
+    # a ray from behind, through the upper outer quadrant of the buttock (dorsogluteal site)
+    zs = np.arange(-260.0, 0.0, 0.5)
+    for x, y in ((-35.0, -40.0), (-20.0, -10.0)):
+        ray = np.stack([np.full_like(zs, x), np.full_like(zs, y), zs], -1)
+        skin = zs[np.argmax(sdf(data.envelope, ray) < 0)]
+        inside_muscle = np.min([sdf(m, ray) for m in muscles], axis=0) < 0
+        muscle = zs[np.argmax(inside_muscle)]
+        depth = max(muscle - skin, data.skin_mm + data.subcutaneous_min_mm)
+        # 25–45 mm of skin and fat (nisbet2006gluteal: > 25 mm in 72 of 100 adults, > 35 mm in 43)
+        assert 25 <= depth <= 45, (x, y, depth)
