@@ -32,15 +32,23 @@ def test_masks_are_boolean_inside_the_body_and_include_site_compartments(view_an
         assert mask.dtype == bool and mask.shape == SHAPE
         assert mask.any(), name
         assert not (mask & ~view_anatomy.body_mask).any(), name
-    if view_anatomy.site in ("site_knee", "site_elbow", "site_shoulder", "site_hip_pelvis", "site_ankle_foot", "site_hand"):
+    if view_anatomy.site in (
+        "site_knee",
+        "site_elbow",
+        "site_shoulder",
+        "site_hip_pelvis",
+        "site_ankle_foot",
+        "site_hand",
+    ):
         assert {"periarticular", "intraarticular"} <= set(view_anatomy.masks)
 
 
 def test_total_thickness_is_sensible(view_anatomy):
     total = sum(view_anatomy.thickness_mm.values())
-    # mm: from fingers to the thorax and pelvis; the cross-table lateral of the hip crosses
-    # the pelvis and the upper thighs at 45° (about 430 mm)
-    assert 10 < total.max() < (480 if view_anatomy.site == "site_hip_pelvis" else 320)
+    # mm: from fingers to the thorax and pelvis; the laterals of the hip and buttock cross the
+    # whole pelvis (the cross-table lateral at 45°): about 420–430 mm
+    wide = view_anatomy.site in ("site_hip_pelvis", "site_buttock") and view_anatomy.projection == "lateral"
+    assert 10 < total.max() < (480 if wide else 320)
 
 
 def test_limb_segment_has_cylinder_chords():
@@ -65,8 +73,9 @@ def test_radiograph_contrast_fat_darker_than_muscle_cortex_brightest():
     row = log[128]
     bone_cols = np.nonzero(a.bone_mask[128])[0]
     # cortex (edge of the bone shadow) brighter than the medulla (its middle)
-    edge, middle = bone_cols[2], bone_cols[len(bone_cols) // 2]
-    assert row[edge] > row[middle]
+    # (the tangential cortex peaks a cortical thickness, about 6 mm, inside the bone's edge)
+    middle = bone_cols[len(bone_cols) // 2]
+    assert row[bone_cols[: len(bone_cols) // 4]].max() > row[middle] + 0.05
     # soft tissue next to the bone is less attenuating than the bone
     assert row[bone_cols[0] - 3] < row[middle]
 
