@@ -12,7 +12,7 @@ Knowledge and reasoning
 Synthetic radiographs
     ``materials``      materials and their X-ray attenuation
     ``phantom``        3-D anatomy from the site files of ``data/anatomy``: solids, cortex, texture, projections
-    ``anatomy``        material thickness maps and compartment masks per site and view (3-D sites or 2-D templates)
+    ``anatomy``        material thickness maps and compartment masks per site and view (projected 3-D anatomy data)
     ``patterns``       calcification patterns, one generator per morphology
     ``radiograph``     projection radiographs: transmission, noise, blur, display window
     ``figures``        figure specs: the essay's figures and the chapters' own
