@@ -135,7 +135,8 @@ def test_hand_distal_radius_and_ulna():
     assert 17 <= inclination <= 30, inclination
     assert 8 <= styloid_tip - ulnar_corner <= 16, styloid_tip - ulnar_corner
     assert x_styloid < extent("site_hand", "scaphoid", 0)[0] + 8  # the styloid is on the radial side
-    ulna_top = extent("site_hand", "ulna", 1)[1]
+    ulna_top = extent("site_hand", "ulna", 1, band=(0, 13.0, 3.0))[1]  # the head's dome, not the styloid
+    assert extent("site_hand", "ulna", 1)[1] > ulna_top + 2  # the ulnar styloid points distally
     assert abs(ulna_top - ulnar_corner) <= 3.0  # about neutral ulnar variance
     assert ulna_top < extent("site_hand", "triquetrum", 1)[0] - 2  # room for the TFCC
     ulna_x = extent("site_hand", "ulna", 0)
