@@ -1,0 +1,258 @@
+"""Upper-limb anatomy from data (hand, elbow, shoulder, forearm, arm): relative bone sizes and
+positions against the references cited in each site file, joint spaces open but congruent,
+and the soft-tissue compartments where the anatomy puts them."""
+
+from functools import cache
+
+import numpy as np
+import pytest
+
+from calcifications import anatomy as an
+from calcifications import phantom as ph
+
+STEP = 0.7  # mm: sampling step of the bone solids
+
+
+def _grid(lo, hi, step):
+    axes = [np.arange(lo[i], hi[i] + step, step) for i in range(3)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(np.float32)
+
+
+@cache
+def bones(site: str) -> dict[str, ph.Solid]:
+    return {b.id: b for b in ph.load_site(site).bones()}
+
+
+@cache
+def voxels(site: str, bone: str, step: float = STEP) -> np.ndarray:
+    """Points (mm, body frame) inside the bone, as the engine sees it (joint clearance applied)."""
+    solid = bones(site)[bone]
+    lo, hi = solid.bounds()
+    pts = _grid(lo, hi, step)
+    return pts[solid.sdf(pts) < 0]
+
+
+def extent(site: str, bone: str, axis: int, band=None) -> tuple[float, float]:
+    """Smallest and largest coordinate along ``axis``; ``band`` = (other axis, value, half-width)."""
+    v = voxels(site, bone)
+    if band is not None:
+        other, value, half = band
+        v = v[np.abs(v[:, other] - value) < half]
+    assert len(v), (site, bone, band)
+    return float(v[:, axis].min()), float(v[:, axis].max())
+
+
+def length_along(site: str, bone: str) -> float:
+    """Length of the bone along its own axis (mm)."""
+    a, b = (np.asarray(p, float) for p in bones(site)[bone].axis)
+    u = (b - a) / np.linalg.norm(b - a)
+    s = voxels(site, bone) @ u
+    return float(s.max() - s.min())
+
+
+def volume(site: str, bone: str) -> float:
+    return len(voxels(site, bone)) * STEP**3
+
+
+def gap(site: str, a: str, b: str, step: float = 0.5) -> float:
+    """About the smallest distance between two bones (mm); < 0 if they overlap."""
+    sa, sb = bones(site)[a], bones(site)[b]
+    lo = np.maximum(sa.bounds()[0], sb.bounds()[0]) - 3
+    hi = np.minimum(sa.bounds()[1], sb.bounds()[1]) + 3
+    if np.any(hi <= lo):
+        return np.inf
+    pts = _grid(lo, hi, step)
+    return 2.0 * float(np.min(np.maximum(sa.sdf(pts), sb.sdf(pts))))
+
+
+def centroid(site: str, bone: str) -> np.ndarray:
+    return voxels(site, bone).mean(axis=0)
+
+
+# ----------------------------------------------------------------- hand ----
+
+
+def test_hand_metacarpal_and_phalangeal_proportions():
+    mc = [length_along("site_hand", f"metacarpal_{i}") for i in range(1, 6)]
+    # abjs2024metacarpal: index 67.7 > long 66.1 > ring 58.0 > small 52.3 mm; the thumb's the shortest
+    assert mc[1] >= mc[2] - 1.5 and mc[2] > mc[3] > mc[4] > mc[0]
+    assert 60 <= mc[2] <= 72 and 48 <= mc[4] <= 58
+    for finger in (2, 3, 4, 5):
+        p, m, d = (length_along("site_hand", f"phalanx_{finger}_{k}") for k in ("proximal", "middle", "distal"))
+        assert p > m > d > 10, finger  # each finger's phalanges shorten distally
+        assert 0.45 <= m / p <= 0.75 and 0.5 <= d / m <= 0.9, finger
+    assert length_along("site_hand", "phalanx_3_proximal") > length_along("site_hand", "phalanx_5_proximal")
+
+
+def test_hand_carpus_in_two_rows_with_the_right_neighbours():
+    c = {
+        b: centroid("site_hand", b)
+        for b in ("scaphoid", "lunate", "triquetrum", "pisiform", "trapezium", "trapezoid", "capitate", "hamate")
+    }
+    proximal_row = max(c[b][1] for b in ("scaphoid", "lunate", "triquetrum"))
+    distal_row = min(c[b][1] for b in ("trapezium", "trapezoid", "capitate", "hamate"))
+    assert distal_row > proximal_row + 5  # y grows distally: the distal row lies beyond the proximal
+    # radial to ulnar (x grows towards the little finger on this right hand)
+    assert c["scaphoid"][0] < c["lunate"][0] < c["triquetrum"][0]
+    assert c["trapezium"][0] < c["trapezoid"][0] < c["capitate"][0] < c["hamate"][0]
+    assert c["pisiform"][2] > c["triquetrum"][2] + 5  # palmar to the triquetrum
+    assert abs(c["pisiform"][0] - c["triquetrum"][0]) < 6  # and over it on the PA film
+    # patterson1995carpal: the capitate is the largest carpal bone, the pisiform the smallest
+    vol = {b: volume("site_hand", b) for b in c}
+    assert max(vol, key=vol.get) == "capitate" and min(vol, key=vol.get) == "pisiform"
+    assert 20 <= length_along("site_hand", "capitate") <= 28  # about 23 mm long
+
+
+def test_hand_joint_spaces_are_open_and_congruent():
+    pairs = [
+        ("radius", "scaphoid"),
+        ("radius", "lunate"),
+        ("lunate", "capitate"),
+        ("scaphoid", "capitate"),
+        ("scaphoid", "lunate"),
+        ("lunate", "triquetrum"),
+        ("triquetrum", "hamate"),
+        ("capitate", "hamate"),
+        ("capitate", "metacarpal_3"),
+        ("trapezium", "metacarpal_1"),
+        ("metacarpal_3", "phalanx_3_proximal"),
+        ("phalanx_3_proximal", "phalanx_3_middle"),
+        ("phalanx_3_middle", "phalanx_3_distal"),
+        ("metacarpal_1", "phalanx_1_proximal"),
+    ]
+    for a, b in pairs:
+        g = gap("site_hand", a, b)
+        assert 1.0 <= g <= 4.0, (a, b, g)  # open, yet the bones face each other across a joint
+
+
+def test_hand_distal_radius_and_ulna():
+    styloid_tip = extent("site_hand", "radius", 1)[1]
+    ulnar_corner = extent("site_hand", "radius", 1, band=(0, 4.0, 1.5))[1]
+    x_styloid = voxels("site_hand", "radius")[np.argmax(voxels("site_hand", "radius")[:, 1])][0]
+    inclination = np.degrees(np.arctan2(styloid_tip - ulnar_corner, 4.0 - x_styloid))
+    # hadi2013distalradius: radial inclination 24.0 +- 3.8 degrees, radial height 11.3 +- 1.7 mm,
+    # ulnar variance -0.5 +- 2.0 mm on normal wrist films
+    assert 17 <= inclination <= 30, inclination
+    assert 8 <= styloid_tip - ulnar_corner <= 16, styloid_tip - ulnar_corner
+    assert x_styloid < extent("site_hand", "scaphoid", 0)[0] + 8  # the styloid is on the radial side
+    ulna_top = extent("site_hand", "ulna", 1, band=(0, 13.0, 3.0))[1]  # the head's dome, not the styloid
+    assert extent("site_hand", "ulna", 1)[1] > ulna_top + 2  # the ulnar styloid points distally
+    assert abs(ulna_top - ulnar_corner) <= 3.0  # about neutral ulnar variance
+    assert ulna_top < extent("site_hand", "triquetrum", 1)[0] - 2  # room for the TFCC
+    ulna_x = extent("site_hand", "ulna", 0)
+    assert ulna_x[0] > extent("site_hand", "radius", 0, band=(1, -120.0, 2.0))[1]  # ulna medial to radius
+
+
+# ---------------------------------------------------------------- elbow ----
+
+
+def test_elbow_distal_humerus_dimensions():
+    lo, hi = extent("site_elbow", "humerus", 0, band=(1, -18.0, 4.0))
+    assert 54 <= hi - lo <= 64  # epicondylar width about 59 mm (bmc2024distalhumerus)
+    lo, hi = extent("site_elbow", "humerus", 0, band=(1, -4.0, 1.5))
+    assert 38 <= hi - lo <= 50  # articular width about 44 mm
+    head_lo, head_hi = extent("site_elbow", "radius", 0, band=(1, 9.0, 1.0))
+    assert 19 <= head_hi - head_lo <= 23  # radial head about 20.5 mm across (shetty2024radius)
+    shaft = extent("site_elbow", "humerus", 0, band=(1, -150.0, 2.0))
+    assert 19 <= shaft[1] - shaft[0] <= 26
+    # olecranon and coronoid fossae leave a thin septum above the trochlea (a lucency on the AP film)
+    hum = bones("site_elbow")["humerus"]
+    z = np.arange(-20, 20, 0.25, dtype=np.float32)
+    septum = (hum.sdf(np.stack([np.full_like(z, 4), np.full_like(z, -30), z], 1)) < 0).sum() * 0.25
+    column = (hum.sdf(np.stack([np.full_like(z, 4), np.full_like(z, -60), z], 1)) < 0).sum() * 0.25
+    assert 1.0 <= septum <= 4.0 and column > 12, (septum, column)
+
+
+def test_elbow_bones_in_place():
+    cap = extent("site_elbow", "humerus", 1, band=(0, -11.0, 2.0))[1]  # lowest point of the capitellum
+    medial_trochlea = extent("site_elbow", "humerus", 1, band=(0, 19.0, 2.0))[1]
+    assert medial_trochlea > cap + 1  # the medial trochlear lip hangs lower (carrying angle)
+    head_top = extent("site_elbow", "radius", 1, band=(0, -11.0, 3.0))[0]
+    assert 2.0 <= head_top - cap <= 5.0  # radial head under the capitellum, radiocapitellar space open
+    radius_x, ulna_x = centroid("site_elbow", "radius")[0], centroid("site_elbow", "ulna")[0]
+    assert radius_x < 0 < ulna_x  # radius lateral (−x), ulna medial on this right elbow
+    # the olecranon: posterior, its beak up in the olecranon fossa above the trochlea
+    ol = voxels("site_elbow", "ulna")
+    tip = ol[np.argmin(ol[:, 1])]
+    assert tip[1] < -15 and tip[2] < -3
+    shaft_back = extent("site_elbow", "humerus", 2, band=(1, -120.0, 2.0))[0]
+    assert extent("site_elbow", "ulna", 2, band=(1, -5.0, 2.0))[0] < shaft_back - 3  # behind the humerus
+    # the coronoid: anterior, in front of the trochlea's lowest point
+    assert extent("site_elbow", "ulna", 2, band=(1, 3.0, 2.0))[1] > 10
+    # the radial tuberosity bulges medially below the neck
+    neck = extent("site_elbow", "radius", 0, band=(1, 19.0, 1.0))
+    tub = extent("site_elbow", "radius", 0, band=(1, 34.0, 1.5))
+    assert tub[1] > neck[1] + 3 and neck[1] - neck[0] < 15  # neck narrower than the 21 mm head
+
+
+def test_elbow_joint_spaces_are_open():
+    for a, b, lo, hi in (("humerus", "ulna", 2.0, 5.0), ("humerus", "radius", 2.0, 5.0), ("radius", "ulna", 1.5, 5.0)):
+        g = gap("site_elbow", a, b)
+        assert lo <= g <= hi, (a, b, g)
+
+
+def test_elbow_fat_pads_lie_against_the_fossae():
+    data = ph.load_site("site_elbow")
+    pads = {s.id: s for s in data.solids if s.kind == "fat_pad"}
+    hum = bones("site_elbow")["humerus"]
+    for pad, side in (("anterior_fat_pad", 1), ("posterior_fat_pad", -1)):
+        c = np.asarray(pads[pad].parts[0].center, np.float32)
+        assert np.sign(c[2] - (-2.0)) == side  # in front of / behind the humeral shaft axis
+        d = float(hum.sdf(c[None])[0])
+        assert 0 < d < 8, (pad, d)  # outside the bone, close to the fossa floor
+
+
+# ------------------------------------------------------------- shoulder ----
+
+
+def test_shoulder_humeral_head_glenoid_and_acromion():
+    s = "site_shoulder"
+    top = extent(s, "humerus", 1)[0]  # y grows downwards: the top of the head is the smallest y
+    head = extent(s, "humerus", 0, band=(1, 0.0, 1.0))
+    assert 44 <= head[1] - head[0] + 0 <= 62  # head (49 mm, uwo2016humeralhead) with the greater tuberosity
+    gt_top = extent(s, "humerus", 1, band=(0, -27.0, 2.0))[0]
+    assert 2 <= gt_top - top <= 12  # the greater tuberosity lies a few mm below the top of the head
+    acro_under = extent(s, "scapula", 1, band=(0, -10.0, 3.0))[1]
+    assert 6 <= top - acro_under <= 14, top - acro_under  # acromiohumeral distance
+    glen = extent(s, "scapula", 0, band=(1, 0.0, 2.0))[0]
+    assert glen < head[1]  # on the AP the glenoid rim overlaps the medial humeral head
+    assert gap(s, "humerus", "scapula") >= 1.5
+    ac = gap(s, "scapula", "clavicle")
+    assert 1.0 <= ac <= 6.0, ac  # acromioclavicular joint open
+    neck = extent(s, "humerus", 0, band=(1, 40.0, 1.0))
+    assert neck[1] - neck[0] < 0.65 * (head[1] - head[0])  # surgical neck narrower than the head
+
+
+def test_shoulder_ribs_vary_in_width():
+    data = ph.load_site("site_shoulder")
+    rib = next(b for b in data.bones() if b.id == "rib_3")
+    widths = [sec[0] for sec in rib.parts[0].sections]
+    assert max(widths[1:-1]) - min(widths[1:-1]) > 1.5  # not a tube of even width
+
+
+# --------------------------------------------------- compartments (views) ----
+
+
+@pytest.mark.parametrize("site", ["site_hand", "site_elbow", "site_shoulder"])
+def test_upper_limb_masks_hold_their_tissues(site):
+    a = an.build(site, "frontal")
+    th = a.thickness_mm
+    assert (th["muscle"][a.masks["muscle"]] > 1).mean() > 0.75  # bone displaces some of it
+    sub = a.masks["subcutaneous"]
+    assert (th["adipose"][sub] > th["muscle"][sub]).mean() > 0.8  # the rim beyond the muscles is fat
+    assert a.masks["fascial"].sum() > 0.01 * a.body_mask.sum()  # fat planes exist between the groups
+
+
+def test_fingertip_pulp_is_fat_beyond_the_tuft():
+    a = an.build("site_hand", "frontal")
+    view = ph.get_view(ph.load_site("site_hand"), "frontal")
+    px = a.grid.pixel_mm
+    for finger in (2, 3, 4, 5):
+        name = f"phalanx_{finger}_distal"
+        (p0, p1) = (np.asarray(q, float) for q in bones("site_hand")[name].axis)
+        u = (p1 - p0) / np.linalg.norm(p1 - p0)
+        tip = voxels("site_hand", name)[np.argmax(voxels("site_hand", name) @ u)]
+        x, y = ph.project_point(view, tip + 2.5 * u)  # 2.5 mm beyond the tuft
+        r, c = int(y / px), int(x / px)
+        assert a.body_mask[r, c] and not a.bone_mask[r, c], finger
+        assert a.thickness_mm["adipose"][r, c] > 3, finger  # pulp fat in front of the tuft
