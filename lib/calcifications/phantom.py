@@ -282,6 +282,7 @@ class View:
     tilt_deg: float = 0.0
     label: str = ""
     marker: str = "R"
+    gravity: tuple[float, float, float] = (0.0, 1.0, 0.0)
 
     def rotation(self) -> np.ndarray:
         """Rows: unit vectors of image column (u), row (v) and beam (w) in the body frame."""
@@ -298,6 +299,45 @@ class View:
     @property
     def pixel_mm(self) -> float:
         return self.field_mm / IMAGE_PIXELS
+
+    def gravity_deg(self) -> float:
+        """In-plane direction of gravity (degrees from the image +x towards +y, 0–360; 90 is image
+        down). Where gravity runs along the beam (its in-plane part < 20 %), 90."""
+        d = self.rotation()[:2] @ _unit(self.gravity, f"view {self.name}: gravity")
+        if float(np.hypot(d[0], d[1])) < 0.2:
+            return 90.0
+        return round(float(math.degrees(math.atan2(d[1], d[0])) % 360.0), 6)
+
+
+HORIZONTAL_BEAM = "horizontal_beam"
+
+
+def horizontal_beam_view(lateral: View) -> View:
+    """The cross-table (horizontal-beam) lateral of a supine patient, derived from ``lateral``.
+
+    The beam is the lateral's, made perpendicular to the body z axis (horizontal when the
+    patient lies supine); gravity is body −z (posterior); the image is displayed as
+    acquired, posterior DOWN (row = −z), so the column is row × beam. Same centre, field,
+    tilt and marker as the lateral.
+    """
+    beam = lateral.rotation()[2]
+    beam = beam - beam[2] * np.array([0.0, 0.0, 1.0])
+    if float(np.linalg.norm(beam)) < 1e-3:
+        raise ValueError(f"view {lateral.name}: its beam runs along z, no horizontal beam can be derived")
+    beam = beam / np.linalg.norm(beam)
+    row = np.array([0.0, 0.0, -1.0])
+    column = np.cross(row, beam)
+    return View(
+        HORIZONTAL_BEAM,
+        tuple(float(round(c, 12)) + 0.0 for c in column),
+        (0.0, 0.0, -1.0),
+        lateral.center,
+        lateral.field_mm,
+        lateral.tilt_deg,
+        f"Horizontal beam (cross-table lateral), patient supine, posterior down; {lateral.label}",
+        lateral.marker,
+        (0.0, 0.0, -1.0),
+    )
 
 
 @dataclass(frozen=True)
@@ -617,7 +657,9 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         raise ValueError(f"{where}: duplicate solid ids {sorted({i for i in ids if ids.count(i) > 1})}")
     views = {}
     for name, v in merged["views"].items():
-        _check_keys(v, {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker"}, f"{where}.views.{name}")
+        _check_keys(
+            v, {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker", "gravity"}, f"{where}.views.{name}"
+        )
         views[name] = View(
             name,
             _vec3(v["column"], f"{where}.views.{name}.column"),
@@ -627,10 +669,14 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
             float(v.get("tilt_deg", 0.0)),
             str(v.get("label", name)),
             str(v.get("marker", "R")),
+            _vec3(v.get("gravity", [0, 1, 0]), f"{where}.views.{name}.gravity"),
         )
         views[name].rotation()
+        views[name].gravity_deg()
     if not views:
         raise ValueError(f"{where}: needs at least one view")
+    if "lateral" in views and HORIZONTAL_BEAM not in views:  # derived by the engine
+        views[HORIZONTAL_BEAM] = horizontal_beam_view(views["lateral"])
     joints = tuple(
         Joint(
             j["name"],
@@ -1027,16 +1073,7 @@ def derived_view(site: Site, view_name: str, center_mm: tuple[float, float], fie
     center = np.asarray(view.center, float) + rot.T @ offset
     if not (math.isfinite(field_mm) and 5 <= field_mm <= 1000):
         raise ValueError(f"field_mm must be within 5–1000 mm, got {field_mm!r}")
-    return View(
-        view.name,
-        view.column,
-        view.row,
-        tuple(float(c) for c in center),
-        float(field_mm),
-        view.tilt_deg,
-        view.label,
-        view.marker,
-    )
+    return replace(view, center=tuple(float(c) for c in center), field_mm=float(field_mm))
 
 
 def get_view(site: Site, view_name: str) -> View:
@@ -1150,6 +1187,7 @@ def landmarks(site: Site, view_name: str, view: View | None = None) -> dict[str,
     view = view or get_view(site, view_name)
     out = {name: project_landmark(view, v) for name, v in site.landmarks.items()}
     out.setdefault("joints", {j.name: project_point(view, j.center) for j in site.joints})
+    out["gravity_deg"] = view.gravity_deg()
     return out
 
 
@@ -1202,7 +1240,13 @@ def preview(site_id: str, view_name: str, out: Path, use_cache: bool = True) -> 
     site = load_site(site_id)
     proj = project(site, view_name, use_cache)
     scene = rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm)
-    img = rg.render(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2), rg.Window.dr(), as_uint8=True)
+    img = rg.render(
+        scene,
+        rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2),
+        rg.Window.dr(),
+        as_uint8=True,
+        bone_mask=proj.bone_mm > 0.5,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img, mode="L").save(out, format="PNG")
     return out
