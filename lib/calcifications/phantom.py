@@ -932,6 +932,46 @@ def _occ(sdf: np.ndarray, h: float) -> np.ndarray:
     return np.clip(0.5 - sdf / h, 0.0, 1.0)
 
 
+def _to_image(m: np.ndarray, box: Box, k: int, px: float, half: float) -> np.ndarray:
+    """(u, v) map on a soft grid of ``k`` image pixels per voxel → (row, column) 512² image map
+    by linear interpolation (zero outside the box)."""
+    img = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    u0 = (box.origin[0] + half) / px - 0.5
+    v0 = (box.origin[1] + half) / px - 0.5
+    cols = np.arange(IMAGE_PIXELS)
+    pu = (cols - u0) / k
+    pv = (cols - v0) / k
+    ok_u = (pu >= -0.5) & (pu <= m.shape[0] - 0.5)
+    ok_v = (pv >= -0.5) & (pv <= m.shape[1] - 0.5)
+    if not ok_u.any() or not ok_v.any():
+        return img
+    pu_c = np.clip(pu, 0, m.shape[0] - 1)
+    pv_c = np.clip(pv, 0, m.shape[1] - 1)
+    vals = ndimage.map_coordinates(m, np.meshgrid(pu_c[ok_u], pv_c[ok_v], indexing="ij"), order=1)
+    img[np.ix_(ok_v, ok_u)] = vals.T
+    return img
+
+
+def solid_path_mm(site: Site, view_name: str, solid_id: str, view: View | None = None) -> np.ndarray:
+    """Path length (mm) through one solid of ``site`` alone (no layering) on the view's 512² grid,
+    at the soft-tissue voxel size: where a fat pad, tendon or muscle projects (for checks)."""
+    view = view or get_view(site, view_name)
+    solids = {s.id: s for s in (*site.solids, site.envelope)}
+    if solid_id not in solids:
+        raise ValueError(f"{site.site} has no solid {solid_id!r}; solids: {', '.join(sorted(solids))}")
+    solid = solids[solid_id]
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    px, half = view.pixel_mm, view.field_mm / 2
+    k = max(1, round(site.soft_voxel_mm / px))
+    h = k * px
+    lo, hi = _view_bounds(solid, rot, center)
+    box = _box(lo, hi, (h, h, h), half, px)
+    if box is None:
+        return np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    occ = _occ(_sdf_box(solid, box, rot, center, 2), h)
+    return _to_image(occ.sum(axis=2) * h, box, k, px, half)
+
+
 def rasterise_soft(site: Site, view: View) -> SoftMaps:
     """Soft-tissue layers of ``site`` projected in ``view`` (mm per material and compartment)."""
     rot, center = view.rotation(), np.asarray(view.center, float)
@@ -1012,20 +1052,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     body[:, :] = occ_env.sum(axis=2) * h
 
     def to_image(m: np.ndarray) -> np.ndarray:
-        """(u, v) map on the soft grid → (row, column) image map by linear interpolation."""
-        img = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
-        u0 = (box.origin[0] + half) / px - 0.5
-        v0 = (box.origin[1] + half) / px - 0.5
-        cols = np.arange(IMAGE_PIXELS)
-        pu = (cols - u0) / k
-        pv = (cols - v0) / k
-        ok_u = (pu >= -0.5) & (pu <= m.shape[0] - 0.5)
-        ok_v = (pv >= -0.5) & (pv <= m.shape[1] - 0.5)
-        pu_c = np.clip(pu, 0, m.shape[0] - 1)
-        pv_c = np.clip(pv, 0, m.shape[1] - 1)
-        vals = ndimage.map_coordinates(m, np.meshgrid(pu_c[ok_u], pv_c[ok_v], indexing="ij"), order=1)
-        img[np.ix_(ok_v, ok_u)] = vals.T
-        return img
+        return _to_image(m, box, k, px, half)
 
     return SoftMaps(
         {m: to_image(v) for m, v in mats.items()}, {c: to_image(v) for c, v in comps.items()}, to_image(body)
