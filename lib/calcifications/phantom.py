@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -896,26 +896,46 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     return BoneMaps(out[0], out[1], out[2], angle)
 
 
-def trabecular_texture(
-    shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
-) -> np.ndarray:
-    """Ridged, oriented band-passed noise with mean 1 (bone where the noise is near zero).
-
-    White noise filtered in Fourier space by an anisotropic Gaussian band (about
-    ``along_mm`` along ``angle_deg`` and ``across_mm`` across), minus a wider copy.
-    """
-    rng = np.random.default_rng(seed)
-    white = rng.standard_normal(shape)
-    fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
-    fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
+def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
+    """Anisotropic Gaussian band-pass in Fourier space: grain about ``along_mm`` along
+    ``angle_deg`` and ``across_mm`` across (a narrow minus a twice-wider Gaussian)."""
     t = math.radians(angle_deg)
     f_along = fx * math.cos(t) + fy * math.sin(t)
     f_across = -fx * math.sin(t) + fy * math.cos(t)
     narrow = np.exp(-2 * math.pi**2 * ((f_along * along_mm / 2) ** 2 + (f_across * across_mm / 2) ** 2))
-    wide = np.exp(-2 * math.pi**2 * ((f_along * along_mm) ** 2 + (f_across * across_mm * 2) ** 2))
-    noise = np.fft.irfft2(np.fft.rfft2(white) * (narrow - wide), s=shape)
+    wide = np.exp(-2 * math.pi**2 * ((f_along * along_mm) ** 2 + (f_across * across_mm) ** 2))
+    return narrow - wide
+
+
+def trabecular_texture(
+    shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
+) -> np.ndarray:
+    """Projected cancellous bone: a ridged network with mean 1 (bone where the noise is near zero).
+
+    Three independent band-passed noises are mixed before the ridge: the principal
+    trabeculae (grain ``along_mm`` along the bone axis ``angle_deg``, ``across_mm``
+    across, at most 2.5 : 1 so they read as a mesh, not as worms), a secondary set
+    crossing them at 65° (shorter), and an isotropic mesh at about 2 × ``across_mm``.
+    The mix varies slowly over the bone (a smooth field, 15 mm), so that neither two
+    bones nor two regions of one bone show the same texture.
+    """
+    rng = np.random.default_rng(seed)
+    fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
+    fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
+    along = min(along_mm, 2.5 * across_mm)
+    fields = []
+    for al, ac, ang in (
+        (along, across_mm, angle_deg),
+        (0.7 * along, across_mm, angle_deg + 65.0),
+        (2.0 * across_mm, 2.0 * across_mm, 0.0),
+    ):
+        n = np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _band(fx, fy, al, ac, ang), s=shape)
+        fields.append(n / (n.std() or 1.0))
+    mix = ndimage.gaussian_filter(rng.standard_normal(shape), 15.0 / pixel_mm, mode="wrap")
+    mix = 0.5 + 0.5 * np.tanh(mix / (mix.std() or 1.0))  # 0–1: share of the oriented sets
+    noise = mix * (fields[0] + 0.5 * fields[1]) + (1 - mix) * 0.5 * fields[1] + (1.0 - 0.5 * mix) * fields[2]
     noise /= noise.std() or 1.0
-    ridge = np.exp(-((noise / 0.8) ** 2))
+    ridge = np.exp(-((noise / 1.1) ** 2))
     return (ridge / ridge.mean()).astype(np.float32)
 
 
