@@ -279,3 +279,20 @@ def test_every_view_has_a_gravity_direction(site):
         if np.hypot(*d) >= 0.2:  # body +y (or −z for the horizontal beam) in the image plane
             assert g == pytest.approx(np.degrees(np.arctan2(d[1], d[0])) % 360, abs=1e-6)
     assert ph.landmarks(ph.load_site("site_knee"), "frontal")["gravity_deg"] == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize("site, bone_id", [("site_knee", "patella"), ("site_hand", "phalanx_3_distal")])
+def test_narrow_band_evaluation_gives_the_same_bone(site, bone_id):
+    data = ph.load_site(site)
+    bones = {b.id: b for b in data.bones()}
+    if bone_id not in bones:
+        bone_id = sorted(bones)[0]
+    bone, view = bones[bone_id], next(iter(data.views.values()))
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    lo, hi = ph._view_bounds(bone, rot, center)
+    box = ph._box(lo - 1, hi + 1, (0.8, 0.8, 0.8), view.field_mm / 2, view.pixel_mm)
+    exact = ph._sdf_box(bone, box, rot, center)
+    banded = ph._sdf_box(bone, box, rot, center, band_mm=2.4)
+    near = np.abs(exact) < 2.0
+    np.testing.assert_allclose(banded[near], exact[near], atol=1e-4)
+    assert np.array_equal(banded < 0, exact < 0)  # the same voxels inside

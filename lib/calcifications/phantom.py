@@ -658,7 +658,9 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
     views = {}
     for name, v in merged["views"].items():
         _check_keys(
-            v, {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker", "gravity"}, f"{where}.views.{name}"
+            v,
+            {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker", "gravity"},
+            f"{where}.views.{name}",
         )
         views[name] = View(
             name,
@@ -809,17 +811,31 @@ def _profile_at(profile: tuple[tuple[float, float], ...], s: np.ndarray) -> np.n
     return np.interp(s, xs, ys).astype(np.float32)
 
 
-def _sdf_box(solid: Solid, box: Box, rot: np.ndarray, center: np.ndarray, coarsen: int = 1) -> np.ndarray:
+def _sdf_box(
+    solid: Solid, box: Box, rot: np.ndarray, center: np.ndarray, coarsen: int = 1, band_mm: float | None = None
+) -> np.ndarray:
     """Signed distance of ``solid`` at the voxel centres of ``box`` (evaluated on a grid
-    ``coarsen`` times coarser, then linearly interpolated)."""
-    if coarsen <= 1:
+    ``coarsen`` times coarser, then linearly interpolated).
+
+    With ``band_mm``: a first pass on a grid twice as coarse, interpolated; only voxels whose
+    interpolated distance is within ``band_mm`` of the surface are evaluated exactly (a narrow
+    band: far inside and far outside, the interpolated distance is kept).
+    """
+    if coarsen > 1:
+        spacing = tuple(h * coarsen for h in box.spacing)
+        shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
+        origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
+        coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
+        sdf_c = _sdf_box(solid, coarse, rot, center, 1, band_mm)
+        return _upsample(sdf_c, coarse, box)
+    if band_mm is None or min(box.shape) < 6:
         return solid.sdf(box.body_points(rot, center)).reshape(box.shape).astype(np.float32)
-    spacing = tuple(h * coarsen for h in box.spacing)
-    shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
-    origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
-    coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
-    sdf_c = solid.sdf(coarse.body_points(rot, center)).reshape(shape).astype(np.float32)
-    return _upsample(sdf_c, coarse, box)
+    approx = _sdf_box(solid, box, rot, center, 2)
+    band = max(band_mm, 2.0 * max(box.spacing) * math.sqrt(3))
+    near = np.abs(approx) < band
+    if near.any():
+        approx[near] = solid.sdf(box.body_points(rot, center)[near.ravel()])
+    return approx
 
 
 @dataclass(frozen=True)
@@ -843,7 +859,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     coarse = _box(lo - 1, hi + 1, (step * px, step * px, eval_mm), half, px)
     if coarse is None:
         return BoneMaps(zeros, zeros, zeros, 90.0)
-    sdf_c = _sdf_box(bone, coarse, rot, center)
+    sdf_c = _sdf_box(bone, coarse, rot, center, band_mm=3.0 * eval_mm)
     if bone.surface_noise_mm:
         sdf_c += bone.surface_noise_mm * _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
     inside = np.nonzero(sdf_c < 1.0)
@@ -931,7 +947,12 @@ def trabecular_texture(
     ):
         n = np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _band(fx, fy, al, ac, ang), s=shape)
         fields.append(n / (n.std() or 1.0))
-    mix = ndimage.gaussian_filter(rng.standard_normal(shape), 15.0 / pixel_mm, mode="wrap")
+    # a smooth field (about 15 mm), drawn on a coarse grid and interpolated: cheap at any size
+    coarse = [max(2, int(math.ceil(n * pixel_mm / 15.0)) + 2) for n in shape]
+    mix = ndimage.zoom(
+        rng.standard_normal(coarse), [n / c for n, c in zip(shape, coarse)], order=3, grid_mode=True, mode="nearest"
+    )
+    mix = mix[: shape[0], : shape[1]]
     mix = 0.5 + 0.5 * np.tanh(mix / (mix.std() or 1.0))  # 0–1: share of the oriented sets
     noise = mix * (fields[0] + 0.5 * fields[1]) + (1 - mix) * 0.5 * fields[1] + (1.0 - 0.5 * mix) * fields[2]
     noise /= noise.std() or 1.0
@@ -1002,7 +1023,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     box = _box(lo, hi, (h, h, h), half, px)
     if box is None:
         raise ValueError(f"{site.site} view {view.name}: the body is outside the field of view")
-    env = _sdf_box(site.envelope, box, rot, center, 2)
+    env = _sdf_box(site.envelope, box, rot, center, 2, band_mm=site.skin_mm + site.subcutaneous_min_mm + 3.0)
     occ_env = _occ(env, h)
     remaining = occ_env.copy()
     mats: dict[str, np.ndarray] = {}
@@ -1049,7 +1070,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         sub = Box(
             tuple(box.origin[i] + sl[i].start * h for i in range(3)), (h, h, h), tuple(s.stop - s.start for s in sl)
         )
-        sdf = _sdf_box(solid, sub, rot, center, 2)
+        sdf = _sdf_box(solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0))
         if solid.kind == "muscle":
             a1, a2 = d1[sl], d2[sl]
             a2[...] = np.minimum(a2, np.maximum(a1, sdf))
@@ -1159,13 +1180,20 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
         maps = rasterise_bone(bone, view, site.eval_mm, site.bone_voxel_mm, site.site)
         if not maps.cortex.any():
             continue
-        tex = trabecular_texture(
-            maps.cortex.shape,
-            view.pixel_mm,
-            *bone.texture_mm,
-            maps.axis_angle_deg,
-            _seed(site.site, view_name, bone.id, "tex"),
-        )
+        # the texture only where this bone projects (its box, padded), not over the whole image
+        rows, cols = np.nonzero(maps.medulla.any(axis=1))[0], np.nonzero(maps.medulla.any(axis=0))[0]
+        tex = np.ones_like(maps.medulla)
+        if rows.size and cols.size:
+            pad = 16
+            r0, r1 = max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, IMAGE_PIXELS)
+            c0, c1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, IMAGE_PIXELS)
+            tex[r0:r1, c0:c1] = trabecular_texture(
+                (r1 - r0, c1 - c0),
+                view.pixel_mm,
+                *bone.texture_mm,
+                maps.axis_angle_deg,
+                _seed(site.site, view_name, bone.id, "tex"),
+            )
         trab = np.minimum(maps.trabecular * (1.0 + bone.texture_contrast * (tex - 1.0)), maps.medulla)
         _displace(th, bone.material, (maps.cortex + trab).astype(np.float64), bone.host)
         _displace(th, bone.marrow, (maps.medulla - trab).astype(np.float64), bone.host)

@@ -31,9 +31,7 @@ from .materials import DEFAULT_ENERGY_KEV, Material, get_material, linear_attenu
 FWHM_PER_SIGMA: float = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
-def _checked(
-    name: str, value: float, allow_zero: bool = False, upper: float = math.inf, lower: float = 0.0
-) -> float:
+def _checked(name: str, value: float, allow_zero: bool = False, upper: float = math.inf, lower: float = 0.0) -> float:
     """``value`` as a float if it is a finite number within [lower, upper] (> lower unless
     ``allow_zero``); otherwise a ValueError naming ``name``. The one guard of this module."""
     if isinstance(value, (str, bytes, bool)):
