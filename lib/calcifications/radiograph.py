@@ -312,16 +312,16 @@ def _s_curve(x: np.ndarray, slope: float) -> np.ndarray:
 
 def fast_gaussian(img: np.ndarray, sigma_px: float) -> np.ndarray:
     """Gaussian low-pass of σ ``sigma_px`` pixels; large kernels are computed on a grid
-    downsampled by block means (factor ≈ σ/3, so ≥ 3 coarse pixels per σ) and
+    downsampled by block means (factor ≈ σ/2, so ≥ 2 coarse pixels per σ) and
     interpolated back bilinearly. Cost about linear in pixels whatever σ."""
-    factor = max(1, int(sigma_px // 3))
+    factor = max(1, int(sigma_px // 2))
     if factor == 1 or min(img.shape) < 2 * factor:
-        return ndimage.gaussian_filter(img, sigma_px, mode="nearest")
+        return ndimage.gaussian_filter(img, sigma_px, mode="nearest", truncate=3.0)
     h, w = img.shape
     hh, ww = -(-h // factor) * factor, -(-w // factor) * factor
     padded = np.pad(img, ((0, hh - h), (0, ww - w)), mode="edge")
     small = padded.reshape(hh // factor, factor, ww // factor, factor).mean(axis=(1, 3))
-    small = ndimage.gaussian_filter(small, sigma_px / factor, mode="nearest")
+    small = ndimage.gaussian_filter(small, sigma_px / factor, mode="nearest", truncate=3.0)
     # fine pixel i lies at coarse coordinate (i + 0.5) / factor − 0.5: separable linear interpolation
     out = small
     for axis, n in ((0, h), (1, w)):
