@@ -47,11 +47,6 @@ def _checked(name: str, value: float, allow_zero: bool = False, upper: float = m
     return v
 
 
-def _finite_positive(name: str, value: float, allow_zero: bool = False) -> float:
-    """Finite and > 0 (≥ 0 with ``allow_zero``): :func:`_checked` with no upper bound."""
-    return _checked(name, value, allow_zero)
-
-
 def _checked_array(name: str, values: np.ndarray, nonnegative: bool = False) -> np.ndarray:
     """``values`` if every element is finite (and ≥ 0 with ``nonnegative``), else a ValueError."""
     values = np.asarray(values)
@@ -70,7 +65,7 @@ class Scene:
     layers: tuple[tuple[Material, np.ndarray], ...] = field(repr=False)
 
     def __post_init__(self) -> None:
-        _finite_positive("pixel_mm", self.pixel_mm)
+        _checked("pixel_mm", self.pixel_mm)
         if not self.layers:
             raise ValueError("a scene needs at least one material layer")
         shape = self.layers[0][1].shape
@@ -128,10 +123,10 @@ class Exposure:
         lo, hi = ENERGY_RANGE_KEV
         _checked("energy_kev (diagnostic X-rays, keV)", self.energy_kev, True, hi, lo)
         if self.fluence_photons_per_mm2 is not None:
-            _finite_positive("fluence_photons_per_mm2", self.fluence_photons_per_mm2)
-        _finite_positive("blur_fwhm_mm", self.blur_fwhm_mm, allow_zero=True)
+            _checked("fluence_photons_per_mm2", self.fluence_photons_per_mm2)
+        _checked("blur_fwhm_mm", self.blur_fwhm_mm, True)
         _checked("scatter_fraction", self.scatter_fraction, True, 1.0)
-        _finite_positive("scatter_sigma_mm", self.scatter_sigma_mm)
+        _checked("scatter_sigma_mm", self.scatter_sigma_mm)
 
 
 ENERGY_RANGE_KEV: tuple[float, float] = (10.0, 150.0)
@@ -229,7 +224,7 @@ class Window:
 
 def line_integral(scene: Scene, energy_kev: float = DEFAULT_ENERGY_KEV) -> np.ndarray:
     """Σ μ_m·t_m (dimensionless) per pixel, μ at ``energy_kev`` (keV) from the cached table."""
-    _finite_positive("energy_kev", energy_kev)
+    _checked("energy_kev", energy_kev)
     total = np.zeros(scene.shape, dtype=np.float64)
     for material, thickness in scene.layers:
         mu = linear_attenuation_per_mm(material, float(energy_kev))
@@ -244,8 +239,8 @@ def transmission(scene: Scene, energy_kev: float = DEFAULT_ENERGY_KEV) -> np.nda
 
 def expected_counts(transmitted: np.ndarray, fluence_photons_per_mm2: float, pixel_mm: float) -> np.ndarray:
     """Mean detected photons per pixel: fluence (photons/mm²) × pixel area (mm²) × transmission."""
-    _finite_positive("fluence_photons_per_mm2", fluence_photons_per_mm2)
-    _finite_positive("pixel_mm", pixel_mm)
+    _checked("fluence_photons_per_mm2", fluence_photons_per_mm2)
+    _checked("pixel_mm", pixel_mm)
     return transmitted * (fluence_photons_per_mm2 * pixel_mm * pixel_mm)
 
 
@@ -259,8 +254,8 @@ def quantum_noise(mean_counts: np.ndarray, rng: np.random.Generator) -> np.ndarr
 
 def detector_blur(image: np.ndarray, fwhm_mm: float, pixel_mm: float) -> np.ndarray:
     """Gaussian detector blur of full width at half maximum ``fwhm_mm`` (mm)."""
-    _finite_positive("fwhm_mm", fwhm_mm, allow_zero=True)
-    _finite_positive("pixel_mm", pixel_mm)
+    _checked("fwhm_mm", fwhm_mm, True)
+    _checked("pixel_mm", pixel_mm)
     if fwhm_mm == 0:
         return image
     sigma_px = fwhm_mm / FWHM_PER_SIGMA / pixel_mm
@@ -269,17 +264,17 @@ def detector_blur(image: np.ndarray, fwhm_mm: float, pixel_mm: float) -> np.ndar
 
 def log_image(counts: np.ndarray, fluence_photons_per_mm2: float, pixel_mm: float) -> np.ndarray:
     """Estimated line integral −ln(N / (Φ·a)); counts below 0.5 photon are clipped to 0.5."""
-    _finite_positive("fluence_photons_per_mm2", fluence_photons_per_mm2)
-    _finite_positive("pixel_mm", pixel_mm)
+    _checked("fluence_photons_per_mm2", fluence_photons_per_mm2)
+    _checked("pixel_mm", pixel_mm)
     i0 = fluence_photons_per_mm2 * pixel_mm * pixel_mm
     return -np.log(np.maximum(counts, 0.5) / i0)
 
 
 def unsharp_mask(log_img: np.ndarray, amount: float, scale_mm: float, pixel_mm: float) -> np.ndarray:
     """Large-kernel unsharp mask: image − amount × (box-blurred image − image mean), box ≈ ``scale_mm``."""
-    _finite_positive("amount", amount, allow_zero=True)
-    _finite_positive("scale_mm", scale_mm)
-    _finite_positive("pixel_mm", pixel_mm)
+    _checked("amount", amount, True)
+    _checked("scale_mm", scale_mm)
+    _checked("pixel_mm", pixel_mm)
     if amount == 0:
         return log_img
     size = max(int(round(scale_mm / pixel_mm)) | 1, 3)
@@ -393,7 +388,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     ``bone_lowpass_fraction`` × its bone-only low-pass. Sum, add the fine detail, map by
     the tone curve (see :class:`Window`); open beam black.
     """
-    _finite_positive("pixel_mm", pixel_mm)
+    _checked("pixel_mm", pixel_mm)
     _checked_array("log image", log_img)
     body = log_img >= window.air_threshold
     if not body.any():
