@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -878,7 +878,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     # Depth below the surface: the signed distance, bounded by a Euclidean distance transform of the
     # coarse occupancy (the smooth-union distance is only approximate far from the surface).
     edt = ndimage.distance_transform_edt(sdf_c < 0, sampling=coarse.spacing).astype(np.float32)
-    depth = np.minimum(-sdf, _upsample(edt, coarse, fine) + 0.5 * eval_mm)
+    depth = np.minimum(-sdf, _upsample(edt, coarse, fine) + eval_mm)
     # Position along the bone axis (linear in voxel indices, so computed by broadcasting).
     u, v, w = fine.axes()
     if bone.axis is not None:
@@ -1151,6 +1151,14 @@ def get_view(site: Site, view_name: str) -> View:
     return site.views[view_name]
 
 
+def bone_eval_mm(bone: Solid, eval_mm: float, pixel_mm: float) -> float:
+    """Distance-evaluation spacing (mm) for one bone: the site's ``eval_mm``, refined for thin
+    bones (0.6 × their smallest semi-axis, not below the pixel) so that a thin plate or rib seen
+    obliquely does not alias into streaks when the coarse distances are interpolated."""
+    thinnest = min(min(p.radii) if isinstance(p, EllipsoidPart) else float(np.min(p.sections)) for p in bone.parts)
+    return float(min(eval_mm, max(pixel_mm, 0.6 * thinnest)))
+
+
 def project(site: Site, view_name: str, use_cache: bool = True, view: View | None = None) -> Projection:
     """Project ``site`` in view ``view_name`` (or the given derived ``view``): path maps per material
     and compartment on a 512² grid, cached on disk keyed by the site data and the view."""
@@ -1177,7 +1185,9 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
     for bone in site.bones():
-        maps = rasterise_bone(bone, view, site.eval_mm, site.bone_voxel_mm, site.site)
+        maps = rasterise_bone(
+            bone, view, bone_eval_mm(bone, site.eval_mm, view.pixel_mm), site.bone_voxel_mm, site.site
+        )
         if not maps.cortex.any():
             continue
         # the texture only where this bone projects (its box, padded), not over the whole image
