@@ -232,7 +232,6 @@ def test_the_skin_line_is_seen_against_the_air(site, view):
     [
         ("site_ankle_foot", "lateral", "kager_fat_pad", "flexor_hallucis_longus_muscle", 20),
         ("site_elbow", "lateral", "anterior_fat_pad", "anterior_arm_group", 20),
-        ("site_elbow", "lateral", "posterior_fat_pad", "triceps", 5),
         ("site_knee", "lateral", "hoffa_fat_pad", "patellar_tendon", 2),
     ],
 )
@@ -243,7 +242,7 @@ def test_fat_pads_read_darker_than_the_tendon_or_muscle_beside_them(site, view, 
     in_pad = (a > 0.5 * a.max()) & ~bone
     rows = in_pad.any(axis=1)  # the neighbour at the pad's levels
     in_neighbour = (b > 0.5 * b.max()) & (a < 1) & ~bone & rows[:, None]
-    assert in_pad.sum() > 100 and in_neighbour.sum() > 0
+    assert in_pad.sum() > 100 and in_neighbour.sum() > 50
     assert img[in_neighbour].mean() - img[in_pad].mean() >= margin
 
 
