@@ -183,3 +183,115 @@ def test_unknown_view_is_refused():
         ph.project(ph.load_site("site_knee"), "oblique")
     with pytest.raises(ValueError, match="unknown projection 'oblique'"):
         an.build("site_knee", "oblique")
+
+
+# ------------------------------------------------- soft tissue that reads ----
+
+from scipy import ndimage  # noqa: E402
+
+from calcifications import radiograph as rg  # noqa: E402
+
+# The exposure the book's figures use (data/figures/*.yml), with the default DR display.
+FIGURE_EXPOSURE = rg.Exposure(
+    energy_kev=30, fluence_photons_per_mm2=4e4, blur_fwhm_mm=0.35, reference="behind_object", scatter_fraction=0.12
+)
+
+
+def _film(site_id: str, view: str):
+    """(site, projection, masks, bone mask, 8-bit display as float) of a site view, as a figure renders it."""
+    site = ph.load_site(site_id)
+    proj = ph.project(site, view)
+    bone = proj.bone_mm > 0.5
+    scene = rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm)
+    img = rg.render(scene, FIGURE_EXPOSURE, rg.Window.dr(), np.random.default_rng(0), as_uint8=True, bone_mask=bone)
+    return site, proj, ph.masks(site, view, proj), bone, img.astype(float)
+
+
+@pytest.mark.parametrize("site, view", [("site_thigh", "frontal"), ("site_knee", "lateral"), ("site_arm", "frontal")])
+def test_subcutaneous_fat_reads_darker_than_the_muscle_beside_it(site, view):
+    _, proj, m, bone, img = _film(site, view)
+    fat = m["subcutaneous"] & ~bone
+    beside = ndimage.binary_dilation(fat, iterations=round(10 / proj.pixel_mm))
+    muscle = m["muscle"] & beside & ~bone
+    assert fat.sum() > 500 and muscle.sum() > 500
+    assert img[muscle].mean() - img[fat].mean() >= 20  # grey levels of 255
+
+
+@pytest.mark.parametrize("site, view", [("site_thigh", "frontal"), ("site_knee", "lateral"), ("site_leg", "frontal")])
+def test_the_skin_line_is_seen_against_the_air(site, view):
+    """The outer 2 mm of the body is grey, not black: the skin line and the fat under it show."""
+    _, proj, _, _, img = _film(site, view)
+    body = proj.body_mm > 0.5
+    rim = body & ~ndimage.binary_erosion(body, iterations=round(2 / proj.pixel_mm))
+    assert img[rim].mean() >= 35
+    assert img[~body].max() == 0  # air stays black
+
+
+@pytest.mark.parametrize(
+    "site, view, pad, neighbour, margin",
+    [
+        ("site_ankle_foot", "lateral", "kager_fat_pad", "flexor_hallucis_longus_muscle", 20),
+        ("site_elbow", "lateral", "anterior_fat_pad", "anterior_arm_group", 20),
+        ("site_knee", "lateral", "hoffa_fat_pad", "patellar_tendon", 2),
+    ],
+)
+def test_fat_pads_read_darker_than_the_tendon_or_muscle_beside_them(site, view, pad, neighbour, margin):
+    data, _, _, bone, img = _film(site, view)
+    a = ph.solid_path_mm(data, view, pad)
+    b = ph.solid_path_mm(data, view, neighbour)
+    in_pad = (a > 0.5 * a.max()) & ~bone
+    rows = in_pad.any(axis=1)  # the neighbour at the pad's levels
+    in_neighbour = (b > 0.5 * b.max()) & (a < 1) & ~bone & rows[:, None]
+    assert in_pad.sum() > 100 and in_neighbour.sum() > 50
+    assert img[in_neighbour].mean() - img[in_pad].mean() >= margin
+
+
+def test_solid_path_refuses_an_unknown_solid():
+    with pytest.raises(ValueError, match="no solid 'meniscus_x'"):
+        ph.solid_path_mm(ph.load_site("site_knee"), "lateral", "meniscus_x")
+
+
+# ------------------------------------------------------------- views ----
+
+
+@pytest.mark.parametrize("site", [s for s in SITES if "lateral" in ph.load_site(s).views])
+def test_every_lateral_has_a_derived_horizontal_beam_view_with_posterior_down(site):
+    data = ph.load_site(site)
+    hb = data.views["horizontal_beam"]
+    rot, lat = hb.rotation(), data.views["lateral"].rotation()
+    np.testing.assert_allclose(rot[1], [0, 0, -1], atol=1e-9)  # image down = posterior (gravity, supine)
+    assert abs(rot[2] @ np.array([0.0, 0.0, 1.0])) < 1e-9  # a horizontal beam
+    assert abs(rot[2] @ lat[2]) > 0.9  # the lateral's beam
+    marks = ph.landmarks(data, "horizontal_beam")
+    assert marks["gravity_deg"] == pytest.approx(90.0)
+    # an anterior point lies above a posterior one on the image
+    assert ph.project_point(hb, (0, 0, 40))[1] < ph.project_point(hb, (0, 0, -40))[1]
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_view_has_a_gravity_direction(site):
+    data = ph.load_site(site)
+    for name, view in data.views.items():
+        g = ph.landmarks(data, name)["gravity_deg"]
+        assert 0 <= g < 360
+        d = view.rotation()[:2] @ np.asarray(view.gravity, float)
+        if np.hypot(*d) >= 0.2:  # body +y (or −z for the horizontal beam) in the image plane
+            assert g == pytest.approx(np.degrees(np.arctan2(d[1], d[0])) % 360, abs=1e-6)
+    assert ph.landmarks(ph.load_site("site_knee"), "frontal")["gravity_deg"] == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize("site, bone_id", [("site_knee", "patella"), ("site_hand", "phalanx_3_distal")])
+def test_narrow_band_evaluation_gives_the_same_bone(site, bone_id):
+    data = ph.load_site(site)
+    bones = {b.id: b for b in data.bones()}
+    if bone_id not in bones:
+        bone_id = sorted(bones)[0]
+    bone, view = bones[bone_id], next(iter(data.views.values()))
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    lo, hi = ph._view_bounds(bone, rot, center)
+    box = ph._box(lo - 1, hi + 1, (0.8, 0.8, 0.8), view.field_mm / 2, view.pixel_mm)
+    exact = ph._sdf_box(bone, box, rot, center)
+    banded = ph._sdf_box(bone, box, rot, center, band_mm=2.4)
+    near = np.abs(exact) < 2.0
+    np.testing.assert_allclose(banded[near], exact[near], atol=1e-4)
+    assert np.array_equal(banded < 0, exact < 0)  # the same voxels inside

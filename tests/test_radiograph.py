@@ -187,10 +187,13 @@ def test_dr_processing_anchors_soft_tissue_and_bone_and_keeps_air_black():
     x[:, 8:56] = 2.0  # soft tissue
     x[20:44, 24:40] = 4.0  # bone
     bone = x > 3
-    out = rg.apply_window(x, rg.Window.dr(lowpass_fraction=0.0, detail_gain=0.0, s_curve=0.0), 0.5, bone)
+    window = rg.Window.dr(
+        lowpass_fraction=0.0, detail_gain=0.0, soft_detail_gain=0.0, soft_broad_gain=0.0, bone_lowpass_fraction=0.0
+    )
+    out = rg.apply_window(x, window, 0.5, bone)
     assert out[:, :8].max() == 0.0
-    assert out[5, 30] == pytest.approx(0.30, abs=0.01)
-    assert out[30, 30] == pytest.approx(0.94, abs=0.01)
+    assert out[5, 30] == pytest.approx(window.soft_grey, abs=0.01)
+    assert out[30, 30] == pytest.approx(window.bone_grey, abs=0.01)
 
 
 def test_dr_processing_puts_no_halo_in_the_air_beside_dense_objects():
@@ -212,3 +215,49 @@ def test_scatter_lowers_contrast_and_noise_follows_poisson_with_scatter():
     assert (scattered[32, 32] - scattered[2, 2]) < (clean[32, 32] - clean[2, 2])
     with pytest.raises(ValueError, match="scatter_fraction"):
         rg.Exposure(scatter_fraction=1.5)
+
+
+def test_dr_processing_leaves_no_halo_in_the_soft_tissue_beside_bone():
+    x = np.zeros((160, 160))
+    x[:, 20:140] = 2.0  # uniform soft tissue
+    x[50:110, 60:100] = 6.0  # a dense block
+    bone = x > 3
+    out = rg.apply_window(x, rg.Window.dr(), 0.4, bone)
+    near = out[60:100, 52:58]  # 1-3 mm beside the block
+    far = out[60:100, 25:35]
+    assert abs(float(near.mean()) - float(far.mean())) < 0.02
+    assert out[80, 80] > out[80, 30] + 0.3  # the block is bright
+
+
+@pytest.mark.parametrize("sigma", [2.0, 9.0, 30.0])
+def test_fast_gaussian_matches_the_full_gaussian(sigma):
+    from scipy import ndimage
+
+    rng = np.random.default_rng(1)
+    img = ndimage.gaussian_filter(rng.standard_normal((200, 180)), 4) + np.linspace(0, 3, 180)[None, :]
+    fast = rg.fast_gaussian(img, sigma)
+    full = ndimage.gaussian_filter(img, sigma, mode="nearest")
+    assert fast.shape == img.shape
+    assert np.abs(fast - full)[20:-20, 20:-20].max() < 0.05 * (np.ptp(img))
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"soft_grey": 0.05}, "grey anchors"),
+        ({"lowpass_fraction": 1.5}, "lowpass_fraction"),
+        ({"soft_detail_gain": float("nan")}, "soft_detail_gain"),
+        ({"bone_lowpass_sigma_mm": -2}, "bone_lowpass_sigma_mm"),
+        ({"level": float("inf")}, "level"),
+    ],
+)
+def test_bad_dr_window_settings_raise(changes, match):
+    with pytest.raises(ValueError, match=match):
+        rg.Window.dr(**changes)
+
+
+def test_the_one_guard_names_the_value_and_its_bounds():
+    with pytest.raises(ValueError, match=r"scatter_fraction must be finite and ≥ 0 and ≤ 1"):
+        rg.Exposure(scatter_fraction=2.0)
+    with pytest.raises(ValueError, match="must be a number"):
+        rg.Exposure(blur_fwhm_mm="wide")

@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "3"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -282,6 +282,7 @@ class View:
     tilt_deg: float = 0.0
     label: str = ""
     marker: str = "R"
+    gravity: tuple[float, float, float] = (0.0, 1.0, 0.0)
 
     def rotation(self) -> np.ndarray:
         """Rows: unit vectors of image column (u), row (v) and beam (w) in the body frame."""
@@ -298,6 +299,45 @@ class View:
     @property
     def pixel_mm(self) -> float:
         return self.field_mm / IMAGE_PIXELS
+
+    def gravity_deg(self) -> float:
+        """In-plane direction of gravity (degrees from the image +x towards +y, 0–360; 90 is image
+        down). Where gravity runs along the beam (its in-plane part < 20 %), 90."""
+        d = self.rotation()[:2] @ _unit(self.gravity, f"view {self.name}: gravity")
+        if float(np.hypot(d[0], d[1])) < 0.2:
+            return 90.0
+        return round(float(math.degrees(math.atan2(d[1], d[0])) % 360.0), 6)
+
+
+HORIZONTAL_BEAM = "horizontal_beam"
+
+
+def horizontal_beam_view(lateral: View) -> View:
+    """The cross-table (horizontal-beam) lateral of a supine patient, derived from ``lateral``.
+
+    The beam is the lateral's, made perpendicular to the body z axis (horizontal when the
+    patient lies supine); gravity is body −z (posterior); the image is displayed as
+    acquired, posterior DOWN (row = −z), so the column is row × beam. Same centre, field,
+    tilt and marker as the lateral.
+    """
+    beam = lateral.rotation()[2]
+    beam = beam - beam[2] * np.array([0.0, 0.0, 1.0])
+    if float(np.linalg.norm(beam)) < 1e-3:
+        raise ValueError(f"view {lateral.name}: its beam runs along z, no horizontal beam can be derived")
+    beam = beam / np.linalg.norm(beam)
+    row = np.array([0.0, 0.0, -1.0])
+    column = np.cross(row, beam)
+    return View(
+        HORIZONTAL_BEAM,
+        tuple(float(round(c, 12)) + 0.0 for c in column),
+        (0.0, 0.0, -1.0),
+        lateral.center,
+        lateral.field_mm,
+        lateral.tilt_deg,
+        f"Horizontal beam (cross-table lateral), patient supine, posterior down; {lateral.label}",
+        lateral.marker,
+        (0.0, 0.0, -1.0),
+    )
 
 
 @dataclass(frozen=True)
@@ -617,7 +657,11 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         raise ValueError(f"{where}: duplicate solid ids {sorted({i for i in ids if ids.count(i) > 1})}")
     views = {}
     for name, v in merged["views"].items():
-        _check_keys(v, {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker"}, f"{where}.views.{name}")
+        _check_keys(
+            v,
+            {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker", "gravity"},
+            f"{where}.views.{name}",
+        )
         views[name] = View(
             name,
             _vec3(v["column"], f"{where}.views.{name}.column"),
@@ -627,10 +671,14 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
             float(v.get("tilt_deg", 0.0)),
             str(v.get("label", name)),
             str(v.get("marker", "R")),
+            _vec3(v.get("gravity", [0, 1, 0]), f"{where}.views.{name}.gravity"),
         )
         views[name].rotation()
+        views[name].gravity_deg()
     if not views:
         raise ValueError(f"{where}: needs at least one view")
+    if "lateral" in views and HORIZONTAL_BEAM not in views:  # derived by the engine
+        views[HORIZONTAL_BEAM] = horizontal_beam_view(views["lateral"])
     joints = tuple(
         Joint(
             j["name"],
@@ -763,17 +811,31 @@ def _profile_at(profile: tuple[tuple[float, float], ...], s: np.ndarray) -> np.n
     return np.interp(s, xs, ys).astype(np.float32)
 
 
-def _sdf_box(solid: Solid, box: Box, rot: np.ndarray, center: np.ndarray, coarsen: int = 1) -> np.ndarray:
+def _sdf_box(
+    solid: Solid, box: Box, rot: np.ndarray, center: np.ndarray, coarsen: int = 1, band_mm: float | None = None
+) -> np.ndarray:
     """Signed distance of ``solid`` at the voxel centres of ``box`` (evaluated on a grid
-    ``coarsen`` times coarser, then linearly interpolated)."""
-    if coarsen <= 1:
+    ``coarsen`` times coarser, then linearly interpolated).
+
+    With ``band_mm``: a first pass on a grid twice as coarse, interpolated; only voxels whose
+    interpolated distance is within ``band_mm`` of the surface are evaluated exactly (a narrow
+    band: far inside and far outside, the interpolated distance is kept).
+    """
+    if coarsen > 1:
+        spacing = tuple(h * coarsen for h in box.spacing)
+        shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
+        origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
+        coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
+        sdf_c = _sdf_box(solid, coarse, rot, center, 1, band_mm)
+        return _upsample(sdf_c, coarse, box)
+    if band_mm is None or min(box.shape) < 6:
         return solid.sdf(box.body_points(rot, center)).reshape(box.shape).astype(np.float32)
-    spacing = tuple(h * coarsen for h in box.spacing)
-    shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
-    origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
-    coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
-    sdf_c = solid.sdf(coarse.body_points(rot, center)).reshape(shape).astype(np.float32)
-    return _upsample(sdf_c, coarse, box)
+    approx = _sdf_box(solid, box, rot, center, 2)
+    band = max(band_mm, 2.0 * max(box.spacing) * math.sqrt(3))
+    near = np.abs(approx) < band
+    if near.any():
+        approx[near] = solid.sdf(box.body_points(rot, center)[near.ravel()])
+    return approx
 
 
 @dataclass(frozen=True)
@@ -797,7 +859,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     coarse = _box(lo - 1, hi + 1, (step * px, step * px, eval_mm), half, px)
     if coarse is None:
         return BoneMaps(zeros, zeros, zeros, 90.0)
-    sdf_c = _sdf_box(bone, coarse, rot, center)
+    sdf_c = _sdf_box(bone, coarse, rot, center, band_mm=3.0 * eval_mm)
     if bone.surface_noise_mm:
         sdf_c += bone.surface_noise_mm * _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
     inside = np.nonzero(sdf_c < 1.0)
@@ -816,7 +878,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     # Depth below the surface: the signed distance, bounded by a Euclidean distance transform of the
     # coarse occupancy (the smooth-union distance is only approximate far from the surface).
     edt = ndimage.distance_transform_edt(sdf_c < 0, sampling=coarse.spacing).astype(np.float32)
-    depth = np.minimum(-sdf, _upsample(edt, coarse, fine) + 0.5 * eval_mm)
+    depth = np.minimum(-sdf, _upsample(edt, coarse, fine) + eval_mm)
     # Position along the bone axis (linear in voxel indices, so computed by broadcasting).
     u, v, w = fine.axes()
     if bone.axis is not None:
@@ -850,26 +912,51 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     return BoneMaps(out[0], out[1], out[2], angle)
 
 
-def trabecular_texture(
-    shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
-) -> np.ndarray:
-    """Ridged, oriented band-passed noise with mean 1 (bone where the noise is near zero).
-
-    White noise filtered in Fourier space by an anisotropic Gaussian band (about
-    ``along_mm`` along ``angle_deg`` and ``across_mm`` across), minus a wider copy.
-    """
-    rng = np.random.default_rng(seed)
-    white = rng.standard_normal(shape)
-    fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
-    fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
+def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
+    """Anisotropic Gaussian band-pass in Fourier space: grain about ``along_mm`` along
+    ``angle_deg`` and ``across_mm`` across (a narrow minus a twice-wider Gaussian)."""
     t = math.radians(angle_deg)
     f_along = fx * math.cos(t) + fy * math.sin(t)
     f_across = -fx * math.sin(t) + fy * math.cos(t)
     narrow = np.exp(-2 * math.pi**2 * ((f_along * along_mm / 2) ** 2 + (f_across * across_mm / 2) ** 2))
-    wide = np.exp(-2 * math.pi**2 * ((f_along * along_mm) ** 2 + (f_across * across_mm * 2) ** 2))
-    noise = np.fft.irfft2(np.fft.rfft2(white) * (narrow - wide), s=shape)
+    wide = np.exp(-2 * math.pi**2 * ((f_along * along_mm) ** 2 + (f_across * across_mm) ** 2))
+    return narrow - wide
+
+
+def trabecular_texture(
+    shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
+) -> np.ndarray:
+    """Projected cancellous bone: a ridged network with mean 1 (bone where the noise is near zero).
+
+    Three independent band-passed noises are mixed before the ridge: the principal
+    trabeculae (grain ``along_mm`` along the bone axis ``angle_deg``, ``across_mm``
+    across, at most 2.5 : 1 so they read as a mesh, not as worms), a secondary set
+    crossing them at 65° (shorter), and an isotropic mesh at about 2 × ``across_mm``.
+    The mix varies slowly over the bone (a smooth field, 15 mm), so that neither two
+    bones nor two regions of one bone show the same texture.
+    """
+    rng = np.random.default_rng(seed)
+    fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
+    fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
+    along = min(along_mm, 2.5 * across_mm)
+    fields = []
+    for al, ac, ang in (
+        (along, across_mm, angle_deg),
+        (0.7 * along, across_mm, angle_deg + 65.0),
+        (2.0 * across_mm, 2.0 * across_mm, 0.0),
+    ):
+        n = np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _band(fx, fy, al, ac, ang), s=shape)
+        fields.append(n / (n.std() or 1.0))
+    # a smooth field (about 15 mm), drawn on a coarse grid and interpolated: cheap at any size
+    coarse = [max(2, int(math.ceil(n * pixel_mm / 15.0)) + 2) for n in shape]
+    mix = ndimage.zoom(
+        rng.standard_normal(coarse), [n / c for n, c in zip(shape, coarse)], order=3, grid_mode=True, mode="nearest"
+    )
+    mix = mix[: shape[0], : shape[1]]
+    mix = 0.5 + 0.5 * np.tanh(mix / (mix.std() or 1.0))  # 0–1: share of the oriented sets
+    noise = mix * (fields[0] + 0.5 * fields[1]) + (1 - mix) * 0.5 * fields[1] + (1.0 - 0.5 * mix) * fields[2]
     noise /= noise.std() or 1.0
-    ridge = np.exp(-((noise / 0.8) ** 2))
+    ridge = np.exp(-((noise / 1.1) ** 2))
     return (ridge / ridge.mean()).astype(np.float32)
 
 
@@ -886,6 +973,46 @@ def _occ(sdf: np.ndarray, h: float) -> np.ndarray:
     return np.clip(0.5 - sdf / h, 0.0, 1.0)
 
 
+def _to_image(m: np.ndarray, box: Box, k: int, px: float, half: float) -> np.ndarray:
+    """(u, v) map on a soft grid of ``k`` image pixels per voxel → (row, column) 512² image map
+    by linear interpolation (zero outside the box)."""
+    img = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    u0 = (box.origin[0] + half) / px - 0.5
+    v0 = (box.origin[1] + half) / px - 0.5
+    cols = np.arange(IMAGE_PIXELS)
+    pu = (cols - u0) / k
+    pv = (cols - v0) / k
+    ok_u = (pu >= -0.5) & (pu <= m.shape[0] - 0.5)
+    ok_v = (pv >= -0.5) & (pv <= m.shape[1] - 0.5)
+    if not ok_u.any() or not ok_v.any():
+        return img
+    pu_c = np.clip(pu, 0, m.shape[0] - 1)
+    pv_c = np.clip(pv, 0, m.shape[1] - 1)
+    vals = ndimage.map_coordinates(m, np.meshgrid(pu_c[ok_u], pv_c[ok_v], indexing="ij"), order=1)
+    img[np.ix_(ok_v, ok_u)] = vals.T
+    return img
+
+
+def solid_path_mm(site: Site, view_name: str, solid_id: str, view: View | None = None) -> np.ndarray:
+    """Path length (mm) through one solid of ``site`` alone (no layering) on the view's 512² grid,
+    at the soft-tissue voxel size: where a fat pad, tendon or muscle projects (for checks)."""
+    view = view or get_view(site, view_name)
+    solids = {s.id: s for s in (*site.solids, site.envelope)}
+    if solid_id not in solids:
+        raise ValueError(f"{site.site} has no solid {solid_id!r}; solids: {', '.join(sorted(solids))}")
+    solid = solids[solid_id]
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    px, half = view.pixel_mm, view.field_mm / 2
+    k = max(1, round(site.soft_voxel_mm / px))
+    h = k * px
+    lo, hi = _view_bounds(solid, rot, center)
+    box = _box(lo, hi, (h, h, h), half, px)
+    if box is None:
+        return np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    occ = _occ(_sdf_box(solid, box, rot, center, 2), h)
+    return _to_image(occ.sum(axis=2) * h, box, k, px, half)
+
+
 def rasterise_soft(site: Site, view: View) -> SoftMaps:
     """Soft-tissue layers of ``site`` projected in ``view`` (mm per material and compartment)."""
     rot, center = view.rotation(), np.asarray(view.center, float)
@@ -896,7 +1023,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     box = _box(lo, hi, (h, h, h), half, px)
     if box is None:
         raise ValueError(f"{site.site} view {view.name}: the body is outside the field of view")
-    env = _sdf_box(site.envelope, box, rot, center, 2)
+    env = _sdf_box(site.envelope, box, rot, center, 2, band_mm=site.skin_mm + site.subcutaneous_min_mm + 3.0)
     occ_env = _occ(env, h)
     remaining = occ_env.copy()
     mats: dict[str, np.ndarray] = {}
@@ -943,7 +1070,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         sub = Box(
             tuple(box.origin[i] + sl[i].start * h for i in range(3)), (h, h, h), tuple(s.stop - s.start for s in sl)
         )
-        sdf = _sdf_box(solid, sub, rot, center, 2)
+        sdf = _sdf_box(solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0))
         if solid.kind == "muscle":
             a1, a2 = d1[sl], d2[sl]
             a2[...] = np.minimum(a2, np.maximum(a1, sdf))
@@ -966,20 +1093,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     body[:, :] = occ_env.sum(axis=2) * h
 
     def to_image(m: np.ndarray) -> np.ndarray:
-        """(u, v) map on the soft grid → (row, column) image map by linear interpolation."""
-        img = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
-        u0 = (box.origin[0] + half) / px - 0.5
-        v0 = (box.origin[1] + half) / px - 0.5
-        cols = np.arange(IMAGE_PIXELS)
-        pu = (cols - u0) / k
-        pv = (cols - v0) / k
-        ok_u = (pu >= -0.5) & (pu <= m.shape[0] - 0.5)
-        ok_v = (pv >= -0.5) & (pv <= m.shape[1] - 0.5)
-        pu_c = np.clip(pu, 0, m.shape[0] - 1)
-        pv_c = np.clip(pv, 0, m.shape[1] - 1)
-        vals = ndimage.map_coordinates(m, np.meshgrid(pu_c[ok_u], pv_c[ok_v], indexing="ij"), order=1)
-        img[np.ix_(ok_v, ok_u)] = vals.T
-        return img
+        return _to_image(m, box, k, px, half)
 
     return SoftMaps(
         {m: to_image(v) for m, v in mats.items()}, {c: to_image(v) for c, v in comps.items()}, to_image(body)
@@ -1027,16 +1141,7 @@ def derived_view(site: Site, view_name: str, center_mm: tuple[float, float], fie
     center = np.asarray(view.center, float) + rot.T @ offset
     if not (math.isfinite(field_mm) and 5 <= field_mm <= 1000):
         raise ValueError(f"field_mm must be within 5–1000 mm, got {field_mm!r}")
-    return View(
-        view.name,
-        view.column,
-        view.row,
-        tuple(float(c) for c in center),
-        float(field_mm),
-        view.tilt_deg,
-        view.label,
-        view.marker,
-    )
+    return replace(view, center=tuple(float(c) for c in center), field_mm=float(field_mm))
 
 
 def get_view(site: Site, view_name: str) -> View:
@@ -1044,6 +1149,14 @@ def get_view(site: Site, view_name: str) -> View:
     if view_name not in site.views:
         raise ValueError(f"{site.site} has no view {view_name!r}; views: {', '.join(site.views)}")
     return site.views[view_name]
+
+
+def bone_eval_mm(bone: Solid, eval_mm: float, pixel_mm: float) -> float:
+    """Distance-evaluation spacing (mm) for one bone: the site's ``eval_mm``, refined for thin
+    bones (0.6 × their smallest semi-axis, not below the pixel) so that a thin plate or rib seen
+    obliquely does not alias into streaks when the coarse distances are interpolated."""
+    thinnest = min(min(p.radii) if isinstance(p, EllipsoidPart) else float(np.min(p.sections)) for p in bone.parts)
+    return float(min(eval_mm, max(pixel_mm, 0.6 * thinnest)))
 
 
 def project(site: Site, view_name: str, use_cache: bool = True, view: View | None = None) -> Projection:
@@ -1072,16 +1185,25 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
     for bone in site.bones():
-        maps = rasterise_bone(bone, view, site.eval_mm, site.bone_voxel_mm, site.site)
+        maps = rasterise_bone(
+            bone, view, bone_eval_mm(bone, site.eval_mm, view.pixel_mm), site.bone_voxel_mm, site.site
+        )
         if not maps.cortex.any():
             continue
-        tex = trabecular_texture(
-            maps.cortex.shape,
-            view.pixel_mm,
-            *bone.texture_mm,
-            maps.axis_angle_deg,
-            _seed(site.site, view_name, bone.id, "tex"),
-        )
+        # the texture only where this bone projects (its box, padded), not over the whole image
+        rows, cols = np.nonzero(maps.medulla.any(axis=1))[0], np.nonzero(maps.medulla.any(axis=0))[0]
+        tex = np.ones_like(maps.medulla)
+        if rows.size and cols.size:
+            pad = 16
+            r0, r1 = max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, IMAGE_PIXELS)
+            c0, c1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, IMAGE_PIXELS)
+            tex[r0:r1, c0:c1] = trabecular_texture(
+                (r1 - r0, c1 - c0),
+                view.pixel_mm,
+                *bone.texture_mm,
+                maps.axis_angle_deg,
+                _seed(site.site, view_name, bone.id, "tex"),
+            )
         trab = np.minimum(maps.trabecular * (1.0 + bone.texture_contrast * (tex - 1.0)), maps.medulla)
         _displace(th, bone.material, (maps.cortex + trab).astype(np.float64), bone.host)
         _displace(th, bone.marrow, (maps.medulla - trab).astype(np.float64), bone.host)
@@ -1150,6 +1272,7 @@ def landmarks(site: Site, view_name: str, view: View | None = None) -> dict[str,
     view = view or get_view(site, view_name)
     out = {name: project_landmark(view, v) for name, v in site.landmarks.items()}
     out.setdefault("joints", {j.name: project_point(view, j.center) for j in site.joints})
+    out["gravity_deg"] = view.gravity_deg()
     return out
 
 
@@ -1202,7 +1325,13 @@ def preview(site_id: str, view_name: str, out: Path, use_cache: bool = True) -> 
     site = load_site(site_id)
     proj = project(site, view_name, use_cache)
     scene = rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm)
-    img = rg.render(scene, rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2), rg.Window.dr(), as_uint8=True)
+    img = rg.render(
+        scene,
+        rg.Exposure(fluence_photons_per_mm2=None, blur_fwhm_mm=0.2),
+        rg.Window.dr(),
+        as_uint8=True,
+        bone_mask=proj.bone_mm > 0.5,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img, mode="L").save(out, format="PNG")
     return out
