@@ -143,6 +143,12 @@ def update_times(browser, base: str, path: str, samples: int = 20) -> list[float
     for n in range(views.count()):
         views.nth(n).scroll_into_view_if_needed()
         page.wait_for_function("v => v.dataset.lwState === 'ready'", arg=views.nth(n).element_handle(), timeout=30_000)
+    # 'ready' means the runtime has the view; its controls are drawn a moment later (the widget's
+    # module is imported asynchronously): without this wait a busy machine measured no control.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.lw-view')].every(v => v.innerText.trim())",
+        timeout=30_000,
+    )
     times = page.evaluate(MEASURE_UPDATES, samples)
     page.close()
     return times
