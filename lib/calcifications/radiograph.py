@@ -147,7 +147,9 @@ class Window:
     ``lowpass_fraction`` of its low-pass (σ ``lowpass_sigma_mm``, mm, body only) and
     gains ``soft_detail_gain`` × its band above σ ``soft_detail_sigma_mm`` and
     ``soft_broad_gain`` × its band above σ ``soft_broad_sigma_mm`` (contrast
-    equalisation: fat planes and pads read against muscle). The bone channel (the
+    equalisation: fat planes and pads read against muscle); the sum of the bands is soft-clipped
+    at ± ``soft_band_limit`` (log units, 0: no limit; tanh) so that a dense deposit lying in
+    soft tissue gets no dark halo. The bone channel (the
     excess over that soft tissue) loses ``bone_lowpass_fraction`` of its low-pass
     (σ ``bone_lowpass_sigma_mm``, within bone). Then ``detail_gain`` × (image −
     Gaussian σ ``detail_sigma_mm``), and a monotone tone curve through five anchors:
@@ -174,7 +176,8 @@ class Window:
     soft_detail_sigma_mm: float = 3.0
     soft_detail_gain: float = 1.2
     soft_broad_sigma_mm: float = 10.0
-    soft_broad_gain: float = 0.6
+    soft_broad_gain: float = 2.0
+    soft_band_limit: float = 0.6
     bone_lowpass_sigma_mm: float = 8.0
     bone_lowpass_fraction: float = 0.2
     detail_sigma_mm: float = 1.1
@@ -205,6 +208,7 @@ class Window:
             _checked(name, getattr(self, name))
         for name in ("soft_detail_gain", "soft_broad_gain", "detail_gain", "s_curve"):
             _checked(name, getattr(self, name), True, 10.0)
+        _checked("soft_band_limit", self.soft_band_limit, True)
         _checked("lowpass_fraction", self.lowpass_fraction, True, 0.95)
         _checked("bone_lowpass_fraction", self.bone_lowpass_fraction, True, 0.95)
         greys = [self.skin_grey, self.soft_grey, self.soft_top_grey, self.bone_median_grey, self.bone_grey]
@@ -354,6 +358,12 @@ def _soft_under_bone(img: np.ndarray, soft: np.ndarray, bone: np.ndarray, pixel_
     return np.where(bone, np.minimum(est, img), img)
 
 
+def _soft_weight(soft: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """Weight in [0, 1] of the soft tissue nearby (normalised convolution, σ 2 mm): 1 in and
+    beside soft tissue, falling to 0 a few millimetres inside bone."""
+    return np.clip(fast_gaussian(soft.astype(np.float32), 2.0 / pixel_mm) / 0.25, 0.0, 1.0)
+
+
 def _tone_curve(img: np.ndarray, xs: list[float], ys: list[float], pivot: int = 1) -> np.ndarray:
     """Monotone cubic (PCHIP) tone curve through anchors (xs rising), linear below the first and
     flat above the last; output clipped to [0, 1]. Anchors that coincide (a uniform tissue) are
@@ -406,16 +416,32 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         soft, bone, grown = body, np.zeros_like(body), np.zeros_like(body)
     s = _soft_under_bone(img, soft, grown, pixel_mm) if grown.any() else img
     excess = np.where(grown, img - s, 0.0)
+    # Low-pass and bands average soft-tissue pixels only: the channel under bone (a smooth
+    # estimate that sags towards the bone's middle) would pull the local mean down beside the
+    # bone and turn a fat pad lying against it brighter than the muscle next to it. Under bone
+    # the soft-only mean hands over (within about 2 mm) to the mean over the whole body.
+    alpha = np.where(grown, _soft_weight(soft, pixel_mm), 1.0) if grown.any() else None
+
+    def local_mean(x: np.ndarray, sigma_mm: float) -> np.ndarray:
+        on_soft = _masked_gaussian(x, soft, sigma_mm / pixel_mm)
+        if alpha is None:
+            return on_soft
+        return alpha * on_soft + (1 - alpha) * _masked_gaussian(x, body, sigma_mm / pixel_mm)
+
     if window.lowpass_fraction:
-        low = _masked_gaussian(s, body, window.lowpass_sigma_mm / pixel_mm)
-        s = np.where(body, s - window.lowpass_fraction * (low - float(np.median(low[body]))), s)
+        low = local_mean(s, window.lowpass_sigma_mm)
+        s = np.where(body, s - window.lowpass_fraction * (low - float(np.median(low[soft]))), s)
     bands = np.zeros_like(s)
-    for sigma, gain in (
-        (window.soft_detail_sigma_mm, window.soft_detail_gain),
-        (window.soft_broad_sigma_mm, window.soft_broad_gain),
-    ):
-        if gain:
-            bands += gain * (s - _masked_gaussian(s, body, sigma / pixel_mm))
+    if window.soft_detail_gain:
+        bands += window.soft_detail_gain * (s - local_mean(s, window.soft_detail_sigma_mm))
+    if window.soft_broad_gain:
+        # a band-pass (fine-detail σ to broad σ): it darkens fat bands and pads, not the noise
+        fine_low = local_mean(s, window.detail_sigma_mm)
+        bands += window.soft_broad_gain * (fine_low - local_mean(s, window.soft_broad_sigma_mm))
+    if window.soft_band_limit:  # soft clip: a dense deposit in soft tissue gets no dark halo
+        bands = window.soft_band_limit * np.tanh(bands / window.soft_band_limit)
+    if alpha is not None:  # deep in bone the bands fade out: they would mottle the medulla
+        bands = alpha * bands
     s = s + np.where(body, bands, 0.0)
     if window.bone_lowpass_fraction and grown.any():
         # min(excess, low-pass): at the bone's thin edge the subtraction never goes below zero (no dark rim)
