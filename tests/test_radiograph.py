@@ -229,6 +229,25 @@ def test_dr_processing_leaves_no_halo_in_the_soft_tissue_beside_bone():
     assert out[80, 80] > out[80, 30] + 0.3  # the block is bright
 
 
+def test_a_fat_pad_against_a_bone_reads_darker_than_the_thinner_muscle_beside_it():
+    """A limb whose soft tissue thickens towards a central bone; a 4 mm fat pad against the bone
+    has a longer path (a higher log value) than the muscle 5-10 mm further out, yet it must
+    read darker: the local contrast sees the pad's dip, not the bone beside it."""
+    pixel_mm = 0.25
+    xs = (np.arange(240) - 120) * pixel_mm  # mm from the limb axis
+    soft = np.tile(0.04 * 2 * np.sqrt(np.clip(28.0**2 - xs**2, 0, None)), (160, 1))  # muscle, μ ≈ 0.04/mm
+    pad = (xs >= -10) & (xs < -6)
+    soft[40:120, pad] -= 0.012 * 12.0  # 12 mm of the path is fat (μ 0.012/mm lower)
+    bone = np.zeros(soft.shape, bool)
+    bone[:, (xs >= -6) & (xs <= 6)] = True
+    log_img = soft + np.where(bone, 2.0, 0.0)
+    out = rg.apply_window(log_img, rg.Window.dr(), pixel_mm, bone)
+    in_pad = out[50:110][:, pad].mean()
+    muscle = out[50:110][:, (xs >= -18) & (xs < -12)].mean()
+    assert log_img[80][pad].mean() > log_img[80][(xs >= -18) & (xs < -12)].mean()  # the pad's path is longer
+    assert muscle - in_pad >= 0.04  # ≥ 10 grey levels of 255
+
+
 @pytest.mark.parametrize("sigma", [2.0, 9.0, 30.0])
 def test_fast_gaussian_matches_the_full_gaussian(sigma):
     from scipy import ndimage
@@ -249,6 +268,7 @@ def test_fast_gaussian_matches_the_full_gaussian(sigma):
         ({"soft_detail_gain": float("nan")}, "soft_detail_gain"),
         ({"bone_lowpass_sigma_mm": -2}, "bone_lowpass_sigma_mm"),
         ({"level": float("inf")}, "level"),
+        ({"soft_band_limit": -0.1}, "soft_band_limit"),
     ],
 )
 def test_bad_dr_window_settings_raise(changes, match):
