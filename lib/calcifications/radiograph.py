@@ -393,8 +393,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     Two channels, so that no dense object rings its surroundings with a halo: soft tissue
     (outside ``bone_mask``; under it, the soft tissue around it) and the bone's excess over
     it. Without a mask, bone is what exceeds the 99.5th percentile of the body. Soft
-    channel: subtract ``lowpass_fraction`` × (body-only low-pass − its median), add the
-    soft-tissue bands (computed from soft-tissue pixels only). Bone channel: subtract
+    channel: subtract ``lowpass_fraction`` × (low-pass − its median), add the soft-tissue
+    bands (soft-clipped; lifts halved beside bone); low-pass and bands average soft-tissue
+    pixels only, handing over to the whole body a few millimetres inside bone. Bone channel: subtract
     ``bone_lowpass_fraction`` × its bone-only low-pass. Sum, add the fine detail, map by
     the tone curve (see :class:`Window`); open beam black.
     """
@@ -438,6 +439,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         # a band-pass (fine-detail σ to broad σ): it darkens fat bands and pads, not the noise
         fine_low = local_mean(s, window.detail_sigma_mm)
         bands += window.soft_broad_gain * (fine_low - local_mean(s, window.soft_broad_sigma_mm))
+    if grown.any():  # beside bone (the thickest soft tissue) lifts are halved: no glow along the bone
+        near_bone = np.clip(fast_gaussian(grown.astype(np.float32), 3.0 / pixel_mm) / 0.25, 0.0, 1.0)
+        bands = np.where(bands > 0, bands * (1 - 0.5 * near_bone), bands)
     if window.soft_band_limit:  # soft clip: a dense deposit in soft tissue gets no dark halo
         bands = window.soft_band_limit * np.tanh(bands / window.soft_band_limit)
     if alpha is not None:  # deep in bone the bands fade out: they would mottle the medulla
