@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import base64
 import importlib
+import io
 import json
 import re
-import struct
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -110,10 +110,11 @@ def _knowledge() -> dict:
     return _as_json(frontend_knowledge())
 
 
-def _png_width(data_uri: str) -> int:
-    """Width in pixels of a ``data:image/png;base64,...`` frame (read from its IHDR chunk)."""
-    header = base64.b64decode(data_uri.split(",", 1)[1][:64])
-    return struct.unpack(">I", header[16:20])[0]
+def _image_width(data_uri: str) -> int:
+    """Width in pixels of a ``data:image/...;base64,...`` frame (WebP or PNG)."""
+    from PIL import Image
+
+    return Image.open(io.BytesIO(base64.b64decode(data_uri.split(",", 1)[1]))).width
 
 
 def _frame_viewer(model: dict) -> dict:
@@ -133,7 +134,7 @@ def _frame_viewer(model: dict) -> dict:
             except ValueError:
                 continue
     assert len(matches) == 1, f"saved frame captions {labels[:1]}... match {matches or 'no'} atlas parameter"
-    state = viewer_state(*matches[0], values, size=_png_width(model["frames"][0]))
+    state = viewer_state(*matches[0], values, size=_image_width(model["frames"][0]))
     return {name: state[name] for name in ("frames", "values", "labels", "alts", "unit")}
 
 
