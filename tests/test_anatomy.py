@@ -46,8 +46,11 @@ def test_masks_are_boolean_inside_the_body_and_include_site_compartments(view_an
 def test_total_thickness_is_sensible(view_anatomy):
     total = sum(view_anatomy.thickness_mm.values())
     # mm: from fingers to the thorax and pelvis; the laterals of the hip and buttock cross the
-    # whole pelvis (the cross-table lateral at 45°): about 420–430 mm
-    wide = view_anatomy.site in ("site_hip_pelvis", "site_buttock") and view_anatomy.projection == "lateral"
+    # whole pelvis (the cross-table lateral at 45°, and the horizontal beams derived from them): about 420–430 mm
+    wide = view_anatomy.site in ("site_hip_pelvis", "site_buttock") and view_anatomy.projection in (
+        "lateral",
+        "horizontal_beam",
+    )
     assert 10 < total.max() < (480 if wide else 320)
 
 
