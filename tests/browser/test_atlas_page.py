@@ -45,7 +45,7 @@ def test_myositis_viewer_matures_with_the_weeks_on_the_static_page(atlas):
     page.keyboard.press("Home")
     page.wait_for_function("el => el.innerText.startsWith('1 week after trauma')", arg=caption.element_handle())
     assert image.get_attribute("src") != first_src and image.get_attribute("alt") != first_alt
-    assert image.get_attribute("src").startswith("data:image/png")
+    assert image.get_attribute("src").startswith("data:image/webp")
 
 
 def test_phase_viewer_switches_with_a_dropdown(atlas):
