@@ -7,16 +7,11 @@ chapter's calculator and sees the ranking change.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from live_lab import jupyterlab
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from calcifications.differential import rank
@@ -26,60 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = "vascular"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "chapters" / f"{CHAPTER}.ipynb", folder)
-    port, token = _free_port(), "calcifications-test"
-    # Draw every cell (no windowing), so the calculator's output exists wherever the page is scrolled.
-    settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(folder / ".config"),
-        "JUPYTER_RUNTIME_DIR": str(folder / ".runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(folder / ".settings"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ip",
-            "127.0.0.1",
-            f"--port={port}",
-            f"--ServerApp.root_dir={folder}",
-            f"--IdentityProvider.token={token}",
-            "--allow-root",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start")
+    with jupyterlab(folder) as (url, token):
         yield url, token
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_chapter_calculator_works_in_jupyterlab(browser, lab, screenshots):

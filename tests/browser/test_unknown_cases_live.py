@@ -11,17 +11,12 @@ image and vignette; a filter draws a case of the chosen difficulty.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from live_lab import jupyterlab
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from test_live_kernel import _free_port
 
 from calcifications.case_widgets import diagnoses_for
 from calcifications.cases import case_record, random_case
@@ -59,49 +54,10 @@ def _scratch_notebook(folder: Path) -> None:
 def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab-cases")
     _scratch_notebook(folder)
-    port, token = _free_port(), "calcifications-test"
-    settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(folder / ".config"),
-        "JUPYTER_RUNTIME_DIR": str(folder / ".runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(folder / ".settings"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ip",
-            "127.0.0.1",
-            f"--port={port}",
-            f"--ServerApp.root_dir={folder}",
-            f"--IdentityProvider.token={token}",
-            "--allow-root",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start")
-        yield url, token, folder
+        with jupyterlab(folder) as (url, token):
+            yield url, token, folder
     finally:
-        process.terminate()
-        process.wait(timeout=30)
         shutil.rmtree(folder, ignore_errors=True)
 
 
