@@ -11,8 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from live_lab import jupyterlab
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from live_lab import jupyterlab, open_and_run_all
 
 from calcifications.differential import rank
 
@@ -34,18 +33,7 @@ def test_chapter_calculator_works_in_jupyterlab(browser, lab, screenshots):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{url}/lab/tree/{CHAPTER}.ipynb?token={token}", wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        # The committed notebook names its kernel by the executing machine's spec: take the offered one.
-        select = page.get_by_role("button", name="Select", exact=True)
-        try:
-            select.wait_for(timeout=10_000)
-            select.click()
-        except PlaywrightTimeout:
-            pass
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        open_and_run_all(page, url, token, f"{CHAPTER}.ipynb")
         try:
             page.wait_for_selector(".jp-OutputArea .dd-list .dd-row", state="attached", timeout=180_000)
         finally:

@@ -15,8 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from live_lab import jupyterlab
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from live_lab import jupyterlab, open_and_run_all
 
 from calcifications.case_widgets import diagnoses_for
 from calcifications.cases import case_record, random_case
@@ -90,17 +89,7 @@ def test_unknown_cases_draws_fresh_cases_in_jupyterlab(browser, lab, screenshots
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(f"{url}/lab/tree/{NOTEBOOK}?token={token}", wait_until="domcontentloaded")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        select = page.get_by_role("button", name="Select", exact=True)
-        try:
-            select.wait_for(timeout=10_000)
-            select.click()
-        except PlaywrightTimeout:
-            pass
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        open_and_run_all(page, url, token, NOTEBOOK)
         try:
             _wait_for_vignette(page, first.vignette)
         finally:
