@@ -954,7 +954,7 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
             )
         chord, dist = sphere_union(anatomy, lobes, 0.4 * b)
         density = 0.3 + 0.7 * np.clip(-dist / b, 0.0, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
-        th = chalky(chord * density, rng, px, 2.0, 0.12)
+        th = chalky(chord * density, rng, px, 3.0, 0.07)
         where = region + ("bone",)
         return (_lesion("cortical_bone", th, anatomy, where, SOFT_HOSTS + BONE_HOSTS, soft_mm=0.5),)
     chord = blob(anatomy, centre, a, b, b, angle, radial_profile(rng, 0.1))
@@ -1003,8 +1003,8 @@ def _spindle_lobes(
     t = math.radians(angle)
     lobes = []
     for u in np.linspace(-0.74, 0.74, m) * a + rng.normal(0.0, 0.03 * a, m):
-        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.8, 1.1)
-        v = rng.normal(0.0, 0.1 * b)
+        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.86, 1.08)
+        v = rng.normal(0.0, 0.07 * b)
         lobes.append((centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r))
     return lobes
 
@@ -1045,7 +1045,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     allowed = region_mask(anatomy, region)
     if cleft > 0:
         allowed = _away_from_bone(anatomy, allowed, cleft + 1.0)
-    centre = seat(anatomy, allowed, centre, 1.3 * b)
+    centre = seat(anatomy, allowed, centre, 1.35 * b)
     # drawn first: the same lesion outline, shell irregularity and texture at every stage
     lobes = _spindle_lobes(rng, centre, a, b, angle)
     wall_noise = _smooth_field(anatomy, rng, 4.0)
@@ -1057,7 +1057,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     def keep_cleft(th: np.ndarray) -> np.ndarray:
         return th if near_bone is None else np.where(near_bone, 0.0, th)
 
-    blend = 0.2 * b
+    blend = 0.28 * b
     mass, dist = sphere_union(anatomy, lobes, blend)
     # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
     bulge: tuple[Lesion, ...] = ()
@@ -1363,9 +1363,12 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 lo_row = max(top[c], bottom[c] - height * f - 0.4 / px)
                 inside = (rows[:, 0] >= lo_row) & (rows[:, 0] < bottom[c])
                 tri[:, c] = inside * (0.6 + 0.4 * f)
-            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.5 / px)
-            stipple = (stipple > np.quantile(stipple, 0.45)).astype(float)
-            th += 6.0 * tri * (0.35 + 0.65 * stipple)
+            # fine, linear stippling along the meniscus (CPPD), not a reticulated bone-like texture,
+            # and soft margins rather than straight cut edges
+            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.7 / px))
+            stipple = np.clip((stipple - np.quantile(stipple, 0.55)) / (stipple.std() or 1.0), 0.0, 1.0)
+            tri = ndimage.gaussian_filter(tri, 0.25 / px)
+            th += 7.0 * tri * (0.5 + 0.6 * stipple)
             # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
             line = np.zeros(anatomy.grid.shape)
             for c in run:
@@ -1534,16 +1537,20 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
         cysts.append((cx, cy, r))
     if not cysts:
         return ()
+    every: list[tuple[float, float, float]] = []
+    walls_mm: list[float] = []
     for cx, cy, r in cysts:
         # a rounded cyst (a sphere, barely lobulated) with a thin wall
         lobes = [(cx, cy, r)] + [
             (cx + r * 0.35 * math.cos(phi), cy + r * 0.35 * math.sin(phi), r * rng.uniform(0.6, 0.8))
             for phi in rng.uniform(0, 2 * np.pi, int(rng.integers(0, 3)))
         ]
+        every += lobes
         chord = sphere_union(anatomy, lobes, 0.25 * r)[0]
         wall_mm = max(0.5, r * rng.uniform(0.04, 0.07))
+        walls_mm.append(wall_mm)
         inner = sphere_union(anatomy, lobes, 0.25 * r, shrink_mm=wall_mm)[0]
-        walls += np.clip(chord - inner, 0.0, None) * rng.uniform(0.8, 1.2)
+        walls += np.clip(chord - inner, 0.0, None)
         if rng.uniform() < share:
             # Horizontal beam: the calcium "milk" settles on the gravity side of a plane parallel to
             # the beam, so each level projects as a sharp straight line perpendicular to gravity:
@@ -1557,12 +1564,21 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             # chalky paste filling the cyst (tumoral calcinosis: amorphous, cloud-like lobules)
             np.maximum(chalk, inner * rng.uniform(0.35, 0.6), out=chalk)
     fluid = np.where(chalk > 0, 0.0, fluid)
+    # the cysts coalesce into one lobulated mass: a thin outer wall round the whole (a smooth union of
+    # the spheres) and fainter septa where cysts meet, not full circles drawn through one another
+    blend = 0.2 * float(np.mean([r for _, _, r in cysts]))
+    outer = sphere_union(anatomy, every, blend)[0]
+    rind = np.clip(outer - sphere_union(anatomy, every, blend, shrink_mm=float(np.mean(walls_mm)))[0], 0.0, None)
+    walls = rind + 0.4 * np.clip(walls - rind, 0.0, None)
+    # the mass lies in front of or behind a bone or joint it overlaps in projection: not cut along their edges
     region = (
-        _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks) + ("swelling",)
+        _mass_region(anatomy, compartment)
+        + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
+        + ("swelling", "bone")
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
     walls = ndimage.gaussian_filter(walls, 0.2 / px)
-    mineral = walls + chalky(chalk, rng, px, 1.2, 0.2)
+    mineral = walls + chalky(chalk, rng, px, 1.2, 0.15)
     bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
     return lesions + (_lesion(reference_deposit(), mineral * conc, anatomy, region),) + mass_effect(anatomy, bulk)
 
