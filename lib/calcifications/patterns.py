@@ -84,6 +84,12 @@ def _mineral(params: Mapping[str, Any], default: float) -> float:
     return min(conc, cortex_equivalent_g_cm3())
 
 
+def cap_to_cortex(mineral: np.ndarray, chord: np.ndarray) -> np.ndarray:
+    """``mineral`` (mm of 1 g/cm³ reference deposit) capped where it would attenuate more than cortical
+    bone over the lesion's own ``chord`` (mm along the beam): local chalky peaks stay below bone density."""
+    return np.minimum(mineral, cortex_equivalent_g_cm3() * np.clip(chord, 0.0, None))
+
+
 @dataclass(frozen=True)
 class Lesion:
     """Thickness map (mm) of one material, the compartments it may occupy, the hosts it displaces."""
@@ -1111,14 +1117,16 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             th = ndimage.gaussian_filter(th, 0.5 / px)
         return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
     # 5.5–10 weeks: a beaded, still incomplete mineralized rim around a faint, finely mottled centre.
-    level = float(np.clip(0.55 + (weeks - 5.5) / 6.0, 0.55, 1.0))
-    shell, inner = shell_of(max(1.0, b * (0.08 + 0.04 * level)))
-    beads = 0.25 + 0.75 * np.clip((bead_noise + 0.3) / 1.0, 0.0, 1.0)
-    gaps = 0.2 + 0.8 * _arc_gaps(anatomy, centre, rng, 0.85, 7)
-    centre_mineral = 0.05 * inner * np.clip(1.0 + 0.4 * mottle, 0.3, 1.7)
-    rim = 0.3 + 0.7 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # beads along the edge, not the faces
-    th = conc * level * (1.5 * shell * beads * gaps * rim + centre_mineral)
-    th = chalky(ndimage.gaussian_filter(th, 0.3 / px), rng, px, 0.8, 0.2)
+    # The rim is seen by its thickness, not by a density above bone's: the shell is at most as dense
+    # as cortex (``conc`` is capped), its beads and gaps modulate it.
+    level = float(np.clip(0.75 + (weeks - 5.5) / 10.0, 0.75, 1.0))
+    shell, inner = shell_of(max(1.0, b * (0.13 + 0.05 * level)))
+    beads = 0.5 + 0.5 * np.clip(bead_noise + 0.3, 0.0, 1.0)
+    gaps = 0.3 + 0.7 * _arc_gaps(anatomy, centre, rng, 0.85, 7)
+    centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
+    rim = 0.1 + 0.9 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # beads on the edge, not the faces
+    th = conc * level * (shell * beads * gaps * rim + centre_mineral)
+    th = cap_to_cortex(chalky(ndimage.gaussian_filter(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
     return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
 
 
