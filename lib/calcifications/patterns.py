@@ -657,6 +657,7 @@ def _vessel_wall(
         th = ndimage.gaussian_filter(th, 0.35 / anatomy.grid.pixel_mm)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.3 if mode == "plaque" else 0.15)
     th = th * taper * ((s >= lo) & (s <= hi)) * conc / REFERENCE_G_CM3
+    th = cap_to_cortex(th, 2.0 * outer)  # never denser than cortex over the vessel's chord
     # branches leaving the artery towards or away from the beam are seen end-on: a calcified ring
     for _ in range(_count(params.get("end_on", 0), 10)):
         k = int(rng.uniform(lo, hi) / step)
@@ -878,6 +879,7 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
     for compartment in compartments:
         mask = region_mask(anatomy, (compartment,))
         th = np.zeros(anatomy.grid.shape)
+        chord = np.zeros(anatomy.grid.shape)
         for k in range(n):
             if compartment == "fascial" and lines:
                 line = lines[k % len(lines)]
@@ -904,9 +906,12 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 u, _ = axial(anatomy, (cx, cy), a_deg)
                 ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
                 th += leaf * ends ** rng.uniform(0.5, 0.9)
+                chord += leaf
         th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
         th = ndimage.gaussian_filter(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
-        lesions.append(_lesion(reference_deposit(), th * conc * 0.6, anatomy, (compartment,), soft_mm=0.6))
+        chord = ndimage.gaussian_filter(chord, 0.25 / anatomy.grid.pixel_mm)
+        th = cap_to_cortex(th * conc * 0.6, chord)  # a sheet is never denser than cortex of its thickness
+        lesions.append(_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.6))
     return tuple(lesions)
 
 
@@ -1586,9 +1591,9 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
     walls = ndimage.gaussian_filter(walls, 0.2 / px)
-    mineral = walls + chalky(chalk, rng, px, 1.2, 0.15)
+    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 1.2, 0.15)) * conc, outer)
     bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
-    return lesions + (_lesion(reference_deposit(), mineral * conc, anatomy, region),) + mass_effect(anatomy, bulk)
+    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
 
 
 def lobulated_multicystic_mass(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
