@@ -10,7 +10,8 @@ Mineral deposits use a *reference deposit*: hydroxyapatite (or CPPD) at
 1 g/cm³ in soft tissue. Because a deposit's attenuation is linear in its mineral
 concentration c, a region of chord L at concentration c attenuates exactly as
 ``L·c / (1 g/cm³)`` mm of the reference deposit plus the remaining host tissue;
-lesion thicknesses of mineral are therefore "mm of 1 g/cm³ deposit".
+lesion thicknesses of mineral are therefore "mm of 1 g/cm³ deposit". No deposit is denser
+than cortical bone over the same path (:func:`cortex_equivalent_g_cm3`, :func:`cap_to_cortex`).
 """
 
 from __future__ import annotations
@@ -1525,6 +1526,9 @@ def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
 
 
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
+    """Rounded cysts (spheres, a few with a smaller lobe) joined into one lobulated mass with thin walls;
+    with ``levels``, a share of them hold calcium sediment below a level perpendicular to gravity
+    and fluid above it, otherwise chalky contents."""
     compartment = params.get("compartment", "periarticular")
     default = (
         "lateral_side"
@@ -1597,8 +1601,9 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
 
 
 def lobulated_multicystic_mass(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Large lobulated periarticular calcified mass of many cysts with dense walls (tumoral calcinosis,
-    metastatic calcification).
+    """Large lobulated periarticular calcified mass of many rounded cysts (tumoral calcinosis, metastatic
+    calcification): a smooth union of spheres of varied size with a thin outer wall, faint septa and
+    chalky, cloud-like contents.
 
     Parameters: location (landmark or (x, y) mm), size_mm (overall), count (lobules),
     scale (1 = as presented, < 1 after treatment), mineral_g_cm3, compartment.
