@@ -1063,6 +1063,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     wall_noise = _smooth_field(anatomy, rng, 4.0)
     bead_noise = _smooth_field(anatomy, rng, 1.6)
     mottle = _smooth_field(anatomy, rng, 0.35)
+    gap_noise = -wall_noise  # interruptions of the rim where it is thinnest (isotropic: no radial spokes)
     # A lucent cleft separates myositis ossificans from the cortex (unlike parosteal osteosarcoma).
     near_bone = ndimage.binary_dilation(anatomy.bone_mask, iterations=max(1, round(cleft / px))) if cleft else None
 
@@ -1118,8 +1119,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         puffs = ndimage.gaussian_filter(puffs, (2.2 if early else 1.2) / px) * (mass > 0)
         th = (0.08 if early else 0.13) * conc * chalky(puffs, rng, px, 2.0, 0.3 if early else 0.45)
         if not early:
-            rim, _ = shell_of(max(1.0, 0.08 * b))
-            th = th + 0.2 * conc * rim * _arc_gaps(anatomy, centre, rng, 0.45, 5)
+            rim, rim_inner = shell_of(max(1.0, 0.08 * b))
+            edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
+            th = th + 0.2 * conc * rim * edge * np.clip(gap_noise, 0.0, 1.0)
             th = ndimage.gaussian_filter(th, 0.5 / px)
         return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
     # 5.5–10 weeks: a beaded, still incomplete mineralized rim around a faint, finely mottled centre.
@@ -1128,7 +1130,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     level = float(np.clip(0.75 + (weeks - 5.5) / 10.0, 0.75, 1.0))
     shell, inner = shell_of(max(1.0, b * (0.13 + 0.05 * level)))
     beads = 0.5 + 0.5 * np.clip(bead_noise + 0.3, 0.0, 1.0)
-    gaps = 0.3 + 0.7 * _arc_gaps(anatomy, centre, rng, 0.85, 7)
+    gaps = 0.3 + 0.7 * np.clip(gap_noise + 1.2, 0.0, 1.0)
     centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
     rim = 0.1 + 0.9 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # beads on the edge, not the faces
     th = conc * level * (shell * beads * gaps * rim + centre_mineral)
