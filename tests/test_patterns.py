@@ -146,29 +146,6 @@ def test_hydroxyapatite_phases_differ_in_sharpness(anatomies):
     assert formative.max() > resorptive.max()
 
 
-def test_fluid_calcium_levels_are_horizontal(anatomies):
-    anatomy = anatomies("site_hip_pelvis", "frontal")
-    lesions = pt.generate(
-        "fluid_calcium_levels",
-        anatomy,
-        np.random.default_rng(4),
-        location="trochanteric_bursa",
-        count=1,
-        size_mm=50,
-        scale=1.0,
-        level_fraction=1.0,
-    )
-    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm
-    mineral = next(lesion for lesion in lesions if lesion.material != "fluid").thickness_mm
-    rows_fluid = np.nonzero(fluid.sum(axis=1) > 0)[0]
-    rows_dense = np.nonzero((mineral > 0.5 * mineral.max()).sum(axis=1) > 3)[0]
-    # fluid above, dense sediment below, split along one image row (a horizontal level)
-    assert rows_fluid.max() < rows_dense.max()
-    level = rows_fluid.max()
-    cols = np.nonzero(fluid[level] > 0)[0][2:-2]  # away from the wall, which is dense everywhere
-    assert np.all(mineral[level + 1, cols] > mineral[level, cols])
-
-
 @pytest.mark.parametrize(
     "morphology, params, message",
     [
@@ -504,3 +481,200 @@ def test_parosteal_pattern_is_attached_and_densest_centrally():
     ys, xs = np.nonzero(lesion > 0)
     cy, cx = int(np.average(ys, weights=lesion[ys, xs])), int(np.average(xs, weights=lesion[ys, xs]))
     assert lesion[cy - 2 : cy + 3, cx - 2 : cx + 3].mean() > 2 * np.percentile(lesion[lesion > 0], 25)
+
+
+# ------------------------------------------------ lesions that behave like lesions (issue 8, session 4) ----
+
+
+def _by_material(lesions):
+    out = {}
+    for lesion in lesions:
+        key = getattr(lesion.material, "id", lesion.material)
+        out[key] = out.get(key, 0) + lesion.thickness_mm
+    return out
+
+
+def _band_cv(field, mask, pixel_mm):
+    """Relative contrast of ``field`` inside ``mask`` at the scale of trabeculae (about 0.5–3 mm)."""
+    band = ndimage.gaussian_filter(field, 0.5 / pixel_mm) - ndimage.gaussian_filter(field, 2.5 / pixel_mm)
+    return float(band[mask].std() / field[mask].mean())
+
+
+@pytest.mark.parametrize("weeks", [12, 16])
+def test_mature_myositis_ossificans_is_a_dense_shell_around_a_finely_mottled_centre(weeks):
+    anatomy = an.build("site_thigh", "lateral", (384, 384))
+    px = anatomy.grid.pixel_mm
+    lesions = pt.generate(
+        "zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=weeks, size_mm=70, aspect=0.42
+    )
+    m = _by_material(lesions)
+    bone, marrow = m["cortical_bone"], m["yellow_marrow"]
+    # the shell (where the beam runs along it) is denser than the centre
+    ys, xs = np.nonzero(bone > 0)
+    row = bone[int(np.average(ys, weights=bone[ys, xs]))]
+    cols = np.nonzero(row > 0)[0]
+    third = max(len(cols) // 4, 1)
+    assert max(row[cols[:third]].max(), row[cols[-third:]].max()) > 1.6 * row[cols[third:-third]].mean()
+    # the centre is finely mottled, not a copy of trabecular bone: its bone share varies far less at the
+    # trabecular scale than a trabecular medulla drawn in the same body does
+    centre = ndimage.binary_erosion(marrow > 0.5 * marrow.max(), iterations=int(2.5 / px))
+    assert centre.sum() > 50
+    share = bone / np.maximum(bone + marrow, 1e-9)
+    trabecular = pt._bone_from_chord(anatomy, bone + marrow, 3.0, ("muscle",), np.random.default_rng(0), 0.3)
+    t_bone, t_marrow = (lesion.thickness_mm for lesion in trabecular)
+    reference = t_bone / np.maximum(t_bone + t_marrow, 1e-9)
+    assert _band_cv(share, centre, px) < min(0.12, 0.3 * _band_cv(reference, centre, px))
+
+
+def test_myositis_ossificans_outline_is_irregular_and_along_the_fibres():
+    anatomy = an.build("site_thigh", "lateral", (384, 384))
+    lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=12, angle_deg=90)
+    m = sum(_by_material(lesions).values())
+    foot = m > 0
+    ys, xs = np.nonzero(foot)
+    assert np.ptp(ys) > 1.8 * np.ptp(xs)  # elongated along the fibres (vertical here)
+    # not a clean ellipse: its outline strays from the ellipse of the same moments far more than
+    # a clean ellipse's pixelated outline does
+    clean = pt.blob(anatomy, (60.0, 60.0), np.ptp(ys) * 0.34, np.ptp(xs) * 0.34, 10.0, 90.0, None) > 0
+    assert _irregularity(foot) > 1.5 * _irregularity(clean)
+
+
+def _irregularity(foot):
+    """Spread of the outline's elliptical radius (1 = on the ellipse of the footprint's moments)."""
+    ys, xs = np.nonzero(foot)
+    cy, cx = ys.mean(), xs.mean()
+    cov = np.cov(np.vstack([ys - cy, xs - cx]))
+    ey, ex = np.nonzero(foot & ~ndimage.binary_erosion(foot))
+    d = np.stack([ey - cy, ex - cx], -1)
+    q = np.sqrt(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d))
+    return q.std() / q.mean()
+
+
+def test_myositis_ossificans_week_two_shows_faint_amorphous_mineral(anatomies):
+    anatomy = anatomies("site_thigh", "lateral")
+    m = {
+        w: _mineral(pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=w))
+        for w in (1.5, 2, 4, 7)
+    }
+    assert np.sum(m[1.5]) == 0 and np.sum(m[2]) > 0
+    assert m[2].max() < m[4].max() < m[7].max()  # faint, then fainter than the rim to come
+
+
+def test_parosteal_pattern_has_no_rosette():
+    anatomy = an.build("site_thigh", "lateral", (384, 384))
+    rows, cols = np.nonzero(anatomy.bone_mask)
+    r0 = int(np.median(rows))
+    right = np.nonzero(anatomy.bone_mask[r0])[0].max()
+    loc = ((right + 30) * anatomy.grid.pixel_mm, r0 * anatomy.grid.pixel_mm)
+    th = pt.generate(
+        "mature_bone",
+        anatomy,
+        np.random.default_rng(1),
+        compartment="muscle",
+        zoning="central",
+        location=loc,
+        size_mm=50,
+        width_mm=24,
+        angle_deg=90,
+    )[0].thickness_mm
+    smooth = ndimage.gaussian_filter(th, 1.0)
+    ys, xs = np.nonzero(th > 0)
+    cy, cx = np.average(ys, weights=th[ys, xs]), np.average(xs, weights=th[ys, xs])
+    radius = 0.25 * 12 / anatomy.grid.pixel_mm
+    phi = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    ring = ndimage.map_coordinates(smooth, [cy + radius * np.sin(phi), cx + radius * np.cos(phi)], order=1)
+    assert ring.std() / ring.mean() < 0.2  # no petals radiating from a point
+
+
+def test_fluid_calcium_level_sediment_is_much_denser_than_the_fluid_above():
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    lesions = pt.generate(
+        "fluid_calcium_levels",
+        anatomy,
+        np.random.default_rng(4),
+        location="trochanteric_bursa",
+        count=1,
+        size_mm=50,
+        level_fraction=1.0,
+        sediment_fraction=0.5,
+    )
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm > 0
+    mineral = _mineral(lesions)
+    inside = ndimage.binary_erosion((mineral > 0) | fluid, iterations=6)
+    above = mineral[inside & fluid].mean()
+    below = mineral[inside & ~fluid & (mineral > 0)].mean()
+    assert below > 4 * above  # a readable level: the calcium "milk" against thin walls over fluid
+
+
+def test_cysts_are_rounded_lobules_not_facets():
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    m = _mineral(
+        pt.generate(
+            "lobulated_multicystic_mass",
+            anatomy,
+            np.random.default_rng(5),
+            location="trochanteric_bursa",
+            count=1,
+            size_mm=40,
+        )
+    )
+    foot = m > 0
+    # convex and round: the footprint fills its convex hull's circle nearly completely
+    ys, xs = np.nonzero(foot)
+    r = np.sqrt(foot.sum() / np.pi)
+    dist = np.hypot(ys - ys.mean(), xs - xs.mean())
+    assert dist.max() < 1.35 * r
+
+
+def test_vessel_wall_is_antialiased():
+    r, h = 3.4, 0.25
+    d = np.linspace(-5, 5, 2001)
+    exact = np.sqrt(np.clip(r * r - d * d, 0, None))
+    box = pt._half_chord_mean(d, r, h)
+    # the same area, spread smoothly over the edge (coverage) instead of cut at pixel centres
+    assert abs(box.sum() - exact.sum()) < 0.01 * exact.sum()
+    edge = (np.abs(d) > r) & (np.abs(d) < r + h)
+    assert np.all(box[edge] > 0)
+    assert np.allclose(pt._half_chord_mean(d, r, 1e-4), exact, atol=0.02)
+    anatomy = an.build("site_knee", "lateral")
+    m = _mineral(pt.generate("tubular_parallel_lines", anatomy, np.random.default_rng(2), size_mm=7))
+    walls = m[m > 0]
+    # intermediate values at the walls' edges: a soft profile, not a binary footprint
+    assert ((walls > 0.02 * walls.max()) & (walls < 0.25 * walls.max())).mean() > 0.2
+
+
+@pytest.mark.parametrize("morphology", sorted(m for m in CASES if "mineral_g_cm3" in pt.PARAMETERS[m]))
+def test_no_deposit_is_denser_than_cortex(morphology, anatomies):
+    site, projection, params = CASES[morphology]
+    anatomy = anatomies(site, projection)
+
+    def mineral(conc):
+        lesions = pt.generate(morphology, anatomy, np.random.default_rng(3), **params, mineral_g_cm3=conc)
+        deposits = [x.thickness_mm for x in lesions if getattr(x.material, "id", "").endswith("reference_deposit")]
+        return sum(deposits) if deposits else np.zeros(anatomy.grid.shape)
+
+    cap = pt.cortex_equivalent_g_cm3()
+    assert 0.9 < cap < 1.4  # cortical bone attenuates like about 1.1 g/cm³ of hydroxyapatite
+    low, one, high = mineral(0.5), mineral(1.0), mineral(3.0)
+    where = one > 1e-6
+    if not where.any():
+        pytest.skip("no reference deposit")
+    # linear below the cap (where a lesion's own chord caps its chalky peaks, less)
+    assert np.all(low[where] >= 0.5 * one[where] * (1 - 1e-9)) and np.all(low <= one * (1 + 1e-9))
+    assert np.isclose(low[where], 0.5 * one[where]).mean() > 0.5
+    assert np.all(high[where] <= cap * one[where] * (1 + 1e-9))
+
+
+def test_loose_bodies_gather_in_the_named_recess():
+    anatomy = an.build("site_knee", "frontal")
+    line = np.asarray(anatomy.landmarks["joint_line"], float)
+    lesions = pt.generate(
+        "rounded_bodies_ring_arc", anatomy, np.random.default_rng(1), location="joint_line", count=20, size_mm=13
+    )
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    ys = (np.nonzero(m > 0.05 * m.max())[0] + 0.5) * anatomy.grid.pixel_mm
+    assert np.all(np.abs(ys - line[:, 1].mean()) < 1.5 * 13 + 8)  # none up over the femoral shaft
+    assert not (m[~anatomy.masks["intraarticular"]] > 0).any()
+    with pytest.raises(ValueError, match="landmark"):
+        pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(1), location="nowhere")

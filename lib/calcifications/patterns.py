@@ -10,7 +10,8 @@ Mineral deposits use a *reference deposit*: hydroxyapatite (or CPPD) at
 1 g/cm³ in soft tissue. Because a deposit's attenuation is linear in its mineral
 concentration c, a region of chord L at concentration c attenuates exactly as
 ``L·c / (1 g/cm³)`` mm of the reference deposit plus the remaining host tissue;
-lesion thicknesses of mineral are therefore "mm of 1 g/cm³ deposit".
+lesion thicknesses of mineral are therefore "mm of 1 g/cm³ deposit". No deposit is denser
+than cortical bone over the same path (:func:`cortex_equivalent_g_cm3`, :func:`cap_to_cortex`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from .anatomy import HOST_ORDER, Anatomy, Ellipsoid, displace, eroded_chord, trabecular_texture
-from .materials import Material, get_material, mineral_mixture
+from .anatomy import HOST_ORDER, Anatomy, Ellipsoid, displace, eroded_chord
+from .materials import Material, get_material, linear_attenuation_per_mm, mineral_mixture
 
 MORPHOLOGIES: tuple[str, ...] = (
     "tubular_parallel_lines",
@@ -60,6 +61,34 @@ def reference_deposit(mineral: str = "hydroxyapatite") -> Material:
     return mineral_mixture(
         get_material(crystal), get_material("soft_tissue"), REFERENCE_G_CM3, id=f"{mineral}_reference_deposit"
     )
+
+
+@cache
+def cortex_equivalent_g_cm3() -> float:
+    """Mineral concentration (g/cm³ of hydroxyapatite in soft tissue) that attenuates like cortical bone.
+
+    The smallest over 30–60 keV (the diagnostic range of the book's exposures): a deposit at
+    this concentration is never denser than cortical bone of the same path length.
+    """
+    soft = {e: linear_attenuation_per_mm("soft_tissue", e) for e in (30, 40, 50, 60)}
+    return min(
+        (linear_attenuation_per_mm("cortical_bone", e) - soft[e])
+        / (linear_attenuation_per_mm(reference_deposit(), e) - soft[e])
+        for e in soft
+    )
+
+
+def _mineral(params: Mapping[str, Any], default: float) -> float:
+    """The pattern's ``mineral_g_cm3`` (validated, ≤ 3), capped at cortical bone's equivalent: no deposit
+    is denser than cortex of the same projected thickness (local chalky variation is geometric)."""
+    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", default), high=3.0)
+    return min(conc, cortex_equivalent_g_cm3())
+
+
+def cap_to_cortex(mineral: np.ndarray, chord: np.ndarray) -> np.ndarray:
+    """``mineral`` (mm of 1 g/cm³ reference deposit) capped where it would attenuate more than cortical
+    bone over the lesion's own ``chord`` (mm along the beam): local chalky peaks stay below bone density."""
+    return np.minimum(mineral, cortex_equivalent_g_cm3() * np.clip(chord, 0.0, None))
 
 
 @dataclass(frozen=True)
@@ -309,6 +338,53 @@ def blob_shell(
     return np.clip(outer - inner, 0.0, None)
 
 
+def axial(anatomy: Anatomy, centre: tuple[float, float], angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel coordinates (mm) along (u) and across (v) the direction ``angle`` (degrees) from ``centre``."""
+    x, y = anatomy.grid.coordinates()
+    t = math.radians(angle)
+    dx, dy = x - centre[0], y - centre[1]
+    return dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+
+
+def sphere_union(
+    anatomy: Anatomy,
+    spheres: list[tuple[float, float, float]],
+    blend_mm: float,
+    shrink_mm: float | np.ndarray = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chord (mm) along the beam through a smooth union of spheres (x, y, radius; mm) centred in one
+    plane, and the signed in-plane distance (mm, < 0 inside) to its outline.
+
+    Rounded lobules, not facets: the spheres' distance fields are joined by a smooth minimum
+    (fillets about ``blend_mm`` wide where lobes meet); the half-chord is that of a sphere of
+    the locally dominant radius at that depth, so a single sphere is exact. ``shrink_mm``
+    (scalar or per-pixel map) erodes the body, e.g. the inner surface of a shell.
+    """
+    x, y = anatomy.grid.coordinates()
+    k = max(blend_mm, 1e-3)
+    ds = np.stack([np.hypot(x - sx, y - sy) - (r - shrink_mm) for sx, sy, r in spheres])
+    radii = np.stack([np.broadcast_to(r - shrink_mm, anatomy.grid.shape) for _, _, r in spheres])
+    low = ds.min(axis=0)
+    w = np.exp(-(ds - low) / k)
+    d = low - k * np.log(w.sum(axis=0))
+    r_eff = np.clip((w * radii).sum(axis=0) / w.sum(axis=0), 1e-3, None)
+    half = np.sqrt(np.clip(-d, 0.0, None) * np.clip(2 * r_eff + d, 0.0, None))
+    return 2.0 * half, d
+
+
+def _half_chord_mean(d: np.ndarray, r: np.ndarray | float, half_px: float) -> np.ndarray:
+    """Mean of sqrt(r² − x²) (0 beyond ±r) over x in [d − h, d + h]: a tube's half-chord box-filtered
+    over one pixel across the tube (analytic coverage: smooth, not stair-stepped)."""
+    r = np.clip(r, 1e-6, None)
+
+    def primitive(t: np.ndarray) -> np.ndarray:
+        t = np.clip(t, -r, r)
+        return 0.5 * (t * np.sqrt(np.clip(r * r - t * t, 0.0, None)) + r * r * np.arcsin(np.clip(t / r, -1.0, 1.0)))
+
+    finite = np.where(np.isfinite(d), d, 1e9)
+    return (primitive(finite + half_px) - primitive(finite - half_px)) / (2 * half_px)
+
+
 def smooth_noise_1d(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
     """Smooth zero-mean unit-variance noise of length ``n`` (correlation ``sigma`` samples)."""
     noise = ndimage.gaussian_filter1d(rng.standard_normal(n + 8 * int(sigma + 1)), sigma, mode="wrap")
@@ -498,7 +574,7 @@ def _offset(value: Any) -> np.ndarray:
 
 def _along(values: np.ndarray, s: np.ndarray, step_mm: float) -> np.ndarray:
     """A profile sampled every ``step_mm`` of arc length, looked up at arc lengths ``s`` (mm)."""
-    return values[np.clip((s / step_mm).astype(int), 0, len(values) - 1)]
+    return np.interp(s / step_mm, np.arange(len(values)), values)  # linear: no steps along the path
 
 
 def _vessel_wall(
@@ -514,7 +590,7 @@ def _vessel_wall(
     """
     raw = _polyline(anatomy, params.get("vessel", "artery")) + _offset(params.get("offset_mm", (0.0, 0.0)))
     radius = _number("size_mm", params.get("size_mm", 2 * float(anatomy.landmarks.get("artery_radius_mm", 2.0)))) / 2
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.9), high=3.0)
+    conc = _mineral(params, 0.9)
     wall_mm = _number("wall_mm", params.get("wall_mm", 1.0), high=5)
     extent = params.get("extent", (0.05, 0.95))
     step = 1.0
@@ -531,9 +607,12 @@ def _vessel_wall(
     w_a = thickness_of * np.exp(0.35 * smooth_noise_1d(rng, n, 6.0))
     w_b = thickness_of * np.exp(0.35 * smooth_noise_1d(rng, n, 6.0))
     wall = np.where(near_side, _along(w_a, s, step), _along(w_b, s, step))
-    outer = np.sqrt(np.clip(r_s**2 - d**2, 0, None))
-    inner = np.sqrt(np.clip((r_s - wall) ** 2 - d**2, 0, None))
-    half = outer - inner  # wall chord of one crossing (front or back)
+    # each half-chord averaged over the pixel's width across the vessel (analytic coverage):
+    # smooth, thin tram-track lines instead of stair-stepped pixel runs
+    across = 0.6 * anatomy.grid.pixel_mm
+    outer = _half_chord_mean(d, r_s, across)
+    inner = _half_chord_mean(d, np.clip(r_s - wall, 1e-3, None), across)
+    half = np.clip(outer - inner, 0.0, None)  # wall chord of one crossing (front or back)
     if mode in ("tubular", "ring"):
         # gaps: stretches of uncalcified wall, short and few for medial calcification
         # (each wall on its own, so the gaps are staggered, not square cuts across the vessel)
@@ -579,6 +658,7 @@ def _vessel_wall(
         th = ndimage.gaussian_filter(th, 0.35 / anatomy.grid.pixel_mm)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.3 if mode == "plaque" else 0.15)
     th = th * taper * ((s >= lo) & (s <= hi)) * conc / REFERENCE_G_CM3
+    th = cap_to_cortex(th, 2.0 * outer)  # never denser than cortex over the vessel's chord
     # branches leaving the artery towards or away from the beam are seen end-on: a calcified ring
     for _ in range(_count(params.get("end_on", 0), 10)):
         k = int(rng.uniform(lo, hi) / step)
@@ -661,7 +741,7 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     size = _number("size_mm", params.get("size_mm", 30.0), high=300)
     aspect = _number("aspect", params.get("aspect", 0.7), high=1.0)
     coverage = _number("coverage", params.get("coverage", 0.7), high=1.0)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
+    conc = _mineral(params, 0.8)
     angle = _fibre_angle(anatomy, params)
     a, b = size / 2, size * aspect / 2
     px = anatomy.grid.pixel_mm
@@ -750,7 +830,7 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     compartment = params.get("compartment", "vascular")
     n = _count(params.get("count", 6))
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
+    conc = _mineral(params, 1.0)
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.5 + 1.0)
     th = np.zeros(anatomy.grid.shape)
     for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm):
@@ -768,7 +848,7 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     compartment = params.get("compartment", "muscle")
     n = _count(params.get("count", 40))
     size = _number("size_mm", params.get("size_mm", 8.0), high=40)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.0), high=3.0)
+    conc = _mineral(params, 1.0)
     angle = _fibre_angle(anatomy, params)
     th = np.zeros(anatomy.grid.shape)
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 3.0)
@@ -794,12 +874,13 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 40.0), high=400)
     width = _number("width_mm", params.get("width_mm", 2.5), high=30)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
+    conc = _mineral(params, 0.8)
     lesions = []
     lines = [np.asarray(line, float) for line in anatomy.landmarks.get("fascia_lines", ())]
     for compartment in compartments:
         mask = region_mask(anatomy, (compartment,))
         th = np.zeros(anatomy.grid.shape)
+        chord = np.zeros(anatomy.grid.shape)
         for k in range(n):
             if compartment == "fascial" and lines:
                 line = lines[k % len(lines)]
@@ -815,40 +896,27 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 p0 = pts[0]
                 angle = _fibre_angle(anatomy, params) + rng.normal(0, 6)
             length = size * rng.uniform(0.5, 1.2)
-            # a leaf: two overlapping flat ellipsoids, thick along the beam (a sheet seen edge on)
+            # a leaf: two overlapping flat ellipsoids, a little deeper along the beam than wide (a sheet
+            # seen obliquely), thinning towards irregular, tapered ends (never razor-cut)
             for off in (-0.2, 0.2):
                 cx = p0[0] + off * length * math.cos(math.radians(angle))
                 cy = p0[1] + off * length * math.sin(math.radians(angle))
                 w = width * rng.uniform(0.5, 1.2)
-                th += blob(
-                    anatomy, (cx, cy), length / 2.4, w / 2, 2.5 * w, angle + rng.normal(0, 4), radial_profile(rng, 0.2)
-                )
+                a_deg = angle + rng.normal(0, 4)
+                leaf = blob(anatomy, (cx, cy), length / 2.4, w / 2, 1.2 * w, a_deg, radial_profile(rng, 0.2))
+                u, _ = axial(anatomy, (cx, cy), a_deg)
+                ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
+                th += leaf * ends ** rng.uniform(0.5, 0.9)
+                chord += leaf
         th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
-        lesions.append(_lesion(reference_deposit(), th * conc * 0.6, anatomy, (compartment,), soft_mm=0.6))
+        th = ndimage.gaussian_filter(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
+        chord = ndimage.gaussian_filter(chord, 0.25 / anatomy.grid.pixel_mm)
+        th = cap_to_cortex(th * conc * 0.6, chord)  # a sheet is never denser than cortex of its thickness
+        lesions.append(_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.6))
     return tuple(lesions)
 
 
 # ----------------------------------------------------------- ossification ----
-
-
-def _ossicle(
-    anatomy: Anatomy,
-    centre: tuple[float, float],
-    length: float,
-    width: float,
-    angle: float,
-    cortex_mm: float,
-    compartments: tuple[str, ...],
-    texture_rng: np.random.Generator,
-) -> tuple[Lesion, ...]:
-    """Mature bone: cortex and trabecular medulla, as thickness maps of cortical bone and marrow."""
-    chord = Ellipsoid(centre, length / 2, width / 2, width / 2, angle).chord(anatomy.grid)
-    inner = eroded_chord(chord, cortex_mm, anatomy.grid.pixel_mm)
-    trab = 0.2 * inner * trabecular_texture(anatomy.grid, texture_rng)
-    return (
-        _lesion("cortical_bone", chord - inner + trab, anatomy, compartments),
-        _lesion("yellow_marrow", inner - trab, anatomy, compartments),
-    )
 
 
 def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -887,15 +955,18 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
             d = np.asarray(centre) - nearest
             norm = float(np.hypot(*d)) or 1.0
             centre = tuple(nearest + d / norm * (b * 0.7))
-        outline = radial_profile(rng, 0.16)
-        chord = blob(anatomy, centre, a, b, b, angle, outline)
-        x, y = anatomy.grid.coordinates()
+        # a few rounded lobes along the bone (a smooth union: no petals radiating from a point)
         t = math.radians(angle)
-        u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
-        v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
-        rho = np.hypot(u / a, v / b) / _radius_factor(np.arctan2(v / b, u / a), outline)
-        density = np.clip(1.05 - rho**2, 0.05, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
-        th = chalky(chord * density, rng, px, 2.0, 0.12)
+        lobes = []
+        for u, share in zip(np.linspace(-1.0, 1.0, 5) * max(a - 0.6 * b, 0.0), (0.6, 0.85, 1.0, 0.85, 0.6)):
+            r = b * share * rng.uniform(0.9, 1.1)
+            v = rng.normal(0.0, 0.08 * b)
+            lobes.append(
+                (centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r)
+            )
+        chord, dist = sphere_union(anatomy, lobes, 0.4 * b)
+        density = 0.3 + 0.7 * np.clip(-dist / b, 0.0, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
+        th = chalky(chord * density, rng, px, 3.0, 0.07)
         where = region + ("bone",)
         return (_lesion("cortical_bone", th, anatomy, where, SOFT_HOSTS + BONE_HOSTS, soft_mm=0.5),)
     chord = blob(anatomy, centre, a, b, b, angle, radial_profile(rng, 0.1))
@@ -935,28 +1006,49 @@ def _bone_from_chord(
     )
 
 
+def _spindle_lobes(
+    rng: np.random.Generator, centre: tuple[float, float], a: float, b: float, angle: float
+) -> list[tuple[float, float, float]]:
+    """Overlapping spheres (x, y, r; mm) strung along a long axis (half-length ``a``, half-width ``b``,
+    direction ``angle``): an irregular, slightly lobulated spindle elongated along the muscle fibres."""
+    m = max(4, int(round(2.4 * a / b)))
+    t = math.radians(angle)
+    lobes = []
+    for u in np.linspace(-0.74, 0.74, m) * a + rng.normal(0.0, 0.03 * a, m):
+        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.86, 1.08)
+        v = rng.normal(0.0, 0.07 * b)
+        lobes.append((centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r))
+    return lobes
+
+
+def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -> np.ndarray:
+    """Smooth zero-mean unit-variance random field with correlation length about ``scale_mm``."""
+    field = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), max(scale_mm / anatomy.grid.pixel_mm, 0.5))
+    return (field - field.mean()) / (field.std() or 1.0)
+
+
 def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Myositis ossificans staged by weeks since trauma, maturing from the periphery inward.
 
-    The mass is seated in the muscle, kept ``cleft_mm`` clear of the cortex (the lucent cleft
-    that separates it from parosteal osteosarcoma), with a lobulated outline. Stages
-    (weeks_since_trauma): up to about 2 weeks soft-tissue swelling only; 3–5 faint, ill-defined
-    flocculent densities; 6–9 the zonal pattern, a well-defined mineralized periphery around a
-    lucent centre; from about 10 weeks mature bone, a cortex-like shell around a trabecular
-    centre, which then condenses (smaller, thicker cortex, denser centre).
+    The mass is an irregular, slightly lobulated spindle (a smooth union of spheres) along the
+    muscle fibres, seated in the muscle and kept ``cleft_mm`` clear of the cortex (the lucent
+    cleft that separates it from parosteal osteosarcoma). Stages (weeks_since_trauma): before
+    2 weeks soft-tissue swelling only; 2–3.5 faint, fluffy, amorphous density; 3.5–5.5 faint
+    flocculent densities gathering at the periphery; 5.5–10 a beaded, still incomplete rim
+    around a faint, finely mottled centre; from 10 weeks a thick, dense, irregular corticated
+    shell (cortical bone) around a less dense, finely mottled centre (no trabecular copy), which
+    then condenses (smaller, thicker shell).
     Parameters: weeks_since_trauma, location, size_mm (long axis), aspect, angle_deg,
-    mineral_g_cm3 (of the mature periphery), cleft_mm, compartment.
+    mineral_g_cm3 (of the mineralizing periphery), cleft_mm, compartment.
     """
     compartment = params.get("compartment", "muscle")
     weeks = _number("weeks_since_trauma", params.get("weeks_since_trauma", 7), 0, 520, strict=False)
     size = _number("size_mm", params.get("size_mm", 50.0), high=300)
     aspect = _number("aspect", params.get("aspect", 0.45), high=1.0)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.9), high=3.0)
+    conc = _mineral(params, 0.9)
     cleft = _number("cleft_mm", params.get("cleft_mm", 4.0), 0, 30, strict=False)
     angle = _fibre_angle(anatomy, params)
     centre = _landmark_point(anatomy, params.get("location"), "muscle_center")
-    # drawn first: the same lesion outline at every stage (gentler for slender masses: no notched tips)
-    outline = radial_profile(rng, 0.09 * min(1.0, aspect / 0.35))
     px = anatomy.grid.pixel_mm
     if weeks > 12:  # a mature lesion condenses: smaller and denser
         size *= 1.0 - 0.3 * min(1.0, (weeks - 12) / 10)
@@ -965,68 +1057,84 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     allowed = region_mask(anatomy, region)
     if cleft > 0:
         allowed = _away_from_bone(anatomy, allowed, cleft + 1.0)
-    centre = seat(anatomy, allowed, centre, 1.05 * b)
+    centre = seat(anatomy, allowed, centre, 1.35 * b)
+    # drawn first: the same lesion outline, shell irregularity and texture at every stage
+    lobes = _spindle_lobes(rng, centre, a, b, angle)
+    wall_noise = _smooth_field(anatomy, rng, 4.0)
+    bead_noise = _smooth_field(anatomy, rng, 1.6)
+    mottle = _smooth_field(anatomy, rng, 0.35)
+    gap_noise = -wall_noise  # interruptions of the rim where it is thinnest (isotropic: no radial spokes)
     # A lucent cleft separates myositis ossificans from the cortex (unlike parosteal osteosarcoma).
     near_bone = ndimage.binary_dilation(anatomy.bone_mask, iterations=max(1, round(cleft / px))) if cleft else None
 
     def keep_cleft(th: np.ndarray) -> np.ndarray:
         return th if near_bone is None else np.where(near_bone, 0.0, th)
 
-    mass = blob(anatomy, centre, a, b, b, angle, outline)
+    blend = 0.28 * b
+    mass, dist = sphere_union(anatomy, lobes, blend)
     # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
     bulge: tuple[Lesion, ...] = ()
     if compartment == "subcutaneous":
         region = region + ("swelling",)
         bulge = mass_effect(anatomy, mass, cover_mm=2.0, blend_mm=8.0)
-    swelling = blob(anatomy, centre, a * 1.25, b * 1.4, b * 1.4, angle, outline)
     lesions: list[Lesion] = []
     if weeks < 6:
+        swelling = sphere_union(anatomy, [(x, y, 1.35 * r) for x, y, r in lobes], 1.35 * blend)[0]
         lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
-    if weeks < 2.5:
+    if weeks < 2.0:
         return tuple(lesions) + bulge
-    x, y = anatomy.grid.coordinates()
-    t = math.radians(angle)
-    u = (x - centre[0]) * math.cos(t) + (y - centre[1]) * math.sin(t)
-    v = -(x - centre[0]) * math.sin(t) + (y - centre[1]) * math.cos(t)
-    rho = np.hypot(u / a, v / b) / _radius_factor(np.arctan2(v / b, u / a), outline)
+
+    def shell_of(wall_mm: float) -> tuple[np.ndarray, np.ndarray]:
+        """Chord through a shell of irregular thickness about ``wall_mm`` and through its inside."""
+        wall = np.clip(wall_mm * np.exp(0.2 * wall_noise), 0.6 * wall_mm, 1.6 * wall_mm)
+        inner = sphere_union(anatomy, lobes, blend, shrink_mm=np.minimum(wall, 0.8 * b))[0]
+        return np.clip(mass - inner, 0.0, None), inner
+
     if weeks >= 10:
-        # Mature: a cortex-like shell and a trabecular centre; it keeps condensing for months.
+        # Mature: a thick, dense, irregular corticated shell; a less dense, finely mottled centre.
         maturity = min(1.0, (weeks - 10) / 10)
-        cortex = max(1.0, b * (0.08 + 0.12 * maturity))
-        bone = _bone_from_chord(anatomy, mass, cortex, region, rng, trabecular=0.1 + 0.25 * maturity)
+        shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)))
+        fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
+        shell = chalky(ndimage.gaussian_filter(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
+        cortex = shell + fraction * inner
         return (
-            tuple(
-                Lesion(
-                    lesion.material, keep_cleft(chalky(lesion.thickness_mm, rng, px, 1.2, 0.12)), lesion.compartments
-                )
-                for lesion in bone
-            )
-            + bulge
-        )
+            _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
+            _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
+        ) + bulge
+    t = math.radians(angle)
     if weeks < 5.5:
-        # Faint, ill-defined flocculent densities scattered in the mass, a little more at its edge.
+        # 2–3.5 weeks: faint, fluffy, amorphous density anywhere in the mass; 3.5–5.5: faint
+        # flocculent densities gathering at the periphery, with a hint of the rim to come.
+        early = weeks < 3.5
         puffs = np.zeros(anatomy.grid.shape)
-        for _ in range(int(rng.integers(7, 12))):
-            rr = math.sqrt(rng.uniform(0.15, 0.9))
+        for _ in range(int(rng.integers(6, 10))):
+            rr = math.sqrt(rng.uniform(0.0, 0.7)) if early else math.sqrt(rng.uniform(0.5, 0.95))
             phi = rng.uniform(0, 2 * np.pi)
-            du, dv = rr * a * math.cos(phi) * 0.85, rr * b * math.sin(phi) * 0.85
+            du, dv = rr * a * math.cos(phi) * 0.8, rr * b * math.sin(phi) * 0.8
             c = (centre[0] + du * math.cos(t) - dv * math.sin(t), centre[1] + du * math.sin(t) + dv * math.cos(t))
-            r = b * rng.uniform(0.25, 0.5)
-            puffs += blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3))
-        puffs = ndimage.gaussian_filter(puffs, 1.4 / px) * (mass > 0)
-        th = 0.22 * conc * chalky(puffs, rng, px, 1.5, 0.6)
+            r = b * rng.uniform(0.3, 0.55) * (1.4 if early else 1.0)
+            np.maximum(
+                puffs, blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3)), out=puffs
+            )
+        puffs = ndimage.gaussian_filter(puffs, (2.2 if early else 1.2) / px) * (mass > 0)
+        th = (0.08 if early else 0.13) * conc * chalky(puffs, rng, px, 2.0, 0.3 if early else 0.45)
+        if not early:
+            rim, rim_inner = shell_of(max(1.0, 0.08 * b))
+            edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
+            th = th + 0.2 * conc * rim * edge * np.clip(gap_noise, 0.0, 1.0)
+            th = ndimage.gaussian_filter(th, 0.5 / px)
         return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
-    # Zonal (6–9 weeks): a well-defined mineralized periphery, lacy and partly interrupted,
-    # around a lucent centre with only wisps of mineral.
-    level = float(np.clip((weeks - 5.5) / 3.0, 0.3, 1.0))
-    wall = max(1.0, b * (0.09 + 0.05 * level))
-    inner = blob(anatomy, centre, a, b, b, angle, outline, grow_mm=-wall)
-    shell = np.clip(mass - inner, 0.0, None)
-    lace = np.clip(0.65 + 0.5 * _arc_gaps(anatomy, centre, rng, 0.8, 9), 0.0, 1.0)
-    wisps = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.0 / px)
-    wisps = np.clip(wisps / (wisps.std() or 1.0) - 0.8, 0.0, None) * inner * 0.05 * (rho < 0.85)
-    th = conc * level * (1.6 * shell * lace + wisps)
-    th = chalky(ndimage.gaussian_filter(th, 0.25 / px), rng, px, 0.8, 0.25)
+    # 5.5–10 weeks: a beaded, still incomplete mineralized rim around a faint, finely mottled centre.
+    # The rim is seen by its thickness, not by a density above bone's: the shell is at most as dense
+    # as cortex (``conc`` is capped), its beads and gaps modulate it.
+    level = float(np.clip(0.75 + (weeks - 5.5) / 10.0, 0.75, 1.0))
+    shell, inner = shell_of(max(1.0, b * (0.13 + 0.05 * level)))
+    beads = 0.5 + 0.5 * np.clip(bead_noise + 0.3, 0.0, 1.0)
+    gaps = 0.3 + 0.7 * np.clip(gap_noise + 1.2, 0.0, 1.0)
+    centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
+    rim = 0.1 + 0.9 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # beads on the edge, not the faces
+    th = conc * level * (shell * beads * gaps * rim + centre_mineral)
+    th = cap_to_cortex(chalky(ndimage.gaussian_filter(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
     return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
 
 
@@ -1127,7 +1235,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     n = _count(params.get("count", 2))
     size = _number("size_mm", params.get("size_mm", 12.0), high=100)
     default_conc = {"formative": 1.2, "resorptive": 0.4, "bursal": 0.8}[phase]
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", default_conc), high=3.0)
+    conc = _mineral(params, default_conc)
     location = params.get("location", "supraspinatus_tendon")
     px = anatomy.grid.pixel_mm
     if phase == "bursal":
@@ -1222,7 +1330,7 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
     use the ``cartilage_lines`` landmarks.
     Parameters: mineral_g_cm3 (CPPD), width_mm (line width), menisci (bool), continuity (0–1).
     """
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=2.5)
+    conc = _mineral(params, 0.8)
     width = _number("width_mm", params.get("width_mm", 0.7), high=5)
     continuity = _number("continuity", params.get("continuity", 0.75), high=1.0)
     px = anatomy.grid.pixel_mm
@@ -1271,9 +1379,12 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 lo_row = max(top[c], bottom[c] - height * f - 0.4 / px)
                 inside = (rows[:, 0] >= lo_row) & (rows[:, 0] < bottom[c])
                 tri[:, c] = inside * (0.6 + 0.4 * f)
-            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.5 / px)
-            stipple = (stipple > np.quantile(stipple, 0.45)).astype(float)
-            th += 6.0 * tri * (0.35 + 0.65 * stipple)
+            # fine, linear stippling along the meniscus (CPPD), not a reticulated bone-like texture,
+            # and soft margins rather than straight cut edges
+            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.7 / px))
+            stipple = np.clip((stipple - np.quantile(stipple, 0.55)) / (stipple.std() or 1.0), 0.0, 1.0)
+            tri = ndimage.gaussian_filter(tri, 0.25 / px)
+            th += 7.0 * tri * (0.5 + 0.6 * stipple)
             # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
             line = np.zeros(anatomy.grid.shape)
             for c in run:
@@ -1295,6 +1406,26 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
     return (_lesion(reference_deposit("cppd"), th * conc, anatomy, ("intraarticular",)),)
 
 
+def _near_location(anatomy: Anatomy, location: Any, reach_mm: float) -> np.ndarray:
+    """Pixels within ``reach_mm`` of a location: a landmark point or polyline, or an (x, y) point in mm."""
+    value = anatomy.landmarks.get(location) if isinstance(location, str) else location
+    if value is None:
+        raise ValueError(f"landmark {location!r} is not defined at {anatomy.site} {anatomy.projection}")
+    try:
+        pts = np.asarray(value, dtype=float).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise ValueError(f"location must be a landmark name or an (x, y) point in mm, got {location!r}") from None
+    if not np.all(np.isfinite(pts)):
+        raise ValueError(f"location must be finite, got {location!r}")
+    if len(pts) > 1:
+        pts = resample_polyline(pts, 2.0)
+    x, y = anatomy.grid.coordinates()
+    near = np.zeros(anatomy.grid.shape, bool)
+    for px_, py_ in pts:
+        near |= (x - px_) ** 2 + (y - py_) ** 2 <= reach_mm**2
+    return near
+
+
 def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
@@ -1302,16 +1433,27 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     Bodies differ in size (1–20 mm), shape and mineralization (a ring, broken arcs, stippled
     chondroid matrix), cluster in the joint's recesses and stay inside the skin.
     Parameters: count, size_mm (largest diameter), mineral_g_cm3, effusion_mm
-    (effusion thickness added in the joint, 0 for none), compartment.
+    (effusion thickness added in the joint, 0 for none), location (the recess where the bodies
+    gather: a landmark point or polyline, e.g. 'joint_line', or (x, y) mm; default anywhere in
+    the compartment; bodies there are sized to fit it), compartment.
     """
     compartment = params.get("compartment", "intraarticular")
     n = _count(params.get("count", 18))
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
+    conc = _mineral(params, 0.8)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    location = params.get("location")
     px = anatomy.grid.pixel_mm
     mask = region_mask(anatomy, (compartment,))
     placed = _skin_clearance(anatomy, mask, size * 0.6 + 3.0)
+    room = None
+    if location is not None:
+        # the bodies gather in the named recess: the part of the compartment nearest the landmark
+        near = _near_location(anatomy, location, 1.5 * size + 6.0)
+        placed = (mask & near) if (mask & near).any() else placed
+        if not (mask & near).any():
+            raise ValueError(f"location {location!r} is not near the {compartment} compartment at {anatomy.site}")
+        room = ndimage.distance_transform_edt(mask) * px  # a body fits the recess, it is not cut by it
     # clusters: bodies gather in a few recesses rather than spreading evenly
     # (in the recesses that project over bone as well as beside it)
     n_seeds = max(1, min(4, n // 5 + 1))
@@ -1334,6 +1476,9 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
             continue
         cx, cy = pts[0]
         r = size / 2 * rng.uniform(0.25, 1.0) ** 0.8
+        if room is not None:
+            depth = float(room[min(int(cy / px), room.shape[0] - 1), min(int(cx / px), room.shape[1] - 1)])
+            r = min(r, max(1.2 * depth + 1.0, 1.0))
         body = _ring(anatomy, rng, (cx, cy), r, 0.18)
         b = r * rng.uniform(0.7, 0.95)
         arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
@@ -1368,6 +1513,9 @@ def _lobules(
     return lobules
 
 
+SEDIMENT_SHARE: float = 0.8  # calcium "milk": share of the sediment's path that is mineral at the given concentration
+
+
 def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
     """Unit vector (x, y in the image) of gravity: the view's ``gravity_deg`` landmark (in-plane
     direction, degrees from the image x axis, y down), or image-down when the view has none."""
@@ -1380,13 +1528,16 @@ def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
 
 
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
+    """Rounded cysts (spheres, a few with a smaller lobe) joined into one lobulated mass with thin walls;
+    with ``levels``, a share of them hold calcium sediment below a level perpendicular to gravity
+    and fluid above it, otherwise chalky contents."""
     compartment = params.get("compartment", "periarticular")
     default = (
         "lateral_side"
         if "lateral_side" in anatomy.landmarks
         else ("trochanteric_bursa" if "trochanteric_bursa" in anatomy.landmarks else "muscle_center")
     )
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.7), high=3.0)
+    conc = _mineral(params, 0.7)
     fill = _number("sediment_fraction", params.get("sediment_fraction", 0.45), 0, 1, strict=False)
     share = _number("level_fraction", params.get("level_fraction", 0.6), 0, 1, strict=False) if levels else 0.0
     gx, gy = gravity_direction(anatomy)
@@ -1398,40 +1549,63 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     soft = region_mask(
         anatomy, _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks)
     )
+    cysts = []
     for cx, cy, r in _lobules(anatomy, rng, params, default):
         # each cyst's centre inside the soft tissues: the mass may bulge the skin, never float in air
         cx, cy = seat(anatomy, soft, (cx, cy), 0.35 * r)
-        outline = radial_profile(rng, 0.12)
-        b = r * rng.uniform(0.75, 1.0)
-        angle = rng.uniform(0, 180)
-        chord = blob(anatomy, (cx, cy), r, b, r, angle, outline)
-        wall = blob_shell(anatomy, (cx, cy), r, b, r, max(0.8, r * rng.uniform(0.1, 0.22)), angle, outline)
-        walls += wall * rng.uniform(0.6, 1.3)
+        cysts.append((cx, cy, r))
+    if not cysts:
+        return ()
+    every: list[tuple[float, float, float]] = []
+    walls_mm: list[float] = []
+    for cx, cy, r in cysts:
+        # a rounded cyst (a sphere, barely lobulated) with a thin wall
+        lobes = [(cx, cy, r)] + [
+            (cx + r * 0.35 * math.cos(phi), cy + r * 0.35 * math.sin(phi), r * rng.uniform(0.6, 0.8))
+            for phi in rng.uniform(0, 2 * np.pi, int(rng.integers(0, 3)))
+        ]
+        every += lobes
+        chord = sphere_union(anatomy, lobes, 0.25 * r)[0]
+        wall_mm = max(0.5, r * rng.uniform(0.04, 0.07))
+        walls_mm.append(wall_mm)
+        inner = sphere_union(anatomy, lobes, 0.25 * r, shrink_mm=wall_mm)[0]
+        walls += np.clip(chord - inner, 0.0, None)
         if rng.uniform() < share:
-            # Horizontal beam: the chalk settles on the gravity side of a plane parallel to the
-            # beam, so each level projects as a sharp straight line perpendicular to gravity.
-            extent = r  # half-height of the cyst along gravity (about its radius)
-            level = extent * (1 - 2 * fill * rng.uniform(0.7, 1.3))
+            # Horizontal beam: the calcium "milk" settles on the gravity side of a plane parallel to
+            # the beam, so each level projects as a sharp straight line perpendicular to gravity:
+            # dense sediment below, fluid (supernatant) above.
+            level = r * (1 - 2 * fill * rng.uniform(0.8, 1.2))
             along = (x - cx) * gx + (y - cy) * gy
             below = along >= level
-            np.maximum(chalk, chord * below * 0.3, out=chalk)
-            np.maximum(fluid, chord * ~below, out=fluid)
+            np.maximum(chalk, inner * below * SEDIMENT_SHARE, out=chalk)
+            np.maximum(fluid, inner * ~below, out=fluid)
         else:
-            np.maximum(chalk, chord * 0.22 * rng.uniform(0.6, 1.2), out=chalk)
-    mineral = walls + chalk
+            # chalky paste filling the cyst (tumoral calcinosis: amorphous, cloud-like lobules)
+            np.maximum(chalk, inner * rng.uniform(0.35, 0.6), out=chalk)
     fluid = np.where(chalk > 0, 0.0, fluid)
+    # the cysts coalesce into one lobulated mass: a thin outer wall round the whole (a smooth union of
+    # the spheres) and fainter septa where cysts meet, not full circles drawn through one another
+    blend = 0.2 * float(np.mean([r for _, _, r in cysts]))
+    outer = sphere_union(anatomy, every, blend)[0]
+    rind = np.clip(outer - sphere_union(anatomy, every, blend, shrink_mm=float(np.mean(walls_mm)))[0], 0.0, None)
+    walls = rind + 0.4 * np.clip(walls - rind, 0.0, None)
+    # the mass lies in front of or behind a bone or joint it overlaps in projection: not cut along their edges
     region = (
-        _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks) + ("swelling",)
+        _mass_region(anatomy, compartment)
+        + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
+        + ("swelling", "bone")
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
-    mineral = chalky(mineral, rng, px, 1.0, 0.3)
+    walls = ndimage.gaussian_filter(walls, 0.2 / px)
+    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 1.2, 0.15)) * conc, outer)
     bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
-    return lesions + (_lesion(reference_deposit(), mineral * conc, anatomy, region),) + mass_effect(anatomy, bulk)
+    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
 
 
 def lobulated_multicystic_mass(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
-    """Large lobulated periarticular calcified mass of many cysts with dense walls (tumoral calcinosis,
-    metastatic calcification).
+    """Large lobulated periarticular calcified mass of many rounded cysts (tumoral calcinosis, metastatic
+    calcification): a smooth union of spheres of varied size with a thin outer wall, faint septa and
+    chalky, cloud-like contents.
 
     Parameters: location (landmark or (x, y) mm), size_mm (overall), count (lobules),
     scale (1 = as presented, < 1 after treatment), mineral_g_cm3, compartment.
@@ -1464,7 +1638,7 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     size = _number("size_mm", params.get("size_mm", 24.0), high=150)
     n = _count(params.get("count", 12))
     focus = _number("focus_mm", params.get("focus_mm", 1.2), high=10)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.9), high=3.0)
+    conc = _mineral(params, 0.9)
     erosion = _number("erosion_mm", params.get("erosion_mm", 6.0), 0, 40, strict=False)
     offset = np.asarray(params.get("offset_mm", (-size * 0.32, 0.0)), float)
     mass_c = tuple(centre + offset)
@@ -1567,7 +1741,7 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
     compartment = params.get("compartment", "subcutaneous")
     n = _count(params.get("count", 5))
     size = _number("size_mm", params.get("size_mm", 4.0), high=40)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 1.2), high=3.0)
+    conc = _mineral(params, 1.2)
     spread = _number("spread_mm", params.get("spread_mm", 7.0), high=100)
     tips: list[tuple[float, float]] = []
     for key in params.get("sites", ("fingertips",)):
@@ -1602,7 +1776,7 @@ def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: An
     compartment = params.get("compartment", "subcutaneous")
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 6.0), high=40)
-    conc = _number("mineral_g_cm3", params.get("mineral_g_cm3", 0.8), high=3.0)
+    conc = _mineral(params, 0.8)
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
     th = np.zeros(anatomy.grid.shape)
     for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
@@ -1734,6 +1908,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "size_mm": "largest diameter",
                 "mineral_g_cm3": "concentration",
                 "effusion_mm": "effusion thickness (0 for none)",
+                "location": "recess where the bodies gather (landmark point or polyline, or (x, y) mm; default anywhere)",
                 "compartment": "default intraarticular",
             }
         ),
