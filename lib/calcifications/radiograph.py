@@ -145,10 +145,12 @@ class Window:
     ``mode='dr'``: processing like a digital radiography system, in two channels so
     that dense objects get no halo (see :func:`dr_process`). The soft-tissue channel
     (the image outside bone; under bone, the soft tissue around it) loses
-    ``lowpass_fraction`` of its low-pass (σ ``lowpass_sigma_mm``, mm, body only) and
-    gains ``soft_detail_gain`` × its band above σ ``soft_detail_sigma_mm`` and
-    ``soft_broad_gain`` × its band above σ ``soft_broad_sigma_mm`` (contrast
-    equalisation: fat planes and pads read against muscle); the sum of the bands is soft-clipped
+    ``lowpass_fraction`` of its local trend (σ ``lowpass_sigma_mm``, mm) and
+    gains ``soft_detail_gain`` × its band above the trend at σ ``soft_detail_sigma_mm`` and
+    ``soft_broad_gain`` × its band between σ ``detail_sigma_mm`` and the trend at σ
+    ``soft_broad_sigma_mm`` (contrast equalisation: fat planes and pads read against muscle);
+    the trends are planes fitted over soft tissue only, dense deposits clipped out (so
+    neither bone nor a deposit biases them: no glow, no pocket); the sum of the bands is soft-clipped
     at ± ``soft_band_limit`` (log units, 0: no limit; tanh) so that a dense deposit lying in
     soft tissue gets no dark halo. The bone channel (the
     excess over that soft tissue) loses ``bone_lowpass_fraction`` of its low-pass
