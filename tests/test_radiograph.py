@@ -317,3 +317,14 @@ def test_a_deposit_beside_a_bone_digs_no_dark_pocket_between_them():
     beside, elsewhere = out[96:104][:, gap].mean(), out[20:40][:, gap].mean()
     assert abs(beside - elsewhere) <= 6.0, f"gap {beside:.0f} vs {elsewhere:.0f} grey levels"
     assert out[100, np.argmin(np.abs(xs - 13.5))] > elsewhere + 40  # the deposit itself is bright
+
+
+def test_slice_dilation_matches_scipy_and_low_counts_stay_poisson():
+    from scipy import ndimage
+
+    mask = np.random.default_rng(2).random((120, 90)) > 0.97
+    for iterations in (1, 2, 3):
+        assert (rg._dilated(mask, iterations) == ndimage.binary_dilation(mask, iterations=iterations)).all()
+    low = rg.quantum_noise(np.full((200, 200), 3.0), np.random.default_rng(5))  # exact Poisson below 1000
+    assert np.all(low == np.round(low)) and low.var() == pytest.approx(3.0, rel=0.05)
+    assert (low == 0).mean() == pytest.approx(np.exp(-3.0), rel=0.1)  # P(0) of Poisson(3), not of a normal

@@ -473,7 +473,7 @@ def _tone_curve(img: np.ndarray, xs: list[float], ys: list[float], pivot: int = 
     """Monotone cubic (PCHIP) tone curve through anchors (xs rising), linear below the first and
     flat above the last; output clipped to [0, 1]. Anchors that coincide (a uniform tissue) are
     merged: below ``pivot`` (the median soft tissue) the pivot wins, above it the outermost.
-    The curve is tabulated (4097 points, linear between them: < 0.01 grey level of 255 off)."""
+    The curve is tabulated (32769 points, nearest entry: < 0.05 grey level of 255 off)."""
     eps = 1e-6 * (1.0 + max(abs(x) for x in xs))
     keep = [(xs[pivot], ys[pivot])]
     for x, y in reversed(list(zip(xs[:pivot], ys[:pivot]))):
@@ -487,17 +487,26 @@ def _tone_curve(img: np.ndarray, xs: list[float], ys: list[float], pivot: int = 
     if len(keep) == 1:
         return np.full(img.shape, keep[0][1], np.float32)
     kx, ky = (np.array(v) for v in zip(*keep))
-    n = 4096
+    n = 1 << 15
     table = PchipInterpolator(kx, ky)(np.linspace(kx[0], kx[-1], n + 1)).astype(np.float32)
     slope = (ky[1] - ky[0]) / (kx[1] - kx[0])
-    pos = (img - np.float32(kx[0])) * np.float32(n / (kx[-1] - kx[0]))
-    below = np.minimum(pos, 0.0)
-    pos = np.clip(pos, 0.0, n - 1e-3)
-    i0 = pos.astype(np.int32)
-    f = pos - i0
-    out = table[i0] * (1 - f) + table[i0 + 1] * f
-    out += below * np.float32(slope * (kx[-1] - kx[0]) / n)
+    pos = (img - np.float32(kx[0])) * np.float32(n / (kx[-1] - kx[0])) + np.float32(0.5)
+    out = table[np.clip(pos, 0, n).astype(np.int32)]  # nearest entry: < 0.05 grey level of 255 off
+    out += np.minimum(pos - np.float32(0.5), 0.0) * np.float32(slope * (kx[-1] - kx[0]) / n)
     return np.clip(out, 0.0, 1.0)
+
+
+def _dilated(mask: np.ndarray, iterations: int) -> np.ndarray:
+    """``mask`` dilated ``iterations`` times by the 4-neighbour cross (as scipy's
+    ``binary_dilation`` with its default structure), by shifted slices: a tenth of the cost."""
+    out = mask.copy()
+    for _ in range(iterations):
+        m = out.copy()
+        out[1:] |= m[:-1]
+        out[:-1] |= m[1:]
+        out[:, 1:] |= m[:, :-1]
+        out[:, :-1] |= m[:, 1:]
+    return out
 
 
 def _anchor_percentiles(values: np.ndarray, qs: list[float]) -> list[float]:
@@ -536,7 +545,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         bone = body & np.asarray(bone_mask, bool)
     # The bone channel covers the bone grown by 1 mm (its partial-volume edge), so the soft
     # channel is smooth across every bone outline and its contrast bands ring nothing.
-    grown = body & ndimage.binary_dilation(bone, iterations=max(1, round(1.0 / pixel_mm))) if bone.any() else bone
+    grown = body & _dilated(bone, max(1, round(1.0 / pixel_mm))) if bone.any() else bone
     soft = body & ~grown
     if not soft.any():
         soft, bone, grown = body, np.zeros_like(body), np.zeros_like(body)
@@ -667,10 +676,12 @@ def render_log(scene: Scene, exposure: Exposure = Exposure(), rng: np.random.Gen
 
 def unattenuated_fluence(transmitted: np.ndarray, exposure: Exposure) -> float:
     """Unattenuated fluence (photons/mm²) of ``exposure``; with ``reference='behind_object'`` it is
-    scaled so that the median fluence behind the object (pixels transmitting < 90 %) is the stated one."""
+    scaled so that the median fluence behind the object (pixels transmitting < 90 %, sampled on every
+    other row and column) is the stated one."""
     fluence = float(exposure.fluence_photons_per_mm2)
     if exposure.reference == "behind_object":
-        behind = transmitted[transmitted < 0.9]
+        sample = transmitted[::2, ::2] if min(transmitted.shape) >= 64 else transmitted
+        behind = sample[sample < 0.9]  # a quarter of the pixels (every other row and column) suffice
         if behind.size:
             fluence /= float(np.median(behind))
     return fluence
