@@ -372,23 +372,25 @@ def _upsample(small: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndar
     return out
 
 
-def fast_gaussian(img: np.ndarray, sigma_px: float) -> np.ndarray:
+def fast_gaussian(img: np.ndarray, sigma_px: float, per_sigma: float = 2.0) -> np.ndarray:
     """Gaussian low-pass of σ ``sigma_px`` pixels; large kernels are computed on a grid
-    downsampled by block means (factor ≈ σ/2, so ≥ 2 coarse pixels per σ) and
-    interpolated back bilinearly. Cost about linear in pixels whatever σ."""
-    factor = max(1, int(sigma_px // 2))
+    downsampled by block means (factor ≈ σ / ``per_sigma``, so ≥ ``per_sigma`` coarse pixels
+    per σ) and interpolated back bilinearly. Cost about linear in pixels whatever σ."""
+    factor = max(1, int(sigma_px // per_sigma))
     if factor == 1 or min(img.shape) < 2 * factor:
         return ndimage.gaussian_filter(img, sigma_px, mode="nearest", truncate=3.0)
     small = ndimage.gaussian_filter(_block_mean(img, factor), sigma_px / factor, mode="nearest", truncate=3.0)
     return _upsample(small, factor, img.shape).astype(img.dtype, copy=False)
 
 
-def _masked_gaussian(img: np.ndarray, mask: np.ndarray, sigma_px: float, fill: np.ndarray | None = None) -> np.ndarray:
+def _masked_gaussian(
+    img: np.ndarray, mask: np.ndarray, sigma_px: float, fill: np.ndarray | None = None, per_sigma: float = 2.0
+) -> np.ndarray:
     """Gaussian low-pass of ``img`` using only pixels in ``mask`` (normalised convolution);
     where no masked pixel is near, ``fill`` (default: ``img``)."""
     m = mask.astype(img.dtype)
-    num = fast_gaussian(img * m, sigma_px)
-    den = fast_gaussian(m, sigma_px)
+    num = fast_gaussian(img * m, sigma_px, per_sigma)
+    den = fast_gaussian(m, sigma_px, per_sigma)
     ok = den > 1e-3
     return np.where(ok, num / np.where(ok, den, 1.0), img if fill is None else fill)
 
@@ -516,6 +518,11 @@ def _anchor_percentiles(values: np.ndarray, qs: list[float]) -> list[float]:
     return [float(v) for v in np.percentile(sample, qs)]
 
 
+# The fine-detail low-pass (σ ``detail_sigma_mm``) runs on a grid halved once σ spans 2.6
+# pixels: its bilinear return adds < 3 % to σ, invisibly, at 60 % of the cost.
+FINE_PER_SIGMA: float = 1.3
+
+
 def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
     """Digital-radiography processing of a log image to display values in [0, 1] (dense white).
 
@@ -556,7 +563,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         s, alpha, excess = img, None, None
     # Fine scale: a mean over the body (the soft channel is continuous across bone outlines).
     fine_sigma = window.detail_sigma_mm / pixel_mm
-    fine = _masked_gaussian(s, body, fine_sigma)
+    fine = _masked_gaussian(s, body, fine_sigma, per_sigma=FINE_PER_SIGMA)
     # Broad scales: plane fits over soft tissue on a pyramid of coarse grids (2–4 coarse pixels
     # per σ), combined on the finest of them and interpolated back once.
     sigmas_px = [window.soft_detail_sigma_mm / pixel_mm, window.lowpass_sigma_mm / pixel_mm]
@@ -610,7 +617,8 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
             low_bone = _masked_gaussian(excess, grown, window.bone_lowpass_sigma_mm / pixel_mm, fill=excess)
             excess = excess - np.float32(window.bone_lowpass_fraction) * np.minimum(excess, low_bone)
         # bounded by the excess itself: the bone's thin edge never goes below the soft tissue
-        bone_detail = np.maximum(excess - _masked_gaussian(excess, grown, fine_sigma, fill=excess), -excess)
+        local = _masked_gaussian(excess, grown, fine_sigma, fill=excess, per_sigma=FINE_PER_SIGMA)
+        bone_detail = np.maximum(excess - local, -excess)
         detail = detail + np.where(bone, bone_detail, np.float32(0.0))
         out = out + excess
     if window.detail_gain:  # fine detail per channel: no overshoot at the skin or around bone
