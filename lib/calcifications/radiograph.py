@@ -568,7 +568,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     # per σ), combined on the finest of them and interpolated back once.
     sigmas_px = [window.soft_detail_sigma_mm / pixel_mm, window.lowpass_sigma_mm / pixel_mm]
     sigmas_px.append(window.soft_broad_sigma_mm / pixel_mm)
-    factor = max(1, int(min(sigmas_px) / 2))
+    factor = max(1, round(min(sigmas_px) / 2.4))  # about 2.4 coarse pixels per σ on the finest level
     shape = img.shape
     levels = [max(1, int(sig / factor / 2)) for sig in sigmas_px]
     weights = {}
