@@ -134,6 +134,17 @@ def _lit_columns(image):
     return np.nonzero((image[:24] == 235).any(axis=0))[0]
 
 
+def _glyph_at(image, right, scale=1):
+    """The letter burned with its right edge at column ``right`` (top 6), or None."""
+    for letter in fg._GLYPHS:
+        probe = np.zeros((40, image.shape[1]), np.uint8)
+        fg.draw_marker(probe, letter, right, 6, scale=scale)
+        lit = probe == 235
+        if lit.any() and (image[:40][lit] == 235).all() and (image[:40][probe == 20] == 20).all():
+            return letter
+    return None
+
+
 def test_two_panel_figures_mark_the_mirrored_panel_left():
     spec = fg.get_spec("fig16")  # both hands: the mirrored panel is the left hand
     assert [p.mirror for p in spec.panels] == [True, False]
@@ -142,6 +153,73 @@ def test_two_panel_figures_mark_the_mirrored_panel_left():
     glyph_l = fg._GLYPHS["L"]
     assert (left == 235).sum() == sum(row.count("1") for row in glyph_l)
     assert (right == 235).sum() == sum(row.count("1") for row in fg._GLYPHS["R"])
+
+
+def test_both_hands_are_a_true_left_and_right_hand_marked_at_their_outer_corners():
+    """One film of both hands, PA, seen as the beam sees them: the left hand (a mirror image of
+    the right) on the image left, each thumb towards the middle, the little fingers outside,
+    "L" at the top left corner and "R" at the top right, no panel letters."""
+    spec = fg.get_spec("fig16")
+    thumbs, littles = [], []
+    for panel in spec.panels:
+        anatomy, _ = fg.panel_anatomy(spec, panel, (256, 128), spec.zoom)
+        anatomy, _, _ = fg.panel_scene(spec, panel, anatomy, np.random.default_rng(0))
+        tips = np.asarray(anatomy.landmarks["fingertips"], float)  # thumb first, little finger last
+        thumbs.append(tips[0][0])
+        littles.append(tips[-1][0])
+    assert thumbs[0] > littles[0]  # left hand: thumb on its right, towards the middle
+    assert thumbs[1] < littles[1]  # right hand: thumb on its left, towards the middle
+    assert fg.panel_letters(spec) == [("L", None), ("R", None)]
+    image = fg.render_figure(spec)
+    assert _glyph_at(image, 6 + 7) == "L"  # the outer (left) corner of the left hand's panel
+    assert _glyph_at(image, 512 - 6) == "R"
+    assert not (image[:24, 200:312] == 235).any()  # nothing near the middle to misread
+
+
+def test_before_and_after_films_of_one_knee_are_both_right_knees_lettered_a_and_b():
+    """fig13 shows the same knee two years apart (the essay's A and B), not both knees: both
+    panels are the right knee (fibula lateral, on the image left), marked R, lettered A and B."""
+    spec = fg.get_spec("fig13")
+    assert not any(p.mirror for p in spec.panels)
+    for panel in spec.panels:
+        anatomy, _ = fg.panel_anatomy(spec, panel, (256, 128), spec.zoom)
+        assert anatomy.landmarks["lateral_side"][0] < anatomy.landmarks["joints"]["knee"][0]
+    assert fg.panel_letters(spec) == [("R", "A"), ("R", "B")]
+    image = fg.render_figure(spec)
+    assert [_glyph_at(image, 6 + 7), _glyph_at(image, 256 - 6)] == ["A", "R"]
+    assert [_glyph_at(image, 256 + 6 + 7), _glyph_at(image, 512 - 6)] == ["B", "R"]
+
+
+def test_a_mirrored_knee_is_a_left_knee_with_its_fibula_on_the_image_right():
+    spec = fg.make_spec(
+        {
+            "id": "both-knees",
+            "title": "Both knees",
+            "site": "site_knee",
+            "projection": "frontal",
+            "seed": 1,
+            "alt": "Synthetic frontal radiograph of both knees, the right knee on the image right.",
+            "caption": "Synthetic illustration. Both knees.",
+            "panels": [{"mirror": True, "patterns": []}, {"patterns": []}],
+        }
+    )
+    from scipy import ndimage
+
+    fibula_side = []
+    for panel in spec.panels:
+        anatomy, _ = fg.panel_anatomy(spec, panel, (512, 256), spec.zoom)
+        anatomy, _, _ = fg.panel_scene(spec, panel, anatomy, np.random.default_rng(0))
+        knee, px = anatomy.landmarks["joints"]["knee"], anatomy.grid.pixel_mm
+        row = anatomy.bone_mask[int((knee[1] + 50) / px)]  # 5 cm below the joint: tibia and fibula
+        labels, n = ndimage.label(row)
+        segments = sorted((int((labels == i).sum()), float(np.nonzero(labels == i)[0].mean())) for i in range(1, n + 1))
+        assert n == 2, n
+        (_, fibula), (_, tibia) = segments  # the narrower bone is the fibula
+        fibula_side.append(np.sign(fibula - tibia))
+        lateral = anatomy.landmarks["lateral_side"][0] - knee[0]
+        assert np.sign(lateral) == np.sign(fibula - tibia)  # landmarks mirrored with the image
+    assert fibula_side == [1, -1]  # left knee: fibula on the image right; right knee: image left
+    assert fg.panel_letters(spec) == [("L", None), ("R", None)]
 
 
 def test_explicit_points_are_read_in_the_full_view():
@@ -224,9 +302,12 @@ def test_every_pattern_lands_in_its_compartment(spec):
     """Each pattern of a seed figure places a non-empty deposit, inside the compartments it names."""
     rng = np.random.default_rng(spec.seed)
     for panel in spec.panels:
-        anatomy = an.build(spec.site, spec.projection, (256, 256), spec.pixel_mm * 2, seed=spec.seed, **panel.options)
+        anatomy, shift = fg.panel_anatomy(spec, panel, (256, 256 // len(spec.panels)), spec.zoom)
+        if panel.mirror:
+            anatomy = an.mirrored(anatomy)
+        width = anatomy.grid.size_mm[0] if panel.mirror else None
         for p in panel.patterns:
-            lesions = pt.generate(p.id, anatomy, rng, **p.params)
+            lesions = pt.generate(p.id, anatomy, rng, **fg.panel_params(p.params, shift, width))
             total = sum(float(lesion.thickness_mm.sum()) for lesion in lesions)
             assert total > 0, (spec.id, p.id)
             for lesion in lesions:
@@ -241,12 +322,8 @@ def test_no_deposit_floats_outside_the_body(spec):
 
     rng = np.random.default_rng(spec.seed)
     for panel in spec.panels:
-        anatomy = an.build(spec.site, spec.projection, (256, 256), spec.pixel_mm * 2, seed=spec.seed, **panel.options)
-        if panel.mirror:
-            anatomy = an.mirrored(anatomy)
-        lesions = ()
-        for p in panel.patterns:
-            lesions += pt.generate(p.id, anatomy, rng, **p.params)
+        anatomy, shift = fg.panel_anatomy(spec, panel, (256, 256 // len(spec.panels)), spec.zoom)
+        anatomy, lesions, _ = fg.panel_scene(spec, panel, anatomy, rng, shift)
         cover = anatomy.body_mask.copy()
         for lesion in lesions:
             if lesion.material in ("skin", "adipose"):

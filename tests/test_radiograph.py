@@ -281,3 +281,50 @@ def test_the_one_guard_names_the_value_and_its_bounds():
         rg.Exposure(scatter_fraction=2.0)
     with pytest.raises(ValueError, match="must be a number"):
         rg.Exposure(blur_fwhm_mm="wide")
+
+
+def _round_limb(pixel_mm: float = 0.25, bone_half_mm: float = 9.0):
+    """A round limb (muscle chord profile, thickest at the axis) with a central bone: (x mm, log image, bone)."""
+    xs = (np.arange(320) - 160) * pixel_mm
+    soft = np.tile(0.04 * 2 * np.sqrt(np.clip(36.0**2 - xs**2, 0, None)), (200, 1))
+    bone = np.zeros(soft.shape, bool)
+    bone[:, np.abs(xs) <= bone_half_mm] = True
+    return xs, soft + np.where(bone, 1.5, 0.0), bone
+
+
+def test_soft_tissue_thinning_away_from_a_bone_shows_no_glow_beside_it():
+    """The soft tissue's path shortens steadily from the bone to the skin, so its display must
+    fall steadily too: no bright band along the bone (a local mean over soft tissue only, biased
+    by that slope, made one: the glow along the femoral condyles)."""
+    xs, log_img, bone = _round_limb()
+    out = rg.apply_window(log_img, rg.Window.dr(), 0.25, bone) * 255
+    profile = out[60:140].mean(axis=0)
+    beyond = xs - 9.0  # mm beyond the bone edge
+    seg = profile[(beyond > 1.1) & (beyond < 20)]  # past the 1 mm partial-volume margin
+    assert seg[0] - seg[-1] > 20  # it does fall (the test can see a slope)
+    rise = max(float(seg[k:].max() - seg[k]) for k in range(len(seg)))
+    assert rise <= 2.0, f"the soft tissue brightens by {rise:.1f} grey levels moving away from the bone"
+
+
+def test_a_deposit_beside_a_bone_digs_no_dark_pocket_between_them():
+    """A dense deposit 2 mm from a bone edge: the soft tissue in the gap reads as at the same
+    distance from the bone elsewhere (the deposit is kept out of the local means)."""
+    xs, log_img, bone = _round_limb()
+    rows = (np.arange(200)[:, None] - 100) * 0.25
+    deposit = np.hypot(xs[None, :] - 13.5, rows) < 2.5
+    out = rg.apply_window(log_img + np.where(deposit, 1.0, 0.0), rg.Window.dr(), 0.25, bone) * 255
+    gap = (xs > 10.0) & (xs < 11.0)
+    beside, elsewhere = out[96:104][:, gap].mean(), out[20:40][:, gap].mean()
+    assert abs(beside - elsewhere) <= 6.0, f"gap {beside:.0f} vs {elsewhere:.0f} grey levels"
+    assert out[100, np.argmin(np.abs(xs - 13.5))] > elsewhere + 40  # the deposit itself is bright
+
+
+def test_slice_dilation_matches_scipy_and_low_counts_stay_poisson():
+    from scipy import ndimage
+
+    mask = np.random.default_rng(2).random((120, 90)) > 0.97
+    for iterations in (1, 2, 3):
+        assert (rg._dilated(mask, iterations) == ndimage.binary_dilation(mask, iterations=iterations)).all()
+    low = rg.quantum_noise(np.full((200, 200), 3.0), np.random.default_rng(5))  # exact Poisson below 1000
+    assert np.all(low == np.round(low)) and low.var() == pytest.approx(3.0, rel=0.05)
+    assert (low == 0).mean() == pytest.approx(np.exp(-3.0), rel=0.1)  # P(0) of Poisson(3), not of a normal

@@ -41,14 +41,6 @@ MAX_FRAMES: int = 24
 # Fluence behind the object as in the seed figures: quantum mottle stays below one grey level.
 FLUENCE_PHOTONS_PER_MM2: float = 4.0e5
 BLUR_FWHM_MM: float = 0.6
-UNSHARP_SCALE_MM: Mapping[str, float] = MappingProxyType(
-    {
-        "site_shoulder": 20.0,
-        "site_thigh": 20.0,
-        "site_hip_pelvis": 25.0,
-        "site_buttock": 25.0,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -104,19 +96,21 @@ def _tuple(value: Any) -> Any:
     return value
 
 
-def _zoom(raw: Any, site: str, where: str) -> Mapping[str, Any] | None:
+def _zoom(raw: Any, site: str, projection: str, where: str) -> Mapping[str, Any] | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or "center" not in raw or "field_mm" not in raw:
         raise ValueError(f"{where}: zoom needs 'center' and 'field_mm'")
-    fov = float(raw.get("fov_mm", anat.FIELD_OF_VIEW_MM[site]))
+    bad = sorted(set(raw) - {"center", "field_mm", "points"})
+    if bad:
+        raise ValueError(f"{where}: unknown zoom key(s) {bad}; valid: ['center', 'field_mm', 'points']")
+    fov = anat.field_of_view_mm(site, projection)
     if not 10 <= float(raw["field_mm"]) <= fov:
-        raise ValueError(f"{where}: zoom field_mm must be between 10 and the field of view ({fov:g} mm)")
+        raise ValueError(f"{where}: zoom field_mm must be between 10 and the view's field ({fov:g} mm)")
     return MappingProxyType(
         {
             "center": _tuple(raw["center"]),
             "field_mm": float(raw["field_mm"]),
-            "fov_mm": fov,
             "points": _tuple(raw.get("points")),
         }
     )
@@ -157,7 +151,7 @@ def parse_atlas(raw: Any) -> Atlas:
             projection=row["projection"],
             params=MappingProxyType({k: _tuple(v) for k, v in (row["params"] or {}).items()}),
             seed=int(row["seed"]),
-            zoom=_zoom(row.get("zoom"), row["site"], where),
+            zoom=_zoom(row.get("zoom"), row["site"], row["projection"], where),
             energy_kev=float(row.get("energy_kev", beams.get(row["site"], 35))),
             feature=" ".join(str(row["feature"]).split()),
             alt=" ".join(str(row["alt"]).split()),
@@ -244,22 +238,11 @@ def _size(size: Any) -> int:
     return int(size)
 
 
-def _zoom_center(anatomy: anat.Anatomy, zoom: Mapping[str, Any]) -> tuple[float, float]:
-    center = zoom["center"]
-    if isinstance(center, str):
-        points = np.asarray(anatomy.landmarks[center], float).reshape(-1, 2)
-        if zoom.get("points") is not None:
-            points = points[list(zoom["points"])]
-        x, y = points.mean(axis=0) if len(points) != 3 else points[1]
-        return float(x), float(y)
-    return float(center[0]), float(center[1])
-
-
 def render(morphology: str, size: int = TILE_SIZE, **overrides: Any) -> np.ndarray:
     """The atlas image of ``morphology`` as a ``size`` × ``size`` uint8 array (deterministic).
 
     A magnified entry (``zoom`` in the table) is drawn by :func:`figures.panel_log` (the one
-    zoom/crop helper): a re-centred view for 3-D anatomy, a crop of the template otherwise.
+    zoom helper): a view of the 3-D anatomy re-centred on the zoom centre and ``field_mm`` wide.
     ``overrides`` replace the table's pattern parameters (e.g. ``weeks_since_trauma=3``);
     invalid values raise ValueError from the pattern generator.
     """
@@ -272,11 +255,6 @@ def render(morphology: str, size: int = TILE_SIZE, **overrides: Any) -> np.ndarr
             e.zoom["center"] if isinstance(e.zoom["center"], str) else tuple(e.zoom["center"]),
             float(e.zoom["field_mm"]),
             None if e.zoom.get("points") is None else tuple(e.zoom["points"]),
-            e.zoom.get("fov_mm"),
-        )
-    elif not anat.uses_3d(e.site, e.projection):
-        zoom = figures.Zoom(
-            (anat.FIELD_OF_VIEW_MM[e.site] / 2, anat.FIELD_OF_VIEW_MM[e.site] / 2), anat.FIELD_OF_VIEW_MM[e.site]
         )
     rng = np.random.default_rng(spec.seed)
     log_img, bone, pixel_mm = figures.panel_log(spec, spec.panels[0], (size, size), rng, zoom)

@@ -24,7 +24,7 @@ import hashlib
 import io
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -67,14 +67,12 @@ class PanelSpec:
 class Zoom:
     """A magnified field: centre (landmark name or (x, y) mm in the full view), width shown (mm).
 
-    ``points`` picks which points of a multi-point landmark to average; ``fov_mm`` (2-D
-    templates only) the width of the template built before cropping.
+    ``points`` picks which points of a multi-point landmark to average.
     """
 
     center: str | tuple[float, float]
     field_mm: float
     points: tuple[int, ...] | None = None
-    fov_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -116,9 +114,9 @@ def _zoom(raw: Any, where: str) -> Zoom | None:
         return None
     if not isinstance(raw, dict) or "center" not in raw or "field_mm" not in raw:
         raise ValueError(f"{where}: zoom needs 'center' and 'field_mm'")
-    bad = sorted(set(raw) - {"center", "field_mm", "points", "fov_mm"})
+    bad = sorted(set(raw) - {"center", "field_mm", "points"})
     if bad:
-        raise ValueError(f"{where}: unknown zoom key(s) {bad}; valid: ['center', 'field_mm', 'fov_mm', 'points']")
+        raise ValueError(f"{where}: unknown zoom key(s) {bad}; valid: ['center', 'field_mm', 'points']")
     field = float(raw["field_mm"])
     if not 10 <= field <= 600:
         raise ValueError(f"{where}: zoom field_mm must be within 10–600 mm, got {raw['field_mm']!r}")
@@ -127,7 +125,6 @@ def _zoom(raw: Any, where: str) -> Zoom | None:
         center,
         field,
         None if raw.get("points") is None else tuple(int(i) for i in raw["points"]),
-        None if raw.get("fov_mm") is None else float(raw["fov_mm"]),
     )
 
 
@@ -203,8 +200,8 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
     zoom = _zoom(raw.get("zoom"), where)
     if zoom is None and raw.get("zoom_on"):  # legacy: a landmark and a pixel size
         zoom = Zoom(str(raw["zoom_on"]), pixel_mm * IMAGE_SHAPE[1])
-    elif zoom is None and "pixel_mm" in raw and anat.uses_3d(raw["site"], raw["projection"]):
-        zoom = Zoom((fov / 2, fov / 2), pixel_mm * IMAGE_SHAPE[1])  # 3-D: the pixel size sets the field
+    elif zoom is None and "pixel_mm" in raw:
+        zoom = Zoom((fov / 2, fov / 2), pixel_mm * IMAGE_SHAPE[1])  # the pixel size sets the field
     marker = raw.get("marker", "auto")
     if marker not in ("auto", "R", "L", False, None):
         raise ValueError(f"{where}: marker must be 'R', 'L', false or omitted, got {marker!r}")
@@ -313,17 +310,16 @@ def panel_params(
 def panel_scene(
     spec: FigureSpec,
     panel: PanelSpec,
-    shape: tuple[int, int],
+    anatomy: anat.Anatomy,
     rng: np.random.Generator,
-    anatomy: anat.Anatomy | None = None,
     shift: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
-    """Anatomy, lesions and scene of one panel, drawing pattern randomness from ``rng``.
+    """Anatomy (mirrored if the panel asks), lesions and scene of one panel over ``anatomy``,
+    drawing pattern randomness from ``rng``.
 
-    ``shift`` (mm) moves the patterns' explicit points from the full view into this panel.
+    ``shift`` (mm) moves the patterns' explicit points from the full view into this panel; a
+    mirrored panel (the other side of the body) also flips them.
     """
-    if anatomy is None:
-        anatomy = anat.build(spec.site, spec.projection, shape, spec.pixel_mm, seed=spec.seed, **panel.options)
     width = None
     if panel.mirror:
         anatomy = anat.mirrored(anatomy)
@@ -350,52 +346,61 @@ def zoom_center(anatomy: anat.Anatomy, zoom: Zoom) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def crop_box(
-    center_mm: tuple[float, float], pixel_mm: float, out_shape: tuple[int, int], full_shape: tuple[int, int]
-) -> tuple[int, int]:
-    """Top-left (row, column) of an ``out_shape`` window centred on ``center_mm``, kept inside ``full_shape``."""
-    r0 = int(np.clip(round(center_mm[1] / pixel_mm) - out_shape[0] // 2, 0, full_shape[0] - out_shape[0]))
-    c0 = int(np.clip(round(center_mm[0] / pixel_mm) - out_shape[1] // 2, 0, full_shape[1] - out_shape[1]))
-    return r0, c0
+def panel_anatomy(
+    spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], zoom: Zoom | None = None
+) -> tuple[anat.Anatomy, tuple[float, float]]:
+    """The anatomy of one panel of ``shape`` pixels, projected from the site's 3-D data (cached),
+    and the shift (mm) from the full view's image coordinates to the panel's.
+
+    A zoom is a new view of the anatomy (same directions, centred on the zoom centre,
+    ``field_mm`` wide), projected afresh, so it stays sharp; a narrower panel is the middle of
+    the view. The panel's build options (e.g. ``head_elevation_mm``) apply to both.
+    """
+    options = dict(panel.options)
+    base = anat.from_projection(spec.site, spec.projection, options=options)
+    window = None if zoom is None else (zoom_center(base, zoom), zoom.field_mm)
+    anatomy = anat.from_projection(spec.site, spec.projection, shape, zoom=window, options=options)
+    return anatomy, _landmark_shift(base, anatomy)
 
 
 def panel_log(
     spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator, zoom: Zoom | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Log image, bone mask and pixel size (mm) of one panel of ``shape`` pixels, magnified by ``zoom``.
+    """Log image, bone mask and pixel size (mm) of one panel of ``shape`` pixels, magnified by ``zoom``
+    (see :func:`panel_anatomy`; the one zoom helper of figures and atlas). Explicit points of the
+    spec are read in the full view, then moved into the panel."""
+    anatomy, shift = panel_anatomy(spec, panel, shape, zoom)
+    anatomy, _, scene = panel_scene(spec, panel, anatomy, rng, shift)
+    return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
 
-    3-D sites: a zoom is a new view of the anatomy (same directions, centred on the zoom
-    centre, ``field_mm`` wide), projected afresh (and cached), so it stays sharp. 2-D
-    templates: the template is built over its field (``fov_mm``) at the zoomed pixel size and
-    the log image cropped around the centre (the one crop helper of figures and atlas).
+
+def panel_letters(spec: FigureSpec) -> list[tuple[str | None, str | None]]:
+    """(side marker, panel letter) of each panel.
+
+    A figure whose panels include a mirrored one is one film of both sides (e.g. both hands):
+    each panel carries the marker of its own side. Panels that are all the same side are
+    separate films of it (e.g. before and after treatment): each carries the side's marker and
+    a letter, A, B, ... Extremity films are viewed as the beam sees them, so a left hand, the
+    mirror image of a right, lies on the image left with its thumb towards the middle.
     """
-    if anat.uses_3d(spec.site, spec.projection) and not panel.options:
-        base = anat.build(spec.site, spec.projection)
-        if zoom is not None:
-            center = zoom_center(base, zoom)
-            anatomy = anat.from_projection(spec.site, spec.projection, shape, zoom=(center, zoom.field_mm))
-        else:
-            anatomy = anat.from_projection(spec.site, spec.projection, shape)
-        # explicit points of the spec are read in the full view, then moved into this panel
-        anatomy, _, scene = panel_scene(spec, panel, shape, rng, anatomy, _landmark_shift(base, anatomy))
-        return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
-    if zoom is None:
-        anatomy, _, scene = panel_scene(spec, panel, shape, rng)
-        return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
-    pixel_mm = zoom.field_mm / shape[1]
-    fov = zoom.fov_mm or anat.FIELD_OF_VIEW_MM[spec.site]
-    full = (max(shape[0], round(fov / pixel_mm)), max(shape[1], round(fov / pixel_mm)))
-    anatomy, _, scene = panel_scene(replace(spec, pixel_mm=pixel_mm), panel, full, rng)
-    log_img = rg.render_log(scene, spec.exposure, rng)
-    r0, c0 = crop_box(zoom_center(anatomy, zoom), pixel_mm, shape, full)
-    window = (slice(r0, r0 + shape[0]), slice(c0, c0 + shape[1]))
-    return log_img[window], anatomy.bone_mask[window], pixel_mm
+    side = None
+    if spec.marker is not None:
+        side = spec.marker if spec.marker != "auto" else anat.side_marker(spec.site, spec.projection)
+    bilateral = any(p.mirror for p in spec.panels)
+    out: list[tuple[str | None, str | None]] = []
+    for k, panel in enumerate(spec.panels):
+        letter = {"R": "L", "L": "R"}.get(side, side) if panel.mirror and side else side
+        label = chr(ord("A") + k) if len(spec.panels) > 1 and not bilateral else None
+        out.append((letter, label))
+    return out
 
 
 def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:
     """The figure as a uint8 greyscale array of ``shape`` (rows, columns); deterministic.
 
-    ``spec`` is a :class:`FigureSpec` (e.g. from :func:`make_spec`) or a figure id.
+    ``spec`` is a :class:`FigureSpec` (e.g. from :func:`make_spec`) or a figure id. Panels sit
+    side by side; side markers (top right; on a film of both sides, at each panel's outer top
+    corner) and panel letters (top left) are burned in (see :func:`panel_letters`).
     """
     spec = get_spec(spec) if isinstance(spec, str) else spec
     if len(shape) != 2 or min(shape) < 16:
@@ -406,40 +411,39 @@ def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) 
     pixel_mm = spec.pixel_mm
     for i, panel in enumerate(spec.panels):
         width = shape[1] // n + (shape[1] % n if i == n - 1 else 0)
-        zoom = spec.zoom
-        if zoom is None and not anat.uses_3d(spec.site, spec.projection):
-            scale = IMAGE_SHAPE[1] / shape[1]
-            sub = replace(spec, pixel_mm=spec.pixel_mm * scale)
-            anatomy, _, scene = panel_scene(sub, panel, (shape[0], width), rng)
-            log_img, bone, pixel_mm = rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, sub.pixel_mm
-        else:
-            log_img, bone, pixel_mm = panel_log(spec, panel, (shape[0], width), rng, zoom)
+        log_img, bone, pixel_mm = panel_log(spec, panel, (shape[0], width), rng, spec.zoom)
         logs.append(log_img)
         bones.append(bone)
     log_img = np.hstack(logs)
     display = rg.to_uint8(rg.apply_window(log_img, spec.window, pixel_mm, np.hstack(bones)))
+    scale = max(1, round(shape[0] / 400))
+    bilateral = any(p.mirror for p in spec.panels)
     x = 0
-    for k, (panel, part) in enumerate(zip(spec.panels, logs)):
-        if spec.marker is not None:
-            letter = spec.marker if spec.marker != "auto" else anat.side_marker(spec.site, spec.projection)
-            if panel.mirror:
-                letter = {"R": "L", "L": "R"}.get(letter, letter)
-            draw_marker(display, letter, x + part.shape[1] - 6, 6, scale=max(1, round(shape[0] / 400)))
+    for k, ((letter, label), part) in enumerate(zip(panel_letters(spec), logs)):
+        left, right = x + 6 + 7 * scale, x + part.shape[1] - 6  # right edges of a corner letter
+        if letter is not None:  # both sides on one film: the left panel's marker at its outer corner
+            draw_marker(display, letter, left if bilateral and k == 0 else right, 6, scale=scale)
+        if label is not None:
+            draw_marker(display, label, left, 6, scale=scale)
         if k:  # a thin black gutter between panels
             display[:, max(x - 1, 0) : x + 1] = 0
         x += part.shape[1]
     return display
 
 
-# 5 × 7 glyphs of the side markers (1 = lit).
+# 5 × 7 glyphs of the side markers and panel letters (1 = lit).
 _GLYPHS = {
     "R": ("11110", "10001", "10001", "11110", "10100", "10010", "10001"),
     "L": ("10000", "10000", "10000", "10000", "10000", "10000", "11111"),
+    "A": ("01110", "10001", "10001", "11111", "10001", "10001", "10001"),
+    "B": ("11110", "10001", "10001", "11110", "10001", "10001", "11110"),
+    "C": ("01111", "10000", "10000", "10000", "10000", "10000", "01111"),
 }
 
 
 def draw_marker(image: np.ndarray, letter: str, right: int, top: int, scale: int = 2) -> None:
-    """Burn a small side-marker letter (white on a dark square) whose right edge is at column ``right``."""
+    """Burn a small letter (white on a dark square: a side marker or panel letter) whose right
+    edge is at column ``right``."""
     glyph = _GLYPHS.get(letter)
     if glyph is None:
         return
