@@ -299,3 +299,33 @@ def test_narrow_band_evaluation_gives_the_same_bone(site, bone_id):
     near = np.abs(exact) < 2.0
     np.testing.assert_allclose(banded[near], exact[near], atol=1e-4)
     assert np.array_equal(banded < 0, exact < 0)  # the same voxels inside
+
+
+def test_muscle_fill_meets_the_fat_along_a_surface_parallel_to_the_skin(tmp_path, monkeypatch):
+    """body.muscle_fill_mm grows the muscle groups up to the deep fascia: the fat under the
+    skin becomes a layer of even thickness (skin + subcutaneous_min_mm) on the frontal view,
+    where the groups alone leave a thicker, uneven one. Negative values are refused."""
+    monkeypatch.setenv("CALCIFICATIONS_CACHE", str(tmp_path))
+    text = (ph.anatomy_dir() / "site_thigh.yml").read_text()
+    text = re.sub(r"subcutaneous_min_mm: [0-9.]+", "subcutaneous_min_mm: 10.0", text, count=1)
+    assert "muscle_fill_mm" not in text
+    plain = ph.parse_site([text])
+    filled = ph.parse_site([text.replace("  fascia_mm:", "  muscle_fill_mm: 30.0\n  fascia_mm:", 1)])
+    assert filled.muscle_fill_mm == 30.0 and plain.muscle_fill_mm == 0.0
+    widths = {}
+    for name, site in (("plain", plain), ("filled", filled)):
+        proj = ph.project(site, "frontal")
+        px, muscle, body = proj.pixel_mm, proj.thickness_mm["muscle"], proj.body_mm
+        w = []
+        for row in range(160, 352, 8):
+            inside = np.flatnonzero(body[row] > 0.5)
+            onset = np.flatnonzero(muscle[row] > 1.0)
+            if not len(inside) or not len(onset):
+                continue
+            w.append((onset[0] - inside[0]) * px)
+        widths[name] = np.array(w)
+    depth = filled.skin_mm + filled.subcutaneous_min_mm
+    assert (np.abs(widths["filled"] - depth) < 3.0).mean() > 0.8, widths["filled"]
+    assert np.median(widths["plain"]) > depth + 5.0  # the groups alone lie deeper than that
+    with pytest.raises(ValueError, match="muscle_fill_mm"):
+        ph.parse_site([text.replace("  fascia_mm:", "  muscle_fill_mm: -3\n  fascia_mm:", 1)])

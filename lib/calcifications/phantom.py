@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -364,6 +364,7 @@ class Site:
     subcutaneous_min_mm: float
     fascia_mm: float
     septum_mm: float
+    muscle_fill_mm: float
     eval_mm: float
     bone_voxel_mm: float
     soft_voxel_mm: float
@@ -620,6 +621,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
                 "subcutaneous_min_mm",
                 "fascia_mm",
                 "septum_mm",
+                "muscle_fill_mm",
                 "joint_clearance_mm",
             },
             f"{where}.body",
@@ -705,6 +707,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         subcutaneous_min_mm=_positive(body.get("subcutaneous_min_mm", 4.0), f"{where}.body.subcutaneous_min_mm", True),
         fascia_mm=_positive(body.get("fascia_mm", 0.8), f"{where}.body.fascia_mm", True),
         septum_mm=_positive(body.get("septum_mm", 1.5), f"{where}.body.septum_mm", True),
+        muscle_fill_mm=_positive(body.get("muscle_fill_mm", 0.0), f"{where}.body.muscle_fill_mm", True),
         eval_mm=_positive(grid.get("eval_mm", 1.0), f"{where}.grid.eval_mm"),
         bone_voxel_mm=_positive(grid.get("bone_voxel_mm", 0.4), f"{where}.grid.bone_voxel_mm"),
         soft_voxel_mm=_positive(grid.get("soft_voxel_mm", 1.2), f"{where}.grid.soft_voxel_mm"),
@@ -1043,7 +1046,8 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     full = (slice(None),) * 3
     skin = take(occ_env - _occ(env + site.skin_mm, h), full)
     add(skin, "skin", "subcutaneous", full)
-    deep_limit = _occ(env + site.skin_mm + site.subcutaneous_min_mm, h)
+    depth = site.skin_mm + site.subcutaneous_min_mm
+    deep_limit = _occ(env + depth, h)
     # Muscles: d1 and d2 are the smallest and second smallest signed distances over the muscle
     # groups. A voxel is muscle where d1 < 0, but where two groups meet (d2 − d1 below the
     # septum thickness) it is an intermuscular fat plane: groups may be drawn overlapping.
@@ -1051,8 +1055,11 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     d2 = np.full(box.shape, 1e3, np.float32)
     muscles = [s for s in site.soft() if s.kind == "muscle"]
     others = sorted((s for s in site.soft() if s.kind != "muscle"), key=lambda s: -s.priority)
+    fill = site.muscle_fill_mm
     for solid in others + muscles:
         slo, shi = _view_bounds(solid, rot, center)
+        if solid.kind == "muscle" and fill:
+            slo, shi = slo - fill, shi + fill
         sub = _box(slo, shi, (h, h, h), half, px)
         if sub is None:
             continue
@@ -1072,6 +1079,10 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         )
         sdf = _sdf_box(solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0))
         if solid.kind == "muscle":
+            # grown by muscle_fill_mm, a group reaches the deep limit wherever it came within
+            # that distance of it: the muscle mass then meets the subcutaneous fat along the deep
+            # fascia, a surface parallel to the skin (the fat layer reads as a band on the film)
+            sdf = sdf - fill if fill else sdf
             a1, a2 = d1[sl], d2[sl]
             a2[...] = np.minimum(a2, np.maximum(a1, sdf))
             a1[...] = np.minimum(a1, sdf)
@@ -1080,8 +1091,9 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     if muscles:
         inside = np.minimum(_occ(d1, h), deep_limit)
         plane = np.clip((site.septum_mm - (d2 - d1)) / h + 0.5, 0.0, 1.0) * inside
-        if site.fascia_mm:  # deep fascia and epimysium: a thin shell around each group
-            shell = np.clip(inside - _occ(d1 + site.fascia_mm, h), 0.0, 1.0)
+        if site.fascia_mm:  # deep fascia and epimysium: a thin shell around each group and under the fat
+            core = np.minimum(_occ(d1 + site.fascia_mm, h), _occ(env + depth + site.fascia_mm, h))
+            shell = np.clip(inside - core, 0.0, 1.0)
             add(take(shell, full), "soft_tissue", "fascial", full)
         add(take(plane, full), "adipose", "fascial", full)
         add(take(inside, full), "muscle", "muscle", full)
