@@ -169,7 +169,7 @@ class SweepPart:
     def sdf(self, p: np.ndarray) -> np.ndarray:
         pts, tangent, a1, a2, radii = self.samples()
         tree = _tree(self)
-        _, k = tree.query(p, k=1, eps=0.3, workers=1)
+        _, k = tree.query(p, k=1, workers=1)  # exact: an approximate neighbour (eps) steps the surface in bands
         d = p - pts[k]
         t = np.einsum("ij,ij->i", d, tangent[k])
         x = np.einsum("ij,ij->i", d, a1[k])
