@@ -244,6 +244,21 @@ def test_elbow_pose_keeps_the_joint_congruent():
         assert 1.0 <= gap <= 6.0, (bone, gap)  # no overlap, no dislocation
 
 
+def test_flexed_elbow_bones_stay_inside_the_skin():
+    data = ph.load_site("site_elbow")
+    view = ph.get_view(data, "lateral")
+    posed = ph.posed(data, view)
+    rot, centre = view.rotation(), np.asarray(view.center)
+    for bone in posed.bones():
+        lo, hi = bone.bounds()
+        pts = _grid(lo, hi, 2.0)
+        pts = pts[bone.sdf(pts) < -0.5]
+        q = (pts - centre) @ rot.T
+        pts = pts[(np.abs(q[:, 0]) < view.field_mm / 2) & (np.abs(q[:, 1]) < view.field_mm / 2)]
+        depth = -posed.envelope.sdf(pts.astype(np.float32))
+        assert depth.min() > 1.0, (bone.id, float(depth.min()))  # the turned forearm envelope covers the olecranon
+
+
 def test_elbow_fat_pads_on_the_flexed_lateral():
     data = ph.load_site("site_elbow")
     ant = ph.solid_path_mm(data, "lateral", "anterior_fat_pad")
