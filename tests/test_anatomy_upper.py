@@ -273,8 +273,14 @@ def test_elbow_fat_pads_on_the_flexed_lateral():
     "step, bad",
     [
         ("      - {solids: [radius, kneecap], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n", "kneecap"),
-        ("      - {solids: [radius], landmarks: [nowhere], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n", "nowhere"),
-        ("      - {solids: [radius], envelope_groups: [leg], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n", "leg"),
+        (
+            "      - {solids: [radius], landmarks: [nowhere], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n",
+            "nowhere",
+        ),
+        (
+            "      - {solids: [radius], envelope_groups: [leg], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n",
+            "leg",
+        ),
         ("      - {solids: [radius], about: [0, 0, 0], axis: [0, 0, 0], angle_deg: 90}\n", "axis"),
         ("      - {solids: [radius], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: .nan}\n", "angle_deg"),
         ("      - {solids: [radius], about: [0, 0, 0], axis: [1, 0, 0]}\n", "angle_deg"),
