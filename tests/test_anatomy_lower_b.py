@@ -171,7 +171,7 @@ def _length_and_width(solid: ph.Solid) -> tuple[float, float]:
 def test_metatarsal_and_phalangeal_proportions(foot):
     _, s = foot
     mt = {k: _length_and_width(s[f"metatarsal_{k}"]) for k in range(1, 6)}
-    # jain2017forefoot: first metatarsal the shortest and the widest, second the longest
+    # patil2017forefoot: first metatarsal the shortest and the widest, second the longest
     assert mt[1][0] == min(v[0] for v in mt.values())
     assert mt[1][1] == max(v[1] for v in mt.values())
     assert mt[1][1] > 1.4 * mt[2][1]  # the first much stouter
@@ -231,6 +231,53 @@ def test_hindfoot_shapes_and_sizes(foot):
     assert all(_sdf(s["achilles_tendon"], p) < 0 for p in ach)
     assert k[2] > ach[:, 2].max()
     assert k[1] < cal[:, 1].min()
+
+
+def test_midfoot_bones_are_rounded_and_jointed_as_on_a_lateral_film(foot):
+    data, s = foot
+    nav = _inside(s["navicular"], 0.5)
+    sl = nav[np.abs(nav[:, 0] + 20) < 2]  # a sagittal slice through the middle of the navicular
+
+    def z_range(y0):
+        band = sl[np.abs(sl[:, 1] - y0) < 1.5]
+        return band[:, 2].min(), band[:, 2].max()
+
+    centre, dorsal, plantar = z_range(-21.0), z_range(-31.0), z_range(-12.0)
+    assert centre[0] > dorsal[0] + 1.0 and centre[0] > plantar[0] + 1.0  # concave behind (the talar head's cup)
+    assert centre[1] > dorsal[1] + 0.5 and centre[1] > plantar[1] + 0.5  # convex in front
+    assert 12 <= centre[1] - centre[0] <= 19 and 18 <= np.ptp(sl[:, 1]) <= 27  # rajaram2024navicular: 15 and 22 mm
+    # the cuneiforms and cuboid come after the navicular and calcaneus: their proximal facets are the concave ones
+    order = [b.id for b in data.bones()]
+    for later in ("medial_cuneiform", "intermediate_cuneiform", "lateral_cuneiform", "cuboid"):
+        assert order.index(later) > order.index("navicular") and order.index(later) > order.index("calcaneus")
+    cun = {k: _inside(s[f"{k}_cuneiform"], 0.7) for k in ("medial", "intermediate", "lateral")}
+    assert np.ptp(cun["medial"][:, 1]) > max(np.ptp(cun[k][:, 1]) for k in ("intermediate", "lateral"))  # the tallest
+    assert np.ptp(cun["intermediate"][:, 2]) < min(np.ptp(cun[k][:, 2]) for k in ("medial", "lateral"))  # the shortest
+    assert cun["intermediate"][:, 2].max() < cun["medial"][:, 2].max() - 5  # the second metatarsal base set back
+    cub = _inside(s["cuboid"], 0.7)
+    back = cub[cub[:, 2] < cub[:, 2].min() + 8]
+    front = cub[cub[:, 2] > cub[:, 2].max() - 8]
+    assert np.ptp(back[:, 1]) > np.ptp(front[:, 1]) + 3  # taller behind (moitra2021cuboid)
+    assert 22 <= np.ptp(cub[:, 1]) <= 32
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_metatarsal_bases_taper_into_the_shaft(foot, k):
+    _, s = foot
+    mt = s[f"metatarsal_{k}"]
+    pts = _inside(mt, 0.5)
+    a, b = (np.asarray(p, float) for p in mt.axis)
+    u = (b - a) / np.linalg.norm(b - a)
+    t = (pts - a) @ u
+    t0 = t.min()
+    heights = []
+    for d in (5.0, 8.0, 11.0, 14.0, 18.0, 28.0):  # from past the rounded end
+        sl = pts[np.abs(t - t0 - d) < 0.6]
+        heights.append(float(np.ptp(sl[:, 1])))
+    assert heights[0] > 1.3 * heights[-1], heights  # a flared base
+    steps = np.diff(heights[:5])
+    assert np.all(steps < 1.0), heights  # narrowing all along the base (a tube, not a box with a step)
+    assert np.all(-steps < 0.45 * np.asarray(heights[:4])), heights
 
 
 # ------------------------------------------------------------------ projected views ----

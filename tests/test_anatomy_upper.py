@@ -202,6 +202,113 @@ def test_elbow_fat_pads_lie_against_the_fossae():
         assert 0 < d < 8, (pad, d)  # outside the bone, close to the fossa floor
 
 
+def _elbow_text_with_pose(step: str) -> list[str]:
+    text = ph.site_files("site_elbow")[0].read_text(encoding="utf-8")
+    head, _, _ = text.partition("    pose:\n")
+    return [head + "    pose:\n" + step]
+
+
+def test_elbow_lateral_is_flexed_90_degrees_and_the_horizontal_beam_follows():
+    data = ph.load_site("site_elbow")
+    lateral = ph.get_view(data, "lateral")
+    assert lateral.pose and data.views["horizontal_beam"].pose == lateral.pose
+    assert not ph.get_view(data, "frontal").pose  # the AP stays extended
+    posed = ph.posed(data, lateral)
+    radius = {s.id: s for s in posed.solids}["radius"]
+    a, b = (np.asarray(p) for p in radius.axis)
+    d = (b - a) / np.linalg.norm(b - a)
+    assert d[2] > 0.95  # the forearm now points anteriorly (+z), at right angles to the humerus
+    humerus = {s.id: s for s in posed.solids}["humerus"]
+    assert humerus == {s.id: s for s in data.solids}["humerus"]  # the arm does not move
+    assert posed.digest != data.digest
+    # on the film: the forearm runs across the image (anterior to the left), the humerus down it
+    marks = ph.landmarks(data, "lateral")
+    xs = [p[0] for p in marks["radial_artery"]]
+    ys = [p[1] for p in marks["radial_artery"]]
+    assert xs[0] - xs[-1] > 100 and abs(ys[-1] - ys[0]) < 30
+    # the olecranon lies behind (image right of) the trochlea, the radial head in front of it
+    assert marks["olecranon"][0] > marks["trochlea_center"][0] > marks["radial_head"][0]
+
+
+def test_elbow_pose_keeps_the_joint_congruent():
+    data = ph.load_site("site_elbow")
+    posed = {s.id: s for s in ph.posed(data, ph.get_view(data, "lateral")).solids}
+    hum = posed["humerus"]
+    for bone in ("ulna", "radius"):
+        solid = posed[bone]
+        lo, hi = solid.bounds()
+        lo, hi = np.maximum(lo, [-30, -40, -30]), np.minimum(hi, [30, 30, 40])
+        pts = _grid(lo, hi, 0.8)
+        inside = pts[solid.sdf(pts) < 0]
+        gap = float(hum.sdf(inside).min())
+        assert 1.0 <= gap <= 6.0, (bone, gap)  # no overlap, no dislocation
+
+
+def test_flexed_elbow_bones_stay_inside_the_skin():
+    data = ph.load_site("site_elbow")
+    view = ph.get_view(data, "lateral")
+    posed = ph.posed(data, view)
+    rot, centre = view.rotation(), np.asarray(view.center)
+    for bone in posed.bones():
+        lo, hi = bone.bounds()
+        pts = _grid(lo, hi, 2.0)
+        pts = pts[bone.sdf(pts) < -0.5]
+        q = (pts - centre) @ rot.T
+        pts = pts[(np.abs(q[:, 0]) < view.field_mm / 2) & (np.abs(q[:, 1]) < view.field_mm / 2)]
+        depth = -posed.envelope.sdf(pts.astype(np.float32))
+        assert depth.min() > 1.0, (bone.id, float(depth.min()))  # the turned forearm envelope covers the olecranon
+
+
+def test_elbow_fat_pads_on_the_flexed_lateral():
+    data = ph.load_site("site_elbow")
+    ant = ph.solid_path_mm(data, "lateral", "anterior_fat_pad")
+    post = ph.solid_path_mm(data, "lateral", "posterior_fat_pad")
+    assert ant.max() > 15 and post.max() > 10  # seen edge-on: a fat stripe along the beam
+    a = an.build("site_elbow", "lateral")
+    r, c = np.unravel_index(np.argmax(ant), ant.shape)
+    assert a.thickness_mm["adipose"][r, c] > 10  # still fat where it projects (not displaced by the joint)
+
+
+@pytest.mark.parametrize(
+    "step, bad",
+    [
+        ("      - {solids: [radius, kneecap], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n", "kneecap"),
+        (
+            "      - {solids: [radius], landmarks: [nowhere], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n",
+            "nowhere",
+        ),
+        (
+            "      - {solids: [radius], envelope_groups: [leg], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 90}\n",
+            "leg",
+        ),
+        ("      - {solids: [radius], about: [0, 0, 0], axis: [0, 0, 0], angle_deg: 90}\n", "axis"),
+        ("      - {solids: [radius], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: .nan}\n", "angle_deg"),
+        ("      - {solids: [radius], about: [0, 0, 0], axis: [1, 0, 0]}\n", "angle_deg"),
+        ("      - {solids: [radius], about: [0, 0, 0], axis: [1, 0, 0], angle_deg: 9, spin: 1}\n", "spin"),
+    ],
+)
+def test_pose_bad_input_names_the_culprit(step, bad):
+    with pytest.raises(ValueError, match=bad):
+        ph.parse_site(_elbow_text_with_pose(step), where="test")
+
+
+def test_pose_turns_ellipsoids_and_sweeps_rigidly():
+    step = ph.PoseStep(("x",), (1.0, 2.0, 3.0), (0.3, 1.0, 0.2), 37.0)
+    rot, about = step.matrix(), np.asarray(step.about)
+    e = ph.EllipsoidPart((5.0, -4.0, 9.0), (6.0, 3.0, 2.0), (10.0, 20.0, 30.0))
+    s = ph.SweepPart(((0.0, 0.0, 0.0), (0.0, 20.0, 2.0), (3.0, 40.0, 0.0)), ((4, 3), (5, 3), (3, 2)))
+    rng = np.random.default_rng(4)
+    for part in (e, s):
+        moved = ph._turned_part(part, rot, about)
+        lo, hi = part.bounds()
+        pts = rng.uniform(lo - 2, hi + 2, (3000, 3)).astype(np.float32)
+        pts = pts[np.abs(part.sdf(pts)) < 3][:300]  # near the surface (the k-d query is approximate far out)
+        assert len(pts) > 50
+        turned = ((pts - about) @ rot.T + about).astype(np.float32)
+        err = np.abs(part.sdf(pts) - moved.sdf(turned))
+        assert np.mean(err < 0.05) > 0.95 and err.max() < 0.5, err.max()  # rigid (up to the approximate k-d query)
+
+
 # ------------------------------------------------------------- shoulder ----
 
 

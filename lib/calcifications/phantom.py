@@ -271,6 +271,27 @@ class Solid:
 
 
 @dataclass(frozen=True)
+class PoseStep:
+    """One rigid rotation of a view's pose: the solids ``solids``, the envelope parts of the groups
+    ``envelope_groups`` and the landmarks ``landmarks`` turn by ``angle_deg`` (right-hand rule)
+    about the line through ``about`` (mm, body frame) along ``axis``."""
+
+    solids: tuple[str, ...]
+    about: tuple[float, float, float]
+    axis: tuple[float, float, float]
+    angle_deg: float
+    landmarks: tuple[str, ...] = ()
+    envelope_groups: tuple[str, ...] = ()
+
+    def matrix(self) -> np.ndarray:
+        """Rotation matrix (3 × 3) of the step (Rodrigues)."""
+        k = _unit(self.axis, "pose axis")
+        t = math.radians(self.angle_deg)
+        kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+        return np.eye(3) + math.sin(t) * kx + (1 - math.cos(t)) * (kx @ kx)
+
+
+@dataclass(frozen=True)
 class View:
     """A view: image column and row directions (body frame), centre (mm), field (mm), tilt (deg)."""
 
@@ -283,6 +304,7 @@ class View:
     label: str = ""
     marker: str = "R"
     gravity: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    pose: tuple[PoseStep, ...] = ()  # rigid moves of some solids before projection (e.g. a flexed elbow)
 
     def rotation(self) -> np.ndarray:
         """Rows: unit vectors of image column (u), row (v) and beam (w) in the body frame."""
@@ -337,6 +359,7 @@ def horizontal_beam_view(lateral: View) -> View:
         f"Horizontal beam (cross-table lateral), patient supine, posterior down; {lateral.label}",
         lateral.marker,
         (0.0, 0.0, -1.0),
+        lateral.pose,
     )
 
 
@@ -370,6 +393,7 @@ class Site:
     soft_voxel_mm: float
     masks: Mapping[str, float]
     digest: str
+    envelope_groups: tuple[str, ...] = ()  # group tag of each envelope part ("" = none), for poses
 
     def bones(self) -> tuple[Solid, ...]:
         return tuple(s for s in self.solids if s.kind == BONE_KIND)
@@ -532,6 +556,131 @@ def _solid(raw: Any, where: str) -> Solid:
     )
 
 
+POSE_KEYS = {"solids", "landmarks", "envelope_groups", "about", "axis", "angle_deg", "note"}
+
+
+def _pose(
+    raw: Any, solids: Sequence[Solid], marks: Mapping[str, Any], groups: Sequence[str], where: str
+) -> tuple[PoseStep, ...]:
+    """A view's ``pose``: a list of rigid rotations, each naming solids, landmarks and envelope groups
+    that exist (ValueError naming the unknown one)."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: a pose is a list of steps {{solids, about, axis, angle_deg}}")
+    ids = {s.id for s in solids}
+    steps = []
+    for i, step in enumerate(raw):
+        at = f"{where}[{i}]"
+        if not isinstance(step, dict):
+            raise ValueError(f"{at}: a pose step is a mapping with keys {sorted(POSE_KEYS)}")
+        _check_keys(step, POSE_KEYS, at)
+        for key in ("solids", "about", "axis", "angle_deg"):
+            if key not in step:
+                raise ValueError(f"{at}: a pose step needs {key!r}")
+        names = {
+            "solids": (tuple(str(x) for x in step.get("solids") or []), ids),
+            "landmarks": (tuple(str(x) for x in step.get("landmarks") or []), set(marks)),
+            "envelope_groups": (tuple(str(x) for x in step.get("envelope_groups") or []), set(groups) - {""}),
+        }
+        for key, (given, known) in names.items():
+            unknown = [n for n in given if n not in known]
+            if unknown:
+                raise ValueError(f"{at}: unknown {key[:-1].replace('_', ' ')} {unknown[0]!r}; known: {sorted(known)}")
+        try:
+            angle = float(step["angle_deg"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{at}.angle_deg: expected a number of degrees, got {step['angle_deg']!r}") from None
+        if not math.isfinite(angle) or abs(angle) > 360:
+            raise ValueError(f"{at}.angle_deg: must be finite, within ±360, got {step['angle_deg']!r}")
+        axis = _vec3(step["axis"], f"{at}.axis")
+        _unit(axis, f"{at}.axis")
+        steps.append(
+            PoseStep(
+                names["solids"][0],
+                _vec3(step["about"], f"{at}.about"),
+                axis,
+                angle,
+                names["landmarks"][0],
+                names["envelope_groups"][0],
+            )
+        )
+    return tuple(steps)
+
+
+def _euler_deg(m: np.ndarray) -> tuple[float, float, float]:
+    """Angles (deg) about x, then y, then z whose :func:`_rotation` is ``m``."""
+    ry = math.asin(max(-1.0, min(1.0, -float(m[2, 0]))))
+    if abs(math.cos(ry)) > 1e-9:
+        rx = math.atan2(float(m[2, 1]), float(m[2, 2]))
+        rz = math.atan2(float(m[1, 0]), float(m[0, 0]))
+    else:  # gimbal lock: put everything in x
+        rx, rz = math.atan2(-float(m[1, 2]), float(m[1, 1])), 0.0
+    return tuple(round(math.degrees(a), 9) + 0.0 for a in (rx, ry, rz))  # type: ignore[return-value]
+
+
+def _turned(points: Any, rot: np.ndarray, about: np.ndarray) -> tuple[tuple[float, float, float], ...]:
+    q = (np.asarray(points, float) - about) @ rot.T + about
+    return tuple(tuple(float(round(c, 9)) + 0.0 for c in p) for p in np.atleast_2d(q))
+
+
+def _turned_part(part: Part, rot: np.ndarray, about: np.ndarray) -> Part:
+    if isinstance(part, EllipsoidPart):
+        return replace(
+            part,
+            center=_turned([part.center], rot, about)[0],
+            rotate_deg=_euler_deg(rot @ _rotation(part.rotate_deg)),
+        )
+    axis = tuple(float(round(c, 9)) + 0.0 for c in rot @ np.asarray(part.section_axis, float))
+    return replace(part, path=_turned(part.path, rot, about), section_axis=axis)  # type: ignore[arg-type]
+
+
+def _turned_landmark(value: Any, rot: np.ndarray, about: np.ndarray) -> Any:
+    """A body-frame landmark turned: points and polylines about ``about``, directions only by ``rot``."""
+    if isinstance(value, dict):
+        if set(value) == {"direction"}:
+            return {"direction": [float(c) for c in rot @ np.asarray(value["direction"], float)]}
+        return {k: _turned_landmark(v, rot, about) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value):
+        return list(_turned([value], rot, about)[0])
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
+        return [_turned_landmark(v, rot, about) for v in value]
+    return value
+
+
+def posed(site: Site, view: View) -> Site:
+    """``site`` with ``view.pose`` applied: each step turns its solids (parts, carves, bone axis),
+    envelope groups and landmarks rigidly; the joint spaces follow (the clearance cuts use the
+    turned neighbours). Unchanged when the view has no pose."""
+    if not view.pose:
+        return site
+    solids = {s.id: s for s in site.solids}
+    env_parts = list(site.envelope.parts)
+    marks = dict(site.landmarks)
+    for step in view.pose:
+        rot, about = step.matrix(), np.asarray(step.about, float)
+        for sid in step.solids:
+            s = solids[sid]
+            solids[sid] = replace(
+                s,
+                parts=tuple(_turned_part(p, rot, about) for p in s.parts),
+                carve=tuple(_turned_part(p, rot, about) for p in s.carve),
+                axis=None if s.axis is None else _turned(s.axis, rot, about),  # type: ignore[arg-type]
+            )
+        for i, group in enumerate(site.envelope_groups):
+            if group and group in step.envelope_groups:
+                env_parts[i] = _turned_part(env_parts[i], rot, about)
+        for name in step.landmarks:
+            marks[name] = _turned_landmark(marks[name], rot, about)
+    out = tuple(replace(solids[s.id], avoid=tuple(solids[o.id] for o in s.avoid)) for s in site.solids)
+    tag = repr(view.pose)
+    return replace(
+        site,
+        solids=out,
+        envelope=replace(site.envelope, parts=tuple(env_parts)),
+        landmarks=MappingProxyType(marks),
+        digest=hashlib.sha256(f"{site.digest}/{tag}".encode()).hexdigest()[:20],
+    )
+
+
 SITE_KEYS = {
     "site",
     "title",
@@ -643,10 +792,14 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
     _check_keys(grid, {"eval_mm", "bone_voxel_mm", "soft_voxel_mm"}, f"{where}.grid")
     if not merged["envelope"]:
         raise ValueError(f"{where}: body.envelope needs at least one part")
+    env_groups = tuple(str(p.get("group", "")) if isinstance(p, dict) else "" for p in merged["envelope"])
     envelope = Solid(
         "envelope",
         "fat",
-        tuple(_part(p, f"{where}.envelope[{i}]") for i, p in enumerate(merged["envelope"])),
+        tuple(
+            _part({k: v for k, v in p.items() if k != "group"} if isinstance(p, dict) else p, f"{where}.envelope[{i}]")
+            for i, p in enumerate(merged["envelope"])
+        ),
         blend_mm=float(body.get("envelope_blend_mm", 6.0)),
         material="adipose",
         compartment="subcutaneous",
@@ -661,7 +814,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
     for name, v in merged["views"].items():
         _check_keys(
             v,
-            {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker", "gravity"},
+            {"column", "row", "center", "field_mm", "tilt_deg", "label", "marker", "gravity", "pose"},
             f"{where}.views.{name}",
         )
         views[name] = View(
@@ -674,6 +827,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
             str(v.get("label", name)),
             str(v.get("marker", "R")),
             _vec3(v.get("gravity", [0, 1, 0]), f"{where}.views.{name}.gravity"),
+            _pose(v.get("pose") or [], solids, merged["landmarks"], env_groups, f"{where}.views.{name}.pose"),
         )
         views[name].rotation()
         views[name].gravity_deg()
@@ -713,6 +867,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         soft_voxel_mm=_positive(grid.get("soft_voxel_mm", 1.2), f"{where}.grid.soft_voxel_mm"),
         masks=MappingProxyType(masks),
         digest=digest,
+        envelope_groups=env_groups,
     )
 
 
@@ -1000,6 +1155,7 @@ def solid_path_mm(site: Site, view_name: str, solid_id: str, view: View | None =
     """Path length (mm) through one solid of ``site`` alone (no layering) on the view's 512² grid,
     at the soft-tissue voxel size: where a fat pad, tendon or muscle projects (for checks)."""
     view = view or get_view(site, view_name)
+    site = posed(site, view)
     solids = {s.id: s for s in (*site.solids, site.envelope)}
     if solid_id not in solids:
         raise ValueError(f"{site.site} has no solid {solid_id!r}; solids: {', '.join(sorted(solids))}")
@@ -1193,6 +1349,7 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
                 )
         except (OSError, ValueError, KeyError):
             pass
+    site = posed(site, view)
     soft = rasterise_soft(site, view)
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
@@ -1282,6 +1439,7 @@ def project_landmark(view: View, value: Any) -> Any:
 def landmarks(site: Site, view_name: str, view: View | None = None) -> dict[str, Any]:
     """All landmarks of ``site`` projected in ``view_name`` (image mm), plus the joints' centres."""
     view = view or get_view(site, view_name)
+    site = posed(site, view)
     out = {name: project_landmark(view, v) for name, v in site.landmarks.items()}
     out.setdefault("joints", {j.name: project_point(view, j.center) for j in site.joints})
     out["gravity_deg"] = view.gravity_deg()
