@@ -330,11 +330,55 @@ def test_shoulder_humeral_head_glenoid_and_acromion():
     assert neck[1] - neck[0] < 0.65 * (head[1] - head[0])  # surgical neck narrower than the head
 
 
-def test_shoulder_ribs_vary_in_width():
+def test_shoulder_ribs_are_narrow_filled_bone():
+    """Posterior ribs 10-12 mm tall near the spine, thinner laterally, a thin cortex over a filled
+    medulla (trabecular bone, not a hollow 'glass' tube)."""
     data = ph.load_site("site_shoulder")
-    rib = next(b for b in data.bones() if b.id == "rib_3")
-    widths = [sec[0] for sec in rib.parts[0].sections]
-    assert max(widths[1:-1]) - min(widths[1:-1]) > 1.5  # not a tube of even width
+    ribs = [b for b in data.bones() if b.id.startswith("rib_")]
+    assert len(ribs) >= 6
+    for rib in ribs:
+        sweep = rib.parts[0]
+        heights = [2 * sec[0] for sec in sweep.sections]  # first semi-axis along y (section_axis)
+        assert sweep.section_axis == (0.0, 1.0, 0.0), rib.id
+        posterior, lateral = max(heights[1:4]), min(heights[4:7])
+        assert 9.5 <= posterior <= 13.5, (rib.id, posterior)
+        assert lateral < posterior, rib.id
+        assert max(2 * sec[1] for sec in sweep.sections) <= 7.5, rib.id  # flat: thinner than tall
+        assert max(v for _, v in rib.cortex_mm) <= 1.0, rib.id
+        assert min(v for _, v in rib.trabecular_fraction) >= 0.2, rib.id
+        # posterior ribs near-horizontal: the posterior arc (spine to angle) drops less than 10 mm
+        ys = [p[1] for p in sweep.path[1:4]]
+        assert max(ys) - min(ys) < 10, rib.id
+        # anterior ribs slope down and medially (y grows as x grows towards the sternum)
+        (x0, y0, _), (x1, y1, _) = sweep.path[-3], sweep.path[-1]
+        assert x1 > x0 and y1 > y0, rib.id
+
+
+def test_shoulder_lung_is_air_with_branching_vessels():
+    a = an.build("site_shoulder", "frontal")
+    th = a.thickness_mm
+    lung = th["lung"] > 60  # mm of aerated lung along the beam
+    assert lung.mean() > 0.1
+    blood = th["blood"][lung]
+    assert blood.max() > 3  # vessels a few mm across near the hilum (image right)
+    assert (blood > 0.5).mean() > 0.05  # markings, not a flat grey field
+    assert (blood > 0.5).mean() < 0.6  # ... with aerated lung between them
+    cols = np.nonzero(lung.any(axis=0))[0]
+    mid = (cols[0] + cols[-1]) // 2
+    medial = th["blood"][:, mid:][lung[:, mid:]].mean()
+    lateral = th["blood"][:, :mid][lung[:, :mid]].mean()
+    assert medial > lateral  # the vessels taper towards the periphery
+
+
+def test_lung_vessels_are_deterministic():
+    site = ph.load_site("site_shoulder")
+    view = ph.get_view(site, "frontal")
+    lung = np.full((ph.IMAGE_PIXELS, ph.IMAGE_PIXELS), 100.0, np.float32)
+    v1 = ph.lung_vessels_mm(view, (195, 45, -15), lung, 7)
+    v2 = ph.lung_vessels_mm(view, (195, 45, -15), lung, 7)
+    assert np.array_equal(v1, v2)
+    assert not np.array_equal(v1, ph.lung_vessels_mm(view, (195, 45, -15), lung, 8))
+    assert (v1 <= 50.0).all()  # never more than half the lung path
 
 
 # --------------------------------------------------- compartments (views) ----

@@ -166,10 +166,28 @@ class SweepPart:
         f32 = np.float32
         return p.astype(f32), tangent.astype(f32), a1.astype(f32), a2.astype(f32), np.maximum(radii, 0.05).astype(f32)
 
-    def sdf(self, p: np.ndarray) -> np.ndarray:
+    def sdf(self, p: np.ndarray, margin: float | None = None) -> np.ndarray:
+        """Approximate signed distance (mm). With ``margin``: points whose nearest centreline
+        sample is farther than the part's largest extent plus ``margin`` are not evaluated; they
+        get a lower bound of their distance (largest semi-axis + ``margin``), positive, so that
+        interpolating a coarse grid between them and near points stays conservative."""
+        if margin is not None:
+            rmax = float(np.max(self.sections))
+            extent = 2.0 * rmax + max(self.caps or (0.0,))
+            reach = 1.3 * (extent + margin)
+            _, k = _tree(self).query(p, k=1, distance_upper_bound=reach, workers=1)
+            near = k < len(self.samples()[0])
+            out = np.full(len(p), np.float32(rmax + margin), np.float32)
+            if near.any():
+                out[near] = self._sdf_at(p[near], k[near])
+            return out
+        # exact: an approximate neighbour (eps) steps a large sweep's surface into bands
+        _, k = _tree(self).query(p, k=1, workers=1)
+        return self._sdf_at(p, k)
+
+    def _sdf_at(self, p: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Signed distance at points ``p`` whose nearest centreline samples are ``k``."""
         pts, tangent, a1, a2, radii = self.samples()
-        tree = _tree(self)
-        _, k = tree.query(p, k=1, workers=1)  # exact: an approximate neighbour (eps) steps the surface in bands
         d = p - pts[k]
         t = np.einsum("ij,ij->i", d, tangent[k])
         x = np.einsum("ij,ij->i", d, a1[k])
@@ -201,12 +219,21 @@ def smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
     return b * (1 - h) + a * h - k * h * (1 - h)
 
 
-def _part_sdf(part: Part, p: np.ndarray, grow: float, far: np.float32) -> np.ndarray:
+def _part_sdf(part: Part, p: np.ndarray, grow: float, far: np.float32 | None) -> np.ndarray:
+    """Distance to ``part`` within its box grown by ``grow``; beyond it ``far`` or, when ``far`` is
+    None, the distance to the box (a lower bound that, unlike a sentinel, can be interpolated)."""
     lo, hi = part.bounds()
     inside = np.all((p >= lo - grow) & (p <= hi + grow), axis=1)
-    out = np.full(len(p), far, np.float32)
+    if far is None:
+        gap = np.maximum(np.maximum(lo.astype(np.float32) - p, p - hi.astype(np.float32)), 0.0)
+        out = np.sqrt(np.einsum("ij,ij->i", gap, gap)).astype(np.float32)
+    else:
+        out = np.full(len(p), far, np.float32)
     if inside.any():
-        out[inside] = part.sdf(p[inside])
+        if isinstance(part, SweepPart):  # a tube around the centreline, tighter than the box
+            out[inside] = part.sdf(p[inside], grow)
+        else:
+            out[inside] = part.sdf(p[inside])
     return out
 
 
@@ -249,7 +276,7 @@ class Solid:
         far = np.float32(1e4)
         d = None
         for part in self.parts:
-            dp = _part_sdf(part, p, self.blend_mm + margin_mm, far)
+            dp = _part_sdf(part, p, self.blend_mm + margin_mm, None)
             d = dp if d is None else smooth_min(d, dp, self.blend_mm)
         for part in self.carve:
             dc = _part_sdf(part, p, self.blend_mm + margin_mm, far)
@@ -970,30 +997,44 @@ def _profile_at(profile: tuple[tuple[float, float], ...], s: np.ndarray) -> np.n
 
 
 def _sdf_box(
-    solid: Solid, box: Box, rot: np.ndarray, center: np.ndarray, coarsen: int = 1, band_mm: float | None = None
+    solid: Solid,
+    box: Box,
+    rot: np.ndarray,
+    center: np.ndarray,
+    coarsen: int = 1,
+    band_mm: float | None = None,
+    levels: int = 2,
 ) -> np.ndarray:
     """Signed distance of ``solid`` at the voxel centres of ``box`` (evaluated on a grid
     ``coarsen`` times coarser, then linearly interpolated).
 
     With ``band_mm``: a first pass on a grid twice as coarse, interpolated; only voxels whose
     interpolated distance is within ``band_mm`` of the surface are evaluated exactly (a narrow
-    band: far inside and far outside, the interpolated distance is kept).
+    band: far inside and far outside, the interpolated distance is kept). The first pass is
+    itself banded (twice the band, on a grid twice as coarse again) ``levels`` − 1 times, so a
+    thin curved bone in a large box (a rib) is evaluated exactly only near its surface.
     """
     if coarsen > 1:
         spacing = tuple(h * coarsen for h in box.spacing)
         shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
         origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
         coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
-        sdf_c = _sdf_box(solid, coarse, rot, center, 1, band_mm)
+        sdf_c = _sdf_box(solid, coarse, rot, center, 1, band_mm, levels)
         return _upsample(sdf_c, coarse, box)
-    if band_mm is None or min(box.shape) < 6:
+    if band_mm is None or min(box.shape) < 6 or levels <= 0:
         return solid.sdf(box.body_points(rot, center)).reshape(box.shape).astype(np.float32)
-    approx = _sdf_box(solid, box, rot, center, 2)
     band = max(band_mm, 2.0 * max(box.spacing) * math.sqrt(3))
+    approx = _sdf_box(solid, box, rot, center, 2, 2.0 * band if levels > 1 else None, levels - 1)
     near = np.abs(approx) < band
     if near.any():
-        approx[near] = solid.sdf(box.body_points(rot, center)[near.ravel()])
+        approx[near] = solid.sdf(_box_points(box, np.nonzero(near), rot, center))
     return approx
+
+
+def _box_points(box: Box, index: tuple[np.ndarray, ...], rot: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Body-frame centres (N, 3) of the voxels of ``box`` at ``index`` (as from ``np.nonzero``)."""
+    uvw = np.stack([(box.origin[i] + box.spacing[i] * index[i]).astype(np.float32) for i in range(3)], axis=1)
+    return uvw @ rot.astype(np.float32) + np.asarray(center, np.float32)
 
 
 @dataclass(frozen=True)
@@ -1031,13 +1072,75 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
     fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
     fine = _box(fine_lo, fine_hi, (px, px, voxel_w_mm), half, px)
-    sdf = _upsample(sdf_c, coarse, fine)
-    occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
     # Depth below the surface: the signed distance, bounded by a Euclidean distance transform of the
     # coarse occupancy (the smooth-union distance is only approximate far from the surface).
-    edt = ndimage.distance_transform_edt(sdf_c < 0, sampling=coarse.spacing).astype(np.float32)
-    depth = np.minimum(-sdf, _upsample(edt, coarse, fine) + eval_mm)
-    # Position along the bone axis (linear in voxel indices, so computed by broadcasting).
+    cap = 1.35 * max(v for _, v in bone.cortex_mm) + 2.0 * voxel_w_mm  # deeper than any cortex
+    edt = _edt_capped(sdf_c < 0, coarse.spacing, cap)
+    out = _bone_fields_sparse(bone, sdf_c, edt, coarse, fine, view, eval_mm, voxel_w_mm, site_id)
+    ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
+    angle = math.degrees(math.atan2(ab_img[1], ab_img[0]))
+    return BoneMaps(out[0], out[1], out[2], angle)
+
+
+def _edt_capped(inside: np.ndarray, spacing: tuple[float, float, float], cap: float, tile: int = 48) -> np.ndarray:
+    """Euclidean distance (mm) from each inside voxel to the nearest outside voxel, exact below
+    ``cap`` and at least ``cap`` elsewhere.
+
+    A bone that fills little of its box (a rib, a scapular plate) is done in tiles padded by
+    ``cap``: only tiles holding bone are transformed, and a distance found within a padded tile
+    is exact whenever it is below ``cap`` (the nearest outside voxel then lies in the padding).
+    """
+    spacing = tuple(float(h) for h in spacing)
+    if inside.mean() > 0.15 or max(inside.shape) <= tile:
+        return np.minimum(ndimage.distance_transform_edt(inside, sampling=spacing), cap).astype(np.float32)
+    out = np.zeros(inside.shape, np.float32)
+    pad = [int(math.ceil(cap / h)) + 1 for h in spacing]
+    n = inside.shape
+    for i in range(0, n[0], tile):
+        for j in range(0, n[1], tile):
+            for k in range(0, n[2], tile):
+                core = (slice(i, min(i + tile, n[0])), slice(j, min(j + tile, n[1])), slice(k, min(k + tile, n[2])))
+                if not inside[core].any():
+                    continue
+                lo = [max(c.start - q, 0) for c, q in zip(core, pad)]
+                hi = [min(c.stop + q, m) for c, q, m in zip(core, pad, n)]
+                sub = inside[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+                d = ndimage.distance_transform_edt(sub, sampling=spacing)
+                inner = tuple(slice(c.start - a, c.stop - a) for c, a in zip(core, lo))
+                out[core] = np.minimum(d[inner], cap)
+    return out
+
+
+def _cell_weights(
+    coarse_axis: np.ndarray, fine_axis: np.ndarray, spacing: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each fine coordinate: the lower and upper coarse indices and the linear weight of the
+    upper one (as :func:`_upsample` interpolates)."""
+    n = len(coarse_axis)
+    pos = np.clip((fine_axis - coarse_axis[0]) / spacing, 0, n - 1)
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, max(n - 2, 0))
+    i1 = np.minimum(i0 + 1, n - 1)
+    return i0, i1, (pos - i0).astype(np.float32)
+
+
+def _bone_fields_dense(
+    bone: Solid,
+    sdf_c: np.ndarray,
+    edt_c: np.ndarray,
+    coarse: Box,
+    fine: Box,
+    view: View,
+    eval_mm: float,
+    voxel_w_mm: float,
+    site_id: str,
+) -> list[np.ndarray]:
+    """As :func:`_bone_fields_sparse`, on every voxel of ``fine`` (for bones that fill their box)."""
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    px, half = view.pixel_mm, view.field_mm / 2
+    zeros = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    sdf = _upsample(sdf_c, coarse, fine)
+    occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
+    depth = np.minimum(-sdf, _upsample(edt_c, coarse, fine) + eval_mm)
     u, v, w = fine.axes()
     if bone.axis is not None:
         a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
@@ -1065,9 +1168,96 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
         proj = field.sum(axis=2) * voxel_w_mm  # (u, v) → image (row = v, column = u)
         m[c0 : c0 + proj.shape[1], r0 : r0 + proj.shape[0]] = proj.T
         out.append(m)
-    ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
-    angle = math.degrees(math.atan2(ab_img[1], ab_img[0]))
-    return BoneMaps(out[0], out[1], out[2], angle)
+    return out
+
+
+def _bone_fields_sparse(
+    bone: Solid,
+    sdf_c: np.ndarray,
+    edt_c: np.ndarray,
+    coarse: Box,
+    fine: Box,
+    view: View,
+    eval_mm: float,
+    voxel_w_mm: float,
+    site_id: str,
+) -> list[np.ndarray]:
+    """Cortex, medulla and trabecular-weighted path maps (mm, 512² image) of one bone from its
+    coarse signed distance ``sdf_c`` and depth bound ``edt_c`` on ``coarse``, evaluated only at
+    the voxels of ``fine`` that can be occupied.
+
+    A fine voxel's interpolated distance is at least the smallest of its coarse cell's eight
+    corners, so only voxels of cells whose smallest corner is below half a voxel are computed
+    (a thin rib or plate fills a few per cent of its box); the result equals a dense evaluation.
+    """
+    rot, center = view.rotation(), np.asarray(view.center, float)
+    px, half = view.pixel_mm, view.field_mm / 2
+    axes_c, axes_f = coarse.axes(), fine.axes()
+    cells = [_cell_weights(axes_c[i], axes_f[i], coarse.spacing[i]) for i in range(3)]
+    pad = np.pad(sdf_c, [(0, 1)] * 3, mode="edge")
+    nc = sdf_c.shape
+    cell_min = pad[: nc[0], : nc[1], : nc[2]].copy()
+    for da in (0, 1):
+        for db in (0, 1):
+            for dc in (0, 1):
+                if da or db or dc:
+                    np.minimum(cell_min, pad[da : da + nc[0], db : db + nc[1], dc : dc + nc[2]], out=cell_min)
+    active = cell_min < 0.5 * voxel_w_mm
+    mask = active[cells[0][0]][:, cells[1][0]][:, :, cells[2][0]]
+    if mask.mean() > 0.12:  # a bulky bone fills its box: the dense, separable evaluation is faster
+        del mask
+        return _bone_fields_dense(bone, sdf_c, edt_c, coarse, fine, view, eval_mm, voxel_w_mm, site_id)
+    iu, iv, iw = np.nonzero(mask)
+    del mask
+    zeros = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    if iu.size == 0:
+        return [zeros, zeros.copy(), zeros.copy()]
+    a0, a1, fa = (c[iu] for c in cells[0])
+    b0, b1, fb = (c[iv] for c in cells[1])
+    c0, c1, fc = (c[iw] for c in cells[2])
+    flat_c, flat_e = sdf_c.ravel(), edt_c.ravel()
+    ny, nz = nc[1], nc[2]
+    sdf = np.zeros(iu.size, np.float32)
+    edt = np.zeros(iu.size, np.float32)
+    for ia, wa in ((a0, 1 - fa), (a1, fa)):
+        for ib, wb in ((b0, 1 - fb), (b1, fb)):
+            for ic, wc in ((c0, 1 - fc), (c1, fc)):
+                k = (ia * ny + ib) * nz + ic
+                w = wa * wb * wc
+                sdf += w * flat_c[k]
+                edt += w * flat_e[k]
+    occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
+    depth = np.minimum(-sdf, edt + eval_mm)
+    u = (fine.origin[0] + px * iu).astype(np.float32)
+    v = (fine.origin[1] + px * iv).astype(np.float32)
+    w = (fine.origin[2] + voxel_w_mm * iw).astype(np.float32)
+    if bone.axis is not None:
+        a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
+        ab = (b - a) / float((b - a) @ (b - a))
+        g = (rot @ ab).astype(np.float32)  # d s / d (u, v, w)
+        s = np.clip(np.float32((center - a) @ ab) + g[0] * u + g[1] * v + g[2] * w, 0, 1)
+    else:
+        s = np.zeros(iu.size, np.float32)
+    grid = np.linspace(0, 1, 257)
+    jitter = 1.0 + 0.2 * np.clip(
+        ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
+    )
+    index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
+    thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
+    cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
+    medulla = occ - cortex
+    frac = _profile_at(bone.trabecular_fraction, grid)[index]
+    nu, nv = fine.shape[0], fine.shape[1]
+    flat = iv * nu + iu  # image row = v, column = u
+    r0 = int(round((fine.origin[0] + half) / px - 0.5))
+    q0 = int(round((fine.origin[1] + half) / px - 0.5))
+    out = []
+    for field in (cortex, medulla, medulla * frac):
+        m = zeros.copy()
+        proj = np.bincount(flat, weights=field, minlength=nu * nv).reshape(nv, nu) * voxel_w_mm
+        m[q0 : q0 + nv, r0 : r0 + nu] = proj
+        out.append(m)
+    return out
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
@@ -1268,6 +1458,91 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     )
 
 
+# ------------------------------------------------------------ lung vessels ----
+
+LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum (about 8 mm across)
+LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
+
+
+def _vessel_segments(hilum: np.ndarray, seed: int) -> np.ndarray:
+    """A deterministic branching vessel tree in the view plane (mm): rows (x0, y0, x1, y1, r0, r1).
+
+    Nine trunks leave the hilum all around; each branch walks in 5 mm steps, turning a few
+    degrees at random and tapering (radius × 0.975 per step); every 14–26 mm it gives off a
+    side branch (0.55–0.7 of its radius, 25–50° off) and continues slightly thinner, until the
+    radius falls below ``LUNG_MIN_RADIUS_MM``. Branches leaving the lung are masked later.
+    """
+    rng = np.random.default_rng(seed)
+    segs: list[tuple[float, ...]] = []
+    stack = [
+        (
+            float(hilum[0]),
+            float(hilum[1]),
+            a + float(rng.uniform(-12, 12)),
+            LUNG_TRUNK_RADIUS_MM * float(rng.uniform(0.8, 1.1)),
+        )
+        for a in np.arange(0.0, 360.0, 40.0)
+    ]
+    while stack and len(segs) < 20000:
+        x, y, ang, r = stack.pop()
+        until = float(rng.uniform(14, 26))
+        run = 0.0
+        while r >= LUNG_MIN_RADIUS_MM:
+            ang += float(rng.normal(0, 9))
+            t = math.radians(ang)
+            step = 5.0
+            nx, ny, nr = x + step * math.cos(t), y + step * math.sin(t), r * 0.975
+            segs.append((x, y, nx, ny, r, nr))
+            x, y, r, run = nx, ny, nr, run + step
+            if run >= until:
+                side = float(rng.choice([-1.0, 1.0]))
+                stack.append((x, y, ang + side * float(rng.uniform(25, 50)), r * float(rng.uniform(0.55, 0.7))))
+                ang -= side * float(rng.uniform(5, 15))
+                r *= 0.88
+                run, until = 0.0, float(rng.uniform(14, 26))
+    return np.asarray(segs, np.float32).reshape(-1, 6)
+
+
+def lung_vessels_mm(view: View, hilum: Sequence[float], lung_mm: np.ndarray, seed: int) -> np.ndarray:
+    """Path length (mm) of blood in the pulmonary vessels on the view's 512² grid.
+
+    A seeded branching tree (:func:`_vessel_segments`) grows from the projected hilum; each
+    vessel is a tapering cylinder (path 2√(r² − d²) across it). Two trees (arteries and veins)
+    grow from points a few mm apart; where they cross their paths add, as in a projection. The vessels replace aerated lung only where the lung path
+    is long (full weight beyond 40 mm) and never more than half of it, so they fade at the
+    lung's edge and stay out of the chest wall.
+    """
+    px, half = view.pixel_mm, view.field_mm / 2
+    hx, hy = project_point(view, hilum)
+    total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+    for tree, offset in enumerate(((0.0, -6.0), (4.0, 8.0))):  # arterial and venous trees, a little apart
+        segs = _vessel_segments(np.array([hx + offset[0], hy + offset[1]]), seed + tree)
+        out = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
+        lo_x = np.minimum(segs[:, 0], segs[:, 2]) - segs[:, 4]
+        hi_x = np.maximum(segs[:, 0], segs[:, 2]) + segs[:, 4]
+        lo_y = np.minimum(segs[:, 1], segs[:, 3]) - segs[:, 4]
+        hi_y = np.maximum(segs[:, 1], segs[:, 3]) + segs[:, 4]
+        keep = (hi_x > 0) & (lo_x < 2 * half) & (hi_y > 0) & (lo_y < 2 * half)
+        for (x0, y0, x1, y1, r0, r1), a, b, c, d in zip(segs[keep], lo_x[keep], hi_x[keep], lo_y[keep], hi_y[keep]):
+            c0, c1 = max(int(a / px), 0), min(int(b / px) + 2, IMAGE_PIXELS)
+            q0, q1 = max(int(c / px), 0), min(int(d / px) + 2, IMAGE_PIXELS)
+            if c1 <= c0 or q1 <= q0:
+                continue
+            xs = (np.arange(c0, c1, dtype=np.float32) + 0.5) * px
+            ys = (np.arange(q0, q1, dtype=np.float32) + 0.5) * px
+            dx, dy = x1 - x0, y1 - y0
+            t = np.clip(((xs[None, :] - x0) * dx + (ys[:, None] - y0) * dy) / max(dx * dx + dy * dy, 1e-6), 0.0, 1.0)
+            dist2 = (xs[None, :] - x0 - t * dx) ** 2 + (ys[:, None] - y0 - t * dy) ** 2
+            r = r0 + (r1 - r0) * t
+            chord = 2.0 * np.sqrt(np.clip(r * r - dist2, 0.0, None))
+            # consecutive segments of one tree share their ends: keep the larger chord, not the sum
+            out[q0:q1, c0:c1] = np.maximum(out[q0:q1, c0:c1], chord)
+        total += out  # the two trees cross and add, as in a projection
+    out = total
+    weight = np.clip(lung_mm / 40.0, 0.0, 1.0).astype(np.float32)
+    return np.minimum(out * weight, 0.5 * lung_mm).astype(lung_mm.dtype)
+
+
 # ------------------------------------------------------------ projection ----
 
 
@@ -1352,6 +1627,10 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     site = posed(site, view)
     soft = rasterise_soft(site, view)
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
+    if "lung_hilum" in site.landmarks and "lung" in th:  # pulmonary vessels in the aerated lung
+        vessels = lung_vessels_mm(view, site.landmarks["lung_hilum"], th["lung"], _seed(site.site, view.name, "lung"))
+        th["lung"] = th["lung"] - vessels
+        th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
     for bone in site.bones():
         maps = rasterise_bone(
