@@ -283,3 +283,47 @@ def test_buttock_has_thick_gluteal_fat_over_the_muscles():
         depth = max(muscle - skin, data.skin_mm + data.subcutaneous_min_mm)
         # 25–45 mm of skin and fat (nisbet2006gluteal: > 25 mm in 72 of 100 adults, > 35 mm in 43)
         assert 25 <= depth <= 45, (x, y, depth)
+
+
+def _thickness_mm(solid, point, step=0.2, half=30.0):
+    """Thinnest chord (mm) of ``solid`` through ``point`` over directions of a hemisphere."""
+    t = np.arange(-half, half, step)
+    best = math.inf
+    for theta in np.radians(np.arange(0, 180, 6)):
+        for phi in np.radians(np.arange(-60, 61, 15)):
+            d = np.array([math.cos(theta) * math.cos(phi), math.sin(phi), math.sin(theta) * math.cos(phi)])
+            inside = sdf(solid, point + np.outer(t, d)) < 0
+            i = len(t) // 2
+            if not inside[i]:
+                continue
+            lo, hi = i, i
+            while lo > 0 and inside[lo - 1]:
+                lo -= 1
+            while hi < len(t) - 1 and inside[hi + 1]:
+                hi += 1
+            best = min(best, (hi - lo + 1) * step)
+    return best
+
+
+@pytest.mark.parametrize("site", HIP_SITES)
+def test_iliac_wing_is_a_thin_curved_plate_under_a_thick_crest(site):
+    pelvis = solids(site)["hip_bone_right"]
+    # the iliac fossa: a plate under 5 mm where the two cortices converge (wang2020iliacwing)
+    for p in ((-22.0, -95.0, -25.0), (-10.0, -95.0, -35.0), (-3.0, -86.0, -38.0)):
+        p = np.asarray(p)
+        assert sdf(pelvis, p)[0] < 0, p
+        assert 1.5 <= _thickness_mm(pelvis, p) <= 5.0, p
+    # the crest: a thick rim (about 10-14 mm) from the tubercle backwards
+    for p in ((-46.0, -119.0, 5.0), (-41.0, -127.0, -20.0)):
+        assert 8.0 <= _thickness_mm(pelvis, np.asarray(p)) <= 16.0, p
+    # the wing bulges laterally at the tubercle (concave inner table): at mid-height its lateral
+    # surface is further out (−x) at the tubercle than in front of it and behind it
+    xs = np.arange(-80.0, 60.0, 0.5)
+
+    def lateral_x(z):
+        pts = np.stack([xs, np.full_like(xs, -90.0), np.full_like(xs, z)], -1)
+        return xs[sdf(pelvis, pts) < 0].min()
+
+    assert lateral_x(0.0) < lateral_x(-45.0) - 10 and lateral_x(0.0) < lateral_x(-60.0) - 20
+    # the anterior superior iliac spine stands at the lateral contour in front of the wing
+    assert sdf(pelvis, np.array([-29.0, -66.0, 43.0]))[0] < 0
