@@ -182,7 +182,7 @@ class Window:
     soft_broad_gain: float = 2.0
     soft_band_limit: float = 0.6
     bone_lowpass_sigma_mm: float = 8.0
-    bone_lowpass_fraction: float = 0.2
+    bone_lowpass_fraction: float = 0.5
     detail_sigma_mm: float = 1.1
     detail_gain: float = 0.7
     skin_grey: float = 0.10
