@@ -459,12 +459,13 @@ def test_formative_resorptive_and_bursal_hydroxyapatite_differ(anatomies):
         pt.generate("amorphous_cloud", anatomy, np.random.default_rng(3), phase="melting")
 
 
-def test_parosteal_pattern_is_attached_and_densest_centrally():
-    anatomy = an.build("site_thigh", "lateral")
+def _parosteal(shape: tuple[int, int], gap_px: int, width_mm: float) -> tuple[an.Anatomy, np.ndarray]:
+    """The thigh (lateral) and a centrally zoned mature-bone mass ``gap_px`` beside the femur (mm map)."""
+    anatomy = an.build("site_thigh", "lateral", shape)
     rows, cols = np.nonzero(anatomy.bone_mask)
     r0 = int(np.median(rows))
     right = np.nonzero(anatomy.bone_mask[r0])[0].max()
-    loc = ((right + 20) * anatomy.grid.pixel_mm, r0 * anatomy.grid.pixel_mm)
+    loc = ((right + gap_px) * anatomy.grid.pixel_mm, r0 * anatomy.grid.pixel_mm)
     lesion = pt.generate(
         "mature_bone",
         anatomy,
@@ -473,9 +474,14 @@ def test_parosteal_pattern_is_attached_and_densest_centrally():
         zoning="central",
         location=loc,
         size_mm=50,
-        width_mm=20,
+        width_mm=width_mm,
         angle_deg=90,
     )[0].thickness_mm
+    return anatomy, lesion
+
+
+def test_parosteal_pattern_is_attached_and_densest_centrally():
+    anatomy, lesion = _parosteal((512, 512), 20, 20)
     touching = ndimage.binary_dilation(anatomy.bone_mask, iterations=2) & (lesion > 0)
     assert touching.sum() > 10  # broad attachment, no cleft
     ys, xs = np.nonzero(lesion > 0)
@@ -561,22 +567,7 @@ def test_myositis_ossificans_week_two_shows_faint_amorphous_mineral(anatomies):
 
 
 def test_parosteal_pattern_has_no_rosette():
-    anatomy = an.build("site_thigh", "lateral", (384, 384))
-    rows, cols = np.nonzero(anatomy.bone_mask)
-    r0 = int(np.median(rows))
-    right = np.nonzero(anatomy.bone_mask[r0])[0].max()
-    loc = ((right + 30) * anatomy.grid.pixel_mm, r0 * anatomy.grid.pixel_mm)
-    th = pt.generate(
-        "mature_bone",
-        anatomy,
-        np.random.default_rng(1),
-        compartment="muscle",
-        zoning="central",
-        location=loc,
-        size_mm=50,
-        width_mm=24,
-        angle_deg=90,
-    )[0].thickness_mm
+    anatomy, th = _parosteal((384, 384), 30, 24)
     smooth = ndimage.gaussian_filter(th, 1.0)
     ys, xs = np.nonzero(th > 0)
     cy, cx = np.average(ys, weights=th[ys, xs]), np.average(xs, weights=th[ys, xs])

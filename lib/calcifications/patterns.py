@@ -1561,8 +1561,8 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     for cx, cy, r in cysts:
         # a rounded cyst (a sphere, barely lobulated) with a thin wall
         lobes = [(cx, cy, r)] + [
-            (cx + r * 0.35 * math.cos(phi), cy + r * 0.35 * math.sin(phi), r * rng.uniform(0.6, 0.8))
-            for phi in rng.uniform(0, 2 * np.pi, int(rng.integers(0, 3)))
+            (cx + r * 0.4 * math.cos(phi), cy + r * 0.4 * math.sin(phi), r * rng.uniform(0.5, 0.75))
+            for phi in rng.uniform(0, 2 * np.pi, int(rng.integers(1, 4)))
         ]
         every += lobes
         chord = sphere_union(anatomy, lobes, 0.25 * r)[0]
@@ -1576,9 +1576,12 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             # dense sediment below, fluid (supernatant) above.
             level = r * (1 - 2 * fill * rng.uniform(0.8, 1.2))
             along = (x - cx) * gx + (y - cy) * gy
-            below = along >= level
-            np.maximum(chalk, inner * below * SEDIMENT_SHARE, out=chalk)
-            np.maximum(fluid, inner * ~below, out=fluid)
+            # the level is sharp but not a cut: a meniscus of about half a millimetre, and the
+            # sediment packs denser towards the bottom of the cyst
+            below = np.clip((along - level) / 0.6 + 0.5, 0.0, 1.0)
+            settled = 0.75 + 0.25 * np.clip((along - level) / max(r - level, 1e-3), 0.0, 1.0)
+            np.maximum(chalk, inner * below * settled * SEDIMENT_SHARE, out=chalk)
+            np.maximum(fluid, inner * (1.0 - below), out=fluid)
         else:
             # chalky paste filling the cyst (tumoral calcinosis: amorphous, cloud-like lobules)
             np.maximum(chalk, inner * rng.uniform(0.35, 0.6), out=chalk)
@@ -1597,7 +1600,7 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
     walls = ndimage.gaussian_filter(walls, 0.2 / px)
-    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 1.2, 0.15)) * conc, outer)
+    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 1.2, 0.25)) * conc, outer)
     bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
     return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
 
