@@ -366,13 +366,8 @@ def _with_gravity(anatomy, degrees):
     return replace(anatomy, landmarks=MappingProxyType({**anatomy.landmarks, "gravity_deg": degrees}))
 
 
-@pytest.mark.parametrize("gravity_deg", [90.0, 0.0, 35.0, None])
-def test_fluid_calcium_levels_are_perpendicular_to_gravity(gravity_deg):
-    anatomy = an.build("site_hip_pelvis", "frontal")
-    if gravity_deg is not None:
-        anatomy = _with_gravity(anatomy, gravity_deg)
-    g = np.deg2rad(90.0 if gravity_deg is None else gravity_deg)  # image-down when the view has none
-    gx, gy = np.cos(g), np.sin(g)
+def _one_cyst_with_a_level(anatomy: an.Anatomy) -> tuple[tuple[pt.Lesion, ...], np.ndarray]:
+    """One 5 cm cyst with a fluid–calcium level beside the greater trochanter, and its fluid mask."""
     lesions = pt.generate(
         "fluid_calcium_levels",
         anatomy,
@@ -383,7 +378,17 @@ def test_fluid_calcium_levels_are_perpendicular_to_gravity(gravity_deg):
         level_fraction=1.0,
         sediment_fraction=0.5,
     )
-    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm > 0
+    return lesions, next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm > 0
+
+
+@pytest.mark.parametrize("gravity_deg", [90.0, 0.0, 35.0, None])
+def test_fluid_calcium_levels_are_perpendicular_to_gravity(gravity_deg):
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    if gravity_deg is not None:
+        anatomy = _with_gravity(anatomy, gravity_deg)
+    g = np.deg2rad(90.0 if gravity_deg is None else gravity_deg)  # image-down when the view has none
+    gx, gy = np.cos(g), np.sin(g)
+    lesions, fluid = _one_cyst_with_a_level(anatomy)
     cyst = _mineral(lesions) > 0
     # the level: fluid pixels whose neighbour one step along gravity is sediment (cyst, no fluid)
     rows, cols = np.nonzero(fluid)
@@ -579,17 +584,7 @@ def test_parosteal_pattern_has_no_rosette():
 
 def test_fluid_calcium_level_sediment_is_much_denser_than_the_fluid_above():
     anatomy = an.build("site_hip_pelvis", "frontal")
-    lesions = pt.generate(
-        "fluid_calcium_levels",
-        anatomy,
-        np.random.default_rng(4),
-        location="trochanteric_bursa",
-        count=1,
-        size_mm=50,
-        level_fraction=1.0,
-        sediment_fraction=0.5,
-    )
-    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm > 0
+    lesions, fluid = _one_cyst_with_a_level(anatomy)
     mineral = _mineral(lesions)
     inside = ndimage.binary_erosion((mineral > 0) | fluid, iterations=6)
     above = mineral[inside & fluid].mean()
