@@ -1123,6 +1123,22 @@ def _cell_weights(
     return i0, i1, (pos - i0).astype(np.float32)
 
 
+def _cortex_and_medulla(
+    bone: Solid, s: np.ndarray, occ: np.ndarray, depth: np.ndarray, voxel_w_mm: float, site_id: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cortex and medulla occupancy and trabecular fraction at voxels of axis position ``s`` (0–1),
+    occupancy ``occ`` and depth under the surface ``depth`` (mm): the cortex is the shell thinner
+    than the bone's jittered cortical profile."""
+    grid = np.linspace(0, 1, 257)
+    jitter = 1.0 + 0.2 * np.clip(
+        ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
+    )
+    index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
+    thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
+    cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
+    return cortex, occ - cortex, _profile_at(bone.trabecular_fraction, grid)[index]
+
+
 def _bone_fields_dense(
     bone: Solid,
     sdf_c: np.ndarray,
@@ -1151,15 +1167,7 @@ def _bone_fields_dense(
     else:
         s = np.zeros((1, 1, 1))
     s = s.astype(np.float32)
-    grid = np.linspace(0, 1, 257)
-    jitter = 1.0 + 0.2 * np.clip(
-        ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
-    )
-    index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
-    thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
-    cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
-    medulla = occ - cortex
-    frac = _profile_at(bone.trabecular_fraction, grid)[index]
+    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id)
     out = []
     for field in (cortex, medulla, medulla * frac):
         m = zeros.copy()
@@ -1238,15 +1246,7 @@ def _bone_fields_sparse(
         s = np.clip(np.float32((center - a) @ ab) + g[0] * u + g[1] * v + g[2] * w, 0, 1)
     else:
         s = np.zeros(iu.size, np.float32)
-    grid = np.linspace(0, 1, 257)
-    jitter = 1.0 + 0.2 * np.clip(
-        ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
-    )
-    index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
-    thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
-    cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
-    medulla = occ - cortex
-    frac = _profile_at(bone.trabecular_fraction, grid)[index]
+    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id)
     nu, nv = fine.shape[0], fine.shape[1]
     flat = iv * nu + iu  # image row = v, column = u
     r0 = int(round((fine.origin[0] + half) / px - 0.5))
