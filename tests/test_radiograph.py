@@ -328,3 +328,37 @@ def test_slice_dilation_matches_scipy_and_low_counts_stay_poisson():
     low = rg.quantum_noise(np.full((200, 200), 3.0), np.random.default_rng(5))  # exact Poisson below 1000
     assert np.all(low == np.round(low)) and low.var() == pytest.approx(3.0, rel=0.05)
     assert (low == 0).mean() == pytest.approx(np.exp(-3.0), rel=0.1)  # P(0) of Poisson(3), not of a normal
+
+
+def test_a_round_bone_has_no_dark_rim_at_its_outline():
+    """A round limb (soft tissue thickening towards the axis) with a round bone (chord profile,
+    so its outline has a partial-volume edge): crossing the outline from the soft tissue into
+    the bone, the display never dips below the soft tissue just outside (the dark line that
+    outlined every cortex), and the bone reads brighter than the soft tissue beside it."""
+    pixel_mm = 0.25
+    xs = (np.arange(320) - 160) * pixel_mm
+    soft = 0.04 * 2 * np.sqrt(np.clip(36.0**2 - xs**2, 0, None))
+    bone_path = 2 * np.sqrt(np.clip(9.0**2 - xs**2, 0, None))  # mm through a 9 mm radius bone
+    log_img = np.tile(soft + 0.11 * bone_path, (200, 1))
+    bone = np.tile(bone_path > 0.5, (200, 1))
+    out = rg.apply_window(log_img, rg.Window.dr(), pixel_mm, bone) * 255
+    profile = out[60:140].mean(axis=0)
+    edge = int(np.argmax(bone[0]))  # first bone pixel from the left
+    outside = profile[edge - 6 : edge - 2].mean()
+    across = profile[edge - 2 : edge + 8]
+    assert across.min() >= outside - 2.0, f"a rim {outside - across.min():.1f} grey levels dark at the outline"
+    assert profile[edge + 12] > outside + 12
+
+
+def test_the_skin_outline_fades_to_black_over_its_partial_volume_pixels():
+    """The skin's partial-volume pixels (log value below a few times the air threshold) take
+    intermediate greys, so a slanted outline is anti-aliased rather than a staircase."""
+    cols = np.arange(200)
+    rows = np.arange(100)[:, None]
+    edge = 60 + 0.3 * rows  # a slanted skin line
+    log_img = 0.08 * np.clip(cols[None, :] - edge, 0, None) ** 0.5  # tissue path grows from the skin
+    out = rg.apply_window(log_img, rg.Window.dr(), 0.5) * 255
+    values = out[:, 55:80]
+    intermediate = (values > 0) & (values < out[:, 100:110].min() * 0.5)
+    assert intermediate.any(axis=1).mean() > 0.5  # most rows have a partial grey at the outline
+    assert out[:, :55].max() == 0.0  # the air stays black

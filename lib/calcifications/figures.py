@@ -207,7 +207,8 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
         raise ValueError(f"{where}: marker must be 'R', 'L', false or omitted, got {marker!r}")
     try:
         exposure = rg.Exposure(**(raw.get("exposure") or {}))
-        window = rg.Window(**(raw.get("window") or {}))
+        # digital-radiography processing unless a figure asks otherwise: films are read processed
+        window = rg.Window(**{"mode": "dr", **(raw.get("window") or {})})
     except TypeError as error:
         raise ValueError(f"{where}: {error}") from None
     return FigureSpec(

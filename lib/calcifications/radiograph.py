@@ -521,6 +521,13 @@ def _anchor_percentiles(values: np.ndarray, qs: list[float]) -> list[float]:
 # The fine-detail low-pass (σ ``detail_sigma_mm``) runs on a grid halved once σ spans 2.6
 # pixels: its bilinear return adds < 3 % to σ, invisibly, at 60 % of the cost.
 FINE_PER_SIGMA: float = 1.3
+# Scale (mm) over which the soft-tissue contrast bands are carried in under a bone's outline.
+BAND_CARRY_MM: float = 1.5
+# The fine bone detail may darken a bone pixel by at most this fraction of its excess over the
+# soft tissue: more, and the partial-volume edge beside a bright cortex reads as a dark rim.
+BONE_DETAIL_UNDERSHOOT: float = 0.3
+# Pixels with a log value below SKIN_FADE × air_threshold (the skin's partial-volume edge) fade to black.
+SKIN_FADE: float = 4.0
 
 
 def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
@@ -603,8 +610,14 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     bands = window.soft_detail_gain * s + window.soft_broad_gain * fine + _upsample(coarse_bands, factor, shape)
     if window.soft_band_limit:  # soft clip: a dense deposit in soft tissue gets no dark halo
         bands = np.float32(window.soft_band_limit) * np.tanh(bands / np.float32(window.soft_band_limit))
-    if alpha is not None:  # deep in bone the bands fade out: they would mottle the medulla
-        bands = np.where(grown, alpha * bands, bands)
+    if alpha is not None:
+        # Under bone the bands are carried in from the soft tissue beside it (so the film is
+        # continuous across every bone outline: no dark rim) and fade out deeper, where they
+        # would mottle the medulla.
+        m = soft.astype(np.float32)
+        sigma = BAND_CARRY_MM / pixel_mm
+        carried = fast_gaussian(bands * m, sigma) / np.maximum(fast_gaussian(m, sigma), np.float32(1e-3))
+        bands = np.where(grown, alpha * carried, bands)
     out = s + bands
     if window.lowpass_fraction:
         core = weights["soft"][min(levels)] > 0.5
@@ -615,10 +628,13 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         if window.bone_lowpass_fraction:
             # min(excess, low-pass): at the bone's thin edge the subtraction never goes below zero (no dark rim)
             low_bone = _masked_gaussian(excess, grown, window.bone_lowpass_sigma_mm / pixel_mm, fill=excess)
-            excess = excess - np.float32(window.bone_lowpass_fraction) * np.minimum(excess, low_bone)
+            # and it starts where the soft tissue's weight fades (alpha), so the bone's outline keeps
+            # its full excess over the soft tissue beside it (no dark rim inside the outline)
+            fraction = np.float32(window.bone_lowpass_fraction) * (1.0 - alpha)
+            excess = excess - fraction * np.minimum(excess, low_bone)
         # bounded by the excess itself: the bone's thin edge never goes below the soft tissue
         local = _masked_gaussian(excess, grown, fine_sigma, fill=excess, per_sigma=FINE_PER_SIGMA)
-        bone_detail = np.maximum(excess - local, -excess)
+        bone_detail = np.maximum(excess - local, -BONE_DETAIL_UNDERSHOOT * excess)
         detail = detail + np.where(bone, bone_detail, np.float32(0.0))
         out = out + excess
     if window.detail_gain:  # fine detail per channel: no overshoot at the skin or around bone
@@ -633,6 +649,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         ys += [window.bone_median_grey, window.bone_grey]
     display = _s_curve(_tone_curve(out, xs, ys), window.s_curve)
     display[~body] = 0.0
+    # the skin's partial-volume pixels fade to the air's black (anti-aliased outline, no staircase)
+    edge = img < np.float32(SKIN_FADE * window.air_threshold)
+    display[edge] *= np.clip(img[edge] / np.float32(SKIN_FADE * window.air_threshold), 0.0, 1.0)
     return display.astype(np.float32)
 
 
