@@ -616,7 +616,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         # would mottle the medulla.
         m = soft.astype(np.float32)
         sigma = BAND_CARRY_MM / pixel_mm
-        carried = fast_gaussian(bands * m, sigma) / np.maximum(fast_gaussian(m, sigma), np.float32(1e-3))
+        # on a coarse grid (one coarse pixel per σ): the carried bands are smooth, and it is cheap
+        num, den = fast_gaussian(bands * m, sigma, per_sigma=1.0), fast_gaussian(m, sigma, per_sigma=1.0)
+        carried = num / np.maximum(den, np.float32(1e-3))
         bands = np.where(grown, alpha * carried, bands)
     out = s + bands
     if window.lowpass_fraction:
