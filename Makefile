@@ -102,7 +102,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir . --ServerApp.default_url=/lab/tree/chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) $(VENDOR) browser-deps
-	for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=tools $(BIN)/python $$script; done
+	for script in benchmarks/bench_*.py; do echo "== $$script"; args=""; \
+	  case $$script in *bench_radiograph.py) args="--out benchmarks/results/radiograph.txt";; esac; \
+	  PYTHONPATH=tools $(BIN)/python $$script $$args; done
 
 # Re-lock after changing pyproject.toml's dependencies or requirements/*.in: each group is
 # compiled with hashes, constrained by the groups before it, keeping the current pins where

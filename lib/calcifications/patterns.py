@@ -362,12 +362,22 @@ def sphere_union(
     """
     x, y = anatomy.grid.coordinates()
     k = max(blend_mm, 1e-3)
-    ds = np.stack([np.hypot(x - sx, y - sy) - (r - shrink_mm) for sx, sy, r in spheres])
-    radii = np.stack([np.broadcast_to(r - shrink_mm, anatomy.grid.shape) for _, _, r in spheres])
+    ds = np.empty((len(spheres), *anatomy.grid.shape))  # filled in place: no list of maps to stack
+    for i, (sx, sy, r) in enumerate(spheres):
+        np.hypot(x - sx, y - sy, out=ds[i])
+        ds[i] -= r - shrink_mm
     low = ds.min(axis=0)
-    w = np.exp(-(ds - low) / k)
-    d = low - k * np.log(w.sum(axis=0))
-    r_eff = np.clip((w * radii).sum(axis=0) / w.sum(axis=0), 1e-3, None)
+    w = np.subtract(ds, low, out=ds)  # ds is not needed again: the weights take its place
+    np.negative(w, out=w)
+    w /= k
+    np.exp(w, out=w)
+    total = w[0].copy()  # sums in the order of a reduction over the first axis (same bits)
+    weighted = w[0] * (spheres[0][2] - shrink_mm)
+    for i in range(1, len(spheres)):
+        total += w[i]
+        weighted += w[i] * (spheres[i][2] - shrink_mm)
+    d = low - k * np.log(total)
+    r_eff = np.clip(weighted / total, 1e-3, None)
     half = np.sqrt(np.clip(-d, 0.0, None) * np.clip(2 * r_eff + d, 0.0, None))
     return 2.0 * half, d
 

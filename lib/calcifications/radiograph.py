@@ -51,9 +51,12 @@ def _checked(name: str, value: float, allow_zero: bool = False, upper: float = m
 def _checked_array(name: str, values: np.ndarray, nonnegative: bool = False) -> np.ndarray:
     """``values`` if every element is finite (and ≥ 0 with ``nonnegative``), else a ValueError."""
     values = np.asarray(values)
-    if not np.all(np.isfinite(values)):
+    if not values.size:
+        return values
+    low, high = values.min(), values.max()  # NaN propagates to both, ±inf shows in one: no mask needed
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError(f"{name} contains NaN or infinity")
-    if nonnegative and values.size and values.min() < 0:
+    if nonnegative and low < 0:
         raise ValueError(f"{name} has negative values")
     return values
 
