@@ -664,3 +664,91 @@ def test_loose_bodies_gather_in_the_named_recess():
     assert not (m[~anatomy.masks["intraarticular"]] > 0).any()
     with pytest.raises(ValueError, match="landmark"):
         pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(1), location="nowhere")
+
+
+# ------------------------------------------- tumoral calcinosis, mass effect (issue 8, session 5) ----
+
+
+def _tumoral(anatomy, seed=11, **params):
+    base = {"location": "trochanteric_bursa", "count": 12, "size_mm": 60}
+    return pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(seed), **{**base, **params})
+
+
+def test_locules_are_unequal_cells_joined_by_a_net_of_septa():
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    x, y = anatomy.grid.coordinates()
+    disc = (x - 100) ** 2 + (y - 100) ** 2 <= 30**2
+    labels, septum, k = pt._locules(anatomy, np.random.default_rng(2), disc, 10)
+    assert k == 10 and set(np.unique(labels[disc])) == set(range(1, 11)) and not labels[~disc].any()
+    areas = np.bincount(labels[disc])[1:]
+    assert areas.max() > 1.6 * areas.min()  # unequal locules, not a tiling of equal cells
+    net = disc & (septum < 0.6)
+    assert ndimage.label(net, np.ones((3, 3)))[1] == 1  # the septa meet as one net (chicken wire)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_only_a_minority_of_locules_show_a_level_and_paste_fills_most(seed):
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    lesions = _tumoral(anatomy, seed)
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm > 0.5
+    pools = ndimage.label(fluid)[1]
+    assert 1 <= pools <= 12 // 2  # a level in a minority of the twelve locules
+    mineral = _mineral(lesions)
+    mass = mineral > 0
+    # chalky calcium (well above the thin walls) over most of the mass, not half-empty spheres
+    assert (mineral[mass] > 0.12 * np.percentile(mineral[mass], 99)).mean() > 0.6
+
+
+def test_levels_are_slightly_blurred_not_ruled_lines():
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    lesions = _tumoral(anatomy, 11, count=1, size_mm=50, level_fraction=1.0, sediment_fraction=0.5)
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm
+    mineral = _mineral(lesions)
+    cols = np.nonzero((fluid > 0).any(axis=0))[0]
+    c = int(np.median(cols))
+    inside = (mineral[:, c] > 0) | (fluid[:, c] > 0)
+    share = fluid[:, c] / np.clip(fluid[:, c] + mineral[:, c] / pt.SEDIMENT_SHARE, 1e-9, None)
+    partial = inside & (share > 0.1) & (share < 0.9)
+    # the interface spreads over about LEVEL_BLUR_MM: at least two pixel rows are partly fluid
+    assert partial.sum() >= max(2, int(0.5 * pt.LEVEL_BLUR_MM / anatomy.grid.pixel_mm))
+    assert partial.sum() * anatomy.grid.pixel_mm < 4 * pt.LEVEL_BLUR_MM  # still a sharp level
+
+
+@pytest.mark.parametrize(
+    "site, projection, location, size",
+    [("site_hip_pelvis", "frontal", (34.0, 178.0), 90), ("site_elbow", "horizontal_beam", "posterior_elbow", 44)],
+)
+def test_tumoral_mass_lies_inside_the_body_and_lifts_the_skin(site, projection, location, size):
+    """Asked at the skin, the mass is seated inside the outline; the part that bulges is covered."""
+    anatomy = an.build(site, projection)
+    lesions = _tumoral(anatomy, 7, location=location, size_mm=size)
+    mass = _mineral(lesions) > 0
+    assert mass.any()
+    outside = mass & ~anatomy.body_mask
+    assert outside.sum() < 0.25 * mass.sum()
+    skin = np.zeros(mass.shape, bool)
+    for lesion in lesions:
+        if lesion.material == "skin":
+            skin |= lesion.thickness_mm > 0
+    # every pixel of the mass beyond the old outline lies under the lifted skin (skin beyond it too)
+    lifted = ndimage.binary_fill_holes(skin | anatomy.body_mask)
+    assert not (outside & ~lifted).any()
+
+
+def test_a_skin_bulge_has_no_dark_trough_along_the_old_outline():
+    """The tissue path grows steadily inwards from the lifted skin: no thin (dark) band where the
+    old skin line ran (the 'halo' readers saw round a bulge)."""
+    anatomy = an.build("site_thigh", "frontal")
+    rows, cols = np.nonzero(anatomy.body_mask)
+    r = int(np.median(rows))
+    c0 = int(cols[rows == r].min())  # the outline on this row
+    px = anatomy.grid.pixel_mm
+    centre = ((c0 + 0.5) * px + 4.0, (r + 0.5) * px)  # a mass 4 mm under the skin: it bulges
+    mass = pt.blob(anatomy, centre, 8.0, 14.0, 8.0, 90.0, None)
+    lesions = (pt.Lesion(pt.reference_deposit(), mass, ("swelling",)),) + pt.mass_effect(anatomy, mass)
+    total = sum(pt.apply_lesions(anatomy, lesions).values())
+    row = total[r, : c0 + int(25 / px)]
+    start = int(np.argmax(row > 0.5))
+    profile = row[start:]
+    drop = np.maximum.accumulate(profile) - profile
+    assert drop.max() < 2.0, drop.max()  # was 33 mm with the fat only outside the old outline

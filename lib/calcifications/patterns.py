@@ -228,8 +228,12 @@ def mass_effect(
 
     Where the mass (chord map, mm) reaches within ``cover_mm`` of the skin or beyond it, the
     body outline is pushed out to cover it with ``cover_mm`` of fat and skin, blending into
-    the original contour over ``blend_mm``; the new fat (adipose) and the skin over the bulge
-    are returned as lesions in the 'swelling' compartment. Empty if the mass is deep.
+    the original contour over ``blend_mm``. The path through the bump grows from the new skin
+    line inwards as through a rounded body as deep (along the beam) as the mass plus its cover,
+    and meets the limb's own path under the old outline, so there is no thin, dark trough (halo)
+    along the old outline; the old skin there becomes subcutaneous fat (no line is left where the
+    skin used to run). Returned as lesions in the 'swelling' compartment: the new fat, the fat
+    in place of the old skin, and the skin over the bulge. Empty if the mass is deep.
     """
     px = anatomy.grid.pixel_mm
     footprint = mass > 0.05
@@ -243,17 +247,32 @@ def mass_effect(
     # a rounded contour that blends into the original outline (no facets, no notch at the junction)
     smooth = (ndimage.gaussian_filter(union.astype(float), blend_mm / 2.5 / px, mode="nearest") > 0.35) | union
     swelling = region_mask(anatomy, ("swelling",))
-    near = ndimage.distance_transform_edt(~covered) * px <= blend_mm  # only around the mass
+    from_mass = ndimage.distance_transform_edt(~covered) * px
+    near = from_mass <= blend_mm  # only around the mass
     bulge = smooth & ~anatomy.body_mask & swelling & near
     if not bulge.any():
         return ()
-    depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
-    radius = max(blend_mm, 6.0)
-    chord = 2.0 * np.sqrt(np.clip(depth * (2 * radius - depth), 0.0, None))
-    fat = np.where(bulge, np.clip(chord - mass, 0.0, None), 0.0)
+    total = sum(np.asarray(v, float) for v in anatomy.thickness_mm.values())
+    old_depth = ndimage.distance_transform_edt(anatomy.body_mask) * px
+    new_depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
+    # the bump is as deep along the beam as the mass under it plus its cover: a rounded profile
+    # from the new skin line inwards, which meets the limb's own (thicker) path under the old outline
+    radius = max(0.5 * float(mass.max()) + cover_mm, 6.0)
+    d = np.minimum(new_depth, radius)
+    bump = 2.0 * np.sqrt(np.clip(d * (2 * radius - d), 0.0, None))
+    zone = smooth & near & (old_depth < radius)  # the bulge and the band under the old outline it replaces
+    target = np.where(zone, bump, 0.0)
+    present = np.maximum(np.where(anatomy.body_mask, total, 0.0), mass)
+    taper = np.clip(1.0 - from_mass / blend_mm, 0.0, 1.0)
+    taper = np.where(anatomy.body_mask, taper * taper * (3 - 2 * taper), 1.0)  # fades into the old limb
+    fat = np.where(zone, np.clip(target - present, 0.0, None) * taper, 0.0)
+    lifted = zone & anatomy.body_mask & (new_depth > old_depth + 0.5)  # the old skin, now under fat
+    old_skin = np.asarray(anatomy.thickness_mm.get("skin", np.zeros(mass.shape)), float)
+    old_skin = np.where(lifted, old_skin * taper, 0.0)
     skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0), skin_mm=1.2)
     return (
         _lesion("adipose", fat, anatomy, ("swelling",)),
+        _lesion("adipose", old_skin, anatomy, ("swelling",), hosts=("skin",)),
         _lesion("skin", skin, anatomy, ("swelling",)),
     )
 
@@ -1498,22 +1517,7 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
 # ------------------------------------------------------ metastatic / TC ----
 
 
-def _lobules(
-    anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], default_location: str
-) -> list[tuple[float, float, float]]:
-    centre = np.asarray(_landmark_point(anatomy, params.get("location"), default_location))
-    size = _number("size_mm", params.get("size_mm", 50.0), high=300)
-    n = _count(params.get("count", 7), 40)
-    scale = _number("scale", params.get("scale", 1.0), high=2.0)
-    lobules = []
-    for _ in range(n):
-        off = rng.normal(0, size / 6, 2) * scale
-        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.5, 1.4) * scale  # one lobule: the whole mass
-        lobules.append((float(centre[0] + off[0]), float(centre[1] + off[1]), r))
-    return lobules
-
-
-SEDIMENT_SHARE: float = 0.8  # calcium "milk": share of the sediment's path that is mineral at the given concentration
+SEDIMENT_SHARE: float = 0.65  # calcium "milk": share of the sediment's path that is mineral at the given concentration
 
 
 def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
@@ -1527,10 +1531,84 @@ def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
     return math.cos(angle), math.sin(angle)
 
 
+def _mass_lobes(
+    centre: tuple[float, float], size: float, n: int, scale: float, rng: np.random.Generator
+) -> list[tuple[float, float, float]]:
+    """Spheres (x, y, radius; mm) whose smooth union is the outline of a lobulated mass of overall
+    diameter about ``size`` × ``scale`` with ``n`` locules: a grape cluster of unequal lobes."""
+    radius = size / 2 * scale
+    if n <= 1:
+        return [(centre[0], centre[1], radius)]
+    lobes = [(centre[0], centre[1], radius * rng.uniform(0.5, 0.62))]
+    for _ in range(int(np.clip(round(0.5 * n) + 1, 2, 9))):
+        phi, dist = rng.uniform(0, 2 * np.pi), radius * rng.uniform(0.3, 0.62)
+        lobes.append(
+            (centre[0] + dist * math.cos(phi), centre[1] + dist * math.sin(phi), radius * rng.uniform(0.28, 0.5))
+        )
+    return lobes
+
+
+def _lobes_reach(lobes: list[tuple[float, float, float]], centre: tuple[float, float]) -> float:
+    """Largest distance (mm) from ``centre`` to the outline of the lobes' union."""
+    return max(math.hypot(x - centre[0], y - centre[1]) + r for x, y, r in lobes)
+
+
+def _locules(
+    anatomy: Anatomy, rng: np.random.Generator, footprint: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Partition of ``footprint`` into ``n`` unequal, rounded locules: label map (0 outside, 1..k) and the
+    in-plane distance (mm) to the nearest septum between locules.
+
+    A multiplicatively weighted Voronoi diagram of well-spread seeds on a smoothly warped plane: cells of
+    unequal size with curved, wavy septa meeting as a net (chicken wire), not circles or tiles.
+    """
+    px = anatomy.grid.pixel_mm
+    rows, cols = np.nonzero(footprint)
+    labels = np.zeros(footprint.shape, np.int32)
+    if rows.size == 0:
+        return labels, np.full(footprint.shape, np.inf), 0
+    spacing = 0.8 * math.sqrt(rows.size * px * px / max(n, 1))
+    seeds: list[tuple[float, float]] = []
+    for k in rng.permutation(rows.size)[: 60 * max(n, 1)]:
+        p = ((cols[k] + 0.5) * px, (rows[k] + 0.5) * px)
+        if all(math.hypot(p[0] - q[0], p[1] - q[1]) >= spacing for q in seeds):
+            seeds.append(p)
+            if len(seeds) == n:
+                break
+    weights = rng.uniform(0.7, 1.4, len(seeds))
+    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    shape = (r1 - r0, c1 - c0)
+    warp = max(spacing * 0.22, px)
+    wx, wy = (ndimage.gaussian_filter(rng.standard_normal(shape), max(0.35 * spacing / px, 1.0)) for _ in range(2))
+    wx *= warp / (wx.std() or 1.0)
+    wy *= warp / (wy.std() or 1.0)
+    x = (np.arange(c0, c1) + 0.5)[None, :] * px + wx
+    y = (np.arange(r0, r1) + 0.5)[:, None] * px + wy
+    dist = np.stack([np.hypot(x - sx, y - sy) * w for (sx, sy), w in zip(seeds, weights)])
+    if len(seeds) > 1:
+        two = np.partition(dist, 1, axis=0)[:2]
+        gap = (two[1] - two[0]) / (2 * float(weights.mean()))  # about the distance to the septum
+    else:
+        gap = np.full(shape, np.inf)
+    sub = footprint[r0:r1, c0:c1]
+    labels[r0:r1, c0:c1] = np.where(sub, np.argmin(dist, axis=0) + 1, 0)
+    septum = np.full(footprint.shape, np.inf)
+    septum[r0:r1, c0:c1] = np.where(sub, gap, np.inf)
+    return labels, septum, len(seeds)
+
+
+LEVEL_BLUR_MM: float = 0.8  # a level is sharp but not a ruled line: the interface spreads over this width
+MENISCUS_MM: float = 0.6  # the level rises this much where it meets a locule's wall
+
+
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
-    """Rounded cysts (spheres, a few with a smaller lobe) joined into one lobulated mass with thin walls;
-    with ``levels``, a share of them hold calcium sediment below a level perpendicular to gravity
-    and fluid above it, otherwise chalky contents."""
+    """A lobulated mass of irregular, unequal, coalescing locules (tumoral calcinosis): a thin wall round
+    the whole, thin septa between the locules, most locules filled with chalky calcium paste; with
+    ``levels`` (horizontal beam) a minority of locules hold calcium sediment below a slightly blurred level
+    perpendicular to gravity, with a faint meniscus, fluid above and the sediment densest at the bottom.
+
+    The mass is seated inside the body: where it reaches the skin it lifts it (:func:`mass_effect`).
+    """
     compartment = params.get("compartment", "periarticular")
     default = (
         "lateral_side"
@@ -1539,69 +1617,75 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     )
     conc = _mineral(params, 0.7)
     fill = _number("sediment_fraction", params.get("sediment_fraction", 0.45), 0, 1, strict=False)
-    share = _number("level_fraction", params.get("level_fraction", 0.6), 0, 1, strict=False) if levels else 0.0
+    share = _number("level_fraction", params.get("level_fraction", 0.3), 0, 1, strict=False) if levels else 0.0
+    size = _number("size_mm", params.get("size_mm", 50.0), high=300)
+    n = max(1, _count(params.get("count", 7), 40))
+    scale = _number("scale", params.get("scale", 1.0), high=2.0)
     gx, gy = gravity_direction(anatomy)
-    x, y = anatomy.grid.coordinates()
     px = anatomy.grid.pixel_mm
-    walls = np.zeros(anatomy.grid.shape)
+    asked = _landmark_point(anatomy, params.get("location"), default)
+    lobes = _mass_lobes(asked, size, n, scale, rng)
+    reach = _lobes_reach(lobes, asked)
+    # the whole mass inside the body outline, at most its outer third under a lifted skin
+    cx, cy = seat(anatomy, anatomy.body_mask, asked, 0.7 * reach)
+    lobes = [(x + cx - asked[0], y + cy - asked[1], r) for x, y, r in lobes]
+    blend = 0.25 * float(np.mean([r for _, _, r in lobes]))
+    outer, edge = sphere_union(anatomy, lobes, blend)
+    wall = max(0.5, 0.025 * reach)
+    inner = sphere_union(anatomy, lobes, blend, shrink_mm=wall)[0]
+    footprint = outer > 0
+    labels, septum, k = _locules(anatomy, rng, inner > 0, n)
+    if k == 0:
+        return ()
+    x, y = anatomy.grid.coordinates()
+    along = (x - cx) * gx + (y - cy) * gy + np.zeros(anatomy.grid.shape)
+    index = np.arange(1, k + 1)
+    top = np.asarray(ndimage.minimum(along, labels, index))
+    bottom = np.asarray(ndimage.maximum(along, labels, index))
+    order = rng.permutation(k)
+    n_levels = min(k, max(1, round(share * k))) if share > 0 else 0
+    kinds = np.empty(k, object)
+    kinds[order[:n_levels]] = "level"
+    rest = order[n_levels:]
+    kinds[rest] = np.where(rng.uniform(size=rest.size) < 0.08, "fluid", "paste") if rest.size else []
+    if n_levels == 0 and rest.size and not (kinds == "paste").any():
+        kinds[rest[0]] = "paste"
+    # chalky, cloud-like paste: density varies at a few millimetres and at the grain of the chalk
+    cloud = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 2.5 / px)
+    cloud = np.clip(0.7 + 0.3 * cloud / (cloud.std() or 1.0), 0.25, 1.2)
+    wall_dist = np.minimum(septum, np.clip(-edge - wall, 0.0, None))
+    lucent_septa = 1.0 - 0.75 * np.exp(-((wall_dist / 0.7) ** 2))  # the paste stops short of each septum
     chalk = np.zeros(anatomy.grid.shape)
     fluid = np.zeros(anatomy.grid.shape)
-    soft = region_mask(
-        anatomy, _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks)
-    )
-    cysts = []
-    for cx, cy, r in _lobules(anatomy, rng, params, default):
-        # each cyst's centre inside the soft tissues: the mass may bulge the skin, never float in air
-        cx, cy = seat(anatomy, soft, (cx, cy), 0.35 * r)
-        cysts.append((cx, cy, r))
-    if not cysts:
-        return ()
-    every: list[tuple[float, float, float]] = []
-    walls_mm: list[float] = []
-    for cx, cy, r in cysts:
-        # a rounded cyst (a sphere, barely lobulated) with a thin wall
-        lobes = [(cx, cy, r)] + [
-            (cx + r * 0.4 * math.cos(phi), cy + r * 0.4 * math.sin(phi), r * rng.uniform(0.5, 0.75))
-            for phi in rng.uniform(0, 2 * np.pi, int(rng.integers(1, 4)))
-        ]
-        every += lobes
-        chord = sphere_union(anatomy, lobes, 0.25 * r)[0]
-        wall_mm = max(0.5, r * rng.uniform(0.04, 0.07))
-        walls_mm.append(wall_mm)
-        inner = sphere_union(anatomy, lobes, 0.25 * r, shrink_mm=wall_mm)[0]
-        walls += np.clip(chord - inner, 0.0, None)
-        if rng.uniform() < share:
-            # Horizontal beam: the calcium "milk" settles on the gravity side of a plane parallel to
-            # the beam, so each level projects as a sharp straight line perpendicular to gravity:
-            # dense sediment below, fluid (supernatant) above.
-            level = r * (1 - 2 * fill * rng.uniform(0.8, 1.2))
-            along = (x - cx) * gx + (y - cy) * gy
-            # the level is sharp but not a cut: a meniscus of about half a millimetre, and the
-            # sediment packs denser towards the bottom of the cyst
-            below = np.clip((along - level) / 0.6 + 0.5, 0.0, 1.0)
-            settled = 0.75 + 0.25 * np.clip((along - level) / max(r - level, 1e-3), 0.0, 1.0)
-            np.maximum(chalk, inner * below * settled * SEDIMENT_SHARE, out=chalk)
-            np.maximum(fluid, inner * (1.0 - below), out=fluid)
+    for j in range(k):
+        cell = labels == j + 1
+        if kinds[j] == "paste":
+            chalk[cell] = (inner * cloud * lucent_septa)[cell] * rng.uniform(0.3, 0.6)
+        elif kinds[j] == "fluid":
+            fluid[cell] = inner[cell]
+            chalk[cell] = 0.04 * inner[cell]
         else:
-            # chalky paste filling the cyst (tumoral calcinosis: amorphous, cloud-like lobules)
-            np.maximum(chalk, inner * rng.uniform(0.35, 0.6), out=chalk)
-    fluid = np.where(chalk > 0, 0.0, fluid)
-    # the cysts coalesce into one lobulated mass: a thin outer wall round the whole (a smooth union of
-    # the spheres) and fainter septa where cysts meet, not full circles drawn through one another
-    blend = 0.2 * float(np.mean([r for _, _, r in cysts]))
-    outer = sphere_union(anatomy, every, blend)[0]
-    rind = np.clip(outer - sphere_union(anatomy, every, blend, shrink_mm=float(np.mean(walls_mm)))[0], 0.0, None)
-    walls = rind + 0.4 * np.clip(walls - rind, 0.0, None)
-    # the mass lies in front of or behind a bone or joint it overlaps in projection: not cut along their edges
+            height = bottom[j] - top[j]
+            level = bottom[j] - fill * height * rng.uniform(0.8, 1.2)
+            # the interface rises a little where it meets the locule's wall (meniscus) and is slightly blurred
+            rise = MENISCUS_MM * np.exp(-wall_dist[cell] / 1.0)
+            depth = along[cell] - (level - rise)
+            below = np.clip(depth / LEVEL_BLUR_MM + 0.5, 0.0, 1.0)
+            packed = 0.7 + 0.3 * np.clip(depth / max(bottom[j] - level, 1e-3), 0.0, 1.0)
+            chalk[cell] = inner[cell] * below * packed * SEDIMENT_SHARE * (0.85 + 0.15 * cloud[cell])
+            fluid[cell] = inner[cell] * (1.0 - below)
+    # thin walls: the rind round the whole mass and fainter septa between the locules
+    rind = 0.6 * np.clip(outer - inner, 0.0, None)
+    septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
+    walls = ndimage.gaussian_filter(rind + septa, 0.25 / px)
     region = (
         _mass_region(anatomy, compartment)
         + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
         + ("swelling", "bone")
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
-    walls = ndimage.gaussian_filter(walls, 0.2 / px)
-    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 1.2, 0.25)) * conc, outer)
-    bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
+    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 0.9, 0.3)) * conc, outer)
+    bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
     return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
 
 
