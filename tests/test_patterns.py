@@ -752,3 +752,16 @@ def test_a_skin_bulge_has_no_dark_trough_along_the_old_outline():
     profile = row[start:]
     drop = np.maximum.accumulate(profile) - profile
     assert drop.max() < 2.0, drop.max()  # was 33 mm with the fat only outside the old outline
+
+
+@pytest.mark.parametrize("projection", ["frontal", "lateral"])
+@pytest.mark.parametrize("compartment", ["subcutaneous", "vascular"])
+def test_phleboliths_lie_in_the_veins_well_inside_the_skin(projection, compartment):
+    anatomy = an.build("site_leg", projection)
+    lesions = pt.generate("phlebolith", anatomy, np.random.default_rng(9), count=9, size_mm=6, compartment=compartment)
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    assert depth[m > 1e-6].min() >= 1.5  # every ring pixel inside the body, clear of the skin line
+    near = pt._along_veins(anatomy, 10.0 + 6 * 0.7)
+    assert m[near].sum() > 0.99 * m.sum()  # in (tortuous) veins, not scattered anywhere

@@ -840,23 +840,45 @@ def _skin_clearance(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> 
     return mask & (depth >= 0.7 * float(depth[mask].max()))  # a thin layer: its deepest part
 
 
+def _along_veins(anatomy: Anatomy, reach_mm: float) -> np.ndarray:
+    """Pixels within ``reach_mm`` of the view's ``veins`` landmark (polylines; none: all False)."""
+    near = np.zeros(anatomy.grid.shape, bool)
+    veins = anatomy.landmarks.get("veins")
+    if not veins:
+        return near
+    for line in veins:
+        pts = np.asarray(line, float).reshape(-1, 2)
+        if len(pts) >= 2 and np.all(np.isfinite(pts)):
+            near |= _near_location(anatomy, pts, reach_mm)
+    return near
+
+
 def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round calcifications with a lucent centre or laminations (calcified venous thrombi).
 
-    Each ring differs (size, ovality, wall, completeness, nidus); all lie inside the body.
+    Each ring differs (size, ovality, wall, completeness, nidus). They lie in the veins (the view's
+    ``veins`` landmark: the superficial veins for the subcutaneous compartment), tortuous as varicose
+    veins are, a few millimetres off the vein's line, and always inside the body, at least half a ring
+    plus 3 mm under the skin (never on the skin line).
     Parameters: count, size_mm (diameter, 2–10 mm typical), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "vascular")
     n = _count(params.get("count", 6))
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
     conc = _mineral(params, 1.0)
-    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.5 + 1.0)
+    clearance = size * 0.5 + 3.0
+    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    region = (compartment,) + (("vascular",) if "vascular" in anatomy.masks and compartment != "vascular" else ())
+    mask = region_mask(anatomy, region)
+    in_veins = mask & _along_veins(anatomy, 10.0) & (depth >= clearance)  # tortuous, dilated veins
+    mask = in_veins if in_veins.any() else _skin_clearance(anatomy, mask, clearance)
+    mask &= depth >= min(clearance, 0.8 * float(depth.max()))  # the fallback keeps its distance from the skin too
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm):
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, 0.0, anatomy.bone_mask):
         r = size / 2 * rng.uniform(0.55, 1.35)
         th += _ring(anatomy, rng, (x, y), r, 0.3)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
+    return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
 
 
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
