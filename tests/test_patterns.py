@@ -765,3 +765,25 @@ def test_phleboliths_lie_in_the_veins_well_inside_the_skin(projection, compartme
     assert depth[m > 1e-6].min() >= 1.5  # every ring pixel inside the body, clear of the skin line
     near = pt._along_veins(anatomy, 10.0 + 6 * 0.7)
     assert m[near].sum() > 0.99 * m.sum()  # in (tortuous) veins, not scattered anywhere
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_meniscal_calcium_stays_between_the_condyle_margins(seed):
+    """Chondrocalcinosis lies in the femorotibial joint space, never in the soft tissue beyond it."""
+    anatomy = an.build("site_knee", "frontal")
+    lesions = pt.generate("linear_stratified", anatomy, np.random.default_rng(seed), mineral_g_cm3=2.5, width_mm=2.0)
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    y0 = float(np.mean([p[1] for p in anatomy.landmarks["menisci"]]))
+    top, bottom = pt.joint_space(anatomy, y0)
+    cols = np.nonzero(np.isfinite(top) & np.isfinite(bottom))[0]
+    inside = np.zeros(m.shape, bool)
+    inside[:, cols.min() : cols.max() + 1] = True
+    assert m[~inside].sum() < 0.005 * m.sum()  # nothing beyond the joint's bony margins (but blur)
+    # and inside the joint space rows (between the condyle and the plateau), with a pixel of blur
+    rows = np.arange(m.shape[0])[:, None]
+    band = (rows >= np.nan_to_num(top, nan=1e9)[None, :] - 2) & (rows <= np.nan_to_num(bottom, nan=-1e9)[None, :] + 2)
+    assert m[~band].sum() < 0.02 * m.sum()
+    # stippled, not a solid block: the mineral varies strongly inside the meniscal triangles
+    vals = m[m > 0.05 * m.max()]
+    assert vals.std() / vals.mean() > 0.35

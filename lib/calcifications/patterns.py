@@ -1416,16 +1416,19 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 f = 1.0 - dmm / apex
                 if f <= 0:
                     continue
+                # the meniscus's rounded outer edge: its height rises over the first 1.5 mm from the margin
+                rim = np.clip(dmm / 1.5, 0.0, 1.0)
+                rim = 0.45 + 0.55 * rim * rim * (3 - 2 * rim)
                 # on the plateau, under the condyle: from the tibial surface up by the local height
-                lo_row = max(top[c], bottom[c] - height * f - 0.4 / px)
+                lo_row = max(top[c], bottom[c] - height * f * rim - 0.4 / px)
                 inside = (rows[:, 0] >= lo_row) & (rows[:, 0] < bottom[c])
                 tri[:, c] = inside * (0.6 + 0.4 * f)
-            # fine, linear stippling along the meniscus (CPPD), not a reticulated bone-like texture,
-            # and soft margins rather than straight cut edges
-            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.7 / px))
-            stipple = np.clip((stipple - np.quantile(stipple, 0.55)) / (stipple.std() or 1.0), 0.0, 1.0)
-            tri = ndimage.gaussian_filter(tri, 0.25 / px)
-            th += 7.0 * tri * (0.5 + 0.6 * stipple)
+            # CPPD in fibrocartilage: fine stippled and linear streaks along the meniscus fibres, inside its
+            # triangle (not a solid block), with soft margins rather than straight cut edges
+            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.9 / px))
+            stipple = np.clip((stipple - np.quantile(stipple, 0.5)) / (stipple.std() or 1.0), 0.0, 1.0)
+            tri = ndimage.gaussian_filter(tri, 0.3 / px)
+            th += 9.0 * tri * (0.25 + 1.1 * stipple)
             # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
             line = np.zeros(anatomy.grid.shape)
             for c in run:
