@@ -787,3 +787,28 @@ def test_meniscal_calcium_stays_between_the_condyle_margins(seed):
     # stippled, not a solid block: the mineral varies strongly inside the meniscal triangles
     vals = m[m > 0.05 * m.max()]
     assert vals.std() / vals.mean() > 0.35
+
+
+def test_loose_bodies_fill_the_elbow_recesses_on_the_flexed_lateral():
+    """On the posed lateral the bodies lie in front of and behind the distal humerus (fat-pad recesses),
+    not over the condyles."""
+    anatomy = an.build("site_elbow", "lateral")
+    recesses = ["anterior_fat_pad", "posterior_fat_pad"]
+    lesions = pt.generate(
+        "rounded_bodies_ring_arc", anatomy, np.random.default_rng(1603), count=9, size_mm=12, recesses=recesses
+    )
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    px = anatomy.grid.pixel_mm
+    zones = pt.recess_zones(anatomy, recesses, 0.6 * 12 + 4.0)
+    grown = [ndimage.binary_dilation(z, iterations=round(0.6 * 12 / px)) for z in zones]
+    assert m[~(grown[0] | grown[1])].sum() == 0  # inside the recesses
+    assert all(m[z].sum() > 0.15 * m.sum() for z in zones)  # both recesses hold bodies
+    x, y = anatomy.grid.coordinates()
+    tx, ty = anatomy.landmarks["trochlea_center"]
+    condyles = (x - tx) ** 2 + (y - ty) ** 2 <= 10.0**2
+    assert m[condyles].sum() < 0.02 * m.sum()  # not over the round articular end of the humerus
+    with pytest.raises(ValueError, match="recess"):
+        pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(0), recesses=["nowhere"])
+    with pytest.raises(ValueError, match="recesses"):
+        pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(0), recesses="anterior_fat_pad")

@@ -1470,6 +1470,66 @@ def _near_location(anatomy: Anatomy, location: Any, reach_mm: float) -> np.ndarr
     return near
 
 
+def recess_zones(anatomy: Anatomy, recesses: Any, reach_mm: float) -> list[np.ndarray]:
+    """Per recess (a landmark name or an (x, y) point in mm), the pixels inside the body within
+    ``reach_mm`` of it: where a loose body in that recess projects on this view."""
+    if isinstance(recesses, str) or not isinstance(recesses, (list, tuple)) or not recesses:
+        raise ValueError(f"recesses must be a list of landmark names or (x, y) points, got {recesses!r}")
+    zones = []
+    for recess in recesses:
+        value = anatomy.landmarks.get(recess) if isinstance(recess, str) else recess
+        if value is None:
+            raise ValueError(f"recess {recess!r} is not a landmark of {anatomy.site} {anatomy.projection}")
+        pts = np.asarray(value, float).reshape(-1, 2)
+        zones.append(_near_location(anatomy, pts.mean(axis=0), reach_mm) & anatomy.body_mask)
+    return zones
+
+
+def _bodies_in_recesses(
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    recesses: Any,
+    n: int,
+    size: float,
+    conc: float,
+    effusion: float,
+    compartment: str,
+) -> tuple[Lesion, ...]:
+    """Loose bodies shared among the joint's recesses (landmarks projected on any view): on an elbow
+    lateral they gather in front of and behind the distal humerus (coronoid and olecranon fossae,
+    where the fat pads lie), not over the condyles. Centres stay off bone where the recess allows."""
+    px = anatomy.grid.pixel_mm
+    reach = 0.6 * size + 4.0
+    zones = recess_zones(anatomy, recesses, reach)
+    th = np.zeros(anatomy.grid.shape)
+    for k in range(n):
+        zone = zones[k % len(zones)] if k < len(zones) else zones[int(rng.integers(len(zones)))]
+        core = zone & ~ndimage.binary_dilation(anatomy.bone_mask, iterations=max(1, round(1.0 / px)))
+        pts = _sample_points(core if core.any() else zone, 1, rng, px)
+        if not len(pts):
+            continue
+        cx, cy = pts[0]
+        r = size / 2 * rng.uniform(0.3, 1.0) ** 0.8
+        body = _ring(anatomy, rng, (cx, cy), r, 0.18)
+        b = r * rng.uniform(0.7, 0.95)
+        arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
+            anatomy, (cx, cy), r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
+        )
+        matrix = blob(anatomy, (cx, cy), r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
+        stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+        th += body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+    th = chalky(th, rng, px, 0.5, 0.15)
+    # the recesses distended by the bodies (in front of or behind a bone they overlap in projection)
+    room = np.logical_or.reduce([ndimage.binary_dilation(z, iterations=max(1, round(0.6 * size / px))) for z in zones])
+    room &= anatomy.body_mask
+    lesions = [Lesion(reference_deposit(), np.where(room, th * conc, 0.0), (compartment,))]
+    if effusion > 0 and compartment in anatomy.masks:
+        mask = anatomy.masks[compartment]
+        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / px) * effusion
+        lesions.insert(0, _lesion("fluid", swell, anatomy, (compartment,)))
+    return tuple(lesions)
+
+
 def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
@@ -1486,6 +1546,8 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
     conc = _mineral(params, 0.8)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    if params.get("recesses") is not None:
+        return _bodies_in_recesses(anatomy, rng, params["recesses"], n, size, conc, effusion, compartment)
     location = params.get("location")
     px = anatomy.grid.pixel_mm
     mask = region_mask(anatomy, (compartment,))
@@ -2021,6 +2083,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "effusion_mm": "effusion thickness (0 for none)",
                 "location": "recess where the bodies gather (landmark point or polyline, or (x, y) mm; default anywhere)",
+                "recesses": "landmarks of the joint's recesses the bodies fill, on any view (e.g. the elbow fat pads)",
                 "compartment": "default intraarticular",
             }
         ),
