@@ -812,3 +812,33 @@ def test_loose_bodies_fill_the_elbow_recesses_on_the_flexed_lateral():
         pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(0), recesses=["nowhere"])
     with pytest.raises(ValueError, match="recesses"):
         pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(0), recesses="anterior_fat_pad")
+
+
+def _grain_shapes(m):
+    """(long axis mm-free px length, angle deg, peak) of each separate grain of a mineral map."""
+    labels, n = ndimage.label(m > 0.05 * m.max())
+    out = []
+    for k, sl in enumerate(ndimage.find_objects(labels)):
+        ys, xs = np.nonzero(labels[sl] == k + 1)
+        if ys.size < 6:
+            continue
+        cov = np.cov(np.vstack([xs, ys]))
+        w, v = np.linalg.eigh(cov)
+        angle = np.degrees(np.arctan2(v[1, 1], v[0, 1])) % 180
+        out.append((4 * np.sqrt(w[1]), angle, float(m[sl][labels[sl] == k + 1].max())))
+    return out
+
+
+def test_rice_grains_are_not_copies_of_one_sprite():
+    anatomy = an.build("site_thigh", "lateral")
+    m = _mineral(pt.generate("rice_grain", anatomy, np.random.default_rng(4), count=30, size_mm=8))
+    grains = _grain_shapes(m)
+    assert len(grains) >= 12
+    lengths = np.array([g[0] for g in grains])
+    peaks = np.array([g[2] for g in grains])
+    assert lengths.std() / lengths.mean() > 0.2 and lengths.max() > 1.8 * lengths.min()
+    assert peaks.std() / peaks.mean() > 0.15  # density differs from grain to grain
+    fibre = float(anatomy.landmarks.get("fibre_angle_deg", 90.0)) % 180
+    long = [g for g in grains if g[0] > np.median(lengths)]
+    dev = [min(abs(g[1] - fibre), 180 - abs(g[1] - fibre)) for g in long]
+    assert np.median(dev) < 20  # still aligned with the muscle fibres

@@ -884,25 +884,50 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Many small oval (rice-grain) calcifications aligned with the muscle fibres (cysticercosis).
 
-    Parameters: count, size_mm (grain length; width about a third), mineral_g_cm3, angle_deg (fibres).
+    No two grains alike: lengths spread about ``size_mm`` (calcified cysticerci are usually about
+    4–10 mm long and 2–5 mm wide, from elongate and linear to plump ovals, many with a small
+    lucent centre: USUHS Tropical Medicine Central Resource, ch. 7), each with its own width,
+    density and slight bend, its long axis within a few degrees of the local fibre direction; some
+    are only partly calcified (a rim round a lucent centre, or a broken, fragmentary grain).
+    Parameters: count, size_mm (typical grain length), mineral_g_cm3, angle_deg (fibres).
     """
     compartment = params.get("compartment", "muscle")
     n = _count(params.get("count", 40))
     size = _number("size_mm", params.get("size_mm", 8.0), high=40)
     conc = _mineral(params, 1.0)
     angle = _fibre_angle(anatomy, params)
+    px = anatomy.grid.pixel_mm
     th = np.zeros(anatomy.grid.shape)
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 3.0)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
-        # grains differ: length, girth, slight bend and lobulation; some show the denser scolex
-        length = size * rng.uniform(0.55, 1.35)
-        width = length * rng.uniform(0.22, 0.4)
-        a_deg = angle + rng.normal(0, 8)
-        th += blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, radial_profile(rng, 0.06))
-        if rng.uniform() < 0.4:
-            th += 0.6 * blob(anatomy, (x, y), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
-    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
-    return (_lesion(reference_deposit(), th * conc * rng.uniform(0.9, 1.1), anatomy, (compartment,), soft_mm=0.5),)
+    # the fibre direction drifts slowly across the muscle (pennation), grains follow it locally
+    drift = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 20.0 / px)
+    drift *= 10.0 / (drift.std() or 1.0)
+    for x, y in _sample_points(mask, n, rng, px, size / 2):
+        length = float(np.clip(size * rng.lognormal(0.0, 0.3), 0.45 * size, 1.6 * size))
+        width = float(np.clip(length * rng.uniform(0.22, 0.5), 1.5, 0.5 * size + 1.0))
+        r, c = min(int(y / px), th.shape[0] - 1), min(int(x / px), th.shape[1] - 1)
+        a_deg = angle + float(drift[r, c]) + rng.normal(0, 4)
+        density = rng.uniform(0.45, 1.1)
+        profile = radial_profile(rng, rng.uniform(0.04, 0.12))
+        kind = rng.uniform()
+        if kind < 0.25:  # partly calcified: a rim round a lucent centre
+            grain = blob_shell(anatomy, (x, y), length / 2, width / 2, width / 2, 0.35 * width, a_deg, profile)
+            grain = grain + 0.2 * blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, profile)
+        else:
+            grain = blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, profile)
+            if kind < 0.4:  # fragmentary: calcified in pieces along its length
+                u, _ = axial(anatomy, (x, y), a_deg)
+                grain = grain * (
+                    0.25 + 0.75 * (np.cos(u * 2 * np.pi / rng.uniform(2.5, 4.0) + rng.uniform(0, 6)) > -0.2)
+                )
+            elif rng.uniform() < 0.4:  # the denser scolex, off centre
+                off = rng.uniform(-0.25, 0.25) * length
+                t = math.radians(a_deg)
+                sx, sy = x + off * math.cos(t), y + off * math.sin(t)
+                grain = grain + 0.6 * blob(anatomy, (sx, sy), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
+        th += density * grain
+    th = chalky(th, rng, px, 0.5, 0.2)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1944,19 +1969,34 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round or oval nodules, often with a lucent centre (e.g. injection granulomas).
 
-    Each nodule differs (size, ovality, wall, completeness); all lie inside the skin.
-    Parameters: count, size_mm (diameter), mineral_g_cm3, compartment.
+    Each nodule differs: about half are rings (size, ovality, wall, completeness vary), the rest
+    lumpy chalky nodules or faint clumps of a few dense granules; sizes spread widely about
+    ``size_mm``. All lie inside the skin.
+    Parameters: count, size_mm (typical diameter), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "subcutaneous")
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 6.0), high=40)
     conc = _mineral(params, 0.8)
+    px = anatomy.grid.pixel_mm
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
-        r = size / 2 * rng.uniform(0.5, 1.3)
-        th += _ring(anatomy, rng, (x, y), r, 0.35)
-    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.2)
+    for x, y in _sample_points(mask, n, rng, px, size / 2):
+        r = float(np.clip(size / 2 * rng.lognormal(0.0, 0.35), 0.3 * size, 0.75 * size))
+        kind = rng.uniform()
+        if kind < 0.5:
+            th += _ring(anatomy, rng, (x, y), r, 0.35)
+        elif kind < 0.8:  # a lumpy, chalky nodule, denser on one side
+            angle = rng.uniform(0, 180)
+            lump = blob(anatomy, (x, y), r, r * rng.uniform(0.6, 0.95), r * 0.8, angle, radial_profile(rng, 0.25))
+            u, _ = axial(anatomy, (x, y), angle)
+            th += rng.uniform(0.35, 0.8) * lump * np.clip(0.75 + 0.25 * u / r, 0.4, 1.0)
+        else:  # a faint clump of a few dense granules
+            for _ in range(int(rng.integers(3, 7))):
+                gx, gy = x + rng.normal(0, 0.45 * r), y + rng.normal(0, 0.45 * r)
+                g = r * rng.uniform(0.18, 0.4)
+                th += rng.uniform(0.5, 1.0) * blob(anatomy, (gx, gy), g, g * rng.uniform(0.6, 1.0), g, 0.0, None)
+    th = chalky(th, rng, px, 0.5, 0.25)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
