@@ -842,3 +842,34 @@ def test_rice_grains_are_not_copies_of_one_sprite():
     long = [g for g in grains if g[0] > np.median(lengths)]
     dev = [min(abs(g[1] - fibre), 180 - abs(g[1] - fibre)) for g in long]
     assert np.median(dev) < 20  # still aligned with the muscle fibres
+
+
+def test_mature_myositis_ossificans_is_lobulated_with_a_rim_of_varying_thickness():
+    """Not a perfect ellipse with a uniform rim (what readers saw at twelve weeks)."""
+    anatomy = an.build("site_thigh", "lateral", (384, 384))
+    lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=12, size_mm=70)
+    m = _by_material(lesions)
+    foot = m["cortical_bone"] > 0
+    core = m["yellow_marrow"] > 0.5 * m["yellow_marrow"].max()
+    ys, xs = np.nonzero(foot)
+    cy, cx = ys.mean(), xs.mean()
+    # the best-fit ellipse (same second moments) misses a fair share of the outline
+    cov = np.cov(np.vstack([xs - cx, ys - cy]))
+    inv = np.linalg.inv(cov)
+    yy, xx = np.indices(foot.shape)
+    d = np.stack([xx - cx, yy - cy])
+    ellipse = np.einsum("i...,ij,j...->...", d, inv, d) <= 4.0
+    assert (foot ^ ellipse).sum() > 0.06 * foot.sum()
+    # rim thickness along rays from the centre varies round the lesion
+    rims = []
+    for phi in np.linspace(0, 2 * np.pi, 48, endpoint=False):
+        t = np.arange(0, 200, 0.5)
+        r, c = np.rint(cy + t * np.sin(phi)).astype(int), np.rint(cx + t * np.cos(phi)).astype(int)
+        ok = (r >= 0) & (r < foot.shape[0]) & (c >= 0) & (c < foot.shape[1])
+        r, c, t = r[ok], c[ok], t[ok]
+        outer = t[foot[r, c]].max() if foot[r, c].any() else 0
+        inner = t[core[r, c]].max() if core[r, c].any() else 0
+        if outer > 0 and inner > 0:
+            rims.append(outer - inner)
+    rims = np.array(rims)
+    assert len(rims) > 30 and rims.std() / rims.mean() > 0.25

@@ -1080,9 +1080,15 @@ def _spindle_lobes(
     m = max(4, int(round(2.4 * a / b)))
     t = math.radians(angle)
     lobes = []
-    for u in np.linspace(-0.74, 0.74, m) * a + rng.normal(0.0, 0.03 * a, m):
-        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.86, 1.08)
-        v = rng.normal(0.0, 0.07 * b)
+    for u in np.linspace(-0.74, 0.74, m) * a + rng.normal(0.0, 0.04 * a, m):
+        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.8, 1.1)
+        v = rng.normal(0.0, 0.1 * b)
+        lobes.append((centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r))
+    # a few smaller lobes bulging from the sides: a lobulated, not elliptical, outline
+    for _ in range(int(rng.integers(2, 4))):
+        u = rng.uniform(-0.55, 0.55) * a
+        v = rng.choice([-1.0, 1.0]) * b * rng.uniform(0.45, 0.65)
+        r = b * rng.uniform(0.35, 0.5)
         lobes.append((centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r))
     return lobes
 
@@ -1150,16 +1156,20 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     if weeks < 2.0:
         return tuple(lesions) + bulge
 
-    def shell_of(wall_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        """Chord through a shell of irregular thickness about ``wall_mm`` and through its inside."""
-        wall = np.clip(wall_mm * np.exp(0.2 * wall_noise), 0.6 * wall_mm, 1.6 * wall_mm)
+    def shell_of(wall_mm: float, spread: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+        """Chord through a shell of irregular thickness about ``wall_mm`` (log-spread ``spread``) and
+        through its inside."""
+        # the thickness varies round the outline; deep inside (the faces seen en face) it stays even
+        edge = np.clip(1.0 + dist / (0.35 * b), 0.0, 1.0)
+        wall = np.clip(wall_mm * np.exp(spread * wall_noise * edge), 0.3 * wall_mm, 2.4 * wall_mm)
         inner = sphere_union(anatomy, lobes, blend, shrink_mm=np.minimum(wall, 0.8 * b))[0]
         return np.clip(mass - inner, 0.0, None), inner
 
     if weeks >= 10:
         # Mature: a thick, dense, irregular corticated shell; a less dense, finely mottled centre.
         maturity = min(1.0, (weeks - 10) / 10)
-        shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)))
+        # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
+        shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
         fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
         shell = chalky(ndimage.gaussian_filter(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
         cortex = shell + fraction * inner
