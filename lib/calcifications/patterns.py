@@ -1700,7 +1700,7 @@ def _locules(
     weights = rng.uniform(0.7, 1.4, len(seeds))
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     shape = (r1 - r0, c1 - c0)
-    warp = max(spacing * 0.22, px)
+    warp = max(spacing * 0.35, px)
     wx, wy = (ndimage.gaussian_filter(rng.standard_normal(shape), max(0.35 * spacing / px, 1.0)) for _ in range(2))
     wx *= warp / (wx.std() or 1.0)
     wy *= warp / (wy.std() or 1.0)
@@ -1764,7 +1764,9 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     index = np.arange(1, k + 1)
     top = np.asarray(ndimage.minimum(along, labels, index))
     bottom = np.asarray(ndimage.maximum(along, labels, index))
-    order = rng.permutation(k)
+    # the levels show in the larger locules (a level in a tiny locule is not seen)
+    areas = np.bincount(labels.ravel(), minlength=k + 1)[1:].astype(float) ** 2 + 1e-9
+    order = rng.choice(k, size=k, replace=False, p=areas / areas.sum())
     n_levels = min(k, max(1, round(share * k))) if share > 0 else 0
     kinds = np.empty(k, object)
     kinds[order[:n_levels]] = "level"
@@ -2003,8 +2005,8 @@ def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: An
             th += rng.uniform(0.35, 0.8) * lump * np.clip(0.75 + 0.25 * u / r, 0.4, 1.0)
         else:  # a faint clump of a few dense granules
             for _ in range(int(rng.integers(3, 7))):
-                gx, gy = x + rng.normal(0, 0.45 * r), y + rng.normal(0, 0.45 * r)
-                g = r * rng.uniform(0.18, 0.4)
+                gx, gy = x + rng.normal(0, 0.3 * r), y + rng.normal(0, 0.3 * r)
+                g = r * rng.uniform(0.25, 0.45)
                 th += rng.uniform(0.5, 1.0) * blob(anatomy, (gx, gy), g, g * rng.uniform(0.6, 1.0), g, 0.0, None)
     th = chalky(th, rng, px, 0.5, 0.25)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
