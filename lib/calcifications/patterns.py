@@ -1020,7 +1020,7 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
             nearest = np.array([(cc[r0, c0] + 0.5) * px, (rr[r0, c0] + 0.5) * px])
             d = np.asarray(centre) - nearest
             norm = float(np.hypot(*d)) or 1.0
-            centre = tuple(nearest + d / norm * (b * 0.7))
+            centre = tuple(nearest + d / norm * (b * 0.5))  # broadly attached: its base overlaps the cortex
         # a few rounded lobes along the bone (a smooth union: no petals radiating from a point)
         t = math.radians(angle)
         lobes = []
