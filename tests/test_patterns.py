@@ -664,3 +664,214 @@ def test_loose_bodies_gather_in_the_named_recess():
     assert not (m[~anatomy.masks["intraarticular"]] > 0).any()
     with pytest.raises(ValueError, match="landmark"):
         pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(1), location="nowhere")
+
+
+# ------------------------------------------- tumoral calcinosis, mass effect (issue 8, session 5) ----
+
+
+def _tumoral(anatomy, seed=11, **params):
+    base = {"location": "trochanteric_bursa", "count": 12, "size_mm": 60}
+    return pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(seed), **{**base, **params})
+
+
+def test_locules_are_unequal_cells_joined_by_a_net_of_septa():
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    x, y = anatomy.grid.coordinates()
+    disc = (x - 100) ** 2 + (y - 100) ** 2 <= 30**2
+    labels, septum, k = pt._locules(anatomy, np.random.default_rng(2), disc, 10)
+    assert k == 10 and set(np.unique(labels[disc])) == set(range(1, 11)) and not labels[~disc].any()
+    areas = np.bincount(labels[disc])[1:]
+    assert areas.max() > 1.6 * areas.min()  # unequal locules, not a tiling of equal cells
+    rind = disc & ~ndimage.binary_erosion(disc, iterations=2)
+    net = (disc & (septum < 0.6)) | rind
+    assert ndimage.label(net, np.ones((3, 3)))[1] == 1  # the septa meet the wall and each other: one net
+    assert (disc & (septum < 0.6)).sum() > 0.05 * disc.sum()  # and there are septa, not one cyst
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_only_a_minority_of_locules_show_a_level_and_paste_fills_most(seed):
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    lesions = _tumoral(anatomy, seed)
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm > 0.5
+    pools = ndimage.label(fluid)[1]
+    assert 1 <= pools <= 12 // 2  # a level in a minority of the twelve locules
+    mineral = _mineral(lesions)
+    mass = mineral > 0
+    # chalky calcium (well above the thin walls) over most of the mass, not half-empty spheres
+    assert (mineral[mass] > 0.12 * np.percentile(mineral[mass], 99)).mean() > 0.6
+
+
+def test_levels_are_slightly_blurred_not_ruled_lines():
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    lesions = _tumoral(anatomy, 11, count=1, size_mm=50, level_fraction=1.0, sediment_fraction=0.5)
+    fluid = next(lesion for lesion in lesions if lesion.material == "fluid").thickness_mm
+    mineral = _mineral(lesions)
+    cols = np.nonzero((fluid > 0).any(axis=0))[0]
+    c = int(np.median(cols))
+    inside = (mineral[:, c] > 0) | (fluid[:, c] > 0)
+    share = fluid[:, c] / np.clip(fluid[:, c] + mineral[:, c] / pt.SEDIMENT_SHARE, 1e-9, None)
+    partial = inside & (share > 0.1) & (share < 0.9)
+    # the interface spreads over about LEVEL_BLUR_MM: at least two pixel rows are partly fluid
+    assert partial.sum() >= max(2, int(0.5 * pt.LEVEL_BLUR_MM / anatomy.grid.pixel_mm))
+    assert partial.sum() * anatomy.grid.pixel_mm < 4 * pt.LEVEL_BLUR_MM  # still a sharp level
+
+
+@pytest.mark.parametrize(
+    "site, projection, location, size",
+    [("site_hip_pelvis", "frontal", (34.0, 178.0), 90), ("site_elbow", "horizontal_beam", "posterior_elbow", 44)],
+)
+def test_tumoral_mass_lies_inside_the_body_and_lifts_the_skin(site, projection, location, size):
+    """Asked at the skin, the mass is seated inside the outline; the part that bulges is covered."""
+    anatomy = an.build(site, projection)
+    lesions = _tumoral(anatomy, 7, location=location, size_mm=size)
+    mass = _mineral(lesions) > 0
+    assert mass.any()
+    outside = mass & ~anatomy.body_mask
+    assert outside.sum() < 0.25 * mass.sum()
+    skin = np.zeros(mass.shape, bool)
+    for lesion in lesions:
+        if lesion.material == "skin":
+            skin |= lesion.thickness_mm > 0
+    # every pixel of the mass beyond the old outline lies under the lifted skin (skin beyond it too)
+    lifted = ndimage.binary_fill_holes(skin | anatomy.body_mask)
+    assert not (outside & ~lifted).any()
+
+
+def test_a_skin_bulge_has_no_dark_trough_along_the_old_outline():
+    """The tissue path grows steadily inwards from the lifted skin: no thin (dark) band where the
+    old skin line ran (the 'halo' readers saw round a bulge)."""
+    anatomy = an.build("site_thigh", "frontal")
+    rows, cols = np.nonzero(anatomy.body_mask)
+    r = int(np.median(rows))
+    c0 = int(cols[rows == r].min())  # the outline on this row
+    px = anatomy.grid.pixel_mm
+    centre = ((c0 + 0.5) * px + 4.0, (r + 0.5) * px)  # a mass 4 mm under the skin: it bulges
+    mass = pt.blob(anatomy, centre, 8.0, 14.0, 8.0, 90.0, None)
+    lesions = (pt.Lesion(pt.reference_deposit(), mass, ("swelling",)),) + pt.mass_effect(anatomy, mass)
+    total = sum(pt.apply_lesions(anatomy, lesions).values())
+    row = total[r, : c0 + int(25 / px)]
+    start = int(np.argmax(row > 0.5))
+    profile = row[start:]
+    drop = np.maximum.accumulate(profile) - profile
+    assert drop.max() < 2.0, drop.max()  # was 33 mm with the fat only outside the old outline
+
+
+@pytest.mark.parametrize("projection", ["frontal", "lateral"])
+@pytest.mark.parametrize("compartment", ["subcutaneous", "vascular"])
+def test_phleboliths_lie_in_the_veins_well_inside_the_skin(projection, compartment):
+    anatomy = an.build("site_leg", projection)
+    lesions = pt.generate("phlebolith", anatomy, np.random.default_rng(9), count=9, size_mm=6, compartment=compartment)
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    assert depth[m > 1e-6].min() >= 1.5  # every ring pixel inside the body, clear of the skin line
+    near = pt._along_veins(anatomy, 10.0 + 6 * 0.7)
+    assert m[near].sum() > 0.99 * m.sum()  # in (tortuous) veins, not scattered anywhere
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_meniscal_calcium_stays_between_the_condyle_margins(seed):
+    """Chondrocalcinosis lies in the femorotibial joint space, never in the soft tissue beyond it."""
+    anatomy = an.build("site_knee", "frontal")
+    lesions = pt.generate("linear_stratified", anatomy, np.random.default_rng(seed), mineral_g_cm3=2.5, width_mm=2.0)
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    y0 = float(np.mean([p[1] for p in anatomy.landmarks["menisci"]]))
+    top, bottom = pt.joint_space(anatomy, y0)
+    cols = np.nonzero(np.isfinite(top) & np.isfinite(bottom))[0]
+    inside = np.zeros(m.shape, bool)
+    inside[:, cols.min() : cols.max() + 1] = True
+    assert m[~inside].sum() < 0.005 * m.sum()  # nothing beyond the joint's bony margins (but blur)
+    # and inside the joint space rows (between the condyle and the plateau), with a pixel of blur
+    rows = np.arange(m.shape[0])[:, None]
+    band = (rows >= np.nan_to_num(top, nan=1e9)[None, :] - 2) & (rows <= np.nan_to_num(bottom, nan=-1e9)[None, :] + 2)
+    assert m[~band].sum() < 0.02 * m.sum()
+    # stippled, not a solid block: the mineral varies strongly inside the meniscal triangles
+    vals = m[m > 0.05 * m.max()]
+    assert vals.std() / vals.mean() > 0.35
+
+
+def test_loose_bodies_fill_the_elbow_recesses_on_the_flexed_lateral():
+    """On the posed lateral the bodies lie in front of and behind the distal humerus (fat-pad recesses),
+    not over the condyles."""
+    anatomy = an.build("site_elbow", "lateral")
+    recesses = ["anterior_fat_pad", "posterior_fat_pad"]
+    lesions = pt.generate(
+        "rounded_bodies_ring_arc", anatomy, np.random.default_rng(1603), count=9, size_mm=12, recesses=recesses
+    )
+    m = _mineral(lesions)
+    assert m.sum() > 0
+    px = anatomy.grid.pixel_mm
+    zones = pt.recess_zones(anatomy, recesses, 0.6 * 12 + 4.0)
+    grown = [ndimage.binary_dilation(z, iterations=round(0.6 * 12 / px)) for z in zones]
+    assert m[~(grown[0] | grown[1])].sum() == 0  # inside the recesses
+    assert all(m[z].sum() > 0.15 * m.sum() for z in zones)  # both recesses hold bodies
+    x, y = anatomy.grid.coordinates()
+    tx, ty = anatomy.landmarks["trochlea_center"]
+    condyles = (x - tx) ** 2 + (y - ty) ** 2 <= 10.0**2
+    assert m[condyles].sum() < 0.02 * m.sum()  # not over the round articular end of the humerus
+    with pytest.raises(ValueError, match="recess"):
+        pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(0), recesses=["nowhere"])
+    with pytest.raises(ValueError, match="recesses"):
+        pt.generate("rounded_bodies_ring_arc", anatomy, np.random.default_rng(0), recesses="anterior_fat_pad")
+
+
+def _grain_shapes(m):
+    """(long axis mm-free px length, angle deg, peak) of each separate grain of a mineral map."""
+    labels, n = ndimage.label(m > 0.05 * m.max())
+    out = []
+    for k, sl in enumerate(ndimage.find_objects(labels)):
+        ys, xs = np.nonzero(labels[sl] == k + 1)
+        if ys.size < 6:
+            continue
+        cov = np.cov(np.vstack([xs, ys]))
+        w, v = np.linalg.eigh(cov)
+        angle = np.degrees(np.arctan2(v[1, 1], v[0, 1])) % 180
+        out.append((4 * np.sqrt(w[1]), angle, float(m[sl][labels[sl] == k + 1].max())))
+    return out
+
+
+def test_rice_grains_are_not_copies_of_one_sprite():
+    anatomy = an.build("site_thigh", "lateral")
+    m = _mineral(pt.generate("rice_grain", anatomy, np.random.default_rng(4), count=30, size_mm=8))
+    grains = _grain_shapes(m)
+    assert len(grains) >= 12
+    lengths = np.array([g[0] for g in grains])
+    peaks = np.array([g[2] for g in grains])
+    assert lengths.std() / lengths.mean() > 0.2 and lengths.max() > 1.8 * lengths.min()
+    assert peaks.std() / peaks.mean() > 0.15  # density differs from grain to grain
+    fibre = float(anatomy.landmarks.get("fibre_angle_deg", 90.0)) % 180
+    long = [g for g in grains if g[0] > np.median(lengths)]
+    dev = [min(abs(g[1] - fibre), 180 - abs(g[1] - fibre)) for g in long]
+    assert np.median(dev) < 20  # still aligned with the muscle fibres
+
+
+def test_mature_myositis_ossificans_is_lobulated_with_a_rim_of_varying_thickness():
+    """Not a perfect ellipse with a uniform rim (what readers saw at twelve weeks)."""
+    anatomy = an.build("site_thigh", "lateral", (384, 384))
+    lesions = pt.generate("zonal_peripheral", anatomy, np.random.default_rng(2), weeks_since_trauma=12, size_mm=70)
+    m = _by_material(lesions)
+    foot = m["cortical_bone"] > 0
+    core = m["yellow_marrow"] > 0.5 * m["yellow_marrow"].max()
+    ys, xs = np.nonzero(foot)
+    cy, cx = ys.mean(), xs.mean()
+    # the best-fit ellipse (same second moments) misses a fair share of the outline
+    cov = np.cov(np.vstack([xs - cx, ys - cy]))
+    inv = np.linalg.inv(cov)
+    yy, xx = np.indices(foot.shape)
+    d = np.stack([xx - cx, yy - cy])
+    ellipse = np.einsum("i...,ij,j...->...", d, inv, d) <= 4.0
+    assert (foot ^ ellipse).sum() > 0.06 * foot.sum()
+    # rim thickness along rays from the centre varies round the lesion
+    rims = []
+    for phi in np.linspace(0, 2 * np.pi, 48, endpoint=False):
+        t = np.arange(0, 200, 0.5)
+        r, c = np.rint(cy + t * np.sin(phi)).astype(int), np.rint(cx + t * np.cos(phi)).astype(int)
+        ok = (r >= 0) & (r < foot.shape[0]) & (c >= 0) & (c < foot.shape[1])
+        r, c, t = r[ok], c[ok], t[ok]
+        outer = t[foot[r, c]].max() if foot[r, c].any() else 0
+        inner = t[core[r, c]].max() if core[r, c].any() else 0
+        if outer > 0 and inner > 0:
+            rims.append(outer - inner)
+    rims = np.array(rims)
+    assert len(rims) > 30 and rims.std() / rims.mean() > 0.25

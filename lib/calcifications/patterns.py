@@ -228,8 +228,12 @@ def mass_effect(
 
     Where the mass (chord map, mm) reaches within ``cover_mm`` of the skin or beyond it, the
     body outline is pushed out to cover it with ``cover_mm`` of fat and skin, blending into
-    the original contour over ``blend_mm``; the new fat (adipose) and the skin over the bulge
-    are returned as lesions in the 'swelling' compartment. Empty if the mass is deep.
+    the original contour over ``blend_mm``. The path through the bump grows from the new skin
+    line inwards as through a rounded body as deep (along the beam) as the mass plus its cover,
+    and meets the limb's own path under the old outline, so there is no thin, dark trough (halo)
+    along the old outline; the old skin there becomes subcutaneous fat (no line is left where the
+    skin used to run). Returned as lesions in the 'swelling' compartment: the new fat, the fat
+    in place of the old skin, and the skin over the bulge. Empty if the mass is deep.
     """
     px = anatomy.grid.pixel_mm
     footprint = mass > 0.05
@@ -243,17 +247,32 @@ def mass_effect(
     # a rounded contour that blends into the original outline (no facets, no notch at the junction)
     smooth = (ndimage.gaussian_filter(union.astype(float), blend_mm / 2.5 / px, mode="nearest") > 0.35) | union
     swelling = region_mask(anatomy, ("swelling",))
-    near = ndimage.distance_transform_edt(~covered) * px <= blend_mm  # only around the mass
+    from_mass = ndimage.distance_transform_edt(~covered) * px
+    near = from_mass <= blend_mm  # only around the mass
     bulge = smooth & ~anatomy.body_mask & swelling & near
     if not bulge.any():
         return ()
-    depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
-    radius = max(blend_mm, 6.0)
-    chord = 2.0 * np.sqrt(np.clip(depth * (2 * radius - depth), 0.0, None))
-    fat = np.where(bulge, np.clip(chord - mass, 0.0, None), 0.0)
+    total = sum(np.asarray(v, float) for v in anatomy.thickness_mm.values())
+    old_depth = ndimage.distance_transform_edt(anatomy.body_mask) * px
+    new_depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
+    # the bump is as deep along the beam as the mass under it plus its cover: a rounded profile
+    # from the new skin line inwards, which meets the limb's own (thicker) path under the old outline
+    radius = max(0.5 * float(mass.max()) + cover_mm, 6.0)
+    d = np.minimum(new_depth, radius)
+    bump = 2.0 * np.sqrt(np.clip(d * (2 * radius - d), 0.0, None))
+    zone = smooth & near & (old_depth < radius)  # the bulge and the band under the old outline it replaces
+    target = np.where(zone, bump, 0.0)
+    present = np.maximum(np.where(anatomy.body_mask, total, 0.0), mass)
+    taper = np.clip(1.0 - from_mass / blend_mm, 0.0, 1.0)
+    taper = np.where(anatomy.body_mask, taper * taper * (3 - 2 * taper), 1.0)  # fades into the old limb
+    fat = np.where(zone, np.clip(target - present, 0.0, None) * taper, 0.0)
+    lifted = zone & anatomy.body_mask & (new_depth > old_depth + 0.5)  # the old skin, now under fat
+    old_skin = np.asarray(anatomy.thickness_mm.get("skin", np.zeros(mass.shape)), float)
+    old_skin = np.where(lifted, old_skin * taper, 0.0)
     skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0), skin_mm=1.2)
     return (
         _lesion("adipose", fat, anatomy, ("swelling",)),
+        _lesion("adipose", old_skin, anatomy, ("swelling",), hosts=("skin",)),
         _lesion("skin", skin, anatomy, ("swelling",)),
     )
 
@@ -831,47 +850,94 @@ def _skin_clearance(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> 
     return mask & (depth >= 0.7 * float(depth[mask].max()))  # a thin layer: its deepest part
 
 
+def _along_veins(anatomy: Anatomy, reach_mm: float) -> np.ndarray:
+    """Pixels within ``reach_mm`` of the view's ``veins`` landmark (polylines; none: all False)."""
+    near = np.zeros(anatomy.grid.shape, bool)
+    veins = anatomy.landmarks.get("veins")
+    if not veins:
+        return near
+    for line in veins:
+        pts = np.asarray(line, float).reshape(-1, 2)
+        if len(pts) >= 2 and np.all(np.isfinite(pts)):
+            near |= _near_location(anatomy, pts, reach_mm)
+    return near
+
+
 def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round calcifications with a lucent centre or laminations (calcified venous thrombi).
 
-    Each ring differs (size, ovality, wall, completeness, nidus); all lie inside the body.
+    Each ring differs (size, ovality, wall, completeness, nidus). They lie in the veins (the view's
+    ``veins`` landmark: the superficial veins for the subcutaneous compartment), tortuous as varicose
+    veins are, a few millimetres off the vein's line, and always inside the body, at least half a ring
+    plus 3 mm under the skin (never on the skin line).
     Parameters: count, size_mm (diameter, 2–10 mm typical), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "vascular")
     n = _count(params.get("count", 6))
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
     conc = _mineral(params, 1.0)
-    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.5 + 1.0)
+    clearance = size * 0.5 + 3.0
+    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    region = (compartment,) + (("vascular",) if "vascular" in anatomy.masks and compartment != "vascular" else ())
+    mask = region_mask(anatomy, region)
+    in_veins = mask & _along_veins(anatomy, 10.0) & (depth >= clearance)  # tortuous, dilated veins
+    mask = in_veins if in_veins.any() else _skin_clearance(anatomy, mask, clearance)
+    mask &= depth >= min(clearance, 0.8 * float(depth.max()))  # the fallback keeps its distance from the skin too
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm):
+    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, 0.0, anatomy.bone_mask):
         r = size / 2 * rng.uniform(0.55, 1.35)
         th += _ring(anatomy, rng, (x, y), r, 0.3)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
+    return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
 
 
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Many small oval (rice-grain) calcifications aligned with the muscle fibres (cysticercosis).
 
-    Parameters: count, size_mm (grain length; width about a third), mineral_g_cm3, angle_deg (fibres).
+    No two grains alike: lengths spread about ``size_mm`` (calcified cysticerci are usually about
+    4–10 mm long and 2–5 mm wide, from elongate and linear to plump ovals, many with a small
+    lucent centre: USUHS Tropical Medicine Central Resource, ch. 7), each with its own width,
+    density and slight bend, its long axis within a few degrees of the local fibre direction; some
+    are only partly calcified (a rim round a lucent centre, or a broken, fragmentary grain).
+    Parameters: count, size_mm (typical grain length), mineral_g_cm3, angle_deg (fibres).
     """
     compartment = params.get("compartment", "muscle")
     n = _count(params.get("count", 40))
     size = _number("size_mm", params.get("size_mm", 8.0), high=40)
     conc = _mineral(params, 1.0)
     angle = _fibre_angle(anatomy, params)
+    px = anatomy.grid.pixel_mm
     th = np.zeros(anatomy.grid.shape)
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 3.0)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
-        # grains differ: length, girth, slight bend and lobulation; some show the denser scolex
-        length = size * rng.uniform(0.55, 1.35)
-        width = length * rng.uniform(0.22, 0.4)
-        a_deg = angle + rng.normal(0, 8)
-        th += blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, radial_profile(rng, 0.06))
-        if rng.uniform() < 0.4:
-            th += 0.6 * blob(anatomy, (x, y), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
-    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
-    return (_lesion(reference_deposit(), th * conc * rng.uniform(0.9, 1.1), anatomy, (compartment,), soft_mm=0.5),)
+    # the fibre direction drifts slowly across the muscle (pennation), grains follow it locally
+    drift = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 20.0 / px)
+    drift *= 10.0 / (drift.std() or 1.0)
+    for x, y in _sample_points(mask, n, rng, px, size / 2):
+        length = float(np.clip(size * rng.lognormal(0.0, 0.3), 0.45 * size, 1.6 * size))
+        width = float(np.clip(length * rng.uniform(0.22, 0.5), 1.5, 0.5 * size + 1.0))
+        r, c = min(int(y / px), th.shape[0] - 1), min(int(x / px), th.shape[1] - 1)
+        a_deg = angle + float(drift[r, c]) + rng.normal(0, 4)
+        density = rng.uniform(0.45, 1.1)
+        profile = radial_profile(rng, rng.uniform(0.04, 0.12))
+        kind = rng.uniform()
+        if kind < 0.25:  # partly calcified: a rim round a lucent centre
+            grain = blob_shell(anatomy, (x, y), length / 2, width / 2, width / 2, 0.35 * width, a_deg, profile)
+            grain = grain + 0.2 * blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, profile)
+        else:
+            grain = blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, profile)
+            if kind < 0.4:  # fragmentary: calcified in pieces along its length
+                u, _ = axial(anatomy, (x, y), a_deg)
+                grain = grain * (
+                    0.25 + 0.75 * (np.cos(u * 2 * np.pi / rng.uniform(2.5, 4.0) + rng.uniform(0, 6)) > -0.2)
+                )
+            elif rng.uniform() < 0.4:  # the denser scolex, off centre
+                off = rng.uniform(-0.25, 0.25) * length
+                t = math.radians(a_deg)
+                sx, sy = x + off * math.cos(t), y + off * math.sin(t)
+                grain = grain + 0.6 * blob(anatomy, (sx, sy), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
+        th += density * grain
+    th = chalky(th, rng, px, 0.5, 0.2)
+    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -964,7 +1030,7 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
             nearest = np.array([(cc[r0, c0] + 0.5) * px, (rr[r0, c0] + 0.5) * px])
             d = np.asarray(centre) - nearest
             norm = float(np.hypot(*d)) or 1.0
-            centre = tuple(nearest + d / norm * (b * 0.7))
+            centre = tuple(nearest + d / norm * (b * 0.5))  # broadly attached: its base overlaps the cortex
         # a few rounded lobes along the bone (a smooth union: no petals radiating from a point)
         t = math.radians(angle)
         lobes = []
@@ -1024,9 +1090,15 @@ def _spindle_lobes(
     m = max(4, int(round(2.4 * a / b)))
     t = math.radians(angle)
     lobes = []
-    for u in np.linspace(-0.74, 0.74, m) * a + rng.normal(0.0, 0.03 * a, m):
-        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.86, 1.08)
-        v = rng.normal(0.0, 0.07 * b)
+    for u in np.linspace(-0.74, 0.74, m) * a + rng.normal(0.0, 0.04 * a, m):
+        r = 0.92 * b * max(math.sqrt(max(1.0 - (u / a) ** 2, 0.0)), 0.3) * rng.uniform(0.8, 1.1)
+        v = rng.normal(0.0, 0.1 * b)
+        lobes.append((centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r))
+    # a few smaller lobes bulging from the sides: a lobulated, not elliptical, outline
+    for _ in range(int(rng.integers(2, 4))):
+        u = rng.uniform(-0.55, 0.55) * a
+        v = rng.choice([-1.0, 1.0]) * b * rng.uniform(0.45, 0.65)
+        r = b * rng.uniform(0.35, 0.5)
         lobes.append((centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r))
     return lobes
 
@@ -1094,16 +1166,20 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     if weeks < 2.0:
         return tuple(lesions) + bulge
 
-    def shell_of(wall_mm: float) -> tuple[np.ndarray, np.ndarray]:
-        """Chord through a shell of irregular thickness about ``wall_mm`` and through its inside."""
-        wall = np.clip(wall_mm * np.exp(0.2 * wall_noise), 0.6 * wall_mm, 1.6 * wall_mm)
+    def shell_of(wall_mm: float, spread: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+        """Chord through a shell of irregular thickness about ``wall_mm`` (log-spread ``spread``) and
+        through its inside."""
+        # the thickness varies round the outline; deep inside (the faces seen en face) it stays even
+        edge = np.clip(1.0 + dist / (0.35 * b), 0.0, 1.0)
+        wall = np.clip(wall_mm * np.exp(spread * wall_noise * edge), 0.3 * wall_mm, 2.4 * wall_mm)
         inner = sphere_union(anatomy, lobes, blend, shrink_mm=np.minimum(wall, 0.8 * b))[0]
         return np.clip(mass - inner, 0.0, None), inner
 
     if weeks >= 10:
         # Mature: a thick, dense, irregular corticated shell; a less dense, finely mottled centre.
         maturity = min(1.0, (weeks - 10) / 10)
-        shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)))
+        # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
+        shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
         fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
         shell = chalky(ndimage.gaussian_filter(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
         cortex = shell + fraction * inner
@@ -1385,16 +1461,19 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 f = 1.0 - dmm / apex
                 if f <= 0:
                     continue
+                # the meniscus's rounded outer edge: its height rises over the first 1.5 mm from the margin
+                rim = np.clip(dmm / 1.5, 0.0, 1.0)
+                rim = 0.45 + 0.55 * rim * rim * (3 - 2 * rim)
                 # on the plateau, under the condyle: from the tibial surface up by the local height
-                lo_row = max(top[c], bottom[c] - height * f - 0.4 / px)
+                lo_row = max(top[c], bottom[c] - height * f * rim - 0.4 / px)
                 inside = (rows[:, 0] >= lo_row) & (rows[:, 0] < bottom[c])
                 tri[:, c] = inside * (0.6 + 0.4 * f)
-            # fine, linear stippling along the meniscus (CPPD), not a reticulated bone-like texture,
-            # and soft margins rather than straight cut edges
-            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.7 / px))
-            stipple = np.clip((stipple - np.quantile(stipple, 0.55)) / (stipple.std() or 1.0), 0.0, 1.0)
-            tri = ndimage.gaussian_filter(tri, 0.25 / px)
-            th += 7.0 * tri * (0.5 + 0.6 * stipple)
+            # CPPD in fibrocartilage: fine stippled and linear streaks along the meniscus fibres, inside its
+            # triangle (not a solid block), with soft margins rather than straight cut edges
+            stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.9 / px))
+            stipple = np.clip((stipple - np.quantile(stipple, 0.5)) / (stipple.std() or 1.0), 0.0, 1.0)
+            tri = ndimage.gaussian_filter(tri, 0.3 / px)
+            th += 9.0 * tri * (0.25 + 1.1 * stipple)
             # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
             line = np.zeros(anatomy.grid.shape)
             for c in run:
@@ -1436,6 +1515,66 @@ def _near_location(anatomy: Anatomy, location: Any, reach_mm: float) -> np.ndarr
     return near
 
 
+def recess_zones(anatomy: Anatomy, recesses: Any, reach_mm: float) -> list[np.ndarray]:
+    """Per recess (a landmark name or an (x, y) point in mm), the pixels inside the body within
+    ``reach_mm`` of it: where a loose body in that recess projects on this view."""
+    if isinstance(recesses, str) or not isinstance(recesses, (list, tuple)) or not recesses:
+        raise ValueError(f"recesses must be a list of landmark names or (x, y) points, got {recesses!r}")
+    zones = []
+    for recess in recesses:
+        value = anatomy.landmarks.get(recess) if isinstance(recess, str) else recess
+        if value is None:
+            raise ValueError(f"recess {recess!r} is not a landmark of {anatomy.site} {anatomy.projection}")
+        pts = np.asarray(value, float).reshape(-1, 2)
+        zones.append(_near_location(anatomy, pts.mean(axis=0), reach_mm) & anatomy.body_mask)
+    return zones
+
+
+def _bodies_in_recesses(
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    recesses: Any,
+    n: int,
+    size: float,
+    conc: float,
+    effusion: float,
+    compartment: str,
+) -> tuple[Lesion, ...]:
+    """Loose bodies shared among the joint's recesses (landmarks projected on any view): on an elbow
+    lateral they gather in front of and behind the distal humerus (coronoid and olecranon fossae,
+    where the fat pads lie), not over the condyles. Centres stay off bone where the recess allows."""
+    px = anatomy.grid.pixel_mm
+    reach = 0.6 * size + 4.0
+    zones = recess_zones(anatomy, recesses, reach)
+    th = np.zeros(anatomy.grid.shape)
+    for k in range(n):
+        zone = zones[k % len(zones)] if k < len(zones) else zones[int(rng.integers(len(zones)))]
+        core = zone & ~ndimage.binary_dilation(anatomy.bone_mask, iterations=max(1, round(1.0 / px)))
+        pts = _sample_points(core if core.any() else zone, 1, rng, px)
+        if not len(pts):
+            continue
+        cx, cy = pts[0]
+        r = size / 2 * rng.uniform(0.3, 1.0) ** 0.8
+        body = _ring(anatomy, rng, (cx, cy), r, 0.18)
+        b = r * rng.uniform(0.7, 0.95)
+        arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
+            anatomy, (cx, cy), r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
+        )
+        matrix = blob(anatomy, (cx, cy), r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
+        stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+        th += body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+    th = chalky(th, rng, px, 0.5, 0.15)
+    # the recesses distended by the bodies (in front of or behind a bone they overlap in projection)
+    room = np.logical_or.reduce([ndimage.binary_dilation(z, iterations=max(1, round(0.6 * size / px))) for z in zones])
+    room &= anatomy.body_mask
+    lesions = [Lesion(reference_deposit(), np.where(room, th * conc, 0.0), (compartment,))]
+    if effusion > 0 and compartment in anatomy.masks:
+        mask = anatomy.masks[compartment]
+        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / px) * effusion
+        lesions.insert(0, _lesion("fluid", swell, anatomy, (compartment,)))
+    return tuple(lesions)
+
+
 def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
@@ -1452,6 +1591,8 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
     conc = _mineral(params, 0.8)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    if params.get("recesses") is not None:
+        return _bodies_in_recesses(anatomy, rng, params["recesses"], n, size, conc, effusion, compartment)
     location = params.get("location")
     px = anatomy.grid.pixel_mm
     mask = region_mask(anatomy, (compartment,))
@@ -1508,22 +1649,7 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
 # ------------------------------------------------------ metastatic / TC ----
 
 
-def _lobules(
-    anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], default_location: str
-) -> list[tuple[float, float, float]]:
-    centre = np.asarray(_landmark_point(anatomy, params.get("location"), default_location))
-    size = _number("size_mm", params.get("size_mm", 50.0), high=300)
-    n = _count(params.get("count", 7), 40)
-    scale = _number("scale", params.get("scale", 1.0), high=2.0)
-    lobules = []
-    for _ in range(n):
-        off = rng.normal(0, size / 6, 2) * scale
-        r = (size / 2.5 if n == 1 else size / 7) * rng.uniform(0.5, 1.4) * scale  # one lobule: the whole mass
-        lobules.append((float(centre[0] + off[0]), float(centre[1] + off[1]), r))
-    return lobules
-
-
-SEDIMENT_SHARE: float = 0.8  # calcium "milk": share of the sediment's path that is mineral at the given concentration
+SEDIMENT_SHARE: float = 0.65  # calcium "milk": share of the sediment's path that is mineral at the given concentration
 
 
 def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
@@ -1537,10 +1663,84 @@ def gravity_direction(anatomy: Anatomy) -> tuple[float, float]:
     return math.cos(angle), math.sin(angle)
 
 
+def _mass_lobes(
+    centre: tuple[float, float], size: float, n: int, scale: float, rng: np.random.Generator
+) -> list[tuple[float, float, float]]:
+    """Spheres (x, y, radius; mm) whose smooth union is the outline of a lobulated mass of overall
+    diameter about ``size`` × ``scale`` with ``n`` locules: a grape cluster of unequal lobes."""
+    radius = size / 2 * scale
+    if n <= 1:
+        return [(centre[0], centre[1], radius)]
+    lobes = [(centre[0], centre[1], radius * rng.uniform(0.5, 0.62))]
+    for _ in range(int(np.clip(round(0.5 * n) + 1, 2, 9))):
+        phi, dist = rng.uniform(0, 2 * np.pi), radius * rng.uniform(0.3, 0.62)
+        lobes.append(
+            (centre[0] + dist * math.cos(phi), centre[1] + dist * math.sin(phi), radius * rng.uniform(0.28, 0.5))
+        )
+    return lobes
+
+
+def _lobes_reach(lobes: list[tuple[float, float, float]], centre: tuple[float, float]) -> float:
+    """Largest distance (mm) from ``centre`` to the outline of the lobes' union."""
+    return max(math.hypot(x - centre[0], y - centre[1]) + r for x, y, r in lobes)
+
+
+def _locules(
+    anatomy: Anatomy, rng: np.random.Generator, footprint: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Partition of ``footprint`` into ``n`` unequal, rounded locules: label map (0 outside, 1..k) and the
+    in-plane distance (mm) to the nearest septum between locules.
+
+    A multiplicatively weighted Voronoi diagram of well-spread seeds on a smoothly warped plane: cells of
+    unequal size with curved, wavy septa meeting as a net (chicken wire), not circles or tiles.
+    """
+    px = anatomy.grid.pixel_mm
+    rows, cols = np.nonzero(footprint)
+    labels = np.zeros(footprint.shape, np.int32)
+    if rows.size == 0:
+        return labels, np.full(footprint.shape, np.inf), 0
+    spacing = 0.8 * math.sqrt(rows.size * px * px / max(n, 1))
+    seeds: list[tuple[float, float]] = []
+    for k in rng.permutation(rows.size)[: 60 * max(n, 1)]:
+        p = ((cols[k] + 0.5) * px, (rows[k] + 0.5) * px)
+        if all(math.hypot(p[0] - q[0], p[1] - q[1]) >= spacing for q in seeds):
+            seeds.append(p)
+            if len(seeds) == n:
+                break
+    weights = rng.uniform(0.7, 1.4, len(seeds))
+    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    shape = (r1 - r0, c1 - c0)
+    warp = max(spacing * 0.35, px)
+    wx, wy = (ndimage.gaussian_filter(rng.standard_normal(shape), max(0.35 * spacing / px, 1.0)) for _ in range(2))
+    wx *= warp / (wx.std() or 1.0)
+    wy *= warp / (wy.std() or 1.0)
+    x = (np.arange(c0, c1) + 0.5)[None, :] * px + wx
+    y = (np.arange(r0, r1) + 0.5)[:, None] * px + wy
+    dist = np.stack([np.hypot(x - sx, y - sy) * w for (sx, sy), w in zip(seeds, weights)])
+    if len(seeds) > 1:
+        two = np.partition(dist, 1, axis=0)[:2]
+        gap = (two[1] - two[0]) / (2 * float(weights.mean()))  # about the distance to the septum
+    else:
+        gap = np.full(shape, np.inf)
+    sub = footprint[r0:r1, c0:c1]
+    labels[r0:r1, c0:c1] = np.where(sub, np.argmin(dist, axis=0) + 1, 0)
+    septum = np.full(footprint.shape, np.inf)
+    septum[r0:r1, c0:c1] = np.where(sub, gap, np.inf)
+    return labels, septum, len(seeds)
+
+
+LEVEL_BLUR_MM: float = 0.8  # a level is sharp but not a ruled line: the interface spreads over this width
+MENISCUS_MM: float = 0.6  # the level rises this much where it meets a locule's wall
+
+
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
-    """Rounded cysts (spheres, a few with a smaller lobe) joined into one lobulated mass with thin walls;
-    with ``levels``, a share of them hold calcium sediment below a level perpendicular to gravity
-    and fluid above it, otherwise chalky contents."""
+    """A lobulated mass of irregular, unequal, coalescing locules (tumoral calcinosis): a thin wall round
+    the whole, thin septa between the locules, most locules filled with chalky calcium paste; with
+    ``levels`` (horizontal beam) a minority of locules hold calcium sediment below a slightly blurred level
+    perpendicular to gravity, with a faint meniscus, fluid above and the sediment densest at the bottom.
+
+    The mass is seated inside the body: where it reaches the skin it lifts it (:func:`mass_effect`).
+    """
     compartment = params.get("compartment", "periarticular")
     default = (
         "lateral_side"
@@ -1549,69 +1749,77 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     )
     conc = _mineral(params, 0.7)
     fill = _number("sediment_fraction", params.get("sediment_fraction", 0.45), 0, 1, strict=False)
-    share = _number("level_fraction", params.get("level_fraction", 0.6), 0, 1, strict=False) if levels else 0.0
+    share = _number("level_fraction", params.get("level_fraction", 0.3), 0, 1, strict=False) if levels else 0.0
+    size = _number("size_mm", params.get("size_mm", 50.0), high=300)
+    n = max(1, _count(params.get("count", 7), 40))
+    scale = _number("scale", params.get("scale", 1.0), high=2.0)
     gx, gy = gravity_direction(anatomy)
-    x, y = anatomy.grid.coordinates()
     px = anatomy.grid.pixel_mm
-    walls = np.zeros(anatomy.grid.shape)
+    asked = _landmark_point(anatomy, params.get("location"), default)
+    lobes = _mass_lobes(asked, size, n, scale, rng)
+    reach = _lobes_reach(lobes, asked)
+    # the whole mass inside the body outline, at most its outer third under a lifted skin
+    cx, cy = seat(anatomy, anatomy.body_mask, asked, 0.7 * reach)
+    lobes = [(x + cx - asked[0], y + cy - asked[1], r) for x, y, r in lobes]
+    blend = 0.25 * float(np.mean([r for _, _, r in lobes]))
+    outer, edge = sphere_union(anatomy, lobes, blend)
+    wall = max(0.5, 0.025 * reach)
+    inner = sphere_union(anatomy, lobes, blend, shrink_mm=wall)[0]
+    footprint = outer > 0
+    labels, septum, k = _locules(anatomy, rng, inner > 0, n)
+    if k == 0:
+        return ()
+    x, y = anatomy.grid.coordinates()
+    along = (x - cx) * gx + (y - cy) * gy + np.zeros(anatomy.grid.shape)
+    index = np.arange(1, k + 1)
+    top = np.asarray(ndimage.minimum(along, labels, index))
+    bottom = np.asarray(ndimage.maximum(along, labels, index))
+    # the levels show in the larger locules (a level in a tiny locule is not seen)
+    areas = np.bincount(labels.ravel(), minlength=k + 1)[1:].astype(float) ** 2 + 1e-9
+    order = rng.choice(k, size=k, replace=False, p=areas / areas.sum())
+    n_levels = min(k, max(1, round(share * k))) if share > 0 else 0
+    kinds = np.empty(k, object)
+    kinds[order[:n_levels]] = "level"
+    rest = order[n_levels:]
+    kinds[rest] = np.where(rng.uniform(size=rest.size) < 0.08, "fluid", "paste") if rest.size else []
+    if n_levels == 0 and rest.size and not (kinds == "paste").any():
+        kinds[rest[0]] = "paste"
+    # chalky, cloud-like paste: density varies at a few millimetres and at the grain of the chalk
+    cloud = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 2.5 / px)
+    cloud = np.clip(0.7 + 0.3 * cloud / (cloud.std() or 1.0), 0.25, 1.2)
+    wall_dist = np.minimum(septum, np.clip(-edge - wall, 0.0, None))
+    lucent_septa = 1.0 - 0.75 * np.exp(-((wall_dist / 0.7) ** 2))  # the paste stops short of each septum
     chalk = np.zeros(anatomy.grid.shape)
     fluid = np.zeros(anatomy.grid.shape)
-    soft = region_mask(
-        anatomy, _mass_region(anatomy, compartment) + tuple(c for c in ("subcutaneous",) if c in anatomy.masks)
-    )
-    cysts = []
-    for cx, cy, r in _lobules(anatomy, rng, params, default):
-        # each cyst's centre inside the soft tissues: the mass may bulge the skin, never float in air
-        cx, cy = seat(anatomy, soft, (cx, cy), 0.35 * r)
-        cysts.append((cx, cy, r))
-    if not cysts:
-        return ()
-    every: list[tuple[float, float, float]] = []
-    walls_mm: list[float] = []
-    for cx, cy, r in cysts:
-        # a rounded cyst (a sphere, barely lobulated) with a thin wall
-        lobes = [(cx, cy, r)] + [
-            (cx + r * 0.4 * math.cos(phi), cy + r * 0.4 * math.sin(phi), r * rng.uniform(0.5, 0.75))
-            for phi in rng.uniform(0, 2 * np.pi, int(rng.integers(1, 4)))
-        ]
-        every += lobes
-        chord = sphere_union(anatomy, lobes, 0.25 * r)[0]
-        wall_mm = max(0.5, r * rng.uniform(0.04, 0.07))
-        walls_mm.append(wall_mm)
-        inner = sphere_union(anatomy, lobes, 0.25 * r, shrink_mm=wall_mm)[0]
-        walls += np.clip(chord - inner, 0.0, None)
-        if rng.uniform() < share:
-            # Horizontal beam: the calcium "milk" settles on the gravity side of a plane parallel to
-            # the beam, so each level projects as a sharp straight line perpendicular to gravity:
-            # dense sediment below, fluid (supernatant) above.
-            level = r * (1 - 2 * fill * rng.uniform(0.8, 1.2))
-            along = (x - cx) * gx + (y - cy) * gy
-            # the level is sharp but not a cut: a meniscus of about half a millimetre, and the
-            # sediment packs denser towards the bottom of the cyst
-            below = np.clip((along - level) / 0.6 + 0.5, 0.0, 1.0)
-            settled = 0.75 + 0.25 * np.clip((along - level) / max(r - level, 1e-3), 0.0, 1.0)
-            np.maximum(chalk, inner * below * settled * SEDIMENT_SHARE, out=chalk)
-            np.maximum(fluid, inner * (1.0 - below), out=fluid)
+    for j in range(k):
+        cell = labels == j + 1
+        if kinds[j] == "paste":
+            chalk[cell] = (inner * cloud * lucent_septa)[cell] * rng.uniform(0.3, 0.6)
+        elif kinds[j] == "fluid":
+            fluid[cell] = inner[cell]
+            chalk[cell] = 0.04 * inner[cell]
         else:
-            # chalky paste filling the cyst (tumoral calcinosis: amorphous, cloud-like lobules)
-            np.maximum(chalk, inner * rng.uniform(0.35, 0.6), out=chalk)
-    fluid = np.where(chalk > 0, 0.0, fluid)
-    # the cysts coalesce into one lobulated mass: a thin outer wall round the whole (a smooth union of
-    # the spheres) and fainter septa where cysts meet, not full circles drawn through one another
-    blend = 0.2 * float(np.mean([r for _, _, r in cysts]))
-    outer = sphere_union(anatomy, every, blend)[0]
-    rind = np.clip(outer - sphere_union(anatomy, every, blend, shrink_mm=float(np.mean(walls_mm)))[0], 0.0, None)
-    walls = rind + 0.4 * np.clip(walls - rind, 0.0, None)
-    # the mass lies in front of or behind a bone or joint it overlaps in projection: not cut along their edges
+            height = bottom[j] - top[j]
+            level = bottom[j] - fill * height * rng.uniform(0.8, 1.2)
+            # the interface rises a little where it meets the locule's wall (meniscus) and is slightly blurred
+            rise = MENISCUS_MM * np.exp(-wall_dist[cell] / 1.0)
+            depth = along[cell] - (level - rise)
+            below = np.clip(depth / LEVEL_BLUR_MM + 0.5, 0.0, 1.0)
+            packed = 0.7 + 0.3 * np.clip(depth / max(bottom[j] - level, 1e-3), 0.0, 1.0)
+            chalk[cell] = inner[cell] * below * packed * SEDIMENT_SHARE * (0.85 + 0.15 * cloud[cell])
+            fluid[cell] = inner[cell] * (1.0 - below)
+    # thin walls: the rind round the whole mass and fainter septa between the locules
+    rind = 0.6 * np.clip(outer - inner, 0.0, None)
+    septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
+    walls = ndimage.gaussian_filter(rind + septa, 0.25 / px)
     region = (
         _mass_region(anatomy, compartment)
         + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
         + ("swelling", "bone")
     )
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
-    walls = ndimage.gaussian_filter(walls, 0.2 / px)
-    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 1.2, 0.25)) * conc, outer)
-    bulk = np.where(region_mask(anatomy, region), walls + chalk + fluid, 0.0)
+    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 0.9, 0.3)) * conc, outer)
+    bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
     return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
 
 
@@ -1783,19 +1991,34 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round or oval nodules, often with a lucent centre (e.g. injection granulomas).
 
-    Each nodule differs (size, ovality, wall, completeness); all lie inside the skin.
-    Parameters: count, size_mm (diameter), mineral_g_cm3, compartment.
+    Each nodule differs: about half are rings (size, ovality, wall, completeness vary), the rest
+    lumpy chalky nodules or faint clumps of a few dense granules; sizes spread widely about
+    ``size_mm``. All lie inside the skin.
+    Parameters: count, size_mm (typical diameter), mineral_g_cm3, compartment.
     """
     compartment = params.get("compartment", "subcutaneous")
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 6.0), high=40)
     conc = _mineral(params, 0.8)
+    px = anatomy.grid.pixel_mm
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, size / 2):
-        r = size / 2 * rng.uniform(0.5, 1.3)
-        th += _ring(anatomy, rng, (x, y), r, 0.35)
-    th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.2)
+    for x, y in _sample_points(mask, n, rng, px, size / 2):
+        r = float(np.clip(size / 2 * rng.lognormal(0.0, 0.35), 0.3 * size, 0.75 * size))
+        kind = rng.uniform()
+        if kind < 0.5:
+            th += _ring(anatomy, rng, (x, y), r, 0.35)
+        elif kind < 0.8:  # a lumpy, chalky nodule, denser on one side
+            angle = rng.uniform(0, 180)
+            lump = blob(anatomy, (x, y), r, r * rng.uniform(0.6, 0.95), r * 0.8, angle, radial_profile(rng, 0.25))
+            u, _ = axial(anatomy, (x, y), angle)
+            th += rng.uniform(0.35, 0.8) * lump * np.clip(0.75 + 0.25 * u / r, 0.4, 1.0)
+        else:  # a faint clump of a few dense granules
+            for _ in range(int(rng.integers(3, 7))):
+                gx, gy = x + rng.normal(0, 0.3 * r), y + rng.normal(0, 0.3 * r)
+                g = r * rng.uniform(0.25, 0.45)
+                th += rng.uniform(0.5, 1.0) * blob(anatomy, (gx, gy), g, g * rng.uniform(0.6, 1.0), g, 0.0, None)
+    th = chalky(th, rng, px, 0.5, 0.25)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
@@ -1922,6 +2145,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "effusion_mm": "effusion thickness (0 for none)",
                 "location": "recess where the bodies gather (landmark point or polyline, or (x, y) mm; default anywhere)",
+                "recesses": "landmarks of the joint's recesses the bodies fill, on any view (e.g. the elbow fat pads)",
                 "compartment": "default intraarticular",
             }
         ),
