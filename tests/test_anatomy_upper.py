@@ -409,3 +409,125 @@ def test_fingertip_pulp_is_fat_beyond_the_tuft():
         r, c = int(y / px), int(x / px)
         assert a.body_mask[r, c] and not a.bone_mask[r, c], finger
         assert a.thickness_mm["adipose"][r, c] > 3, finger  # pulp fat in front of the tuft
+
+
+# ----------------------------------------------------- elbow lateral film (issue 8, session 5) ----
+
+
+@cache
+def _elbow_lateral_bones() -> dict[str, ph.BoneMaps]:
+    data = ph.load_site("site_elbow")
+    view = ph.get_view(data, "lateral")
+    posed = ph.posed(data, view)
+    return {
+        b.id: ph.rasterise_bone(b, view, ph.bone_eval_mm(b, posed.eval_mm, view.pixel_mm), posed.bone_voxel_mm, "t")
+        for b in posed.bones()
+    }
+
+
+def _image_col(view: ph.View, p) -> tuple[int, int]:
+    x, y = ph.project_point(view, p)
+    return int(y / view.pixel_mm), int(x / view.pixel_mm)
+
+
+def test_elbow_lateral_shows_both_forearm_bones_with_cortex_and_medulla():
+    data = ph.load_site("site_elbow")
+    view = ph.get_view(data, "lateral")
+    maps = _elbow_lateral_bones()
+    # a column across the forearm 60 mm in front of the elbow (forearm to the image left)
+    _, col = _image_col(view, [0, -8, 64])
+    rows = {}
+    for bone in ("radius", "ulna"):
+        cortex, medulla = maps[bone].cortex[:, col], maps[bone].medulla[:, col]
+        inside = (cortex + medulla) > 1.0
+        assert inside.sum() * view.pixel_mm > 8, bone  # a bone of its own, not a sliver
+        assert medulla[inside].max() > 3 and cortex[inside].max() > 2, bone  # a cortex and a medulla
+        rows[bone] = set(np.nonzero(inside)[0])
+    overlap = len(rows["radius"] & rows["ulna"]) / min(len(rows["radius"]), len(rows["ulna"]))
+    assert overlap < 0.5, overlap  # they overlap a little at most: two bones on the film
+    # the radius in front (above on the film: the forearm points to the left, anterior up)
+    assert np.mean(sorted(rows["radius"])) < np.mean(sorted(rows["ulna"]))
+
+
+def test_elbow_lateral_bones_are_denser_than_the_soft_tissue_around_them():
+    from calcifications import radiograph as rg
+
+    data = ph.load_site("site_elbow")
+    view = ph.get_view(data, "lateral")
+    proj = ph.project(data, "lateral")
+    line = rg.line_integral(rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm))
+    maps = _elbow_lateral_bones()
+    px = view.pixel_mm
+    # forearm: the ulna above the soft tissue just behind it (below it on the film)
+    _, col = _image_col(view, [0, -8, 64])
+    ulna = (maps["ulna"].cortex[:, col] + maps["ulna"].medulla[:, col]) > 1.0
+    bone_any = proj.bone_mm[:, col] > 0.3
+    below = np.nonzero(ulna)[0].max()
+    soft = [r for r in range(below + 1, below + int(6 / px)) if not bone_any[r] and proj.body_mm[r, col] > 20]
+    assert soft and line[ulna, col].mean() > line[soft, col].mean() + 0.3
+    # humeral shaft (70 mm above the joint): every pixel of the shaft above the soft tissue beside it
+    row, _ = _image_col(view, [0, -78, 0])
+    shaft = (maps["humerus"].cortex[row] + maps["humerus"].medulla[row]) > 2.0
+    cols = np.nonzero(shaft)[0]
+    side = [
+        c for c in (*range(cols.min() - int(8 / px), cols.min() - 2), *range(cols.max() + 3, cols.max() + int(8 / px)))
+    ]
+    side = [c for c in side if proj.bone_mm[row, c] < 0.3]
+    assert side and line[row, cols].min() > max(line[row, side]) + 0.2
+
+
+def test_elbow_trochlea_and_capitellum_are_concentric_circles_of_different_size():
+    hum = bones("site_elbow")["humerus"]
+    centre = np.array([-8.0, 4.0])  # (y, z) of the flexion axis
+
+    def radii(x: float) -> np.ndarray:
+        """Surface distance from the axis along rays from anterior (0°) round to distal (120°)."""
+        out = []
+        for a in np.radians(np.arange(0, 121, 15)):
+            d = np.array([np.sin(a), np.cos(a)])  # (y, z): 0° anterior, 90° distal
+            t = np.arange(2.0, 20.0, 0.1, dtype=np.float32)
+            pts = np.stack([np.full_like(t, x), centre[0] + t * d[0], centre[1] + t * d[1]], 1)
+            outside = np.nonzero(hum.sdf(pts) > 0)[0]
+            out.append(t[outside[0]])
+        return np.asarray(out)
+
+    cap, medial_lip = radii(-12.0), radii(19.0)
+    assert cap.std() < 1.2 and medial_lip.std() < 1.2, (cap, medial_lip)  # circles round the axis
+    assert abs(cap.mean() - medial_lip.mean()) > 0.8, (cap.mean(), medial_lip.mean())  # of different size
+    assert 10.0 <= cap.mean() <= 13.0  # capitellar sagittal radius about 11.6 mm (jse2011capitellum)
+
+
+def test_elbow_anterior_humeral_and_radiocapitellar_lines():
+    data = ph.load_site("site_elbow")
+    hum = bones("site_elbow")["humerus"]
+    z = np.arange(-20, 25, 0.1, dtype=np.float32)
+
+    def front(y: float) -> float:
+        pts = np.stack([np.zeros_like(z), np.full_like(z, y), z], 1)
+        return float(z[np.nonzero(hum.sdf(pts) < 0)[0].max()])
+
+    # anterior humeral line: along the anterior cortex of the distal shaft, carried down to the axis
+    y0, y1 = -90.0, -60.0
+    z0, z1 = front(y0), front(y1)
+    z_at_axis = z1 + (z1 - z0) * (-8.0 - y1) / (y1 - y0)
+    c, r = 4.0, 11.6
+    assert c - r / 3 <= z_at_axis <= c + r, z_at_axis  # through the middle or anterior third of the capitellum
+    # radiocapitellar line: the proximal radial axis passes through the capitellum's centre,
+    # extended and flexed
+    for view in ("frontal", "lateral"):
+        posed = {s.id: s for s in ph.posed(data, ph.get_view(data, view)).solids}
+        a, b = (np.asarray(p, float) for p in posed["radius"].axis)
+        u = (b - a) / np.linalg.norm(b - a)
+        centre = np.array([-11.0, -8.0, 4.0])
+        dist = np.linalg.norm(np.cross(centre - a, u))
+        assert dist < 3.0, (view, dist)
+
+
+def test_forearm_frontal_has_two_bones():
+    data = ph.load_site("site_forearm")
+    proj = ph.project(data, "frontal")
+    view = ph.get_view(data, "frontal")
+    for y in (100.0, 150.0, 200.0):
+        row, _ = _image_col(view, [0, y, 0])
+        runs = np.diff(np.concatenate([[0], (proj.bone_mm[row] > 1.0).astype(int), [0]]))
+        assert (runs == 1).sum() == 2, y  # radius and ulna, no third bone
