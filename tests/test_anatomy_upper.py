@@ -469,10 +469,8 @@ def test_elbow_lateral_bones_are_denser_than_the_soft_tissue_around_them():
     row, _ = _image_col(view, [0, -78, 0])
     shaft = (maps["humerus"].cortex[row] + maps["humerus"].medulla[row]) > 2.0
     cols = np.nonzero(shaft)[0]
-    side = [
-        c for c in (*range(cols.min() - int(8 / px), cols.min() - 2), *range(cols.max() + 3, cols.max() + int(8 / px)))
-    ]
-    side = [c for c in side if proj.bone_mm[row, c] < 0.3]
+    near = (*range(cols.min() - int(8 / px), cols.min() - 2), *range(cols.max() + 3, cols.max() + int(8 / px)))
+    side = [c for c in near if proj.bone_mm[row, c] < 0.3]
     assert side and line[row, cols].min() > max(line[row, side]) + 0.2
 
 
