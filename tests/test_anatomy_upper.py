@@ -529,3 +529,16 @@ def test_forearm_frontal_has_two_bones():
         row, _ = _image_col(view, [0, y, 0])
         runs = np.diff(np.concatenate([[0], (proj.bone_mm[row] > 1.0).astype(int), [0]]))
         assert (runs == 1).sum() == 2, y  # radius and ulna, no third bone
+
+
+@pytest.mark.parametrize("finger", [1, 2, 3, 4, 5])
+def test_distal_phalanx_tuft_is_dense_not_a_ring(finger):
+    data = ph.load_site("site_hand")
+    view = ph.get_view(data, "frontal")
+    bone = bones("site_hand")[f"phalanx_{finger}_distal"]
+    maps = ph.rasterise_bone(bone, view, ph.bone_eval_mm(bone, data.eval_mm, view.pixel_mm), data.bone_voxel_mm, "t")
+    tuft = next(p for p in bone.parts if isinstance(p, ph.EllipsoidPart))
+    row, col = _image_col(view, tuft.center)
+    cortex = maps.cortex[row]
+    # projected cortical bone across the tuft: the centre as dense as the rim, within 12 % (a ring is paler in the middle)
+    assert cortex[col] > 0.88 * cortex.max(), (cortex[col], cortex.max())
