@@ -542,3 +542,16 @@ def test_distal_phalanx_tuft_is_dense_not_a_ring(finger):
     cortex = maps.cortex[row]
     # projected cortical bone across the tuft: the centre as dense as the rim, within 12 % (a ring is paler in the middle)
     assert cortex[col] > 0.88 * cortex.max(), (cortex[col], cortex.max())
+
+
+@pytest.mark.parametrize("site", ["site_elbow", "site_hand", "site_forearm"])
+def test_site_references_are_in_references_bib(site):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    bib = (Path(__file__).resolve().parents[1] / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,\s]+),", bib, re.M))
+    refs = yaml.safe_load(ph.site_files(site)[0].read_text(encoding="utf-8"))["references"]
+    assert refs and set(refs) <= keys, sorted(set(refs) - keys)
