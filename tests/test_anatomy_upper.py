@@ -555,3 +555,24 @@ def test_site_references_are_in_references_bib(site):
     keys = set(re.findall(r"^@\w+\{([^,\s]+),", bib, re.M))
     refs = yaml.safe_load(ph.site_files(site)[0].read_text(encoding="utf-8"))["references"]
     assert refs and set(refs) <= keys, sorted(set(refs) - keys)
+
+
+def test_flexed_elbow_film_shows_the_ulna_brighter_than_the_muscle_beside_it():
+    """With the window of the elbow's lateral figures (the case deck takes the first elbow figure's),
+    the displayed ulna is brighter than the soft tissue just behind it, not inverted."""
+    from calcifications import figures
+    from calcifications import radiograph as rg
+
+    spec = next(s for s in figures.load_specs() if s.site == "site_elbow")
+    data = ph.load_site("site_elbow")
+    view = ph.get_view(data, "lateral")
+    proj = ph.project(data, "lateral")
+    scene = rg.make_scene(dict(proj.thickness_mm), proj.pixel_mm)
+    log = rg.render_log(scene, rg.Exposure(energy_kev=30, fluence_photons_per_mm2=None, blur_fwhm_mm=0.35))
+    img = rg.apply_window(log, spec.window, proj.pixel_mm, proj.bone_mm > 0.5)
+    maps = _elbow_lateral_bones()
+    _, col = _image_col(view, [0, -8, 64])
+    ulna = (maps["ulna"].cortex[:, col] + maps["ulna"].medulla[:, col]) > 1.0
+    below = np.nonzero(ulna)[0].max()
+    soft = [r for r in range(below + 3, below + int(8 / view.pixel_mm)) if proj.bone_mm[r, col] < 0.3]
+    assert soft and img[ulna, col].mean() > img[soft, col].mean() + 0.03, (img[ulna, col].mean(), img[soft, col])
