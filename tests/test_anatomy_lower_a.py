@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from calcifications import anatomy as an
 from calcifications import phantom as ph
@@ -327,3 +328,36 @@ def test_iliac_wing_is_a_thin_curved_plate_under_a_thick_crest(site):
     assert lateral_x(0.0) < lateral_x(-45.0) - 10 and lateral_x(0.0) < lateral_x(-60.0) - 20
     # the anterior superior iliac spine stands at the lateral contour in front of the wing
     assert sdf(pelvis, np.array([-29.0, -66.0, 43.0]))[0] < 0
+
+
+def test_proximal_femur_has_its_trabecular_groups():
+    """The principal compressive and tensile groups of the proximal femur and Ward's triangle
+    (lu2013trabecular): named groups, the compressive one running from the head's dome down to
+    the medial neck, denser than the bone around it, Ward's triangle sparser."""
+    femur = solids("site_hip_pelvis")["femur"]
+    groups = {g.name: g for g in femur.texture_groups}
+    assert {"principal_compressive", "principal_tensile", "wards_triangle"} <= set(groups)
+    comp = np.asarray(groups["principal_compressive"].path)
+    assert comp[0][1] < -15 and comp[-1][1] > 40  # from above the head centre to below the neck
+    assert abs(comp[-1][0] - comp[0][0]) < 0.5 * abs(comp[-1][1] - comp[0][1])  # near vertical
+    tens = np.asarray(groups["principal_tensile"].path)
+    assert tens[0][0] < -55 and tens[:, 1].min() < tens[0][1] - 40  # from the lateral cortex, arching up
+    assert groups["principal_compressive"].density > 1.2 and groups["wards_triangle"].density < 0.6
+
+
+def test_femoral_neck_grain_follows_the_compressive_group():
+    """In the projection, the trabecular grain in the head below its dome runs along the principal
+    compressive group: the image gradient energy is smaller along the group than across it."""
+    site = ph.load_site("site_hip_pelvis")
+    view = site.views["frontal"]
+    proj = ph.project(site, "frontal")
+    bone = proj.thickness_mm["cortical_bone"].astype(float)
+    comp = next(g for g in solids("site_hip_pelvis")["femur"].texture_groups if g.name == "principal_compressive")
+    a, b = (np.asarray(ph.project_point(view, p)) / view.pixel_mm for p in (comp.path[1], comp.path[2]))
+    d = (b - a) / np.linalg.norm(b - a)
+    c, r = (a + 0.5 * (b - a)).astype(int)
+    win = bone[r - 8 : r + 9, c - 8 : c + 9] - ndimage.gaussian_filter(bone, 3)[r - 8 : r + 9, c - 8 : c + 9]
+    gy, gx = np.gradient(win)
+    along = (gx * d[0] + gy * d[1]) ** 2
+    across = (-gx * d[1] + gy * d[0]) ** 2
+    assert along.mean() < 0.6 * across.mean()
