@@ -1333,8 +1333,15 @@ def _unit_std(n: np.ndarray) -> np.ndarray:
     return (n / (n.std() or 1.0)).astype(np.float32)
 
 
-def _steered(white_f: np.ndarray, shape: tuple[int, int], fx: np.ndarray, fy: np.ndarray,
-             along_mm: float, across_mm: float, angle_deg: np.ndarray) -> np.ndarray:
+def _steered(
+    white_f: np.ndarray,
+    shape: tuple[int, int],
+    fx: np.ndarray,
+    fy: np.ndarray,
+    along_mm: float,
+    across_mm: float,
+    angle_deg: np.ndarray,
+) -> np.ndarray:
     """Unit-variance oriented grain whose direction follows the per-pixel ``angle_deg`` map:
     a bank of ``TEXTURE_ANGLES`` filtered copies of one white noise, interpolated between the
     two orientations nearest each pixel (neighbours are correlated, so the grain turns smoothly)."""
@@ -1343,8 +1350,9 @@ def _steered(white_f: np.ndarray, shape: tuple[int, int], fx: np.ndarray, fy: np
     k0 = np.floor(pos).astype(np.int64) % TEXTURE_ANGLES
     t = (pos - np.floor(pos)).astype(np.float32)
     needed = sorted(set(np.unique(k0).tolist()) | set(((np.unique(k0) + 1) % TEXTURE_ANGLES).tolist()))
-    bank = {k: _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape))
-            for k in needed}
+    bank = {
+        k: _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape)) for k in needed
+    }
     out = np.zeros(shape, np.float32)
     rho = 0.0
     for k in np.unique(k0).tolist():
