@@ -14,7 +14,7 @@ row (``row``) directions; the beam runs along column × row. For each view every
 solid is rasterised in its own bounding box, in view coordinates, with
 partial-volume occupancy ``clip(0.5 − sdf/voxel, 0, 1)``. Bones get a cortex (a
 shell of varying thickness from a Euclidean distance transform) and a medulla
-with an oriented, ridged trabecular texture; soft tissues are layered by
+with an oriented trabecular texture (steered along per-region groups); soft tissues are layered by
 priority (skin, vessels, tendons and capsules, fat pads, deep fascia, muscle,
 fat by default). Summing occupancy along the beam gives, per material and per
 compartment, a path-length map (mm) on the image grid. Those maps are cached
