@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import yaml
 
 from calcifications import anatomy as an
 from calcifications import phantom as ph
@@ -330,3 +331,64 @@ def test_muscle_fill_meets_the_fat_along_a_surface_parallel_to_the_skin(tmp_path
     assert np.median(widths["plain"]) > depth + 5.0  # the groups alone lie deeper than that
     with pytest.raises(ValueError, match="muscle_fill_mm"):
         ph.parse_site([text.replace("  fascia_mm:", "  muscle_fill_mm: -3\n  fascia_mm:", 1)])
+
+
+# ------------------------------------------------ trabecular texture (engine) ----
+def _grain_ratio(tex, sl):
+    """Mean squared gradient across rows over across columns in ``sl``: > 1 when the grain runs
+    along the columns' direction (x), < 1 when it runs along y."""
+    gy, gx = np.gradient(tex[sl].astype(float))
+    return float((gy**2).mean() / (gx**2).mean())
+
+
+def test_texture_group_steers_the_grain_and_sets_density():
+    shape, px = (200, 200), 0.5
+    across = ph.TextureGroup("tensile", ((0, 0, 0), (1, 0, 0)), 8.0)  # placeholder, replaced below
+    horizontal = np.array([[10.0, 50.0], [190.0, 50.0]])  # box pixels (column, row): a group along x
+    ward = np.array([[100.0, 150.0]])
+    groups = [
+        (horizontal, ph.TextureGroup("tensile", across.path, 6.0, (6.0, 1.0), 1.0, 1.0)),
+        (ward, ph.TextureGroup("wards_triangle", ((0, 0, 0),), 6.0, None, 0.0, 0.3)),
+    ]
+    tex, dens = ph.bone_texture(shape, px, (5.0, 1.0), 90.0, groups, seed=3)
+    assert abs(float(tex.mean()) - 1.0) < 0.05 and tex.min() >= 0
+    assert _grain_ratio(tex, np.s_[44:57, 20:180]) > 2.0  # along the group (x)
+    assert _grain_ratio(tex, np.s_[90:120, 20:180]) < 0.5  # elsewhere along the bone axis (90°: y)
+    assert dens[150, 100] < 0.4 and abs(float(dens[90, 30]) - 1.0) < 0.05
+
+
+def test_texture_is_not_a_ridge_network():
+    """A ridge (|noise| near zero) or threshold of noise reads as worms or cells: its values pile up
+    at the top; the projected texture is near-symmetric about its mean instead."""
+    tex = ph.trabecular_texture((256, 256), 0.5, 4.0, 0.9, 80.0, seed=1)
+    skew = float(((tex - tex.mean()) ** 3).mean() / tex.std() ** 3)
+    assert abs(skew) < 0.5
+    assert 0.25 < float(tex.std()) < 0.55
+
+
+def test_texture_groups_parse_and_reject_bad_values():
+    base = "site: s\ntitle: t\nside: right\nsolids:\n- id: b\n  kind: bone\n  axis: [[0, 0, 0], [0, 10, 0]]\n"
+    part = "  parts:\n  - ellipsoid: {center: [0, 0, 0], radii: [5, 5, 5]}\n"
+    good = "  texture_groups:\n  - {name: g, path: [[0, 0, 0], [0, 5, 0]], width_mm: 3, density: 1.2}\n"
+    raw = yaml.safe_load(base + part + good)
+    bone = ph._solid(raw["solids"][0], "t")
+    assert bone.texture_groups[0].density == 1.2 and bone.texture_groups[0].strength == 1.0
+    for bad in ("width_mm: -3", "width_mm: 3, strength: 2", "width_mm: 3, colour: red"):
+        txt = good.replace("width_mm: 3", bad)
+        with pytest.raises(ValueError):
+            ph._solid(yaml.safe_load(base + part + txt)["solids"][0], "t")
+
+
+def test_thigh_diaphysis_has_no_bright_medullary_stripe():
+    """Across the femoral shaft the bone path peaks at the two cortices; the canal between them is
+    lower and smooth (no central stripe brighter than its surroundings)."""
+    proj = ph.project(ph.load_site("site_thigh"), "frontal")
+    bone = proj.thickness_mm["cortical_bone"]
+    for row in (200, 256, 320):
+        prof = ndimage.uniform_filter1d(bone[row - 3 : row + 4].mean(axis=0), 3)
+        cols = np.nonzero(prof > 0.5)[0]
+        lo, hi = int(cols[0]), int(cols[-1])
+        mid = prof[lo + (hi - lo) // 3 : hi - (hi - lo) // 3]
+        assert mid.min() < 0.8 * prof[lo : hi + 1].max()  # the cortices are brighter than the canal
+        inner = mid[len(mid) // 4 : -(len(mid) // 4)]
+        assert inner.max() <= max(mid[0], mid[-1]) + 0.3  # no stripe: the canal is lowest at its centre

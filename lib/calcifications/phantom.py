@@ -14,7 +14,7 @@ row (``row``) directions; the beam runs along column × row. For each view every
 solid is rasterised in its own bounding box, in view coordinates, with
 partial-volume occupancy ``clip(0.5 − sdf/voxel, 0, 1)``. Bones get a cortex (a
 shell of varying thickness from a Euclidean distance transform) and a medulla
-with an oriented, ridged trabecular texture; soft tissues are layered by
+with an oriented trabecular texture (steered along per-region groups); soft tissues are layered by
 priority (skin, vessels, tendons and capsules, fat pads, deep fascia, muscle,
 fat by default). Summing occupancy along the beam gives, per material and per
 compartment, a path-length map (mm) on the image grid. Those maps are cached
@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -238,6 +238,22 @@ def _part_sdf(part: Part, p: np.ndarray, grow: float, far: np.float32 | None) ->
 
 
 @dataclass(frozen=True)
+class TextureGroup:
+    """A trabecular group of a bone: trabeculae running along a centreline ``path`` (body mm;
+    one point: no orientation of its own, a density region such as Ward's triangle), within
+    about ``width_mm`` of it (a Gaussian fall-off), with grain ``texture_mm`` (along, across),
+    ``strength`` (0–1: share of this group's oriented grain where it dominates) and
+    ``density`` (× the bone's trabecular fraction at the path)."""
+
+    name: str
+    path: tuple[tuple[float, float, float], ...]
+    width_mm: float
+    texture_mm: tuple[float, float] | None = None
+    strength: float = 1.0
+    density: float = 1.0
+
+
+@dataclass(frozen=True)
 class Solid:
     """A named solid: parts (smooth union), carved parts (smooth subtraction) and its tissue."""
 
@@ -256,6 +272,7 @@ class Solid:
     marrow: str = "yellow_marrow"
     texture_mm: tuple[float, float] = (3.5, 0.7)
     texture_contrast: float = 0.25
+    texture_groups: tuple[TextureGroup, ...] = ()
     surface_noise_mm: float = 0.2
     host: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
     # bones listed earlier in the file that touch this one, kept ``clearance_mm`` away (joint spaces)
@@ -529,6 +546,7 @@ SOLID_KEYS = {
     "marrow",
     "texture_mm",
     "texture_contrast",
+    "texture_groups",
     "surface_noise_mm",
     "host",
     "note",
@@ -579,7 +597,34 @@ def _solid(raw: Any, where: str) -> Solid:
         texture_mm=(_positive(tex[0], where), _positive(tex[1], where)),
         surface_noise_mm=_positive(raw.get("surface_noise_mm", 0.2), f"{where}.surface_noise_mm", True),
         texture_contrast=_positive(raw.get("texture_contrast", 0.25), f"{where}.texture_contrast", True),
+        texture_groups=tuple(
+            _texture_group(g, f"{where}.texture_groups[{i}]") for i, g in enumerate(raw.get("texture_groups") or [])
+        ),
         host=tuple(raw.get("host", ("muscle", "soft_tissue", "adipose", "skin"))),
+    )
+
+
+TEXTURE_GROUP_KEYS = {"name", "path", "width_mm", "texture_mm", "strength", "density", "note"}
+
+
+def _texture_group(raw: Any, where: str) -> TextureGroup:
+    if not isinstance(raw, dict) or "path" not in raw or "width_mm" not in raw:
+        raise ValueError(f"{where}: a texture group needs 'path' [[x, y, z], ...] and 'width_mm'")
+    _check_keys(raw, TEXTURE_GROUP_KEYS, where)
+    path = tuple(_vec3(p, f"{where}.path") for p in raw["path"])
+    if not path:
+        raise ValueError(f"{where}: 'path' needs at least one point")
+    tex = raw.get("texture_mm")
+    strength = _positive(raw.get("strength", 1.0 if len(path) > 1 else 0.0), f"{where}.strength", True)
+    if strength > 1:
+        raise ValueError(f"{where}.strength must be within 0–1, got {strength}")
+    return TextureGroup(
+        name=str(raw.get("name", "")),
+        path=path,
+        width_mm=_positive(raw["width_mm"], f"{where}.width_mm"),
+        texture_mm=None if tex is None else (_positive(tex[0], where), _positive(tex[1], where)),
+        strength=strength if len(path) > 1 else 0.0,
+        density=_positive(raw.get("density", 1.0), f"{where}.density", True),
     )
 
 
@@ -691,6 +736,7 @@ def posed(site: Site, view: View) -> Site:
                 parts=tuple(_turned_part(p, rot, about) for p in s.parts),
                 carve=tuple(_turned_part(p, rot, about) for p in s.carve),
                 axis=None if s.axis is None else _turned(s.axis, rot, about),  # type: ignore[arg-type]
+                texture_groups=tuple(replace(g, path=_turned(g.path, rot, about)) for g in s.texture_groups),
             )
         for i, group in enumerate(site.envelope_groups):
             if group and group in step.envelope_groups:
@@ -1279,52 +1325,142 @@ def _bone_fields_sparse(
     return out
 
 
+TEXTURE_ANGLES = 12  # orientations of the steerable bank (15° apart)
+TEXTURE_AMPLITUDE = 0.4  # standard deviation of the texture about its mean of 1
+
+
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
-    """Anisotropic Gaussian band-pass in Fourier space: grain about ``along_mm`` along
-    ``angle_deg`` and ``across_mm`` across (a narrow minus a twice-wider Gaussian)."""
+    """Oriented filter in Fourier space: a low-pass of length ``along_mm`` along ``angle_deg``
+    (long, straight grain) times a band-pass across it peaking near a period of ``across_mm``
+    (a narrow minus a twice-wider Gaussian), so parallel streaks ``across_mm`` apart."""
     t = math.radians(angle_deg)
     f_along = fx * math.cos(t) + fy * math.sin(t)
     f_across = -fx * math.sin(t) + fy * math.cos(t)
-    narrow = np.exp(-2 * math.pi**2 * ((f_along * along_mm / 2) ** 2 + (f_across * across_mm / 2) ** 2))
-    wide = np.exp(-2 * math.pi**2 * ((f_along * along_mm) ** 2 + (f_across * across_mm) ** 2))
-    return narrow - wide
+    s = across_mm / 4.0
+    low = np.exp(-2 * math.pi**2 * (f_along * along_mm / 2) ** 2)
+    return low * (np.exp(-2 * math.pi**2 * (f_across * s) ** 2) - np.exp(-2 * math.pi**2 * (f_across * 2 * s) ** 2))
+
+
+def _iso_band(fx: np.ndarray, fy: np.ndarray, period_mm: float) -> np.ndarray:
+    """Isotropic band-pass peaking near ``period_mm`` (the fine mesh of rods and plates)."""
+    f2 = fx**2 + fy**2
+    s = period_mm / 4.0
+    return np.exp(-2 * math.pi**2 * f2 * s**2) - np.exp(-2 * math.pi**2 * f2 * (2 * s) ** 2)
+
+
+def _unit_std(n: np.ndarray) -> np.ndarray:
+    return (n / (n.std() or 1.0)).astype(np.float32)
+
+
+def _steered(
+    white_f: np.ndarray,
+    shape: tuple[int, int],
+    fx: np.ndarray,
+    fy: np.ndarray,
+    along_mm: float,
+    across_mm: float,
+    angle_deg: np.ndarray,
+) -> np.ndarray:
+    """Unit-variance oriented grain whose direction follows the per-pixel ``angle_deg`` map:
+    a bank of ``TEXTURE_ANGLES`` filtered copies of one white noise, interpolated between the
+    two orientations nearest each pixel (neighbours are correlated, so the grain turns smoothly)."""
+    step = 180.0 / TEXTURE_ANGLES
+    pos = np.mod(angle_deg, 180.0) / step
+    k0 = np.floor(pos).astype(np.int64) % TEXTURE_ANGLES
+    t = (pos - np.floor(pos)).astype(np.float32)
+    needed = sorted(set(np.unique(k0).tolist()) | set(((np.unique(k0) + 1) % TEXTURE_ANGLES).tolist()))
+    bank = {
+        k: _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape)) for k in needed
+    }
+    out = np.zeros(shape, np.float32)
+    rho = 0.0
+    for k in np.unique(k0).tolist():
+        sel = k0 == k
+        f0, f1 = bank[k], bank[(k + 1) % TEXTURE_ANGLES]
+        out[sel] = (1 - t[sel]) * f0[sel] + t[sel] * f1[sel]
+        rho = max(rho, float(np.mean(f0 * f1)))
+    return out / np.sqrt((1 - t) ** 2 + t**2 + 2 * t * (1 - t) * rho)
 
 
 def trabecular_texture(
     shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
 ) -> np.ndarray:
-    """Projected cancellous bone: a ridged network with mean 1 (bone where the noise is near zero).
+    """Projected cancellous bone of uniform orientation (mean 1): see :func:`bone_texture`."""
+    tex, _ = bone_texture(shape, pixel_mm, (along_mm, across_mm), angle_deg, (), seed)
+    return tex
 
-    Three independent band-passed noises are mixed before the ridge: the principal
-    trabeculae (grain ``along_mm`` along the bone axis ``angle_deg``, ``across_mm``
-    across, at most 2.5 : 1 so they read as a mesh, not as worms), a secondary set
-    crossing them at 65° (shorter), and an isotropic mesh at about 2 × ``across_mm``.
-    The mix varies slowly over the bone (a smooth field, 15 mm), so that neither two
-    bones nor two regions of one bone show the same texture.
+
+def _group_fields(
+    group_px: np.ndarray, shape: tuple[int, int], pixel_mm: float, width_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian weight (0–1) of a group about its projected centreline ``group_px`` ((n, 2)
+    pixel (column, row) positions in the box) and the image angle (deg) of the nearest segment."""
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    best = np.full(shape, np.inf, np.float32)
+    angle = np.zeros(shape, np.float32)
+    if len(group_px) == 1:
+        best = np.hypot(cols - group_px[0, 0], rows - group_px[0, 1])
+    for (x0, y0), (x1, y1) in zip(group_px[:-1], group_px[1:]):
+        dx, dy = x1 - x0, y1 - y0
+        t = np.clip(((cols - x0) * dx + (rows - y0) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
+        d = np.hypot(cols - x0 - t * dx, rows - y0 - t * dy)
+        closer = d < best
+        best = np.where(closer, d, best)
+        angle = np.where(closer, np.float32(math.degrees(math.atan2(dy, dx))), angle)
+    return np.exp(-((best * pixel_mm / width_mm) ** 2)).astype(np.float32), angle
+
+
+def bone_texture(
+    shape: tuple[int, int],
+    pixel_mm: float,
+    texture_mm: tuple[float, float],
+    angle_deg: float,
+    groups: Sequence[tuple[np.ndarray, TextureGroup]],
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Projected cancellous bone: (texture, density), both about 1 on average.
+
+    The texture is linear (not a ridge or threshold of noise, which reads as worms or cells):
+    fine streaks ``texture_mm[1]`` apart and ``texture_mm[0]`` long along the bone axis
+    ``angle_deg`` (image degrees) mixed, over a slowly varying field (15 mm), with an
+    isotropic fine mesh at the same spacing. Each trabecular group (its projected centreline
+    in box pixels, and its settings) takes over the orientation within about its width, its
+    trabeculae following the path; crossing groups cross-hatch. The density map scales the
+    trabecular fraction: each group's ``density`` at its path, 1 far from every group.
     """
     rng = np.random.default_rng(seed)
     fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
     fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
-    along = min(along_mm, 2.5 * across_mm)
-    fields = []
-    for al, ac, ang in (
-        (along, across_mm, angle_deg),
-        (0.7 * along, across_mm, angle_deg + 65.0),
-        (2.0 * across_mm, 2.0 * across_mm, 0.0),
-    ):
-        n = np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _band(fx, fy, al, ac, ang), s=shape)
-        fields.append(n / (n.std() or 1.0))
-    # a smooth field (about 15 mm), drawn on a coarse grid and interpolated: cheap at any size
+    white_f = np.fft.rfft2(rng.standard_normal(shape))
+    along, across = texture_mm
+    const = np.full(shape, angle_deg, np.float32)
+    background = _steered(white_f, shape, fx, fy, along, across, const)
+    iso = _unit_std(np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _iso_band(fx, fy, 2.2 * across), s=shape))
     coarse = [max(2, int(math.ceil(n * pixel_mm / 15.0)) + 2) for n in shape]
     mix = ndimage.zoom(
         rng.standard_normal(coarse), [n / c for n, c in zip(shape, coarse)], order=3, grid_mode=True, mode="nearest"
-    )
-    mix = mix[: shape[0], : shape[1]]
-    mix = 0.5 + 0.5 * np.tanh(mix / (mix.std() or 1.0))  # 0–1: share of the oriented sets
-    noise = mix * (fields[0] + 0.5 * fields[1]) + (1 - mix) * 0.5 * fields[1] + (1.0 - 0.5 * mix) * fields[2]
-    noise /= noise.std() or 1.0
-    ridge = np.exp(-((noise / 1.1) ** 2))
-    return (ridge / ridge.mean()).astype(np.float32)
+    )[: shape[0], : shape[1]]
+    mix = (0.65 + 0.3 * np.tanh(mix / (mix.std() or 1.0))).astype(np.float32)  # 0.35–0.95: oriented share
+    density = np.ones(shape, np.float32)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    total = np.zeros(shape, np.float32)
+    for px_path, group in groups:
+        w, ang = _group_fields(px_path, shape, pixel_mm, group.width_mm)
+        density += w * (group.density - 1.0)
+        if group.strength > 0 and len(px_path) > 1:
+            g_al, g_ac = group.texture_mm or texture_mm
+            parts.append((w * group.strength, _steered(white_f, shape, fx, fy, g_al, g_ac, ang)))
+            total += w * group.strength
+    scale = np.maximum(total, 1.0)
+    rest = 1.0 - total / scale
+    iso_w = 0.6 * rest * (1 - mix) + 0.15
+    num = rest * mix * background + iso_w * iso
+    den = (rest * mix) ** 2 + iso_w**2
+    for a, field in parts:
+        num += a / scale * field
+        den += (a / scale) ** 2
+    noise = num / np.sqrt(den)
+    return np.maximum(1.0 + TEXTURE_AMPLITUDE * noise, 0.0).astype(np.float32), np.maximum(density, 0.0)
 
 
 @dataclass(frozen=True)
@@ -1660,18 +1796,24 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
         # the texture only where this bone projects (its box, padded), not over the whole image
         rows, cols = np.nonzero(maps.medulla.any(axis=1))[0], np.nonzero(maps.medulla.any(axis=0))[0]
         tex = np.ones_like(maps.medulla)
+        dens = np.ones_like(maps.medulla)
         if rows.size and cols.size:
             pad = 16
             r0, r1 = max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, IMAGE_PIXELS)
             c0, c1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, IMAGE_PIXELS)
-            tex[r0:r1, c0:c1] = trabecular_texture(
+            groups = [
+                (np.array([project_point(view, p) for p in g.path]) / view.pixel_mm - 0.5 - [c0, r0], g)
+                for g in bone.texture_groups
+            ]
+            tex[r0:r1, c0:c1], dens[r0:r1, c0:c1] = bone_texture(
                 (r1 - r0, c1 - c0),
                 view.pixel_mm,
-                *bone.texture_mm,
+                bone.texture_mm,
                 maps.axis_angle_deg,
+                groups,
                 _seed(site.site, view_name, bone.id, "tex"),
             )
-        trab = np.minimum(maps.trabecular * (1.0 + bone.texture_contrast * (tex - 1.0)), maps.medulla)
+        trab = np.minimum(maps.trabecular * dens * (1.0 + bone.texture_contrast * (tex - 1.0)), maps.medulla)
         _displace(th, bone.material, (maps.cortex + trab).astype(np.float64), bone.host)
         _displace(th, bone.marrow, (maps.medulla - trab).astype(np.float64), bone.host)
         bone_total += maps.cortex + maps.medulla
