@@ -352,6 +352,11 @@ def test_intercondylar_notch_is_an_arch_open_through_on_the_ap(knee):
     upper, lower = free_width(-16), free_width(-6)
     assert lower >= 14  # open through at the outlet
     assert lower > upper + 2  # widening towards the joint line (an arch)
+    # and nothing denser than fat drawn inside it (a cruciate solid narrower than the notch read as a tube)
+    notch = _points((-4, -14, -25), (4, -6, -5), 1.0)
+    for solid in s.values():
+        if solid.kind not in ("bone", "fat", "fat_pad", "muscle"):
+            assert (solid.sdf(notch) > 0).all(), solid.id
 
 
 def test_ankle_lateral_shows_the_fibula_over_the_posterior_tibia_and_talus(foot):
