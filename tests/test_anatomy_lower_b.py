@@ -302,3 +302,102 @@ def test_projected_knee_landmarks_fall_in_their_masks(site, view):
     else:
         assert at(a.masks["periarticular"], a.landmarks["hoffa_fat_pad"])
         assert not at(a.bone_mask, a.landmarks["hoffa_fat_pad"])
+
+
+# ------------------------------------------- blind-read defects (session 5) ----
+
+
+def test_fibular_head_outline_shows_behind_the_tibia_on_the_lateral(knee):
+    """Both readers saw no fibula on the lateral knee: the head must overlap the posterior
+    tibial condyle and reach a few mm behind its cortex so that its outline is seen."""
+    _, s = knee
+    tib = _inside(s["tibia"], 1.0, (-60, 10, -60), (60, 40, 60))
+    fib = _inside(s["fibula"], 1.0, (-60, 10, -60), (0, 40, 0))
+    for y in (22, 28, 34):
+        t = tib[np.abs(tib[:, 1] - y) < 1.5][:, 2]
+        f = fib[np.abs(fib[:, 1] - y) < 1.5][:, 2]
+        assert f.max() > t.min() + 8  # overlaps the posterior tibia (z ranges on the lateral film)
+        assert 1.5 <= t.min() - f.min() <= 12  # its back just behind the tibia: an outline of its own
+    assert dict(s["fibula"].cortex_mm)[0.0] >= 1.2  # a visible head cortex
+
+
+def test_patellofemoral_gap_is_cartilage_not_fat(knee):
+    """A fat-filled gap made the patella seem to float in front of the femur."""
+    _, s = knee
+    pat = _inside(s["patella"])
+    back = pat[np.abs(pat[:, 0]) < 8][:, 2].min()
+    mid_y = float(np.median(pat[:, 1]))
+    fem = _inside(s["femur"], 1.0, (-8, mid_y - 4, -50), (8, mid_y + 4, 60))
+    front = fem[:, 2].max()
+    assert back - front <= 6  # seated (cartilage about 4 mm, patella2018thickness)
+    assert _sdf(s["patellofemoral_joint"], (0, mid_y, (back + front) / 2)) < 0
+
+
+def test_intercondylar_notch_is_an_arch_open_through_on_the_ap(knee):
+    """On the AP the notch must be a lucent arch widening towards the spines, not a
+    parallel-walled tube: no femur along the whole beam in the midline near the joint,
+    and the bone-free width grows towards the joint line."""
+    _, s = knee
+    femur = s["femur"]
+    zs = np.arange(-60.0, 60.0, 0.5)
+
+    def free_width(y):
+        xs = np.arange(-20.0, 20.0, 0.5) + 0.137
+        free = []
+        for x in xs:
+            pts = np.stack([np.full_like(zs, x), np.full_like(zs, y), zs], axis=1).astype(np.float32)
+            free.append(bool((femur.sdf(pts) > 0).all()))
+        return float(np.sum(free) * 0.5)
+
+    upper, lower = free_width(-16), free_width(-6)
+    assert lower >= 14  # open through at the outlet
+    assert lower > upper + 2  # widening towards the joint line (an arch)
+    # and nothing denser than fat drawn inside it (a cruciate solid narrower than the notch read as a tube)
+    notch = _points((-4, -14, -25), (4, -6, -5), 1.0)
+    for solid in s.values():
+        if solid.kind not in ("bone", "fat", "fat_pad", "muscle"):
+            assert (solid.sdf(notch) > 0).all(), solid.id
+
+
+def test_ankle_lateral_shows_the_fibula_over_the_posterior_tibia_and_talus(foot):
+    _, s = foot
+    tib = _inside(s["tibia"], 1.0, (-80, -110, -200), (20, -60, -100))
+    fib = _inside(s["fibula"], 1.0, (-80, -110, -200), (-30, -20, -100))
+    t = tib[np.abs(tib[:, 1] + 85) < 2][:, 2]
+    f = fib[np.abs(fib[:, 1] + 85) < 2][:, 2]
+    t_mid = (t.min() + t.max()) / 2
+    assert f.min() >= t.min() - 4 and f.max() <= t_mid + 4  # over the posterior half of the tibia
+    plafond = tib[:, 1].max()
+    tip = fib[:, 1].max()
+    assert 10 <= tip - plafond <= 30  # the lateral malleolus reaches below the plafond
+    assert dict(s["fibula"].cortex_mm)[1.0] >= 2.5
+
+
+def test_plantar_aponeurosis_is_a_narrow_band(foot):
+    """A 40 mm wide sheet seen edge-on made a bright bar in the plantar fat."""
+    _, s = foot
+    pa = _inside(s["plantar_aponeurosis"], 0.5)
+    assert np.ptp(pa[:, 0]) <= 22  # the central band only, much narrower than the heel (about 60 mm here)
+
+
+def test_forefoot_figure_shows_the_whole_forefoot(foot):
+    """fig14 was read as a thumb: its field must hold the toes and all five metatarsals
+    down to their bases (a foot), on the dorsoplantar view."""
+    from pathlib import Path
+
+    import yaml
+
+    data, s = foot
+    raw = yaml.safe_load((Path(ph.__file__).parent / "data" / "seed_figures.yml").read_text(encoding="utf-8"))
+    specs = raw["figures"]
+    spec = next(f for f in specs if f["id"] == "fig14")
+    assert spec["projection"] == "frontal"
+    centre = np.asarray(data.landmarks[spec["zoom"]["center"]], float)
+    half = spec["zoom"]["field_mm"] / 2
+    for k in range(1, 6):
+        mt = _inside(s[f"metatarsal_{k}"], 1.0)
+        # dorsoplantar view: image plane x (mediolateral) and z (proximodistal)
+        assert np.all(np.abs(mt[:, 0] - centre[0]) <= half), k
+        assert np.all(np.abs(mt[:, 2] - centre[2]) <= half), k
+    first, second = _length_and_width(s["metatarsal_1"]), _length_and_width(s["metatarsal_2"])
+    assert first[1] > 1.4 * second[1]  # the first the stoutest
