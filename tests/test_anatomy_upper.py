@@ -476,6 +476,20 @@ def test_lung_vessels_are_deterministic():
     assert (v1 <= 50.0).all()  # never more than half the lung path
 
 
+def test_lung_vessels_can_be_fewer_and_straighter_and_refuse_bad_values():
+    site = ph.load_site("site_shoulder")
+    view = ph.get_view(site, "frontal")
+    lung = np.full((ph.IMAGE_PIXELS, ph.IMAGE_PIXELS), 100.0, np.float32)
+    lace = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7)
+    few = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, min_radius_mm=1.2, wander_deg=3.0)
+    assert 0 < (few > 0.2).sum() < 0.7 * (lace > 0.2).sum()
+    for bad in ({"min_radius_mm": 0.0}, {"min_radius_mm": float("nan")}, {"wander_deg": -1.0}):
+        with pytest.raises(ValueError, match="lung vessels"):
+            ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, **bad)
+    marks = site.landmarks
+    assert marks["lung_vessel_min_radius_mm"] > ph.LUNG_MIN_RADIUS_MM  # the shoulder asks for fewer
+
+
 # --------------------------------------------------- compartments (views) ----
 
 
