@@ -332,28 +332,123 @@ def test_shoulder_humeral_head_glenoid_and_acromion():
     assert neck[1] - neck[0] < 0.65 * (head[1] - head[0])  # surgical neck narrower than the head
 
 
+def _ribs():
+    return [b for b in ph.load_site("site_shoulder").bones() if b.id.startswith("rib_")]
+
+
+def _slope_deg(p, q) -> float:
+    """Angle below the horizontal of the segment p -> q seen on the AP view (x, y), degrees."""
+    return float(np.degrees(np.arctan2(abs(q[1] - p[1]), abs(q[0] - p[0]))))
+
+
 def test_shoulder_ribs_are_narrow_filled_bone():
     """Posterior ribs 10-12 mm tall near the spine, thinner laterally, a thin cortex over a filled
-    medulla (trabecular bone, not a hollow 'glass' tube)."""
-    data = ph.load_site("site_shoulder")
-    ribs = [b for b in data.bones() if b.id.startswith("rib_")]
-    assert len(ribs) >= 6
+    medulla (trabecular bone, not a hollow 'glass' tube); the anterior ends thinner and fainter."""
+    ribs = _ribs()
+    assert len(ribs) >= 8
     for rib in ribs:
         sweep = rib.parts[0]
         heights = [2 * sec[0] for sec in sweep.sections]  # first semi-axis along y (section_axis)
+        thick = [2 * sec[1] for sec in sweep.sections]
         assert sweep.section_axis == (0.0, 1.0, 0.0), rib.id
         posterior, lateral = max(heights[1:4]), min(heights[4:7])
         assert 9.5 <= posterior <= 13.5, (rib.id, posterior)
         assert lateral < posterior, rib.id
-        assert max(2 * sec[1] for sec in sweep.sections) <= 7.5, rib.id  # flat: thinner than tall
-        assert max(v for _, v in rib.cortex_mm) <= 1.0, rib.id
-        assert min(v for _, v in rib.trabecular_fraction) >= 0.2, rib.id
-        # posterior ribs near-horizontal: the posterior arc (spine to angle) drops less than 10 mm
-        ys = [p[1] for p in sweep.path[1:4]]
-        assert max(ys) - min(ys) < 10, rib.id
-        # anterior ribs slope down and medially (y grows as x grows towards the sternum)
-        (x0, y0, _), (x1, y1, _) = sweep.path[-3], sweep.path[-1]
-        assert x1 > x0 and y1 > y0, rib.id
+        assert max(thick) <= 7.5, rib.id  # flat: thinner than tall
+        if rib.id != "rib_1":  # the first rib is short, broad and flat throughout
+            assert max(thick[-3:]) < 0.7 * max(thick[1:4]), rib.id  # anterior rib thinner than posterior
+        cortex = dict(rib.cortex_mm)
+        # cortex at most 1.4 mm (holcombe2019rib: average map maximum 1.4 mm), thinner anteriorly
+        assert max(cortex.values()) <= 1.4 and cortex[1] < cortex[0], rib.id
+        trab = dict(rib.trabecular_fraction)
+        assert trab[0] >= 0.3 and min(trab.values()) >= 0.1 and trab[1] < trab[0], rib.id
+
+
+def test_shoulder_posterior_ribs_flatter_than_anterior_and_end_at_the_costochondral_junction():
+    """On the AP the posterior arc slopes gently down laterally, the anterior arc more steeply down
+    medially; the bony rib stops at the costochondral junction, about the midclavicular line."""
+    clav = bones("site_shoulder")["clavicle"].parts[0].path
+    midclavicular = 0.5 * (clav[0][0] + clav[-1][0])
+    for rib in _ribs():
+        path = rib.parts[0].path
+        angle, lateral_pt = path[2], min(path, key=lambda p: p[0])
+        back = _slope_deg(path[1], path[3])
+        front = _slope_deg(path[-3], path[-1])
+        assert path[3][1] > path[1][1] and path[3][0] < path[1][0], rib.id  # down and lateral
+        assert back < 20, (rib.id, back)
+        assert front > back + 8, (rib.id, back, front)
+        assert path[-1][1] > path[-3][1] and path[-1][0] > path[-3][0], rib.id  # down and medial
+        if rib.id != "rib_1":  # the first costal cartilage is short: rib 1 ends near the manubrium
+            assert abs(path[-1][0] - midclavicular) < 35, (rib.id, path[-1][0], midclavicular)
+        assert angle[2] < -45 and path[-1][2] > 25, rib.id  # posterior arc behind, anterior end in front
+        assert lateral_pt[0] < angle[0] - 30, rib.id  # the rib curves round the lateral chest wall
+    heads = [r.parts[0].path[0][1] for r in _ribs()]
+    gaps = np.diff(heads)
+    assert (gaps > 18).all() and (gaps < 30).all(), gaps  # one rib per thoracic segment
+
+
+def test_shoulder_glenoid_seen_obliquely_overlaps_the_head_a_little():
+    """True AP of the body: the glenoid rim projects over the medial humeral head by a few mm
+    only (its posterior rim lateral to the anterior rim), the coracoid in front of it."""
+    s = "site_shoulder"
+    head_medial = extent(s, "humerus", 0, band=(1, 0.0, 1.0))[1]
+    v = voxels(s, "scapula")
+    r = np.linalg.norm(v, axis=1)
+    glen = v[(r < 34) & (np.abs(v[:, 1] - 2) < 18)]
+    overlap = head_medial - glen[:, 0].min()
+    assert 3 <= overlap <= 15, overlap  # about a quarter of the 49 mm head, not half
+    assert glen[:, 0].max() > head_medial + 3  # the anterior rim projects beyond the head
+    coracoid = v[(v[:, 2] > 18) & (v[:, 1] < -20)]
+    assert len(coracoid) and coracoid[:, 2].max() > 25  # the coracoid hooks forwards
+
+
+def test_shoulder_acromion_is_continuous_with_the_scapular_spine():
+    """One connected scapula: glenoid, body, spine and acromion, with the acromion reaching over
+    the humeral head laterally (not a floating plate)."""
+    from scipy import ndimage
+
+    solid = bones("site_shoulder")["scapula"]
+    lo, hi = solid.bounds()
+    step = 1.0
+    axes = [np.arange(lo[i], hi[i] + step, step) for i in range(3)]
+    pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
+    inside = (solid.sdf(pts.reshape(-1, 3).astype(np.float32)) < 0).reshape(pts.shape[:3])
+    labels, n = ndimage.label(inside)
+    sizes = ndimage.sum(inside, labels, range(1, n + 1))
+    main = 1 + int(np.argmax(sizes))
+    assert sizes.max() > 0.97 * inside.sum()  # essentially one piece
+
+    def label_at(p):
+        idx = tuple(int(round((p[i] - lo[i]) / step)) for i in range(3))
+        return labels[idx]
+
+    acromion = [p for p in voxels("site_shoulder", "scapula") if p[0] < -15 and p[1] < -30]
+    assert acromion, "no acromion lateral to the head"
+    assert label_at(acromion[0]) == main
+    assert max(-p[0] for p in acromion) > 25  # the acromion reaches the lateral edge of the head
+
+
+def test_shoulder_scapular_y_view():
+    """The shoulder lateral is a scapular Y view: the body of the scapula seen edge-on as a narrow
+    stem, the humeral head centred over the glenoid, coracoid in front and acromion behind."""
+    site = ph.load_site("site_shoulder")
+    view = ph.get_view(site, "lateral")
+    lm = site.landmarks
+    head = ph.project_point(view, lm["humeral_head"])
+    glen = ph.project_point(view, lm["glenoid"])
+    assert abs(head[0] - glen[0]) < 8
+    assert ph.project_point(view, lm["coracoid"])[0] < glen[0] - 15  # anterior: image left
+    assert ph.project_point(view, lm["acromion"])[0] > glen[0] + 10  # posterior: image right
+    path = ph.solid_path_mm(site, "lateral", "scapula")
+    px = view.pixel_mm
+    row = int((ph.project_point(view, (60.0, 60.0, -60.0))[1]) / px)  # through the body, below the glenoid
+    cols = np.nonzero(path[row] > 1.0)[0]
+    assert len(cols) and (cols[-1] - cols[0]) * px < 22, (cols[-1] - cols[0]) * px
+    front = ph.solid_path_mm(site, "frontal", "scapula")
+    fview = ph.get_view(site, "frontal")
+    frow = int(ph.project_point(fview, (60.0, 60.0, -60.0))[1] / fview.pixel_mm)
+    fcols = np.nonzero(front[frow] > 1.0)[0]
+    assert (fcols[-1] - fcols[0]) * fview.pixel_mm > 35  # ... and a broad plate on the AP
 
 
 def test_shoulder_lung_is_air_with_branching_vessels():
@@ -381,6 +476,20 @@ def test_lung_vessels_are_deterministic():
     assert np.array_equal(v1, v2)
     assert not np.array_equal(v1, ph.lung_vessels_mm(view, (195, 45, -15), lung, 8))
     assert (v1 <= 50.0).all()  # never more than half the lung path
+
+
+def test_lung_vessels_can_be_fewer_and_straighter_and_refuse_bad_values():
+    site = ph.load_site("site_shoulder")
+    view = ph.get_view(site, "frontal")
+    lung = np.full((ph.IMAGE_PIXELS, ph.IMAGE_PIXELS), 100.0, np.float32)
+    lace = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7)
+    few = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, min_radius_mm=1.2, wander_deg=3.0)
+    assert 0 < (few > 0.2).sum() < 0.7 * (lace > 0.2).sum()
+    for bad in ({"min_radius_mm": 0.0}, {"min_radius_mm": float("nan")}, {"wander_deg": -1.0}):
+        with pytest.raises(ValueError, match="lung vessels"):
+            ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, **bad)
+    marks = site.landmarks
+    assert marks["lung_vessel_min_radius_mm"] > ph.LUNG_MIN_RADIUS_MM  # the shoulder asks for fewer
 
 
 # --------------------------------------------------- compartments (views) ----

@@ -1619,13 +1619,16 @@ LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum 
 LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
 
 
-def _vessel_segments(hilum: np.ndarray, seed: int) -> np.ndarray:
+def _vessel_segments(
+    hilum: np.ndarray, seed: int, min_radius_mm: float = LUNG_MIN_RADIUS_MM, wander_deg: float = 9.0
+) -> np.ndarray:
     """A deterministic branching vessel tree in the view plane (mm): rows (x0, y0, x1, y1, r0, r1).
 
-    Nine trunks leave the hilum all around; each branch walks in 5 mm steps, turning a few
-    degrees at random and tapering (radius × 0.975 per step); every 14–26 mm it gives off a
-    side branch (0.55–0.7 of its radius, 25–50° off) and continues slightly thinner, until the
-    radius falls below ``LUNG_MIN_RADIUS_MM``. Branches leaving the lung are masked later.
+    Nine trunks leave the hilum all around; each branch walks in 5 mm steps, turning at random
+    (normal, SD ``wander_deg`` degrees per step) and tapering (radius × 0.975 per step); every
+    14–26 mm it gives off a side branch (0.55–0.7 of its radius, 25–50° off) and continues
+    slightly thinner, until the radius falls below ``min_radius_mm``. Branches leaving the lung
+    are masked later.
     """
     rng = np.random.default_rng(seed)
     segs: list[tuple[float, ...]] = []
@@ -1642,8 +1645,8 @@ def _vessel_segments(hilum: np.ndarray, seed: int) -> np.ndarray:
         x, y, ang, r = stack.pop()
         until = float(rng.uniform(14, 26))
         run = 0.0
-        while r >= LUNG_MIN_RADIUS_MM:
-            ang += float(rng.normal(0, 9))
+        while r >= min_radius_mm:
+            ang += float(rng.normal(0, wander_deg))
             t = math.radians(ang)
             step = 5.0
             nx, ny, nr = x + step * math.cos(t), y + step * math.sin(t), r * 0.975
@@ -1658,8 +1661,19 @@ def _vessel_segments(hilum: np.ndarray, seed: int) -> np.ndarray:
     return np.asarray(segs, np.float32).reshape(-1, 6)
 
 
-def lung_vessels_mm(view: View, hilum: Sequence[float], lung_mm: np.ndarray, seed: int) -> np.ndarray:
+def lung_vessels_mm(
+    view: View,
+    hilum: Sequence[float],
+    lung_mm: np.ndarray,
+    seed: int,
+    min_radius_mm: float = LUNG_MIN_RADIUS_MM,
+    wander_deg: float = 9.0,
+) -> np.ndarray:
     """Path length (mm) of blood in the pulmonary vessels on the view's 512² grid.
+
+    ``min_radius_mm`` (branches thinner than this are not drawn) and ``wander_deg`` (how much a
+    branch turns per 5 mm step) let a site ask for fewer, straighter vessels; a site sets them
+    with the landmarks ``lung_vessel_min_radius_mm`` and ``lung_vessel_wander_deg``.
 
     A seeded branching tree (:func:`_vessel_segments`) grows from the projected hilum; each
     vessel is a tapering cylinder (path 2√(r² − d²) across it). Two trees (arteries and veins)
@@ -1667,11 +1681,15 @@ def lung_vessels_mm(view: View, hilum: Sequence[float], lung_mm: np.ndarray, see
     is long (full weight beyond 40 mm) and never more than half of it, so they fade at the
     lung's edge and stay out of the chest wall.
     """
+    if not (math.isfinite(min_radius_mm) and min_radius_mm > 0 and math.isfinite(wander_deg) and wander_deg >= 0):
+        raise ValueError(
+            f"lung vessels: min_radius_mm must be > 0 and wander_deg >= 0, got {min_radius_mm!r}, {wander_deg!r}"
+        )
     px, half = view.pixel_mm, view.field_mm / 2
     hx, hy = project_point(view, hilum)
     total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
     for tree, offset in enumerate(((0.0, -6.0), (4.0, 8.0))):  # arterial and venous trees, a little apart
-        segs = _vessel_segments(np.array([hx + offset[0], hy + offset[1]]), seed + tree)
+        segs = _vessel_segments(np.array([hx + offset[0], hy + offset[1]]), seed + tree, min_radius_mm, wander_deg)
         out = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
         lo_x = np.minimum(segs[:, 0], segs[:, 2]) - segs[:, 4]
         hi_x = np.maximum(segs[:, 0], segs[:, 2]) + segs[:, 4]
@@ -1783,7 +1801,14 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     soft = rasterise_soft(site, view)
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
     if "lung_hilum" in site.landmarks and "lung" in th:  # pulmonary vessels in the aerated lung
-        vessels = lung_vessels_mm(view, site.landmarks["lung_hilum"], th["lung"], _seed(site.site, view.name, "lung"))
+        tuning = {
+            arg: float(site.landmarks[name])
+            for arg, name in (("min_radius_mm", "lung_vessel_min_radius_mm"), ("wander_deg", "lung_vessel_wander_deg"))
+            if name in site.landmarks
+        }
+        vessels = lung_vessels_mm(
+            view, site.landmarks["lung_hilum"], th["lung"], _seed(site.site, view.name, "lung"), **tuning
+        )
         th["lung"] = th["lung"] - vessels
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
