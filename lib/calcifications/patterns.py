@@ -1530,6 +1530,22 @@ def recess_zones(anatomy: Anatomy, recesses: Any, reach_mm: float) -> list[np.nd
     return zones
 
 
+def _osteochondral_body(
+    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float
+) -> np.ndarray:
+    """Mineral path (mm) of one osteochondral body of radius ``r`` mm: a calcified rim, broken
+    inner rings (the "ring and arc" of chondroid mineral) and a faintly stippled matrix."""
+    px = anatomy.grid.pixel_mm
+    body = _ring(anatomy, rng, centre, r, 0.18)
+    b = r * rng.uniform(0.7, 0.95)
+    arcs = _arc_gaps(anatomy, centre, rng, 0.5, 3) * blob_shell(
+        anatomy, centre, r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
+    )
+    matrix = blob(anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
+    stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+    return body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+
+
 def _bodies_in_recesses(
     anatomy: Anatomy,
     rng: np.random.Generator,
@@ -1555,14 +1571,7 @@ def _bodies_in_recesses(
             continue
         cx, cy = pts[0]
         r = size / 2 * rng.uniform(0.3, 1.0) ** 0.8
-        body = _ring(anatomy, rng, (cx, cy), r, 0.18)
-        b = r * rng.uniform(0.7, 0.95)
-        arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
-            anatomy, (cx, cy), r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
-        )
-        matrix = blob(anatomy, (cx, cy), r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
-        stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
-        th += body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+        th += _osteochondral_body(anatomy, rng, (cx, cy), r)
     th = chalky(th, rng, px, 0.5, 0.15)
     # the recesses distended by the bodies (in front of or behind a bone they overlap in projection)
     room = np.logical_or.reduce([ndimage.binary_dilation(z, iterations=max(1, round(0.6 * size / px))) for z in zones])
@@ -1630,14 +1639,7 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
         if room is not None:
             depth = float(room[min(int(cy / px), room.shape[0] - 1), min(int(cx / px), room.shape[1] - 1)])
             r = min(r, max(1.2 * depth + 1.0, 1.0))
-        body = _ring(anatomy, rng, (cx, cy), r, 0.18)
-        b = r * rng.uniform(0.7, 0.95)
-        arcs = _arc_gaps(anatomy, (cx, cy), rng, 0.5, 3) * blob_shell(
-            anatomy, (cx, cy), r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
-        )
-        matrix = blob(anatomy, (cx, cy), r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
-        stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
-        th += body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+        th += _osteochondral_body(anatomy, rng, (cx, cy), r)
     th = chalky(th, rng, px, 0.5, 0.15)
     lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8)]
     if effusion > 0:
