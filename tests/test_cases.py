@@ -88,15 +88,17 @@ def test_every_presentation_renders_a_visible_lesion():
 
     import numpy as np
 
+    # Noiseless renders: with quantum noise the two films differ by noise alone (the lesion draws
+    # change the generator's state), up to 14 grey levels, so a faint lesion could not be told apart.
     for diagnosis, entry in cases.case_table().diagnoses.items():
         for index in range(len(entry.presentations)):
             for spec in cases.draw_case(diagnosis, 2, "medium", index).specs:  # every view
+                spec = replace(spec, exposure=replace(spec.exposure, fluence_photons_per_mm2=None))
                 empty = replace(spec, panels=tuple(replace(p, patterns=()) for p in spec.panels))
                 shown = figures.render_figure(spec, shape=(128, 128)).astype(float)
                 plain = figures.render_figure(empty, shape=(128, 128)).astype(float)
-                assert np.abs(shown - plain).max() > 10, (
-                    f"{diagnosis} presentation {index} {spec.projection}: no lesion"
-                )
+                changed = np.abs(shown - plain) > 4
+                assert changed.sum() >= 5, f"{diagnosis} presentation {index} {spec.projection}: no lesion"
 
 
 def test_engine_ranks_the_truth_first_in_90_percent(random_cases):

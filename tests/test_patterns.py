@@ -756,6 +756,25 @@ def test_a_skin_bulge_has_no_dark_trough_along_the_old_outline():
     assert drop.max() < 2.0, drop.max()  # was 33 mm with the fat only outside the old outline
 
 
+def test_a_skin_bulge_leaves_nothing_in_the_air_along_the_limb_away_from_it():
+    """The lifted skin and its fat stay over the bulge: no sliver of tissue a pixel or two outside
+    a straight outline above and below the mass (it drew a thin line in the air along the limb)."""
+    anatomy = an.build("site_thigh", "frontal")
+    rows, cols = np.nonzero(anatomy.body_mask)
+    r = int(np.median(rows))
+    c0 = int(cols[rows == r].min())
+    px = anatomy.grid.pixel_mm
+    centre = ((c0 + 0.5) * px + 4.0, (r + 0.5) * px)
+    mass = pt.blob(anatomy, centre, 8.0, 14.0, 8.0, 90.0, None)
+    added = sum(np.abs(lesion.thickness_mm) for lesion in pt.mass_effect(anatomy, mass))
+    covered = ndimage.binary_dilation(mass > 0.05, iterations=round(2.5 / px))
+    near = ndimage.binary_dilation(covered, iterations=round(4.0 / px))
+    stray = (added > 0.05) & ~anatomy.body_mask & ~near
+    # the rounded junction may reach a little further (a few dozen pixels); the sliver was a line
+    # along the outline (89 pixels on this limb)
+    assert int(stray.sum()) < 40, f"{int(stray.sum())} pixels of tissue in the air away from the bulge"
+
+
 @pytest.mark.parametrize("projection", ["frontal", "lateral"])
 @pytest.mark.parametrize("compartment", ["subcutaneous", "vascular"])
 def test_phleboliths_lie_in_the_veins_well_inside_the_skin(projection, compartment):

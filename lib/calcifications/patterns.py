@@ -246,6 +246,12 @@ def mass_effect(
     union = anatomy.body_mask | covered
     # a rounded contour that blends into the original outline (no facets, no notch at the junction)
     smooth = (ndimage.gaussian_filter(union.astype(float), blend_mm / 2.5 / px, mode="nearest") > 0.35) | union
+    # away from the mass, the smoothing leaves a sliver a pixel or two outside a straight outline,
+    # which drew a thin line in the air above and below the bulge: keep the bulge, drop the sliver
+    outside = smooth & ~anatomy.body_mask
+    thick = ndimage.binary_opening(outside, iterations=max(1, round(1.0 / px)))
+    by_mass = ndimage.binary_dilation(covered, iterations=max(1, round(3.0 / px)))
+    smooth = anatomy.body_mask | (outside & (thick | by_mass))
     swelling = region_mask(anatomy, ("swelling",))
     from_mass = ndimage.distance_transform_edt(~covered) * px
     near = from_mass <= blend_mm  # only around the mass
@@ -1733,6 +1739,7 @@ def _locules(
 
 LEVEL_BLUR_MM: float = 0.8  # a level is sharp but not a ruled line: the interface spreads over this width
 MENISCUS_MM: float = 0.6  # the level rises this much where it meets a locule's wall
+LOCULE_SOFTEN_MM = 0.35  # Gaussian σ (mm) that softens the locules' outlines and levels
 
 
 def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any], levels: bool) -> tuple[Lesion, ...]:
@@ -1790,13 +1797,14 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     cloud = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 2.5 / px)
     cloud = np.clip(0.7 + 0.3 * cloud / (cloud.std() or 1.0), 0.25, 1.2)
     wall_dist = np.minimum(septum, np.clip(-edge - wall, 0.0, None))
-    lucent_septa = 1.0 - 0.75 * np.exp(-((wall_dist / 0.7) ** 2))  # the paste stops short of each septum
+    lucent_septa = 1.0 - 0.5 * np.exp(-((wall_dist / 0.7) ** 2))  # the paste thins towards each septum
     chalk = np.zeros(anatomy.grid.shape)
     fluid = np.zeros(anatomy.grid.shape)
     for j in range(k):
         cell = labels == j + 1
         if kinds[j] == "paste":
-            chalk[cell] = (inner * cloud * lucent_septa)[cell] * rng.uniform(0.3, 0.6)
+            # neighbouring locules differ a little in how much paste they hold (not a patchwork)
+            chalk[cell] = (inner * cloud * lucent_septa)[cell] * (0.45 + 0.5 * (rng.uniform(0.3, 0.6) - 0.45))
         elif kinds[j] == "fluid":
             fluid[cell] = inner[cell]
             chalk[cell] = 0.04 * inner[cell]
@@ -1819,8 +1827,12 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
         + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
         + ("swelling", "bone")
     )
+    # locule outlines softened by a fraction of a millimetre: septa are tissue, not drawn lines
+    soften = LOCULE_SOFTEN_MM / px
+    fluid = ndimage.gaussian_filter(fluid, soften)
     lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
-    mineral = cap_to_cortex((walls + chalky(chalk, rng, px, 0.9, 0.3)) * conc, outer)
+    paste = ndimage.gaussian_filter(chalky(chalk, rng, px, 0.9, 0.3), soften)
+    mineral = cap_to_cortex((walls + paste) * conc, outer)
     bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
     return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
 

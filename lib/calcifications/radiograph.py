@@ -633,9 +633,10 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         if window.bone_lowpass_fraction:
             # min(excess, low-pass): at the bone's thin edge the subtraction never goes below zero (no dark rim)
             low_bone = _masked_gaussian(excess, grown, window.bone_lowpass_sigma_mm / pixel_mm, fill=excess)
-            # and it starts where the soft tissue's weight fades (alpha), so the bone's outline keeps
-            # its full excess over the soft tissue beside it (no dark rim inside the outline)
-            fraction = np.float32(window.bone_lowpass_fraction) * (1.0 - alpha)
+            # and it starts where the soft tissue's weight fades (alpha; full strength once alpha has
+            # fallen by a third), so the bone's outline keeps its full excess over the soft tissue beside
+            # it (no dark rim inside the outline) while the tone curve still sees the bone's interior
+            fraction = np.float32(window.bone_lowpass_fraction) * np.clip(3.0 * (1.0 - alpha), 0.0, 1.0)
             excess = excess - fraction * np.minimum(excess, low_bone)
         # bounded by the excess itself: the bone's thin edge never goes below the soft tissue
         local = _masked_gaussian(excess, grown, fine_sigma, fill=excess, per_sigma=FINE_PER_SIGMA)
