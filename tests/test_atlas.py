@@ -136,7 +136,9 @@ def test_myositis_ossificans_matures_from_the_periphery_inward():
 
     assert gain(7, region) > gain(3.5, region) + 3  # denser with time
     assert gain(7, rim) > gain(7, core) + 3, "at 7 weeks the periphery is mature, the centre less mineralized"
-    assert abs(gain(3.5, rim) - gain(3.5, core)) < gain(7, rim) - gain(7, core), "no rim yet at 3-4 weeks"
+    # "no rim yet": the periphery is not (yet) denser than the centre as it is at 7 weeks; a floccular
+    # centre denser than the periphery at 3-4 weeks is allowed (the sign matters, not the size)
+    assert gain(3.5, rim) - gain(3.5, core) < gain(7, rim) - gain(7, core) - 3, "no rim yet at 3-4 weeks"
 
 
 def test_frame_labels_follow_the_taught_stages():
