@@ -43,10 +43,28 @@ def test_sphere_union_gives_the_bits_of_the_stacked_formula(shrink):
     rng = np.random.default_rng(3)
     spheres = [(float(rng.uniform(20, 120)), float(rng.uniform(20, 120)), float(rng.uniform(2, 15))) for _ in range(9)]
     amount = {"none": 0.0, "scalar": 0.7, "map": rng.uniform(0, 1, anatomy.grid.shape)}[shrink]
-    for expected, got in zip(
-        _sphere_union_plain(anatomy, spheres, 2.0, amount), pat.sphere_union(anatomy, spheres, 2.0, amount)
-    ):
-        assert np.array_equal(got, expected)
+    (chord, dist), (chord_got, dist_got) = (
+        _sphere_union_plain(anatomy, spheres, 2.0, amount),
+        pat.sphere_union(anatomy, spheres, 2.0, amount),
+    )
+    assert np.array_equal(chord_got, chord)  # every pixel, inside the window and out
+    inside = np.isfinite(dist_got)
+    assert np.array_equal(dist_got[inside], dist[inside])
+    assert (dist[~inside] > 0).all()  # +inf only where the outline is truly outside
+
+
+def test_sphere_union_window_holds_the_whole_outline():
+    """Small spheres in a corner of a large grid: the window is small, the chord is still the full formula's."""
+    anatomy = anat.from_projection("site_knee", "frontal", (256, 256))
+    spheres = [(30.0, 40.0, 6.0), (38.0, 44.0, 4.0), (26.0, 50.0, 3.0), (20.0, 34.0, 5.0)]
+    for blend, shrink in ((1.5, 0.0), (6.0, -1.5), (3.0, 0.8)):
+        (chord, dist), (chord_got, dist_got) = (
+            _sphere_union_plain(anatomy, spheres, blend, shrink),
+            pat.sphere_union(anatomy, spheres, blend, shrink),
+        )
+        assert np.array_equal(chord_got, chord)
+        assert 0 < np.isfinite(dist_got).mean() < 0.5  # the window is a small part of the grid
+        assert np.array_equal(dist_got[np.isfinite(dist_got)], dist[np.isfinite(dist_got)])
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

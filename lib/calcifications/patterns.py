@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from .anatomy import HOST_ORDER, Anatomy, Ellipsoid, displace, eroded_chord
+from .anatomy import HOST_ORDER, Anatomy, Ellipsoid, Grid, displace, eroded_chord
 from .materials import Material, get_material, linear_attenuation_per_mm, mineral_mixture
 
 MORPHOLOGIES: tuple[str, ...] = (
@@ -314,6 +314,120 @@ def _window(grid: Any, centre: tuple[float, float], reach_mm: float) -> tuple[sl
     return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
 
 
+
+# ------------------------------------------------------- drawing windows ----
+# A lesion covers a small part of the film: its primitives are drawn on a window of the grid
+# (a Canvas) and added into the full map, instead of being evaluated over every pixel. Every
+# value inside the window has the bits of the full-grid formula (same per-pixel arithmetic);
+# outside it the full-grid formula gives exactly zero.
+
+
+def _gauss_radius(sigma: float, truncate: float = 4.0) -> int:
+    """Half-width (pixels) of scipy's Gaussian kernel of ``sigma`` pixels (its own rounding)."""
+    return int(truncate * float(sigma) + 0.5)
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """A window (``rows`` × ``cols`` slices, pixels) of ``grid`` on which a lesion's primitives are drawn."""
+
+    grid: Grid
+    rows: slice
+    cols: slice
+
+    @staticmethod
+    def full(grid: Grid) -> Canvas:
+        """The whole grid."""
+        return Canvas(grid, slice(0, grid.shape[0]), slice(0, grid.shape[1]))
+
+    @staticmethod
+    def around(grid: Grid, centre: tuple[float, float], reach_mm: float) -> Canvas:
+        """The window holding every pixel within ``reach_mm`` (mm) of ``centre`` (x, y mm), clipped to the grid."""
+        return Canvas(grid, *_window(grid, centre, reach_mm))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows.stop - self.rows.start, self.cols.stop - self.cols.start
+
+    @property
+    def empty(self) -> bool:
+        return self.shape[0] <= 0 or self.shape[1] <= 0
+
+    def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
+        """(X, Y) of the window's pixel centres in mm (the bits of ``grid.coordinates()``), row and column vectors."""
+        px = self.grid.pixel_mm
+        x = (np.arange(self.cols.start, self.cols.stop) + 0.5) * px
+        y = (np.arange(self.rows.start, self.rows.stop) + 0.5) * px
+        return x[np.newaxis, :], y[:, np.newaxis]
+
+    def local(self, rows: slice, cols: slice) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+        """The part of the grid window (``rows``, ``cols``) inside this canvas: (grid slices, canvas slices)."""
+        r0, r1 = max(rows.start, self.rows.start), min(rows.stop, self.rows.stop)
+        c0, c1 = max(cols.start, self.cols.start), min(cols.stop, self.cols.stop)
+        r1, c1 = max(r0, r1), max(c0, c1)
+        a, b = self.rows.start, self.cols.start
+        return (slice(r0, r1), slice(c0, c1)), (slice(r0 - a, r1 - a), slice(c0 - b, c1 - b))
+
+    def crop(self, full: np.ndarray) -> np.ndarray:
+        """This window of a full-grid map."""
+        return full[self.rows, self.cols]
+
+    def paste(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """A full-grid map: ``values`` in this window, ``fill`` elsewhere."""
+        out = np.full(self.grid.shape, fill, dtype=np.result_type(values, fill))
+        out[self.rows, self.cols] = values
+        return out
+
+    def add_to(self, full: np.ndarray, values: np.ndarray) -> None:
+        """Add ``values`` (this window's shape) into the full-grid map ``full`` in place."""
+        full[self.rows, self.cols] += values
+
+    def smoothed_noise(self, rng: np.random.Generator, sigma_px: float) -> np.ndarray:
+        """This window of ``gaussian_filter(rng.standard_normal(grid.shape), sigma_px)`` with the same bits:
+        the whole grid's noise is drawn (the generator advances as before) but only the window and the
+        kernel's reach around it are filtered."""
+        noise = rng.standard_normal(self.grid.shape)
+        return _window_of_filtered(noise, self.rows, self.cols, sigma_px)
+
+
+def _window_of_filtered(values: np.ndarray, rows: slice, cols: slice, sigma_px: float) -> np.ndarray:
+    """``ndimage.gaussian_filter(values, sigma_px)[rows, cols]`` (default reflecting edges), filtering only the
+    window and the kernel's half-width around it: each output pixel sums the same inputs in the same
+    order as over the whole map, so the bits are the same."""
+    m = _gauss_radius(sigma_px)
+    r0, r1 = max(rows.start - m, 0), min(rows.stop + m, values.shape[0])
+    c0, c1 = max(cols.start - m, 0), min(cols.stop + m, values.shape[1])
+    out = ndimage.gaussian_filter(values[r0:r1, c0:c1], sigma_px)
+    return out[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0]
+
+
+def support_window(values: np.ndarray) -> tuple[slice, slice] | None:
+    """Bounding rows and columns (slices) of the non-zero pixels of a 2-D map; None if it is all zero."""
+    rows = np.flatnonzero(values.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(values.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def gaussian_sparse(values: np.ndarray, sigma_px: float) -> np.ndarray:
+    """``ndimage.gaussian_filter(values, sigma_px)`` (float, default reflecting edges) of a map that is zero
+    outside a small region, with the same bits: only the region and the kernel's reach round it are
+    filtered (outside it the full filter sums zeros)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or not np.isscalar(sigma_px) or sigma_px <= 1e-15:
+        return ndimage.gaussian_filter(values, sigma_px)
+    support = support_window(values)
+    if support is None:
+        return np.zeros(values.shape)
+    m = _gauss_radius(sigma_px)
+    rows = slice(max(support[0].start - m, 0), min(support[0].stop + m, values.shape[0]))
+    cols = slice(max(support[1].start - m, 0), min(support[1].stop + m, values.shape[1]))
+    out = np.zeros(values.shape)
+    out[rows, cols] = _window_of_filtered(values, rows, cols, sigma_px)
+    return out
+
+
 def blob(
     anatomy: Anatomy,
     centre: tuple[float, float],
@@ -323,17 +437,20 @@ def blob(
     angle: float,
     profile: np.ndarray | None,
     grow_mm: float = 0.0,
+    canvas: Canvas | None = None,
 ) -> np.ndarray:
     """Chord (mm) along the beam through a lobulated ellipsoid: semi-axes a (along ``angle``), b, c (beam).
 
     The outline is the ellipse with its radius modulated by ``profile`` (:func:`radial_profile`;
     None for a clean ellipsoid); the beam depth follows the local radius, so the body is a
-    noise-perturbed solid, not a sprite. Evaluated only in the blob's bounding window.
+    noise-perturbed solid, not a sprite. Evaluated only in the blob's bounding window; drawn on
+    ``canvas`` (a map of the canvas's shape) or, by default, on the whole grid.
     """
     grid = anatomy.grid
-    out = np.zeros(grid.shape)
+    canvas = canvas or Canvas.full(grid)
+    out = np.zeros(canvas.shape)
     a, b, c = (max(s + grow_mm, 1e-3) for s in (a, b, c))
-    rows, cols = _window(grid, centre, 1.8 * max(a, b) + grid.pixel_mm)
+    (rows, cols), local = canvas.local(*_window(grid, centre, 1.8 * max(a, b) + grid.pixel_mm))
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return out
     x = (np.arange(cols.start, cols.stop) + 0.5) * grid.pixel_mm - centre[0]
@@ -343,7 +460,7 @@ def blob(
     v = -x[None, :] * math.sin(t) + y[:, None] * math.cos(t)
     rho = np.hypot(u / a, v / b)
     radius = 1.0 if profile is None else _radius_factor(np.arctan2(v / b, u / a), profile)
-    out[rows, cols] = 2.0 * c * radius * np.sqrt(np.clip(1.0 - (rho / radius) ** 2, 0.0, None))
+    out[local] = 2.0 * c * radius * np.sqrt(np.clip(1.0 - (rho / radius) ** 2, 0.0, None))
     return out
 
 
@@ -356,10 +473,11 @@ def blob_shell(
     wall: float,
     angle: float,
     profile: np.ndarray | None,
+    canvas: Canvas | None = None,
 ) -> np.ndarray:
     """Chord (mm) through the wall (thickness ``wall`` mm) of a lobulated hollow body (ring seen in projection)."""
-    outer = blob(anatomy, centre, a, b, c, angle, profile)
-    inner = blob(anatomy, centre, a, b, c, angle, profile, grow_mm=-min(wall, 0.95 * min(a, b, c)))
+    outer = blob(anatomy, centre, a, b, c, angle, profile, canvas=canvas)
+    inner = blob(anatomy, centre, a, b, c, angle, profile, grow_mm=-min(wall, 0.95 * min(a, b, c)), canvas=canvas)
     return np.clip(outer - inner, 0.0, None)
 
 
@@ -384,10 +502,21 @@ def sphere_union(
     (fillets about ``blend_mm`` wide where lobes meet); the half-chord is that of a sphere of
     the locally dominant radius at that depth, so a single sphere is exact. ``shrink_mm``
     (scalar or per-pixel map) erodes the body, e.g. the inner surface of a shell.
+
+    Evaluated only in the window where the outline can reach (the smooth minimum lies at most
+    ``blend_mm`` × ln(number of spheres) outside the plain union): outside it the chord is 0 and
+    the distance, positive there, is returned as +inf.
     """
-    x, y = anatomy.grid.coordinates()
+    grid = anatomy.grid
     k = max(blend_mm, 1e-3)
-    ds = np.empty((len(spheres), *anatomy.grid.shape))  # filled in place: no list of maps to stack
+    cx, cy = spheres[0][0], spheres[0][1]
+    grow = max(0.0, -float(np.min(shrink_mm)))  # a negative shrink grows the body
+    reach = max(math.hypot(sx - cx, sy - cy) + r for sx, sy, r in spheres) + grow
+    canvas = Canvas.around(grid, (cx, cy), reach + k * math.log(len(spheres)) + 2 * grid.pixel_mm)
+    if np.ndim(shrink_mm) == 2:
+        shrink_mm = canvas.crop(np.asarray(shrink_mm))
+    x, y = canvas.coordinates()
+    ds = np.empty((len(spheres), *canvas.shape))  # filled in place: no list of maps to stack
     for i, (sx, sy, r) in enumerate(spheres):
         np.hypot(x - sx, y - sy, out=ds[i])
         ds[i] -= r - shrink_mm
@@ -404,7 +533,7 @@ def sphere_union(
     d = low - k * np.log(total)
     r_eff = np.clip(weighted / total, 1e-3, None)
     half = np.sqrt(np.clip(-d, 0.0, None) * np.clip(2 * r_eff + d, 0.0, None))
-    return 2.0 * half, d
+    return canvas.paste(2.0 * half), canvas.paste(d, fill=np.inf)
 
 
 def _half_chord_mean(d: np.ndarray, r: np.ndarray | float, half_px: float) -> np.ndarray:
@@ -583,10 +712,16 @@ def _shell(
 
 
 def _arc_gaps(
-    anatomy: Anatomy, center: tuple[float, float], rng: np.random.Generator, coverage: float, pieces: int = 7
+    anatomy: Anatomy,
+    center: tuple[float, float],
+    rng: np.random.Generator,
+    coverage: float,
+    pieces: int = 7,
+    canvas: Canvas | None = None,
 ) -> np.ndarray:
-    """In-plane angular weight (0–1) keeping about ``coverage`` of the circle in ``pieces`` arcs, soft ends."""
-    x, y = anatomy.grid.coordinates()
+    """In-plane angular weight (0–1) keeping about ``coverage`` of the circle in ``pieces`` arcs, soft ends
+    (on ``canvas``, by default the whole grid)."""
+    x, y = (canvas or Canvas.full(anatomy.grid)).coordinates()
     theta = np.mod(np.arctan2(y - center[1], x - center[0]), 2 * np.pi)
     profile = np.zeros(720)
     span = int(720 * coverage / pieces)
@@ -824,23 +959,39 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     return tuple(lesions)
 
 
+def ring_canvas(anatomy: Anatomy, centre: tuple[float, float], r: float) -> Canvas:
+    """The window holding a ring or osteochondral body of radius ``r`` mm at ``centre`` (:func:`_ring`,
+    :func:`_osteochondral_body`): that of its largest blob."""
+    return Canvas.around(anatomy.grid, centre, 1.8 * r + anatomy.grid.pixel_mm)
+
+
 def _ring(
-    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float, wall_fraction: float
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    r: float,
+    wall_fraction: float,
+    canvas: Canvas | None = None,
 ) -> np.ndarray:
     """One ring-like calcification, each different: lobulated, oval, wall thickness varying round it,
-    sometimes incomplete, with a denser arc and an occasional nidus."""
+    sometimes incomplete, with a denser arc and an occasional nidus. Drawn on ``canvas`` (a map of
+    its shape; by default the whole grid; :func:`ring_canvas` holds all of it)."""
+    canvas = canvas or Canvas.full(anatomy.grid)
     b = r * rng.uniform(0.75, 1.0)
     angle = rng.uniform(0, 180)
     outline = radial_profile(rng, 0.05)
     wall = max(0.5, r * wall_fraction * rng.uniform(0.6, 1.5))
-    outer = blob(anatomy, centre, r, b, b, angle, outline)
-    inner = blob(anatomy, centre, r, b, b, angle, outline + radial_profile(rng, 0.12) * [0, 1, 0], grow_mm=-wall)
+    outer = blob(anatomy, centre, r, b, b, angle, outline, canvas=canvas)
+    inner = blob(
+        anatomy, centre, r, b, b, angle, outline + radial_profile(rng, 0.12) * [0, 1, 0], grow_mm=-wall, canvas=canvas
+    )
     ring = np.clip(outer - inner, 0.0, None)
     if rng.uniform() < 0.35:  # an incomplete ring
-        ring = ring * (0.25 + 0.75 * _arc_gaps(anatomy, centre, rng, rng.uniform(0.55, 0.85), int(rng.integers(1, 3))))
+        gaps = _arc_gaps(anatomy, centre, rng, rng.uniform(0.55, 0.85), int(rng.integers(1, 3)), canvas=canvas)
+        ring = ring * (0.25 + 0.75 * gaps)
     if rng.uniform() < 0.4:  # a central nidus or lamination
         ring += rng.uniform(0.3, 0.7) * blob(
-            anatomy, centre, r * 0.3, r * 0.25, r * 0.3, angle, radial_profile(rng, 0.2)
+            anatomy, centre, r * 0.3, r * 0.25, r * 0.3, angle, radial_profile(rng, 0.2), canvas=canvas
         )
     return ring * rng.uniform(0.7, 1.3)
 
@@ -892,7 +1043,8 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     th = np.zeros(anatomy.grid.shape)
     for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, 0.0, anatomy.bone_mask):
         r = size / 2 * rng.uniform(0.55, 1.35)
-        th += _ring(anatomy, rng, (x, y), r, 0.3)
+        canvas = ring_canvas(anatomy, (x, y), r)
+        canvas.add_to(th, _ring(anatomy, rng, (x, y), r, 0.3, canvas=canvas))
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
     return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
 
@@ -1538,18 +1690,22 @@ def recess_zones(anatomy: Anatomy, recesses: Any, reach_mm: float) -> list[np.nd
 
 def _osteochondral_body(
     anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float
-) -> np.ndarray:
+) -> tuple[Canvas, np.ndarray]:
     """Mineral path (mm) of one osteochondral body of radius ``r`` mm: a calcified rim, broken
-    inner rings (the "ring and arc" of chondroid mineral) and a faintly stippled matrix."""
+    inner rings (the "ring and arc" of chondroid mineral) and a faintly stippled matrix; drawn on
+    its :func:`ring_canvas` (zero outside it), returned with it."""
     px = anatomy.grid.pixel_mm
-    body = _ring(anatomy, rng, centre, r, 0.18)
+    canvas = ring_canvas(anatomy, centre, r)
+    body = _ring(anatomy, rng, centre, r, 0.18, canvas=canvas)
     b = r * rng.uniform(0.7, 0.95)
-    arcs = _arc_gaps(anatomy, centre, rng, 0.5, 3) * blob_shell(
-        anatomy, centre, r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
+    arcs = _arc_gaps(anatomy, centre, rng, 0.5, 3, canvas=canvas) * blob_shell(
+        anatomy, centre, r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15), canvas
     )
-    matrix = blob(anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1))
-    stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
-    return body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+    matrix = blob(
+        anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1), canvas=canvas
+    )
+    stipple = canvas.smoothed_noise(rng, 0.4 / px) > 0.6
+    return canvas, body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
 
 
 def _bodies_in_recesses(
@@ -1577,7 +1733,8 @@ def _bodies_in_recesses(
             continue
         cx, cy = pts[0]
         r = size / 2 * rng.uniform(0.3, 1.0) ** 0.8
-        th += _osteochondral_body(anatomy, rng, (cx, cy), r)
+        canvas, body = _osteochondral_body(anatomy, rng, (cx, cy), r)
+        canvas.add_to(th, body)
     th = chalky(th, rng, px, 0.5, 0.15)
     # the recesses distended by the bodies (in front of or behind a bone they overlap in projection)
     room = np.logical_or.reduce([ndimage.binary_dilation(z, iterations=max(1, round(0.6 * size / px))) for z in zones])
@@ -1645,7 +1802,8 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
         if room is not None:
             depth = float(room[min(int(cy / px), room.shape[0] - 1), min(int(cx / px), room.shape[1] - 1)])
             r = min(r, max(1.2 * depth + 1.0, 1.0))
-        th += _osteochondral_body(anatomy, rng, (cx, cy), r)
+        canvas, body = _osteochondral_body(anatomy, rng, (cx, cy), r)
+        canvas.add_to(th, body)
     th = chalky(th, rng, px, 0.5, 0.15)
     lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8)]
     if effusion > 0:
@@ -2021,7 +2179,8 @@ def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: An
         r = float(np.clip(size / 2 * rng.lognormal(0.0, 0.35), 0.3 * size, 0.75 * size))
         kind = rng.uniform()
         if kind < 0.5:
-            th += _ring(anatomy, rng, (x, y), r, 0.35)
+            canvas = ring_canvas(anatomy, (x, y), r)
+            canvas.add_to(th, _ring(anatomy, rng, (x, y), r, 0.35, canvas=canvas))
         elif kind < 0.8:  # a lumpy, chalky nodule, denser on one side
             angle = rng.uniform(0, 180)
             lump = blob(anatomy, (x, y), r, r * rng.uniform(0.6, 0.95), r * 0.8, angle, radial_profile(rng, 0.25))
