@@ -17,6 +17,7 @@ than cortical bone over the same path (:func:`cortex_equivalent_g_cm3`, :func:`c
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -138,9 +139,7 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
         if name == "bone":
             out |= anatomy.bone_mask
         elif name == "swelling":
-            out |= ndimage.binary_dilation(
-                anatomy.body_mask, iterations=max(1, round(SWELLING_MM / anatomy.grid.pixel_mm))
-            )
+            out |= swelling_mask(anatomy)
         elif name == "deep":
             out |= deep_mask(anatomy)
         elif name in anatomy.masks:
@@ -150,6 +149,34 @@ def region_mask(anatomy: Anatomy, compartments: tuple[str, ...]) -> np.ndarray:
                 f"compartment {name!r} is not present at {anatomy.site} (present: {', '.join(sorted(anatomy.masks))})"
             )
     return out
+
+
+_MEMO: dict[int, dict[str, np.ndarray]] = {}
+
+
+def _memo(anatomy: Anatomy, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()`` computed once per anatomy object (kept while it lives; read-only): maps that depend
+    only on the anatomy, asked for by several lesions of a figure."""
+    store = _MEMO.get(id(anatomy))
+    if store is None:
+        store = _MEMO[id(anatomy)] = {}
+        weakref.finalize(anatomy, _MEMO.pop, id(anatomy), None)
+    if key not in store:
+        value = make()
+        value.flags.writeable = False
+        store[key] = value
+    return store[key]
+
+
+def swelling_mask(anatomy: Anatomy) -> np.ndarray:
+    """The body and up to SWELLING_MM mm outside the skin (read-only; computed once per anatomy)."""
+    return _memo(
+        anatomy,
+        "swelling",
+        lambda: ndimage.binary_dilation(
+            anatomy.body_mask, iterations=max(1, round(SWELLING_MM / anatomy.grid.pixel_mm))
+        ),
+    )
 
 
 def deep_mask(anatomy: Anatomy, plane_mm: float = 3.0) -> np.ndarray:
@@ -687,16 +714,42 @@ def _sample_points(
     avoid: np.ndarray | None = None,
 ) -> np.ndarray:
     """``n`` random pixel centres (mm, as x, y) inside ``mask`` eroded by ``margin_mm``."""
+    return _pick_points(_candidates(mask, pixel_mm, margin_mm, avoid), n, rng, pixel_mm)
+
+
+def _candidates(
+    mask: np.ndarray, pixel_mm: float, margin_mm: float = 0.0, avoid: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns), in raster order, of the pixels :func:`_sample_points` draws from (computed once
+    when many points are drawn from the same mask)."""
     if margin_mm > 0:
         eroded = ndimage.binary_erosion(mask, iterations=max(1, int(margin_mm / pixel_mm)))
         mask = eroded if eroded.any() else mask
     if avoid is not None and (mask & ~avoid).any():
         mask = mask & ~avoid  # keep deposits off bone where possible, so they stay visible
-    rows, cols = np.nonzero(mask)
+    return np.nonzero(mask)
+
+
+def _pick_points(
+    candidates: tuple[np.ndarray, np.ndarray], n: int, rng: np.random.Generator, pixel_mm: float
+) -> np.ndarray:
+    """``n`` of the ``candidates`` (rows, columns) at random, as pixel centres (mm, x, y)."""
+    rows, cols = candidates
     if rows.size == 0 or n == 0:
         return np.zeros((0, 2))
     pick = rng.choice(rows.size, size=n, replace=rows.size < n)
     return np.column_stack([(cols[pick] + 0.5) * pixel_mm, (rows[pick] + 0.5) * pixel_mm])
+
+
+def disc_candidates(
+    mask: np.ndarray, grid: Grid, centre: tuple[float, float], radius_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns), in raster order, of the pixels of ``mask`` whose centres lie within ``radius_mm``
+    of ``centre`` (x, y mm): ``np.nonzero(mask & ((x - cx)² + (y - cy)² <= r²))`` over the disc's window only."""
+    canvas = Canvas.around(grid, centre, radius_mm)
+    x, y = canvas.coordinates()
+    rows, cols = np.nonzero(canvas.crop(mask) & ((x - centre[0]) ** 2 + (y - centre[1]) ** 2 <= radius_mm**2))
+    return rows + canvas.rows.start, cols + canvas.cols.start
 
 
 def _fibre_angle(anatomy: Anatomy, params: Mapping[str, Any]) -> float:
@@ -1666,10 +1719,11 @@ def _near_location(anatomy: Anatomy, location: Any, reach_mm: float) -> np.ndarr
         raise ValueError(f"location must be finite, got {location!r}")
     if len(pts) > 1:
         pts = resample_polyline(pts, 2.0)
-    x, y = anatomy.grid.coordinates()
     near = np.zeros(anatomy.grid.shape, bool)
-    for px_, py_ in pts:
-        near |= (x - px_) ** 2 + (y - py_) ** 2 <= reach_mm**2
+    for px_, py_ in pts:  # each disc over its own window only
+        canvas = Canvas.around(anatomy.grid, (px_, py_), reach_mm)
+        x, y = canvas.coordinates()
+        canvas.crop(near)[...] |= (x - px_) ** 2 + (y - py_) ** 2 <= reach_mm**2
     return near
 
 
@@ -1787,14 +1841,15 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
         ]
     )
     th = np.zeros(anatomy.grid.shape)
-    x, y = anatomy.grid.coordinates()
+    anywhere, spread = _candidates(placed, px), None  # drawn from many times: listed once
     for k in range(n):
         if len(seeds) and rng.uniform() < 0.75:
             sx, sy = seeds[k % len(seeds)]
-            near = placed & ((x - sx) ** 2 + (y - sy) ** 2 <= (2.5 * size) ** 2)
-            pts = _sample_points(near if near.any() else placed, 1, rng, px, 0.0)
+            near = disc_candidates(placed, anatomy.grid, (sx, sy), 2.5 * size)
+            pts = _pick_points(near if near[0].size else anywhere, 1, rng, px)
         else:
-            pts = _sample_points(placed, 1, rng, px, 1.0, anatomy.bone_mask)
+            spread = spread or _candidates(placed, px, 1.0, anatomy.bone_mask)
+            pts = _pick_points(spread, 1, rng, px)
         if not len(pts):
             continue
         cx, cy = pts[0]
