@@ -183,8 +183,27 @@ def deep_mask(anatomy: Anatomy, plane_mm: float = 3.0) -> np.ndarray:
     """Muscle, fascia and vessels with the thin intermuscular fat planes between them closed (no bone).
 
     A mass in a muscle grows across the thin fat planes between muscle groups; clipping it
-    to the muscle mask alone would cut it along them.
+    to the muscle mask alone would cut it along them. Read-only; computed once per anatomy.
     """
+    return _memo(anatomy, f"deep {plane_mm!r}", lambda: _deep_mask(anatomy, plane_mm))
+
+
+def body_depth(anatomy: Anatomy) -> np.ndarray:
+    """Depth (mm) of each pixel under the skin (distance to the body outline; 0 outside). Read-only;
+    computed once per anatomy."""
+    return _memo(
+        anatomy, "body depth", lambda: ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    )
+
+
+def bone_gap(anatomy: Anatomy) -> np.ndarray:
+    """Distance (mm) of each pixel from bone (0 on bone). Read-only; computed once per anatomy."""
+    return _memo(
+        anatomy, "bone gap", lambda: ndimage.distance_transform_edt(~anatomy.bone_mask) * anatomy.grid.pixel_mm
+    )
+
+
+def _deep_mask(anatomy: Anatomy, plane_mm: float) -> np.ndarray:
     deep = np.zeros(anatomy.grid.shape, bool)
     for name in ("muscle", "fascial", "vascular"):
         if name in anatomy.masks:
@@ -286,7 +305,7 @@ def mass_effect(
     if not bulge.any():
         return ()
     total = sum(np.asarray(v, float) for v in anatomy.thickness_mm.values())
-    old_depth = ndimage.distance_transform_edt(anatomy.body_mask) * px
+    old_depth = body_depth(anatomy)
     new_depth = ndimage.distance_transform_edt(smooth) * px  # from the new skin line inwards
     # the bump is as deep along the beam as the mass under it plus its cover: a rounded profile
     # from the new skin line inwards, which meets the limb's own (thicker) path under the old outline
@@ -595,7 +614,7 @@ def seat(
     px = anatomy.grid.pixel_mm
     if not allowed.any():
         return centre
-    depth = ndimage.distance_transform_edt(allowed) * px
+    depth = body_depth(anatomy) if allowed is anatomy.body_mask else ndimage.distance_transform_edt(allowed) * px
     r, c = int(np.clip(centre[1] / px, 0, allowed.shape[0] - 1)), int(np.clip(centre[0] / px, 0, allowed.shape[1] - 1))
     if depth[r, c] >= clearance_mm:
         return centre
@@ -941,8 +960,7 @@ def _nearest_on_path(path: np.ndarray, point: tuple[float, float]) -> tuple[tupl
 def _away_from_bone(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> np.ndarray:
     if clearance_mm <= 0 or not anatomy.bone_mask.any():
         return mask
-    gap = ndimage.distance_transform_edt(~anatomy.bone_mask) * anatomy.grid.pixel_mm
-    return mask & (gap >= clearance_mm)
+    return mask & (bone_gap(anatomy) >= clearance_mm)
 
 
 def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1053,7 +1071,7 @@ def _skin_clearance(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> 
     """``mask`` without the outer ``clearance_mm`` under the skin (a deposit stays inside the body)."""
     if clearance_mm <= 0:
         return mask
-    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    depth = body_depth(anatomy)
     kept = mask & (depth >= clearance_mm)
     if kept.any() or not mask.any():
         return kept if kept.any() else mask
@@ -1087,7 +1105,7 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     size = _number("size_mm", params.get("size_mm", 5.0), high=30)
     conc = _mineral(params, 1.0)
     clearance = size * 0.5 + 3.0
-    depth = ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm
+    depth = body_depth(anatomy)
     region = (compartment,) + (("vascular",) if "vascular" in anatomy.masks and compartment != "vascular" else ())
     mask = region_mask(anatomy, region)
     in_veins = mask & _along_veins(anatomy, 10.0) & (depth >= clearance)  # tortuous, dilated veins
