@@ -81,3 +81,125 @@ def test_checked_array_still_refuses_negative_values_when_asked():
     assert rg._checked_array("map", values) is not None
     with pytest.raises(ValueError, match="negative"):
         rg._checked_array("map", values, True)
+
+
+# ------------------------------------------------ windowed lesion drawing ----
+# Each lesion primitive is drawn on a window of the grid (patterns.Canvas); these tests compare the
+# windowed path with the same formula evaluated over the whole grid, bit for bit.
+
+
+def _full_and_windowed(draw):
+    """draw(canvas or None) on the whole grid and on a small window, the window pasted into the grid."""
+    anatomy = anat.from_projection("site_knee", "frontal", (192, 160))
+    centre, r = (41.3, 57.9), 7.2
+    canvas = pat.ring_canvas(anatomy, centre, r)
+    assert canvas.shape[0] * canvas.shape[1] < 0.25 * 192 * 160  # a real window, not the grid
+    full = draw(anatomy, centre, r, None, np.random.default_rng(5))
+    windowed = draw(anatomy, centre, r, canvas, np.random.default_rng(5))
+    return full, canvas.paste(windowed)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ring_on_its_window_equals_the_full_grid_ring(seed):
+    def draw(anatomy, centre, r, canvas, _):
+        return pat._ring(anatomy, np.random.default_rng(seed), centre, r, 0.3, canvas=canvas)
+
+    full, windowed = _full_and_windowed(draw)
+    assert full.any() and np.array_equal(windowed, full)
+
+
+def test_blob_arc_gaps_and_shell_on_a_window_equal_the_full_grid():
+    def draw(anatomy, centre, r, canvas, rng):
+        profile = pat.radial_profile(rng, 0.2)
+        gaps = pat._arc_gaps(anatomy, centre, rng, 0.6, 3, canvas=canvas)
+        shell = pat.blob_shell(anatomy, centre, r, 0.8 * r, r, 1.0, 30.0, profile, canvas)
+        return gaps * shell + pat.blob(anatomy, centre, 0.5 * r, 0.4 * r, r, 70.0, profile, canvas=canvas)
+
+    full, windowed = _full_and_windowed(draw)
+    assert full.any() and np.array_equal(windowed, full)
+
+
+def test_osteochondral_body_equals_the_full_grid_formula_and_leaves_the_generator_in_step():
+    """The body on its window (noise drawn for the whole grid, filtered only round the window) against
+    the pre-window formula over the whole grid; the generators end in the same state."""
+    anatomy = anat.from_projection("site_knee", "frontal", (192, 160))
+    px = anatomy.grid.pixel_mm
+    centre, r = (60.2, 44.7), 6.0
+    for seed in range(4):
+        rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+        canvas, body = pat._osteochondral_body(anatomy, rng_a, centre, r)
+        # the formula over the whole grid, as before the windows
+        ring = pat._ring(anatomy, rng_b, centre, r, 0.18)
+        b = r * rng_b.uniform(0.7, 0.95)
+        arcs = pat._arc_gaps(anatomy, centre, rng_b, 0.5, 3) * pat.blob_shell(
+            anatomy, centre, r * 0.6, b * 0.6, r * 0.6, 0.5, rng_b.uniform(0, 180), pat.radial_profile(rng_b, 0.15)
+        )
+        matrix = pat.blob(anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng_b.uniform(0, 180), pat.radial_profile(rng_b, 0.1))
+        stipple = pat.ndimage.gaussian_filter(rng_b.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+        expected = ring + arcs + matrix * (0.08 + 0.25 * stipple * rng_b.uniform(0.3, 1.0))
+        assert np.array_equal(canvas.paste(body), expected)
+        assert rng_a.random() == rng_b.random()
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.0, 2.7, 6.0])
+def test_gaussian_sparse_and_window_noise_equal_the_full_filter(sigma):
+    rng = np.random.default_rng(11)
+    values = np.zeros((150, 170))
+    values[40:70, 5:30] = rng.random((30, 25))  # near the left edge: the reflection there must agree
+    values[100:103, 160:170] = 2.0  # at the right edge
+    assert np.array_equal(pat.gaussian_sparse(values, sigma), pat.ndimage.gaussian_filter(values, sigma))
+    assert not pat.gaussian_sparse(np.zeros((20, 20)), sigma).any()
+    grid = anat.Grid((150, 170), 0.5)
+    canvas = pat.Canvas.around(grid, (12.0, 60.0), 9.0)
+    got = canvas.smoothed_noise(np.random.default_rng(2), sigma)
+    expected = pat.ndimage.gaussian_filter(np.random.default_rng(2).standard_normal(grid.shape), sigma)
+    assert np.array_equal(got, canvas.crop(expected))
+
+
+def test_disc_candidates_and_near_location_equal_the_full_grid_masks():
+    anatomy = anat.from_projection("site_knee", "frontal", (160, 160))
+    x, y = anatomy.grid.coordinates()
+    mask = np.random.default_rng(1).random(anatomy.grid.shape) < 0.5
+    for centre, radius in (((30.0, 40.0), 12.0), ((2.0, 3.0), 20.0), ((500.0, 500.0), 5.0)):
+        expected = np.nonzero(mask & ((x - centre[0]) ** 2 + (y - centre[1]) ** 2 <= radius**2))
+        got = pat.disc_candidates(mask, anatomy.grid, centre, radius)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+    line = [(10.0, 10.0), (60.0, 45.0), (80.0, 20.0)]
+    near = pat._near_location(anatomy, line, 7.5)
+    expected = np.zeros(anatomy.grid.shape, bool)
+    for px_, py_ in pat.resample_polyline(np.asarray(line), 2.0):
+        expected |= (x - px_) ** 2 + (y - py_) ** 2 <= 7.5**2
+    assert near.any() and np.array_equal(near, expected)
+
+
+def test_per_anatomy_maps_are_computed_once_and_read_only():
+    anatomy = anat.from_projection("site_knee", "frontal", (128, 128))
+    depth = pat.body_depth(anatomy)
+    assert pat.body_depth(anatomy) is depth and not depth.flags.writeable
+    assert np.array_equal(depth, pat.ndimage.distance_transform_edt(anatomy.body_mask) * anatomy.grid.pixel_mm)
+    assert np.array_equal(pat.deep_mask(anatomy), pat._deep_mask(anatomy, 3.0))
+    with pytest.raises(ValueError):
+        depth[0, 0] = 1.0
+
+
+def _half_chord_mean_plain(d, r, half_px):
+    """The formula _half_chord_mean evaluated over every pixel (before it skipped the far ones)."""
+    r = np.clip(r, 1e-6, None)
+
+    def primitive(t):
+        t = np.clip(t, -r, r)
+        return 0.5 * (t * np.sqrt(np.clip(r * r - t * t, 0.0, None)) + r * r * np.arcsin(np.clip(t / r, -1.0, 1.0)))
+
+    finite = np.where(np.isfinite(d), d, 1e9)
+    return (primitive(finite + half_px) - primitive(finite - half_px)) / (2 * half_px)
+
+
+def test_half_chord_mean_over_the_band_equals_the_formula_over_every_pixel():
+    rng = np.random.default_rng(4)
+    d = rng.uniform(-6, 6, (60, 70))
+    d[rng.random(d.shape) < 0.6] = np.inf
+    r = rng.uniform(0.5, 4.0, d.shape)
+    for radius in (r, 2.5):
+        got = pat._half_chord_mean(d, radius, 0.3)
+        assert np.array_equal(got, _half_chord_mean_plain(d, radius, 0.3))
+        assert got[np.isfinite(d)].any() and not got[~np.isfinite(d)].any()

@@ -584,15 +584,24 @@ def sphere_union(
 
 def _half_chord_mean(d: np.ndarray, r: np.ndarray | float, half_px: float) -> np.ndarray:
     """Mean of sqrt(r² − x²) (0 beyond ±r) over x in [d − h, d + h]: a tube's half-chord box-filtered
-    over one pixel across the tube (analytic coverage: smooth, not stair-stepped)."""
+    over one pixel across the tube (analytic coverage: smooth, not stair-stepped).
+
+    Evaluated only where ``d`` is finite: elsewhere (a pixel far from the tube) both ends of the
+    interval clip to the same radius and the mean is exactly 0."""
     r = np.clip(r, 1e-6, None)
+    out = np.zeros(np.broadcast_shapes(np.shape(d), np.shape(r)))
+    d = np.broadcast_to(np.asarray(d, float), out.shape)
+    where = np.isfinite(d)
+    if np.ndim(r):
+        r = np.broadcast_to(r, out.shape)[where]
+    d = d[where]
 
     def primitive(t: np.ndarray) -> np.ndarray:
         t = np.clip(t, -r, r)
         return 0.5 * (t * np.sqrt(np.clip(r * r - t * t, 0.0, None)) + r * r * np.arcsin(np.clip(t / r, -1.0, 1.0)))
 
-    finite = np.where(np.isfinite(d), d, 1e9)
-    return (primitive(finite + half_px) - primitive(finite - half_px)) / (2 * half_px)
+    out[where] = (primitive(d + half_px) - primitive(d - half_px)) / (2 * half_px)
+    return out
 
 
 def smooth_noise_1d(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
