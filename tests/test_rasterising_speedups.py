@@ -203,3 +203,23 @@ def test_half_chord_mean_over_the_band_equals_the_formula_over_every_pixel():
         got = pat._half_chord_mean(d, radius, 0.3)
         assert np.array_equal(got, _half_chord_mean_plain(d, radius, 0.3))
         assert got[np.isfinite(d)].any() and not got[~np.isfinite(d)].any()
+
+
+def _chalky_plain(thickness, rng, pixel_mm, grain_mm=0.8, amount=0.5):
+    """chalky over every pixel (before it modulated only the lesion's window)."""
+    if amount <= 0 or not thickness.any():
+        return thickness
+    noise = pat.ndimage.gaussian_filter(rng.standard_normal(thickness.shape), max(grain_mm / pixel_mm, 0.5))
+    noise /= noise.std() or 1.0
+    return thickness * np.exp(amount * noise - amount * amount / 2)
+
+
+@pytest.mark.parametrize("grain, amount", [(0.8, 0.5), (3.0, 0.07), (0.2, 0.3)])
+def test_chalky_on_the_lesions_window_equals_chalky_over_every_pixel(grain, amount):
+    thickness = np.zeros((90, 120))
+    thickness[20:50, 30:45] = np.random.default_rng(0).random((30, 15))
+    thickness[60, 100] = -0.0
+    got = pat.chalky(thickness, np.random.default_rng(9), 0.3, grain, amount)
+    expected = _chalky_plain(thickness, np.random.default_rng(9), 0.3, grain, amount)
+    assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
+    assert not np.shares_memory(got, thickness)

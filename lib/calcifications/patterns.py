@@ -249,8 +249,13 @@ def chalky(
     if amount <= 0 or not thickness.any():
         return thickness
     noise = ndimage.gaussian_filter(rng.standard_normal(thickness.shape), max(grain_mm / pixel_mm, 0.5))
-    noise /= noise.std() or 1.0
-    return thickness * np.exp(amount * noise - amount * amount / 2)
+    scale = noise.std() or 1.0  # over the whole grid, as the generator's draws are
+    window = support_window(thickness) if thickness.ndim == 2 else None
+    if window is None:
+        return thickness * np.exp(amount * (noise / scale) - amount * amount / 2)
+    out = np.array(thickness, dtype=np.result_type(thickness, noise))  # zero (of its sign) outside the window
+    out[window] = thickness[window] * np.exp(amount * (noise[window] / scale) - amount * amount / 2)
+    return out
 
 
 def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) -> np.ndarray:
