@@ -911,7 +911,7 @@ def _vessel_wall(
         for phi in (phi_front, -phi_front):
             pi = (np.mod(phi, 2 * np.pi) / (2 * np.pi) * n_phi).astype(int) % n_phi
             th += half * 1.6 * field[si, pi]
-        th = ndimage.gaussian_filter(th, 0.35 / anatomy.grid.pixel_mm)
+        th = gaussian_sparse(th, 0.35 / anatomy.grid.pixel_mm)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.3 if mode == "plaque" else 0.15)
     th = th * taper * ((s >= lo) & (s <= hi)) * conc / REFERENCE_G_CM3
     th = cap_to_cortex(th, 2.0 * outer)  # never denser than cortex over the vessel's chord
@@ -1228,8 +1228,8 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 th += leaf * ends ** rng.uniform(0.5, 0.9)
                 chord += leaf
         th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
-        th = ndimage.gaussian_filter(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
-        chord = ndimage.gaussian_filter(chord, 0.25 / anatomy.grid.pixel_mm)
+        th = gaussian_sparse(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
+        chord = gaussian_sparse(chord, 0.25 / anatomy.grid.pixel_mm)
         th = cap_to_cortex(th * conc * 0.6, chord)  # a sheet is never denser than cortex of its thickness
         lesions.append(_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.6))
     return tuple(lesions)
@@ -1424,7 +1424,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
         shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
         fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
-        shell = chalky(ndimage.gaussian_filter(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
+        shell = chalky(gaussian_sparse(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
         cortex = shell + fraction * inner
         return (
             _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
@@ -1445,13 +1445,13 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             np.maximum(
                 puffs, blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3)), out=puffs
             )
-        puffs = ndimage.gaussian_filter(puffs, (2.2 if early else 1.2) / px) * (mass > 0)
+        puffs = gaussian_sparse(puffs, (2.2 if early else 1.2) / px) * (mass > 0)
         th = (0.08 if early else 0.13) * conc * chalky(puffs, rng, px, 2.0, 0.3 if early else 0.45)
         if not early:
             rim, rim_inner = shell_of(max(1.0, 0.08 * b))
             edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
             th = th + 0.2 * conc * rim * edge * np.clip(gap_noise, 0.0, 1.0)
-            th = ndimage.gaussian_filter(th, 0.5 / px)
+            th = gaussian_sparse(th, 0.5 / px)
         return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
     # 5.5–10 weeks: a beaded, still incomplete mineralized rim around a faint, finely mottled centre.
     # The rim is seen by its thickness, not by a density above bone's: the shell is at most as dense
@@ -1463,7 +1463,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
     rim = 0.1 + 0.9 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # beads on the edge, not the faces
     th = conc * level * (shell * beads * gaps * rim + centre_mineral)
-    th = cap_to_cortex(chalky(ndimage.gaussian_filter(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
+    th = cap_to_cortex(chalky(gaussian_sparse(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
     return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
 
 
@@ -1605,9 +1605,9 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
                 tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * j * rng.choice([-1, 1])
                 th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
     if phase == "resorptive":
-        th = chalky(ndimage.gaussian_filter(th, 1.8 / px), rng, px, 2.5, 0.35)
+        th = chalky(gaussian_sparse(th, 1.8 / px), rng, px, 2.5, 0.35)
         return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0),)
-    th = chalky(ndimage.gaussian_filter(th, 0.2 / px), rng, px, 0.7, 0.1)
+    th = chalky(gaussian_sparse(th, 0.2 / px), rng, px, 0.7, 0.1)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
@@ -1715,7 +1715,7 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
             # triangle (not a solid block), with soft margins rather than straight cut edges
             stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), (0.25 / px, 0.9 / px))
             stipple = np.clip((stipple - np.quantile(stipple, 0.5)) / (stipple.std() or 1.0), 0.0, 1.0)
-            tri = ndimage.gaussian_filter(tri, 0.3 / px)
+            tri = gaussian_sparse(tri, 0.3 / px)
             th += 9.0 * tri * (0.25 + 1.1 * stipple)
             # hyaline cartilage: a fine line ~1 mm under the condyle, parallel to it
             line = np.zeros(anatomy.grid.shape)
@@ -1828,7 +1828,7 @@ def _bodies_in_recesses(
     lesions = [Lesion(reference_deposit(), np.where(room, th * conc, 0.0), (compartment,))]
     if effusion > 0 and compartment in anatomy.masks:
         mask = anatomy.masks[compartment]
-        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / px) * effusion
+        swell = gaussian_sparse(mask.astype(float), 2.0 / px) * effusion
         lesions.insert(0, _lesion("fluid", swell, anatomy, (compartment,)))
     return tuple(lesions)
 
@@ -1894,7 +1894,7 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     th = chalky(th, rng, px, 0.5, 0.15)
     lesions = [_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8)]
     if effusion > 0:
-        swell = ndimage.gaussian_filter(mask.astype(float), 2.0 / px) * effusion
+        swell = gaussian_sparse(mask.astype(float), 2.0 / px) * effusion
         lesions.insert(0, _lesion("fluid", swell, anatomy, (compartment,)))
     return tuple(lesions)
 
