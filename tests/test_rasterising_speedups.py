@@ -223,3 +223,32 @@ def test_chalky_on_the_lesions_window_equals_chalky_over_every_pixel(grain, amou
     expected = _chalky_plain(thickness, np.random.default_rng(9), 0.3, grain, amount)
     assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
     assert not np.shares_memory(got, thickness)
+
+
+def _part_sdf_plain(part, p, grow, far):
+    """_part_sdf's box test and box distance in the array form (before one coordinate at a time)."""
+    lo, hi = part.bounds()
+    inside = np.all((p >= lo - grow) & (p <= hi + grow), axis=1)
+    if far is None:
+        gap = np.maximum(np.maximum(lo.astype(np.float32) - p, p - hi.astype(np.float32)), 0.0)
+        out = np.sqrt(np.einsum("ij,ij->i", gap, gap)).astype(np.float32)
+    else:
+        out = np.full(len(p), far, np.float32)
+    if inside.any():
+        out[inside] = part.sdf(p[inside], grow) if isinstance(part, ph.SweepPart) else part.sdf(p[inside])
+    return out
+
+
+@pytest.mark.parametrize("far", [None, np.float32(1e4)])
+def test_part_sdf_by_coordinate_gives_the_bits_of_the_array_form(far):
+    rng = np.random.default_rng(8)
+    p = (rng.normal(0, 40, (20000, 3)) * rng.choice([0.01, 1.0, 3.0], (20000, 3))).astype(np.float32)
+    parts = [
+        ph.EllipsoidPart((3.3, -7.1, 12.7), (15.2, 9.7, 22.1), (10.0, 20.0, 5.0)),
+        ph.SweepPart(((0.0, 0.0, -30.3), (5.1, 2.2, 0.0), (2.0, -3.0, 41.7)), ((6.1, 4.2), (8.3, 5.0), (4.4, 3.9))),
+    ]
+    for part in parts:
+        for grow in (0.0, 5.7):
+            expected = _part_sdf_plain(part, p, grow, far)
+            assert np.array_equal(ph._part_sdf(part, p, grow, far), expected)
+            assert np.array_equal(ph._part_sdf(part, p, grow, far, np.ascontiguousarray(p.T)), expected)

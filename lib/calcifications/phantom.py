@@ -219,14 +219,41 @@ def smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
     return b * (1 - h) + a * h - k * h * (1 - h)
 
 
-def _part_sdf(part: Part, p: np.ndarray, grow: float, far: np.float32 | None) -> np.ndarray:
+def _in_box(columns: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``np.all((p >= lo) & (p <= hi), axis=1)`` of points given as ``columns`` (3, N; ``p.T``
+    contiguous), one coordinate at a time (each comparison in the dtype the array form promotes to)."""
+    out = columns[0] >= lo[0]
+    out &= columns[0] <= hi[0]
+    for i in (1, 2):
+        out &= columns[i] >= lo[i]
+        out &= columns[i] <= hi[i]
+    return out
+
+
+def _box_distance(columns: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Distance (float32) of points given as ``columns`` (3, N, float32) from the box [lo, hi] (float32):
+    the bits of ``sqrt(Σ max(lo − p, p − hi, 0)²)`` summed over the axes in order, per coordinate."""
+    total = None
+    for i in range(3):
+        g = np.subtract(lo[i], columns[i])
+        np.maximum(g, columns[i] - hi[i], out=g)
+        np.maximum(g, np.float32(0.0), out=g)
+        g *= g
+        total = g if total is None else np.add(total, g, out=total)
+    return np.sqrt(total).astype(np.float32)
+
+
+def _part_sdf(
+    part: Part, p: np.ndarray, grow: float, far: np.float32 | None, columns: np.ndarray | None = None
+) -> np.ndarray:
     """Distance to ``part`` within its box grown by ``grow``; beyond it ``far`` or, when ``far`` is
-    None, the distance to the box (a lower bound that, unlike a sentinel, can be interpolated)."""
+    None, the distance to the box (a lower bound that, unlike a sentinel, can be interpolated).
+    ``columns``: ``p.T`` contiguous (computed once for all the parts of a solid)."""
     lo, hi = part.bounds()
-    inside = np.all((p >= lo - grow) & (p <= hi + grow), axis=1)
+    columns = np.ascontiguousarray(p.T) if columns is None else columns
+    inside = _in_box(columns, lo - grow, hi + grow)
     if far is None:
-        gap = np.maximum(np.maximum(lo.astype(np.float32) - p, p - hi.astype(np.float32)), 0.0)
-        out = np.sqrt(np.einsum("ij,ij->i", gap, gap)).astype(np.float32)
+        out = _box_distance(columns, lo.astype(np.float32), hi.astype(np.float32))
     else:
         out = np.full(len(p), far, np.float32)
     if inside.any():
@@ -292,11 +319,12 @@ class Solid:
         """
         far = np.float32(1e4)
         d = None
+        columns = np.ascontiguousarray(p.T)  # one coordinate at a time: the box tests of every part
         for part in self.parts:
-            dp = _part_sdf(part, p, self.blend_mm + margin_mm, None)
+            dp = _part_sdf(part, p, self.blend_mm + margin_mm, None, columns)
             d = dp if d is None else smooth_min(d, dp, self.blend_mm)
         for part in self.carve:
-            dc = _part_sdf(part, p, self.blend_mm + margin_mm, far)
+            dc = _part_sdf(part, p, self.blend_mm + margin_mm, far, columns)
             d = -smooth_min(-d, dc, self.blend_mm)
         for other in self.avoid:  # a neighbour grown by the clearance is cut away (hard subtraction)
             lo, hi = other.bounds()
