@@ -132,8 +132,8 @@ def time_lesions(figure_id: str, repeats: int = 5) -> float:
     for _ in range(repeats):
         rng = np.random.default_rng(spec.seed)
         c0 = time.process_time()
-        for panel, anatomy, shift in panels:
-            figures.panel_scene(spec, panel, anatomy, rng, shift)
+        for panel, panel_anatomy, shift in panels:
+            figures.panel_scene(spec, panel, panel_anatomy, rng, shift)
         cpus.append((time.process_time() - c0) * 1000)
     return statistics.median(cpus)
 

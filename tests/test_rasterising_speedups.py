@@ -134,7 +134,9 @@ def test_osteochondral_body_equals_the_full_grid_formula_and_leaves_the_generato
         arcs = pat._arc_gaps(anatomy, centre, rng_b, 0.5, 3) * pat.blob_shell(
             anatomy, centre, r * 0.6, b * 0.6, r * 0.6, 0.5, rng_b.uniform(0, 180), pat.radial_profile(rng_b, 0.15)
         )
-        matrix = pat.blob(anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng_b.uniform(0, 180), pat.radial_profile(rng_b, 0.1))
+        matrix = pat.blob(
+            anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng_b.uniform(0, 180), pat.radial_profile(rng_b, 0.1)
+        )
         stipple = pat.ndimage.gaussian_filter(rng_b.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
         expected = ring + arcs + matrix * (0.08 + 0.25 * stipple * rng_b.uniform(0.3, 1.0))
         assert np.array_equal(canvas.paste(body), expected)
@@ -252,3 +254,29 @@ def test_part_sdf_by_coordinate_gives_the_bits_of_the_array_form(far):
             expected = _part_sdf_plain(part, p, grow, far)
             assert np.array_equal(ph._part_sdf(part, p, grow, far), expected)
             assert np.array_equal(ph._part_sdf(part, p, grow, far, np.ascontiguousarray(p.T)), expected)
+
+
+def _upsample_plain(coarse, coarse_box, fine_box):
+    """_upsample with a new array per operation (before it interpolated in place)."""
+    out = coarse
+    for axis, (c_axis, f_axis) in enumerate(zip(coarse_box.axes(), fine_box.axes())):
+        pos = np.clip((f_axis - c_axis[0]) / coarse_box.spacing[axis], 0, len(c_axis) - 1)
+        i0 = np.clip(np.floor(pos).astype(int), 0, max(len(c_axis) - 2, 0))
+        i1 = np.minimum(i0 + 1, len(c_axis) - 1)
+        f = (pos - i0).astype(np.float32)
+        shape = [1, 1, 1]
+        shape[axis] = -1
+        f = f.reshape(shape)
+        out = np.take(out, i0, axis=axis) * (1 - f) + np.take(out, i1, axis=axis) * f
+    return out.astype(np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_upsample_in_place_gives_the_bits_of_the_plain_formula(dtype):
+    rng = np.random.default_rng(6)
+    coarse_box = ph.Box((-10.0, 3.0, 0.5), (2.0, 1.6, 3.1), (9, 7, 6))
+    fine_box = ph.Box((-10.7, 2.4, 0.0), (0.45, 0.5, 0.8), (40, 25, 22))
+    coarse = (rng.normal(0, 5, coarse_box.shape)).astype(dtype)
+    got = ph._upsample(coarse, coarse_box, fine_box)
+    expected = _upsample_plain(coarse, coarse_box, fine_box)
+    assert got.dtype == np.float32 and np.array_equal(got, expected)

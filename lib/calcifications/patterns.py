@@ -365,7 +365,6 @@ def _window(grid: Any, centre: tuple[float, float], reach_mm: float) -> tuple[sl
     return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
 
 
-
 # ------------------------------------------------------- drawing windows ----
 # A lesion covers a small part of the film: its primitives are drawn on a window of the grid
 # (a Canvas) and added into the full map, instead of being evaluated over every pixel. Every

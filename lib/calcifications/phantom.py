@@ -1051,8 +1051,13 @@ def _upsample(coarse: np.ndarray, coarse_box: Box, fine_box: Box) -> np.ndarray:
         shape = [1, 1, 1]
         shape[axis] = -1
         f = f.reshape(shape)
-        out = np.take(out, i0, axis=axis) * (1 - f) + np.take(out, i1, axis=axis) * f
-    return out.astype(np.float32)
+        low = np.take(out, i0, axis=axis)  # low·(1 − f) + high·f, in place (the same operations)
+        low *= 1 - f
+        high = np.take(out, i1, axis=axis)
+        high *= f
+        low += high
+        out = low
+    return out.astype(np.float32, copy=False)
 
 
 def _noise3(shape: tuple[int, ...], seed: int, sigma: float) -> np.ndarray:
