@@ -448,8 +448,12 @@ def test_physeal_scar_adds_a_transverse_band_of_trabeculae():
     ones = np.ones_like(s)
     _, _, frac = ph._cortex_and_medulla(bone, s, ones, 5 * ones, 0.4, "t", noise=np.zeros_like(s))
     assert frac[30] > frac[50] + 0.1 and abs(float(frac[50]) - 0.1) < 1e-6
-    for bad in ("  physeal_scar_s: 1.3\n", "  cortex_sides: [{toward: [0, 0, 0], gain: 0.2}]\n",
-                "  cortex_sides: [{gain: 0.2}]\n", "  cortex_sides: [{toward: [1, 0, 0], gain: -1}]\n"):
+    for bad in (
+        "  physeal_scar_s: 1.3\n",
+        "  cortex_sides: [{toward: [0, 0, 0], gain: 0.2}]\n",
+        "  cortex_sides: [{gain: 0.2}]\n",
+        "  cortex_sides: [{toward: [1, 0, 0], gain: -1}]\n",
+    ):
         with pytest.raises(ValueError):
             ph._solid(yaml.safe_load(base + part + bad)["solids"][0], "t")
 

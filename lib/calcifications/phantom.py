@@ -620,7 +620,9 @@ def _cortex_sides(raw: Any, where: str) -> tuple[tuple[tuple[float, float, float
         if not isinstance(side, dict) or set(side) - {"toward", "gain", "note"} or "toward" not in side:
             raise ValueError(f"{where}[{i}]: needs 'toward' [x, y, z] and 'gain' (and optionally 'note')")
         d = _unit(_vec3(side["toward"], f"{where}[{i}].toward"), f"{where}[{i}].toward")
-        out.append(((float(d[0]), float(d[1]), float(d[2])), _positive(side.get("gain", 0.3), f"{where}[{i}].gain", True)))
+        out.append(
+            ((float(d[0]), float(d[1]), float(d[2])), _positive(side.get("gain", 0.3), f"{where}[{i}].gain", True))
+        )
     return tuple(out)
 
 
@@ -1138,8 +1140,9 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     if coarse is None:
         return BoneMaps(zeros, zeros, zeros, 90.0)
     sdf_c = _sdf_box(bone, coarse, rot, center, band_mm=3.0 * eval_mm)
+    noise_c = _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
     if bone.surface_noise_mm:
-        sdf_c += bone.surface_noise_mm * _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
+        sdf_c += bone.surface_noise_mm * noise_c
     occupied = sdf_c < 1.0  # its extent along each axis (the same bounds as np.nonzero, cheaper)
     inside = [np.nonzero(occupied.any(axis=tuple(j for j in range(3) if j != i)))[0] for i in range(3)]
     if inside[0].size == 0:
@@ -1148,6 +1151,8 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     k0 = [max(int(a.min()) - 1, 0) for a in inside]
     k1 = [min(int(a.max()) + 2, n) for a, n in zip(inside, sdf_c.shape)]
     sdf_c = sdf_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]
+    # the endosteal margin's noise: the surface noise mirrored (another field at each voxel, at no cost)
+    noise_c = np.ascontiguousarray(noise_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]][::-1, ::-1, ::-1])
     coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing, sdf_c.shape)
     fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
     fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
@@ -1157,7 +1162,6 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     # deeper than any cortex (jitter, sides, the irregular endosteal ramp)
     cap = 2.1 * max(v for _, v in bone.cortex_mm) * (1 + sum(g for _, g in bone.cortex_sides)) + 2.0 * voxel_w_mm
     edt = _edt_capped(sdf_c < 0, coarse.spacing, cap)
-    noise_c = _noise3(sdf_c.shape, _seed(site_id, bone.id, "endosteum"), ENDOSTEAL_NOISE_SIGMA)
     out = _bone_fields_sparse(bone, sdf_c, edt, coarse, fine, view, eval_mm, voxel_w_mm, site_id, noise_c)
     ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
     angle = math.degrees(math.atan2(ab_img[1], ab_img[0]))
@@ -1205,17 +1209,17 @@ def _cell_weights(
     return i0, i1, (pos - i0).astype(np.float32)
 
 
-# The cortex (engine 6). Its shell is compact bone only where thick: a thin metaphyseal or
-# epiphyseal cortex is porous and merges with the trabeculae, so its tangential line is fainter than
-# a diaphysis' (the compact share rises linearly from CORTEX_COMPACT[0] at CORTEX_COMPACT_MM[0] of
-# thickness to CORTEX_COMPACT[1] at CORTEX_COMPACT_MM[1]). The endosteal margin is a ramp ENDOSTEAL_RAMP × the
+# The cortex (engine 6). Its shell is compact bone only where thick for its bone: a thin metaphyseal
+# or epiphyseal cortex is porous and merges with the trabeculae, so its tangential line is fainter
+# than the diaphysis' (the compact share rises linearly from CORTEX_COMPACT[0] where the thickness
+# is CORTEX_COMPACT_RATIO[0] × the bone's thickest cortex to CORTEX_COMPACT[1] at
+# CORTEX_COMPACT_RATIO[1] ×; a bone of even cortex, a phalanx or a pubic ramus, stays compact). The endosteal margin is a ramp ENDOSTEAL_RAMP × the
 # thickness wide, displaced by ENDOSTEAL_JITTER × the thickness of smooth 3-D noise (an irregular,
 # blurred corticomedullary junction); the periosteal margin stays the smooth surface.
-CORTEX_COMPACT_MM = (1.0, 3.5)
+CORTEX_COMPACT_RATIO = (0.25, 0.7)
 CORTEX_COMPACT = (0.45, 1.0)
 ENDOSTEAL_RAMP = 0.45
 ENDOSTEAL_JITTER = 0.12
-ENDOSTEAL_NOISE_SIGMA = 2.0  # smoothing (coarse voxels) of the noise of the endosteal margin
 PHYSEAL_SCAR = (0.6, 0.2, 2.0)  # half-width (mm), added trabecular fraction, undulation (mm)
 
 
@@ -1287,9 +1291,10 @@ def _cortex_and_medulla(
             frac = frac + np.float32(extra) * np.exp(-((off / np.float32(half)) ** 2))
     ramp = np.maximum(np.float32(ENDOSTEAL_RAMP) * thick, np.float32(voxel_w_mm))
     shell = np.clip((inner - depth) / ramp + 0.5, 0.0, 1.0)
-    t0, t1 = CORTEX_COMPACT_MM
+    r0, r1 = CORTEX_COMPACT_RATIO
     c0, c1 = CORTEX_COMPACT
-    compact = np.clip(c0 + (c1 - c0) * (thick - t0) / (t1 - t0), min(c0, c1), max(c0, c1))
+    rel = np.float32(1.0 / max(v for _, v in bone.cortex_mm)) * thick
+    compact = np.clip(c0 + (c1 - c0) * (rel - r0) / (r1 - r0), min(c0, c1), max(c0, c1))
     cortex = occ * shell * compact
     return cortex.astype(np.float32), (occ - cortex).astype(np.float32), np.asarray(frac, np.float32)
 
@@ -1323,7 +1328,11 @@ def _bone_fields_dense(
     else:
         s = np.zeros((1, 1, 1))
     s = s.astype(np.float32)
-    uvw = (u[:, None, None].astype(np.float32), v[None, :, None].astype(np.float32), w[None, None, :].astype(np.float32))
+    uvw = (
+        u[:, None, None].astype(np.float32),
+        v[None, :, None].astype(np.float32),
+        w[None, None, :].astype(np.float32),
+    )
     noise = None if noise_c is None else _upsample(noise_c, coarse, fine)
     cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id, uvw, rot, center, noise)
     out = []
@@ -1427,9 +1436,7 @@ def _bone_fields_sparse(
         s = np.clip(np.float32((center - a) @ ab) + g[0] * u + g[1] * v + g[2] * w, 0, 1)
     else:
         s = np.zeros(iu.size, np.float32)
-    cortex, medulla, frac = _cortex_and_medulla(
-        bone, s, occ, depth, voxel_w_mm, site_id, (u, v, w), rot, center, nse
-    )
+    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id, (u, v, w), rot, center, nse)
     nu, nv = fine.shape[0], fine.shape[1]
     flat = iv * nu + iu  # image row = v, column = u
     r0 = int(round((fine.origin[0] + half) / px - 0.5))
@@ -1485,18 +1492,21 @@ def _steered(
     along_mm: float,
     across_mm: float,
     angle_deg: np.ndarray,
+    bank: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Unit-variance oriented grain whose direction follows the per-pixel ``angle_deg`` map:
     a bank of ``TEXTURE_ANGLES`` filtered copies of one white noise, interpolated between the
-    two orientations nearest each pixel (neighbours are correlated, so the grain turns smoothly)."""
+    two orientations nearest each pixel (neighbours are correlated, so the grain turns smoothly).
+    ``bank``: filtered copies already made from the same noise and grain (filled in here)."""
     step = 180.0 / TEXTURE_ANGLES
     pos = np.mod(angle_deg, 180.0) / step
     k0 = np.floor(pos).astype(np.int64) % TEXTURE_ANGLES
     t = (pos - np.floor(pos)).astype(np.float32)
     needed = sorted(set(np.unique(k0).tolist()) | set(((np.unique(k0) + 1) % TEXTURE_ANGLES).tolist()))
-    bank = {
-        k: _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape)) for k in needed
-    }
+    bank = {} if bank is None else bank
+    for k in needed:
+        if k not in bank:
+            bank[k] = _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape))
     out = np.zeros(shape, np.float32)
     rho = 0.0
     for k in np.unique(k0).tolist():
@@ -1552,11 +1562,13 @@ def bone_texture(
     white_f = np.fft.rfft2(rng.standard_normal(shape))
     along, across = texture_mm
     cw = [max(2, int(math.ceil(n * pixel_mm / TEXTURE_WANDER_MM)) + 2) for n in shape]
-    wander = ndimage.zoom(rng.standard_normal(cw), [n / c for n, c in zip(shape, cw)], order=3, grid_mode=True, mode="nearest")
+    wander = ndimage.zoom(
+        rng.standard_normal(cw), [n / c for n, c in zip(shape, cw)], order=3, grid_mode=True, mode="nearest"
+    )
     wander = (TEXTURE_WANDER_DEG * np.tanh(wander[: shape[0], : shape[1]])).astype(np.float32)
-    main = _steered(white_f, shape, fx, fy, along, across, angle_deg + wander)
-    cross_f = np.fft.rfft2(rng.standard_normal(shape))
-    cross = _steered(cross_f, shape, fx, fy, along, across, angle_deg + TEXTURE_CROSS_DEG - wander)
+    bank: dict[int, np.ndarray] = {}  # one bank: grains TEXTURE_CROSS_DEG apart barely correlate
+    main = _steered(white_f, shape, fx, fy, along, across, angle_deg + wander, bank)
+    cross = _steered(white_f, shape, fx, fy, along, across, angle_deg + TEXTURE_CROSS_DEG - wander, bank)
     k = TEXTURE_CROSS_SHARE
     background = _unit_std(math.sqrt(1 - k) * main + math.sqrt(k) * cross)
     iso = _unit_std(np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _iso_band(fx, fy, 2.2 * across), s=shape))
@@ -1573,7 +1585,10 @@ def bone_texture(
         density += w * (group.density - 1.0)
         if group.strength > 0 and len(px_path) > 1:
             g_al, g_ac = group.texture_mm or texture_mm
-            parts.append((w * group.strength, _steered(white_f, shape, fx, fy, g_al, g_ac, ang)))
+            same = (g_al, g_ac) == (along, across)  # the same grain: reuse the bank
+            parts.append(
+                (w * group.strength, _steered(white_f, shape, fx, fy, g_al, g_ac, ang, bank if same else None))
+            )
             total += w * group.strength
     scale = np.maximum(total, 1.0)
     rest = 1.0 - total / scale
