@@ -1219,7 +1219,7 @@ def _cell_weights(
 CORTEX_COMPACT_RATIO = (0.25, 0.7)
 CORTEX_COMPACT = (0.45, 1.0)
 ENDOSTEAL_RAMP = 0.45
-ENDOSTEAL_JITTER = 0.12
+ENDOSTEAL_JITTER = 0.06
 PHYSEAL_SCAR = (0.6, 0.2, 2.0)  # half-width (mm), added trabecular fraction, undulation (mm)
 
 
@@ -1455,8 +1455,8 @@ TEXTURE_AMPLITUDE = 0.4  # standard deviation of the texture about its mean of 1
 # Engine 6: the background grain is a network, not a comb: its orientation wanders by up to
 # TEXTURE_WANDER_DEG about the bone axis over about TEXTURE_WANDER_MM, and a second, weaker family
 # crosses it at TEXTURE_CROSS_DEG (the transverse trabeculae), with TEXTURE_CROSS_SHARE of its variance.
-TEXTURE_WANDER_DEG = 30.0
-TEXTURE_WANDER_MM = 8.0
+TEXTURE_WANDER_DEG = 25.0
+TEXTURE_WANDER_MM = 12.0
 TEXTURE_CROSS_DEG = 70.0
 TEXTURE_CROSS_SHARE = 0.35
 
