@@ -1458,7 +1458,7 @@ TEXTURE_AMPLITUDE = 0.4  # standard deviation of the texture about its mean of 1
 TEXTURE_WANDER_DEG = 25.0
 TEXTURE_WANDER_MM = 12.0
 TEXTURE_CROSS_DEG = 70.0
-TEXTURE_CROSS_SHARE = 0.35
+TEXTURE_CROSS_SHARE = 0.25
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
