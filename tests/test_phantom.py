@@ -1,6 +1,7 @@
 """3-D anatomy from data: site files parse, bones sit inside the skin with open joints, views project,
 compartment masks match the tissues, the cache is keyed by content, bad input is refused."""
 
+import dataclasses
 import itertools
 import re
 
@@ -354,17 +355,107 @@ def test_texture_group_steers_the_grain_and_sets_density():
     tex, dens = ph.bone_texture(shape, px, (5.0, 1.0), 90.0, groups, seed=3)
     assert abs(float(tex.mean()) - 1.0) < 0.05 and tex.min() >= 0
     assert _grain_ratio(tex, np.s_[44:57, 20:180]) > 2.0  # along the group (x)
-    assert _grain_ratio(tex, np.s_[90:120, 20:180]) < 0.5  # elsewhere along the bone axis (90°: y)
+    # elsewhere the grain runs on the whole along the bone axis (90°: y), a network, not a comb
+    assert _grain_ratio(tex, np.s_[90:120, 20:180]) < 0.9
     assert dens[150, 100] < 0.4 and abs(float(dens[90, 30]) - 1.0) < 0.05
 
 
 def test_texture_is_not_a_ridge_network():
     """A ridge (|noise| near zero) or threshold of noise reads as worms or cells: its values pile up
     at the top; the projected texture is near-symmetric about its mean instead."""
-    tex = ph.trabecular_texture((256, 256), 0.5, 4.0, 0.9, 80.0, seed=1)
+    tex, _ = ph.bone_texture((256, 256), 0.5, (4.0, 0.9), 80.0, (), seed=1)
     skew = float(((tex - tex.mean()) ** 3).mean() / tex.std() ** 3)
     assert abs(skew) < 0.5
     assert 0.25 < float(tex.std()) < 0.55
+
+
+def _comb_share(tex: np.ndarray, px: float) -> float:
+    """Share of the texture's power (periods 0.5–5 mm) within ±17.5° of its strongest orientation."""
+    f = np.abs(np.fft.fftshift(np.fft.fft2(tex - tex.mean()))) ** 2
+    n = tex.shape[0]
+    fy, fx = np.mgrid[0:n, 0:n] - n // 2
+    r = np.hypot(fx, fy) / (n * px)
+    band = (r > 0.2) & (r < 2.0)
+    ang = np.degrees(np.arctan2(fy, fx)) % 180
+    hist, _ = np.histogram(ang[band], bins=36, range=(0, 180), weights=f[band])
+    k = int(np.argmax(hist))
+    return float(hist[[(k + d) % 36 for d in range(-3, 4)]].sum() / hist.sum())
+
+
+def test_texture_background_is_a_network_not_a_comb():
+    """Far from every group the grain wanders about the axis and a weaker family crosses it: no
+    single orientation holds most of the power (equally spaced parallel streaks hold ~all of it)."""
+    shape, px = (256, 256), 0.4
+    fy, fx = np.fft.fftfreq(256, d=px)[:, None], np.fft.rfftfreq(256, d=px)[None, :]
+    white = np.fft.rfft2(np.random.default_rng(0).standard_normal(shape))
+    comb = ph._steered(white, shape, fx, fy, 2.6, 0.8, np.full(shape, 90.0, np.float32))
+    assert _comb_share(comb, px) > 0.9  # the measure sees a comb
+    for seed in (1, 2):
+        tex, _ = ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), seed)
+        assert _comb_share(tex, px) < 0.45
+
+
+@pytest.fixture(scope="module")
+def knee_bone_maps():
+    site = ph.load_site("site_knee")
+    view = ph.get_view(site, "frontal")
+    site = ph.posed(site, view)
+    out = {}
+    for bone in site.bones():
+        if bone.id in ("femur", "tibia"):
+            eval_mm = ph.bone_eval_mm(bone, site.eval_mm, view.pixel_mm)
+            out[bone.id] = ph.rasterise_bone(bone, view, eval_mm, site.bone_voxel_mm, site.site)
+            if bone.id == "femur":  # the same femur without its thicker medial cortex
+                plain = dataclasses.replace(bone, cortex_sides=())
+                out["femur_plain"] = ph.rasterise_bone(plain, view, eval_mm, site.bone_voxel_mm, site.site)
+    return out
+
+
+def test_cortex_tangential_line_is_brightest_in_the_diaphysis(knee_bone_maps):
+    """The thick diaphyseal cortex projects a far denser tangential line than the thin, porous
+    metaphyseal cortex (on a uniform shell both reach about the same path length)."""
+    cortex = knee_bone_maps["tibia"].cortex
+    rows = np.nonzero(cortex.any(axis=1))[0]
+    top, n = int(rows[0]), int(rows[-1] - rows[0])  # the tibia runs down from its plateau
+    peak = cortex.max(axis=1)
+    metaphysis = float(np.median(peak[top + int(0.15 * n) : top + int(0.4 * n)]))
+    diaphysis = float(np.median(peak[top + int(0.75 * n) : top + n]))
+    assert diaphysis > 2.0 * metaphysis, (diaphysis, metaphysis)
+
+
+def test_cortex_is_thicker_on_its_cortex_side(knee_bone_maps):
+    """site_knee gives the femur a thicker medial (+x: image right in this frontal view) cortex:
+    against the same femur without it, the right edge gains cortical bone, the left does not."""
+    shaft = np.s_[5:60]  # the shaft at the top of the image
+    gain = {}
+    for side in ("left", "right"):
+        sums = []
+        for key in ("femur", "femur_plain"):
+            c = knee_bone_maps[key].cortex[shaft]
+            cols = np.nonzero(c.any(axis=0))[0]
+            lo, hi = int(cols[0]), int(cols[-1]) + 1
+            third = (hi - lo) // 3
+            sums.append(float(c[:, lo : lo + third].sum() if side == "left" else c[:, hi - third : hi].sum()))
+        gain[side] = sums[0] / sums[1]
+    assert gain["right"] > 1.1 and abs(gain["left"] - 1.0) < 0.05, gain
+
+
+def test_physeal_scar_adds_a_transverse_band_of_trabeculae():
+    base = "site: s\ntitle: t\nside: right\nsolids:\n- id: b\n  kind: bone\n  axis: [[0, 0, 0], [0, 100, 0]]\n"
+    part = "  parts:\n  - ellipsoid: {center: [0, 50, 0], radii: [10, 60, 10]}\n  trabecular_fraction: 0.1\n"
+    bone = ph._solid(yaml.safe_load(base + part + "  physeal_scar_s: 0.3\n")["solids"][0], "t")
+    s = np.linspace(0, 1, 101, dtype=np.float32)
+    ones = np.ones_like(s)
+    _, _, frac = ph._cortex_and_medulla(bone, s, ones, 5 * ones, 0.4, "t", noise=np.zeros_like(s))
+    assert frac[30] > frac[50] + 0.1 and abs(float(frac[50]) - 0.1) < 1e-6
+    for bad in (
+        "  physeal_scar_s: 1.3\n",
+        "  cortex_sides: [{toward: [0, 0, 0], gain: 0.2}]\n",
+        "  cortex_sides: [{gain: 0.2}]\n",
+        "  cortex_sides: [{toward: [1, 0, 0], gain: -1}]\n",
+    ):
+        with pytest.raises(ValueError):
+            ph._solid(yaml.safe_load(base + part + bad)["solids"][0], "t")
 
 
 def test_texture_groups_parse_and_reject_bad_values():

@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -300,6 +300,9 @@ class Solid:
     texture_mm: tuple[float, float] = (3.5, 0.7)
     texture_contrast: float = 0.25
     texture_groups: tuple[TextureGroup, ...] = ()
+    # cortex thicker toward these body directions (unit vector, gain): × (1 + gain · cos²) on that side
+    cortex_sides: tuple[tuple[tuple[float, float, float], float], ...] = ()
+    physeal_scar_s: tuple[float, ...] = ()  # axis positions (0–1) of healed physes (faint transverse lines)
     surface_noise_mm: float = 0.2
     host: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
     # bones listed earlier in the file that touch this one, kept ``clearance_mm`` away (joint spaces)
@@ -575,6 +578,8 @@ SOLID_KEYS = {
     "texture_mm",
     "texture_contrast",
     "texture_groups",
+    "cortex_sides",
+    "physeal_scar_s",
     "surface_noise_mm",
     "host",
     "note",
@@ -628,8 +633,37 @@ def _solid(raw: Any, where: str) -> Solid:
         texture_groups=tuple(
             _texture_group(g, f"{where}.texture_groups[{i}]") for i, g in enumerate(raw.get("texture_groups") or [])
         ),
+        cortex_sides=_cortex_sides(raw.get("cortex_sides") or [], f"{where}.cortex_sides"),
+        physeal_scar_s=_unit_list(raw.get("physeal_scar_s") or [], f"{where}.physeal_scar_s"),
         host=tuple(raw.get("host", ("muscle", "soft_tissue", "adipose", "skin"))),
     )
+
+
+def _cortex_sides(raw: Any, where: str) -> tuple[tuple[tuple[float, float, float], float], ...]:
+    """``cortex_sides``: a list of ``{toward: [x, y, z], gain: g}`` (g ≥ 0)."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: a list of {{toward: [x, y, z], gain: g}}")
+    out = []
+    for i, side in enumerate(raw):
+        if not isinstance(side, dict) or set(side) - {"toward", "gain", "note"} or "toward" not in side:
+            raise ValueError(f"{where}[{i}]: needs 'toward' [x, y, z] and 'gain' (and optionally 'note')")
+        d = _unit(_vec3(side["toward"], f"{where}[{i}].toward"), f"{where}[{i}].toward")
+        out.append(
+            ((float(d[0]), float(d[1]), float(d[2])), _positive(side.get("gain", 0.3), f"{where}[{i}].gain", True))
+        )
+    return tuple(out)
+
+
+def _unit_list(raw: Any, where: str) -> tuple[float, ...]:
+    """A number or list of numbers within 0–1."""
+    vals = raw if isinstance(raw, list) else [raw]
+    try:
+        out = tuple(float(v) for v in vals)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: numbers within 0–1 expected, got {raw!r}") from None
+    if any(not 0.0 <= v <= 1.0 for v in out):
+        raise ValueError(f"{where}: numbers within 0–1 expected, got {raw!r}")
+    return out
 
 
 TEXTURE_GROUP_KEYS = {"name", "path", "width_mm", "texture_mm", "strength", "density", "note"}
@@ -765,6 +799,7 @@ def posed(site: Site, view: View) -> Site:
                 carve=tuple(_turned_part(p, rot, about) for p in s.carve),
                 axis=None if s.axis is None else _turned(s.axis, rot, about),  # type: ignore[arg-type]
                 texture_groups=tuple(replace(g, path=_turned(g.path, rot, about)) for g in s.texture_groups),
+                cortex_sides=tuple((tuple(float(x) for x in rot @ np.asarray(d)), g) for d, g in s.cortex_sides),  # type: ignore[misc]
             )
         for i, group in enumerate(site.envelope_groups):
             if group and group in step.envelope_groups:
@@ -1138,8 +1173,9 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     if coarse is None:
         return BoneMaps(zeros, zeros, zeros, 90.0)
     sdf_c = _sdf_box(bone, coarse, rot, center, band_mm=3.0 * eval_mm)
+    noise_c = _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
     if bone.surface_noise_mm:
-        sdf_c += bone.surface_noise_mm * _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
+        sdf_c += bone.surface_noise_mm * noise_c
     occupied = sdf_c < 1.0  # its extent along each axis (the same bounds as np.nonzero, cheaper)
     inside = [np.nonzero(occupied.any(axis=tuple(j for j in range(3) if j != i)))[0] for i in range(3)]
     if inside[0].size == 0:
@@ -1148,15 +1184,18 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     k0 = [max(int(a.min()) - 1, 0) for a in inside]
     k1 = [min(int(a.max()) + 2, n) for a, n in zip(inside, sdf_c.shape)]
     sdf_c = sdf_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]
+    # the endosteal margin's noise: the surface noise mirrored (another field at each voxel, at no cost)
+    noise_c = np.ascontiguousarray(noise_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]][::-1, ::-1, ::-1])
     coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing, sdf_c.shape)
     fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
     fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
     fine = _box(fine_lo, fine_hi, (px, px, voxel_w_mm), half, px)
     # Depth below the surface: the signed distance, bounded by a Euclidean distance transform of the
     # coarse occupancy (the smooth-union distance is only approximate far from the surface).
-    cap = 1.35 * max(v for _, v in bone.cortex_mm) + 2.0 * voxel_w_mm  # deeper than any cortex
+    # deeper than any cortex (jitter, sides, the irregular endosteal ramp)
+    cap = 2.1 * max(v for _, v in bone.cortex_mm) * (1 + sum(g for _, g in bone.cortex_sides)) + 2.0 * voxel_w_mm
     edt = _edt_capped(sdf_c < 0, coarse.spacing, cap)
-    out = _bone_fields_sparse(bone, sdf_c, edt, coarse, fine, view, eval_mm, voxel_w_mm, site_id)
+    out = _bone_fields_sparse(bone, sdf_c, edt, coarse, fine, view, eval_mm, voxel_w_mm, site_id, noise_c)
     ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
     angle = math.degrees(math.atan2(ab_img[1], ab_img[0]))
     return BoneMaps(out[0], out[1], out[2], angle)
@@ -1203,20 +1242,94 @@ def _cell_weights(
     return i0, i1, (pos - i0).astype(np.float32)
 
 
+# The cortex (engine 6). Its shell is compact bone only where thick for its bone: a thin metaphyseal
+# or epiphyseal cortex is porous and merges with the trabeculae, so its tangential line is fainter
+# than the diaphysis' (the compact share rises linearly from CORTEX_COMPACT[0] where the thickness
+# is CORTEX_COMPACT_RATIO[0] × the bone's thickest cortex to CORTEX_COMPACT[1] at
+# CORTEX_COMPACT_RATIO[1] ×; a bone of even cortex, a phalanx or a pubic ramus, stays compact). The endosteal margin is a ramp ENDOSTEAL_RAMP × the
+# thickness wide, displaced by ENDOSTEAL_JITTER × the thickness of smooth 3-D noise (an irregular,
+# blurred corticomedullary junction); the periosteal margin stays the smooth surface.
+CORTEX_COMPACT_RATIO = (0.25, 0.7)
+CORTEX_COMPACT = (0.45, 1.0)
+ENDOSTEAL_RAMP = 0.45
+ENDOSTEAL_JITTER = 0.06
+PHYSEAL_SCAR = (0.6, 0.2, 2.0)  # half-width (mm), added trabecular fraction, undulation (mm)
+
+
+def _body_linear(k: np.ndarray, uvw: Sequence[np.ndarray], rot: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """``k · p`` at the body points ``p = (u, v, w) @ rot + center`` (arrays broadcast)."""
+    kv = (rot @ np.asarray(k, float)).astype(np.float32)
+    return kv[0] * uvw[0] + kv[1] * uvw[1] + kv[2] * uvw[2] + np.float32(np.asarray(k, float) @ center)
+
+
+def _side_gain(bone: Solid, uvw: Sequence[np.ndarray], rot: np.ndarray, center: np.ndarray) -> np.ndarray | float:
+    """× cortical thickness around the circumference: 1 + Σ gain · max(cos θ, 0)² over the bone's
+    ``cortex_sides``, θ the angle between a voxel's radial direction (from the axis) and the side."""
+    if not bone.cortex_sides or bone.axis is None:
+        return 1.0
+    a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
+    ax = (b - a) / np.linalg.norm(b - a)
+    out: np.ndarray | float = 1.0
+    for d, gain in bone.cortex_sides:
+        dp = np.asarray(d, float) - (np.asarray(d, float) @ ax) * ax
+        if np.linalg.norm(dp) < 1e-6:
+            continue
+        dp /= np.linalg.norm(dp)
+        e = np.cross(ax, dp)
+        x = _body_linear(dp, uvw, rot, center) - np.float32(dp @ a)
+        y = _body_linear(e, uvw, rot, center) - np.float32(e @ a)
+        c = np.maximum(x, 0) / (np.sqrt(x * x + y * y) + np.float32(1e-3))
+        out = out + np.float32(gain) * c * c
+    return out
+
+
 def _cortex_and_medulla(
-    bone: Solid, s: np.ndarray, occ: np.ndarray, depth: np.ndarray, voxel_w_mm: float, site_id: str
+    bone: Solid,
+    s: np.ndarray,
+    occ: np.ndarray,
+    depth: np.ndarray,
+    voxel_w_mm: float,
+    site_id: str,
+    uvw: Sequence[np.ndarray] = (),
+    rot: np.ndarray | None = None,
+    center: np.ndarray | None = None,
+    noise: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cortex and medulla occupancy and trabecular fraction at voxels of axis position ``s`` (0–1),
-    occupancy ``occ`` and depth under the surface ``depth`` (mm): the cortex is the shell thinner
-    than the bone's jittered cortical profile."""
+    """Cortex (compact bone) and medulla occupancy and trabecular fraction at voxels of axis
+    position ``s`` (0–1), occupancy ``occ`` and depth under the surface ``depth`` (mm), at view
+    coordinates ``uvw`` (mm; ``rot``, ``center`` map them to the body frame), with smooth
+    unit noise ``noise`` there (the endosteal margin and the physeal scar undulate with it).
+
+    The cortex is the shell thinner than the bone's jittered cortical profile (thicker toward its
+    ``cortex_sides``), with an irregular, ramped endosteal margin; a thin shell is partly porous
+    (see CORTEX_COMPACT). The trabecular fraction follows its profile, plus a faint dense band at
+    each ``physeal_scar_s``."""
     grid = np.linspace(0, 1, 257)
     jitter = 1.0 + 0.2 * np.clip(
         ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
     )
     index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
     thick = (_profile_at(bone.cortex_mm, grid) * jitter[:257]).astype(np.float32)[index]
-    cortex = occ * np.clip((thick - depth) / voxel_w_mm + 0.5, 0.0, 1.0)
-    return cortex, occ - cortex, _profile_at(bone.trabecular_fraction, grid)[index]
+    frac = _profile_at(bone.trabecular_fraction, grid)[index]
+    if noise is None:
+        noise = np.zeros((1,), np.float32)
+    if rot is not None and center is not None and len(uvw) == 3:
+        thick = thick * _side_gain(bone, uvw, rot, center)
+    inner = thick * (1.0 + np.float32(ENDOSTEAL_JITTER) * np.clip(noise, -1.5, 1.5))
+    if bone.physeal_scar_s and bone.axis is not None:
+        length = float(np.linalg.norm(np.subtract(bone.axis[1], bone.axis[0])))
+        half, extra, wave = PHYSEAL_SCAR
+        for sp in bone.physeal_scar_s:
+            off = (s - np.float32(sp)) * np.float32(length) + np.float32(wave) * noise
+            frac = frac + np.float32(extra) * np.exp(-((off / np.float32(half)) ** 2))
+    ramp = np.maximum(np.float32(ENDOSTEAL_RAMP) * thick, np.float32(voxel_w_mm))
+    shell = np.clip((inner - depth) / ramp + 0.5, 0.0, 1.0)
+    r0, r1 = CORTEX_COMPACT_RATIO
+    c0, c1 = CORTEX_COMPACT
+    rel = np.float32(1.0 / max(v for _, v in bone.cortex_mm)) * thick
+    compact = np.clip(c0 + (c1 - c0) * (rel - r0) / (r1 - r0), min(c0, c1), max(c0, c1))
+    cortex = occ * shell * compact
+    return cortex.astype(np.float32), (occ - cortex).astype(np.float32), np.asarray(frac, np.float32)
 
 
 def _bone_fields_dense(
@@ -1229,6 +1342,7 @@ def _bone_fields_dense(
     eval_mm: float,
     voxel_w_mm: float,
     site_id: str,
+    noise_c: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """As :func:`_bone_fields_sparse`, on every voxel of ``fine`` (for bones that fill their box)."""
     rot, center = view.rotation(), np.asarray(view.center, float)
@@ -1247,7 +1361,13 @@ def _bone_fields_dense(
     else:
         s = np.zeros((1, 1, 1))
     s = s.astype(np.float32)
-    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id)
+    uvw = (
+        u[:, None, None].astype(np.float32),
+        v[None, :, None].astype(np.float32),
+        w[None, None, :].astype(np.float32),
+    )
+    noise = None if noise_c is None else _upsample(noise_c, coarse, fine)
+    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id, uvw, rot, center, noise)
     out = []
     for field in (cortex, medulla, medulla * frac):
         m = zeros.copy()
@@ -1289,6 +1409,7 @@ def _bone_fields_sparse(
     eval_mm: float,
     voxel_w_mm: float,
     site_id: str,
+    noise_c: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Cortex, medulla and trabecular-weighted path maps (mm, 512² image) of one bone from its
     coarse signed distance ``sdf_c`` and depth bound ``edt_c`` on ``coarse``, evaluated only at
@@ -1314,7 +1435,7 @@ def _bone_fields_sparse(
     iu, iv, iw = _expanded_nonzero(active, cells[0][0], cells[1][0], cells[2][0])
     if iu.size / (len(cells[0][0]) * len(cells[1][0]) * len(cells[2][0])) > 0.12:
         # a bulky bone fills its box: the dense, separable evaluation is faster
-        return _bone_fields_dense(bone, sdf_c, edt_c, coarse, fine, view, eval_mm, voxel_w_mm, site_id)
+        return _bone_fields_dense(bone, sdf_c, edt_c, coarse, fine, view, eval_mm, voxel_w_mm, site_id, noise_c)
     zeros = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
     if iu.size == 0:
         return [zeros, zeros.copy(), zeros.copy()]
@@ -1325,6 +1446,8 @@ def _bone_fields_sparse(
     ny, nz = nc[1], nc[2]
     sdf = np.zeros(iu.size, np.float32)
     edt = np.zeros(iu.size, np.float32)
+    flat_n = None if noise_c is None else noise_c.ravel()
+    nse = None if noise_c is None else np.zeros(iu.size, np.float32)
     for ia, wa in ((a0, 1 - fa), (a1, fa)):
         for ib, wb in ((b0, 1 - fb), (b1, fb)):
             for ic, wc in ((c0, 1 - fc), (c1, fc)):
@@ -1332,6 +1455,8 @@ def _bone_fields_sparse(
                 w = wa * wb * wc
                 sdf += w * flat_c[k]
                 edt += w * flat_e[k]
+                if nse is not None:
+                    nse += w * flat_n[k]  # type: ignore[index]
     occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
     depth = np.minimum(-sdf, edt + eval_mm)
     u = (fine.origin[0] + px * iu).astype(np.float32)
@@ -1344,7 +1469,7 @@ def _bone_fields_sparse(
         s = np.clip(np.float32((center - a) @ ab) + g[0] * u + g[1] * v + g[2] * w, 0, 1)
     else:
         s = np.zeros(iu.size, np.float32)
-    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id)
+    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id, (u, v, w), rot, center, nse)
     nu, nv = fine.shape[0], fine.shape[1]
     flat = iv * nu + iu  # image row = v, column = u
     r0 = int(round((fine.origin[0] + half) / px - 0.5))
@@ -1360,6 +1485,13 @@ def _bone_fields_sparse(
 
 TEXTURE_ANGLES = 12  # orientations of the steerable bank (15° apart)
 TEXTURE_AMPLITUDE = 0.4  # standard deviation of the texture about its mean of 1
+# Engine 6: the background grain is a network, not a comb: its orientation wanders by up to
+# TEXTURE_WANDER_DEG about the bone axis over about TEXTURE_WANDER_MM, and a second, weaker family
+# crosses it at TEXTURE_CROSS_DEG (the transverse trabeculae), with TEXTURE_CROSS_SHARE of its variance.
+TEXTURE_WANDER_DEG = 25.0
+TEXTURE_WANDER_MM = 12.0
+TEXTURE_CROSS_DEG = 70.0
+TEXTURE_CROSS_SHARE = 0.25
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
@@ -1393,18 +1525,21 @@ def _steered(
     along_mm: float,
     across_mm: float,
     angle_deg: np.ndarray,
+    bank: dict[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Unit-variance oriented grain whose direction follows the per-pixel ``angle_deg`` map:
     a bank of ``TEXTURE_ANGLES`` filtered copies of one white noise, interpolated between the
-    two orientations nearest each pixel (neighbours are correlated, so the grain turns smoothly)."""
+    two orientations nearest each pixel (neighbours are correlated, so the grain turns smoothly).
+    ``bank``: filtered copies already made from the same noise and grain (filled in here)."""
     step = 180.0 / TEXTURE_ANGLES
     pos = np.mod(angle_deg, 180.0) / step
     k0 = np.floor(pos).astype(np.int64) % TEXTURE_ANGLES
     t = (pos - np.floor(pos)).astype(np.float32)
     needed = sorted(set(np.unique(k0).tolist()) | set(((np.unique(k0) + 1) % TEXTURE_ANGLES).tolist()))
-    bank = {
-        k: _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape)) for k in needed
-    }
+    bank = {} if bank is None else bank
+    for k in needed:
+        if k not in bank:
+            bank[k] = _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape))
     out = np.zeros(shape, np.float32)
     rho = 0.0
     for k in np.unique(k0).tolist():
@@ -1413,14 +1548,6 @@ def _steered(
         out[sel] = (1 - t[sel]) * f0[sel] + t[sel] * f1[sel]
         rho = max(rho, float(np.mean(f0 * f1)))
     return out / np.sqrt((1 - t) ** 2 + t**2 + 2 * t * (1 - t) * rho)
-
-
-def trabecular_texture(
-    shape: tuple[int, int], pixel_mm: float, along_mm: float, across_mm: float, angle_deg: float, seed: int
-) -> np.ndarray:
-    """Projected cancellous bone of uniform orientation (mean 1): see :func:`bone_texture`."""
-    tex, _ = bone_texture(shape, pixel_mm, (along_mm, across_mm), angle_deg, (), seed)
-    return tex
 
 
 def _group_fields(
@@ -1454,8 +1581,9 @@ def bone_texture(
     """Projected cancellous bone: (texture, density), both about 1 on average.
 
     The texture is linear (not a ridge or threshold of noise, which reads as worms or cells):
-    fine streaks ``texture_mm[1]`` apart and ``texture_mm[0]`` long along the bone axis
-    ``angle_deg`` (image degrees) mixed, over a slowly varying field (15 mm), with an
+    fine streaks ``texture_mm[1]`` apart and ``texture_mm[0]`` long about the bone axis
+    ``angle_deg`` (image degrees; the grain wanders, and a weaker family crosses it: a network,
+    see TEXTURE_WANDER_DEG) mixed, over a slowly varying field (15 mm), with an
     isotropic fine mesh at the same spacing. Each trabecular group (its projected centreline
     in box pixels, and its settings) takes over the orientation within about its width, its
     trabeculae following the path; crossing groups cross-hatch. The density map scales the
@@ -1466,8 +1594,16 @@ def bone_texture(
     fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
     white_f = np.fft.rfft2(rng.standard_normal(shape))
     along, across = texture_mm
-    const = np.full(shape, angle_deg, np.float32)
-    background = _steered(white_f, shape, fx, fy, along, across, const)
+    cw = [max(2, int(math.ceil(n * pixel_mm / TEXTURE_WANDER_MM)) + 2) for n in shape]
+    wander = ndimage.zoom(
+        rng.standard_normal(cw), [n / c for n, c in zip(shape, cw)], order=3, grid_mode=True, mode="nearest"
+    )
+    wander = (TEXTURE_WANDER_DEG * np.tanh(wander[: shape[0], : shape[1]])).astype(np.float32)
+    bank: dict[int, np.ndarray] = {}  # one bank: grains TEXTURE_CROSS_DEG apart barely correlate
+    main = _steered(white_f, shape, fx, fy, along, across, angle_deg + wander, bank)
+    cross = _steered(white_f, shape, fx, fy, along, across, angle_deg + TEXTURE_CROSS_DEG - wander, bank)
+    k = TEXTURE_CROSS_SHARE
+    background = _unit_std(math.sqrt(1 - k) * main + math.sqrt(k) * cross)
     iso = _unit_std(np.fft.irfft2(np.fft.rfft2(rng.standard_normal(shape)) * _iso_band(fx, fy, 2.2 * across), s=shape))
     coarse = [max(2, int(math.ceil(n * pixel_mm / 15.0)) + 2) for n in shape]
     mix = ndimage.zoom(
@@ -1482,7 +1618,10 @@ def bone_texture(
         density += w * (group.density - 1.0)
         if group.strength > 0 and len(px_path) > 1:
             g_al, g_ac = group.texture_mm or texture_mm
-            parts.append((w * group.strength, _steered(white_f, shape, fx, fy, g_al, g_ac, ang)))
+            same = (g_al, g_ac) == (along, across)  # the same grain: reuse the bank
+            parts.append(
+                (w * group.strength, _steered(white_f, shape, fx, fy, g_al, g_ac, ang, bank if same else None))
+            )
             total += w * group.strength
     scale = np.maximum(total, 1.0)
     rest = 1.0 - total / scale
