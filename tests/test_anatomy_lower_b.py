@@ -520,7 +520,7 @@ def test_trabeculae_radiate_in_the_condyles_and_fan_under_the_plateaus(knee):
             d = p[-1] - p[0]
             dirs.append(np.degrees(np.arctan2(d[0], abs(d[1]))))  # lean off vertical on the AP (+ medial)
         assert max(dirs) > 12 and min(dirs) < -12, (bone, dirs)  # fanning both ways, not one comb
-    fem = [g for g in s["femur"].texture_groups]
+    fem = list(s["femur"].texture_groups)
     ends = np.asarray([g.path[-1] for g in fem])
     assert np.all(_sdf_many(s["femur"], ends) > -6)  # each ends at (near) the articular surface
     tex = s["femur"].texture_mm
