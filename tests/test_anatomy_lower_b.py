@@ -87,8 +87,9 @@ def test_medial_condyle_is_larger_and_notch_is_open(knee):
     lat = _inside(s["femur"], 0.8, (-26, -30, -50), (-14, 0, 30))
     assert med[:, 2].min() < lat[:, 2].min() - 1  # medial reaching further back: offset outlines on the lateral
     assert med[:, 1].max() >= lat[:, 1].max()  # and at least as low
-    # intercondylar notch: no bone in the midline just above the joint posteriorly
-    notch = _points((-5, -14, -30), (5, -4, -10), 1.0)
+    # intercondylar notch: no bone in the midline just above the joint posteriorly (below the
+    # Blumensaat line, which slopes up posteriorly)
+    notch = _points((-5, -10, -30), (5, -4, -10), 1.0)
     assert (s["femur"].sdf(notch) > 0).all()
     # but bone in the midline in front of it (trochlea)
     assert _sdf(s["femur"], (0, -30, 10)) < 0
@@ -401,3 +402,145 @@ def test_forefoot_figure_shows_the_whole_forefoot(foot):
         assert np.all(np.abs(mt[:, 2] - centre[2]) <= half), k
     first, second = _length_and_width(s["metatarsal_1"]), _length_and_width(s["metatarsal_2"])
     assert first[1] > 1.4 * second[1]  # the first the stoutest
+
+
+# ------------------------------------------- blind-read defects (session 6) ----
+
+
+def _top_profile(solid: ph.Solid, xs, z: float, y_lo: float = -20.0, y_hi: float = 15.0) -> np.ndarray:
+    """Highest (most proximal) y of the solid along each vertical line x in ``xs`` at depth z."""
+    ys = np.arange(y_lo, y_hi, 0.2)
+    out = []
+    for x in xs:
+        p = np.stack([np.full_like(ys, x), ys, np.full_like(ys, z)], 1).astype(np.float32)
+        inside = solid.sdf(p) < 0
+        out.append(ys[np.argmax(inside)] if inside.any() else np.nan)
+    return np.asarray(out)
+
+
+def test_tibial_spines_are_two_low_rounded_peaks(knee):
+    """Readers saw 'tent spikes' and 'needles': each intercondylar tubercle must be a rounded
+    hump a few mm high with a broad base, the medial the taller, a shallow groove between them."""
+    _, s = knee
+    xs = np.arange(-16.0, 16.01, 0.5) + 0.137
+    top = np.nanmin(np.stack([_top_profile(s["tibia"], xs, z) for z in (-6.0, -4.0, -2.0)]), axis=0)
+    plateau = {+1: float(np.nanmean(top[(xs > 13) & (xs < 16)])), -1: float(np.nanmean(top[(xs < -13) & (xs > -16)]))}
+    heights = {}
+    for side in (+1, -1):
+        half = (side * xs > 1.5) & (side * xs < 13)
+        peak = float(np.nanmin(top[half]))
+        h = plateau[side] - peak
+        assert 3.0 <= h <= 9.0, (side, h)  # a small peak, not a spike (medial about 6 mm)
+        above_half = half & (top < peak + h / 2)
+        width = above_half.sum() * 0.5
+        assert width >= 5.0, (side, width)  # broad at half its height: rounded, not a needle
+        heights[side] = h
+    assert heights[+1] >= heights[-1]  # the medial tubercle the taller
+    groove = float(np.nanmax(top[np.abs(xs) < 1.5]))
+    # a shallow groove between them, not a deep V (the old spikes stood 8 mm above it)
+    assert groove - min(np.nanmin(top[(xs > 1.5) & (xs < 13)]), np.nanmin(top[(xs < -1.5) & (xs > -13)])) < 5.0
+
+
+def test_patella_is_a_rounded_triangle_apex_down(knee):
+    """On the AP the patella was a perfect disc: it must be widest in its upper half and narrow
+    to an apex below (a rounded triangle), and thinner at its borders than along its middle."""
+    _, s = knee
+    pat = _inside(s["patella"], 0.5)
+    y0, y1 = pat[:, 1].min(), pat[:, 1].max()
+    length = y1 - y0
+
+    def width(frac):
+        band = pat[np.abs(pat[:, 1] - (y0 + frac * length)) < 0.6]
+        return band[:, 0].max() - band[:, 0].min()
+
+    upper, lower = width(0.3), width(0.8)
+    assert upper > 40  # flores2022knee: about 45 mm wide
+    assert lower < 0.65 * upper  # apex down
+    mid = pat[np.abs(pat[:, 1] - (y0 + 0.35 * length)) < 0.6]
+    centre = mid[np.abs(mid[:, 0] - 1) < 2][:, 2]
+    border = mid[np.abs(mid[:, 0] - 1 - 0.8 * upper / 2) < 1.5][:, 2]
+    assert np.ptp(border) < 0.6 * np.ptp(centre)  # thin borders: the outline fades on the AP
+
+
+def test_notch_roof_is_a_blumensaat_line_sloping_to_the_joint(knee):
+    """The lateral film had no Blumensaat line and the AP a horizontal 'cap' across the notch:
+    the roof at the midline must slope up posteriorly, 120-153° to the femoral axis
+    (seyahi2006blumensaat), i.e. 27-63° off the shaft."""
+    _, s = knee
+    zs = np.arange(-24.0, -9.0, 1.0)
+    ys = np.arange(-4.0, -60.0, -0.2)
+    roof = []
+    for z in zs:
+        p = np.stack([np.full_like(ys, 0.137), ys, np.full_like(ys, z)], 1).astype(np.float32)
+        inside = s["femur"].sdf(p) < 0
+        assert inside.any(), z
+        roof.append(ys[np.argmax(inside)])
+    slope = np.polyfit(zs, roof, 1)[0]  # dy/dz: the roof rises (y falls) going back (z falls)
+    off_axis = np.degrees(np.arctan2(1.0, slope))
+    assert 27 <= off_axis <= 63, off_axis
+    assert np.all(np.abs(np.diff(roof)) < 3)  # straight, no step
+
+
+def test_soft_tissue_crosses_the_joint_line_at_both_sides(knee):
+    """A horizontal fat band ran across the soft tissue at the joint line (the thigh and leg
+    muscles end there): tendons, ligaments and capsule must cross it on both sides."""
+    _, s = knee
+    lateral = ("iliotibial_band", "lateral_collateral_ligament", "biceps_femoris_tendon", "lateral_capsule")
+    medial = ("medial_collateral_ligament", "pes_anserinus", "medial_capsule")
+    for ids, sign in ((lateral, -1), (medial, +1)):
+        for sid in ids:
+            solid = s[sid]
+            assert solid.kind in ("tendon", "ligament", "capsule"), sid
+            lo, hi = solid.bounds()
+            assert lo[1] < -10 and hi[1] > 10, sid  # from above to below the joint line
+            mid = _inside(solid, 1.0, (-80, -2, -60), (80, 2, 60))
+            assert len(mid) and np.all(sign * mid[:, 0] > 30), sid  # at the side of the joint
+    itb = np.asarray(s["iliotibial_band"].parts[0].path)[-1]
+    assert _sdf(s["tibia"], itb) < 3  # inserts on the anterolateral tibia (Gerdy's tubercle)
+    assert itb[2] > 0 and itb[0] < -25
+    bic = np.asarray(s["biceps_femoris_tendon"].parts[0].path)[-1]
+    lcl = np.asarray(s["lateral_collateral_ligament"].parts[0].path)[-1]
+    for end in (bic, lcl):
+        assert _sdf(s["fibula"], end) < 3  # to the fibular head
+    mcl = np.asarray(s["medial_collateral_ligament"].parts[0].path)
+    assert 85 <= np.sum(np.linalg.norm(np.diff(mcl, axis=0), axis=1)) <= 105  # laprade2007medial: 94.8 mm
+    assert 55 <= mcl[-1][1] <= 67  # tibial attachment about 61 mm below the joint
+
+
+def test_trabeculae_radiate_in_the_condyles_and_fan_under_the_plateaus(knee):
+    """The epiphyses showed combed vertical trabeculae: the femur and tibia need trabecular
+    groups, the condyles' fanning out both ways and the tibia's from each plateau downwards."""
+    _, s = knee
+    for bone, lo_n in (("femur", 6), ("tibia", 4)):
+        groups = s[bone].texture_groups
+        assert len(groups) >= lo_n, bone
+        dirs = []
+        for g in groups:
+            p = np.asarray(g.path)
+            d = p[-1] - p[0]
+            dirs.append(np.degrees(np.arctan2(d[0], abs(d[1]))))  # lean off vertical on the AP (+ medial)
+        assert max(dirs) > 12 and min(dirs) < -12, (bone, dirs)  # fanning both ways, not one comb
+    fem = list(s["femur"].texture_groups)
+    ends = np.asarray([g.path[-1] for g in fem])
+    assert np.all(_sdf_many(s["femur"], ends) > -6)  # each ends at (near) the articular surface
+    tex = s["femur"].texture_mm
+    assert tex[0] / tex[1] < 3  # the base grain no longer a long comb
+
+
+def _sdf_many(solid: ph.Solid, pts) -> np.ndarray:
+    return solid.sdf(np.asarray(pts, np.float32))
+
+
+def test_joint_line_soft_tissue_has_no_flat_band_on_a_zoomed_ap():
+    """The zoomed AP (quiz_intraarticular_q1) showed a dark stripe with bright edges across the
+    lateral soft tissue at the joint line: grown muscle ends were cut by their parts' boxes. The
+    muscle path beside the joint must change smoothly from row to row."""
+    a = an.from_projection("site_knee", "frontal", (512, 512), zoom=((105.0, 113.5), 110.0))
+    muscle = a.thickness_mm["muscle"]
+    px = a.grid.pixel_mm
+    rows = slice(int(256 - 25 / px), int(256 + 25 / px))
+    for x_mm in (-46.0, -42.0, 40.0, 44.0):
+        col = int(round(256 + x_mm / px))
+        prof = muscle[rows, col - 2 : col + 3].mean(axis=1)
+        jump = np.abs(np.diff(prof))
+        assert jump.max() < 1.2, (x_mm, float(jump.max()))  # mm of muscle per 0.2 mm row

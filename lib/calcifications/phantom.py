@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -1118,9 +1118,11 @@ def _sdf_box(
     coarsen: int = 1,
     band_mm: float | None = None,
     levels: int = 2,
+    margin_mm: float = 4.0,
 ) -> np.ndarray:
     """Signed distance of ``solid`` at the voxel centres of ``box`` (evaluated on a grid
-    ``coarsen`` times coarser, then linearly interpolated).
+    ``coarsen`` times coarser, then linearly interpolated). It is exact only within about
+    ``margin_mm`` of the solid's parts' boxes (beyond: a lower bound, see :meth:`Solid.sdf`).
 
     With ``band_mm``: a first pass on a grid twice as coarse, interpolated; only voxels whose
     interpolated distance is within ``band_mm`` of the surface are evaluated exactly (a narrow
@@ -1133,15 +1135,15 @@ def _sdf_box(
         shape = tuple(int(math.ceil(n / coarsen)) + 1 for n in box.shape)
         origin = tuple(box.origin[i] - 0.5 * box.spacing[i] for i in range(3))
         coarse = Box(origin, spacing, shape)  # type: ignore[arg-type]
-        sdf_c = _sdf_box(solid, coarse, rot, center, 1, band_mm, levels)
+        sdf_c = _sdf_box(solid, coarse, rot, center, 1, band_mm, levels, margin_mm)
         return _upsample(sdf_c, coarse, box)
     if band_mm is None or min(box.shape) < 6 or levels <= 0:
-        return solid.sdf(box.body_points(rot, center)).reshape(box.shape).astype(np.float32)
+        return solid.sdf(box.body_points(rot, center), margin_mm).reshape(box.shape).astype(np.float32)
     band = max(band_mm, 2.0 * max(box.spacing) * math.sqrt(3))
-    approx = _sdf_box(solid, box, rot, center, 2, 2.0 * band if levels > 1 else None, levels - 1)
+    approx = _sdf_box(solid, box, rot, center, 2, 2.0 * band if levels > 1 else None, levels - 1, margin_mm)
     near = np.abs(approx) < band
     if near.any():
-        approx[near] = solid.sdf(_box_points(box, np.nonzero(near), rot, center))
+        approx[near] = solid.sdf(_box_points(box, np.nonzero(near), rot, center), margin_mm)
     return approx
 
 
@@ -1750,7 +1752,13 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         sub = Box(
             tuple(box.origin[i] + sl[i].start * h for i in range(3)), (h, h, h), tuple(s.stop - s.start for s in sl)
         )
-        sdf = _sdf_box(solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0))
+        # a muscle grown by ``fill`` needs its distance exact that far out: beyond the parts' boxes
+        # grown by the margin the distance is only a lower bound (the box's), and a group grown
+        # over it ended in a flat slab, the face of a box (horizontal bands at a joint line)
+        margin = 4.0 + (fill if solid.kind == "muscle" else 0.0)
+        sdf = _sdf_box(
+            solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0), margin_mm=margin
+        )
         if solid.kind == "muscle":
             # grown by muscle_fill_mm, a group reaches the deep limit wherever it came within
             # that distance of it: the muscle mass then meets the subcutaneous fat along the deep
