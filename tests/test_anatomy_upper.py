@@ -496,7 +496,7 @@ def test_shoulder_lung_is_air_with_branching_vessels():
     medial = th["blood"][:, mid:][lung[:, mid:]].mean()
     lateral = th["blood"][:, :mid][lung[:, :mid]].mean()
     assert medial > lateral  # the vessels taper towards the periphery
-    # ... and the lateral third of the lung, row by row, is nearly clear (herring_normal_lung)
+    # ... and the lateral third of the lung, row by row, is nearly clear (normal_pulmonary_anatomy)
     seen = hit = 0
     for r in range(lung.shape[0]):
         cs = np.nonzero(lung[r])[0]

@@ -451,7 +451,9 @@ def _lungs(raw: Any, where: str) -> Lungs | None:
         raise ValueError(f"{where}.vessel_taper: must be within (0, 1] (radius factor per 5 mm step), got {taper!r}")
     return Lungs(
         hilum=_vec3(raw["hilum"], f"{where}.hilum"),
-        vessel_min_radius_mm=_positive(raw.get("vessel_min_radius_mm", LUNG_MIN_RADIUS_MM), f"{where}.vessel_min_radius_mm"),
+        vessel_min_radius_mm=_positive(
+            raw.get("vessel_min_radius_mm", LUNG_MIN_RADIUS_MM), f"{where}.vessel_min_radius_mm"
+        ),
         vessel_wander_deg=_positive(raw.get("vessel_wander_deg", LUNG_WANDER_DEG), f"{where}.vessel_wander_deg", True),
         vessel_taper=taper,
     )
