@@ -531,11 +531,15 @@ def test_lung_vessels_can_be_fewer_and_straighter_and_refuse_bad_values():
             ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, **bad)
     with pytest.raises(ValueError, match="lung vessels"):
         ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, taper=1.2)
+    with pytest.raises(ValueError, match="lung vessels"):
+        ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, min_radius_mm=2.0, trunk_radius_mm=1.5)
+    thin = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, trunk_radius_mm=2.5)
+    assert thin.max() < 0.8 * lace.max()  # thinner trunks at the hilum
     short = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, taper=0.88)
     assert 0 < (short > 0.2).sum() < 0.7 * (lace > 0.2).sum()  # a stronger taper: shorter vessels
     lungs = site.lungs
     assert lungs is not None and lungs.vessel_min_radius_mm > ph.LUNG_MIN_RADIUS_MM  # the shoulder asks for fewer
-    assert lungs.vessel_taper < ph.LUNG_TAPER
+    assert lungs.vessel_taper < ph.LUNG_TAPER and lungs.vessel_trunk_radius_mm < ph.LUNG_TRUNK_RADIUS_MM
     assert not any(k.startswith("lung") for k in site.landmarks)  # tuning is in lungs:, not landmarks
 
 
@@ -553,6 +557,8 @@ _LUNGS_OK = "lungs:\n  hilum: [120, 45, -10]\n"
         (_LUNGS_OK + "  vessel_taper: 1.5\n", "vessel_taper"),
         (_LUNGS_OK + "  vessel_taper: abc\n", "vessel_taper"),
         (_LUNGS_OK + "  trunks: 9\n", "unknown key"),
+        (_LUNGS_OK + "  vessel_trunk_radius_mm: -1\n", "vessel_trunk_radius_mm"),
+        (_LUNGS_OK + "  vessel_trunk_radius_mm: 1.0\n  vessel_min_radius_mm: 1.5\n", "smaller than"),
     ],
 )
 def test_site_lungs_section_refuses_bad_values(section, match):

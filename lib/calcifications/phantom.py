@@ -420,18 +420,19 @@ LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum 
 LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
 LUNG_WANDER_DEG = 9.0  # random turn of a branch per 5 mm step
 LUNG_TAPER = 0.975  # radius factor per 5 mm step of a branch (besides the narrowing at each branching)
-LUNGS_KEYS = {"hilum", "vessel_min_radius_mm", "vessel_wander_deg", "vessel_taper", "note"}
+LUNGS_KEYS = {"hilum", "vessel_trunk_radius_mm", "vessel_min_radius_mm", "vessel_wander_deg", "vessel_taper", "note"}
 
 
 @dataclass(frozen=True)
 class Lungs:
     """A site's ``lungs:`` section: where the pulmonary vessel tree starts and how it grows.
 
-    ``hilum`` is a body-frame point (mm); ``vessel_min_radius_mm`` (mm, > 0) the thinnest branch
-    drawn; ``vessel_wander_deg`` (degrees, ≥ 0) the random turn per 5 mm step;
+    ``hilum`` is a body-frame point (mm); ``vessel_trunk_radius_mm`` (mm, > 0) the radius of the
+    trunks leaving the hilum; ``vessel_min_radius_mm`` (mm, > 0, smaller) the thinnest branch drawn; ``vessel_wander_deg`` (degrees, ≥ 0) the random turn per 5 mm step;
     ``vessel_taper`` (0 < t ≤ 1) the radius factor per 5 mm step."""
 
     hilum: tuple[float, float, float]
+    vessel_trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM
     vessel_min_radius_mm: float = LUNG_MIN_RADIUS_MM
     vessel_wander_deg: float = LUNG_WANDER_DEG
     vessel_taper: float = LUNG_TAPER
@@ -449,11 +450,16 @@ def _lungs(raw: Any, where: str) -> Lungs | None:
     taper = _positive(raw.get("vessel_taper", LUNG_TAPER), f"{where}.vessel_taper")
     if taper > 1:
         raise ValueError(f"{where}.vessel_taper: must be within (0, 1] (radius factor per 5 mm step), got {taper!r}")
+    trunk = _positive(raw.get("vessel_trunk_radius_mm", LUNG_TRUNK_RADIUS_MM), f"{where}.vessel_trunk_radius_mm")
+    thinnest = _positive(raw.get("vessel_min_radius_mm", LUNG_MIN_RADIUS_MM), f"{where}.vessel_min_radius_mm")
+    if thinnest >= trunk:
+        raise ValueError(
+            f"{where}.vessel_min_radius_mm: must be smaller than vessel_trunk_radius_mm ({trunk!r}), got {thinnest!r}"
+        )
     return Lungs(
         hilum=_vec3(raw["hilum"], f"{where}.hilum"),
-        vessel_min_radius_mm=_positive(
-            raw.get("vessel_min_radius_mm", LUNG_MIN_RADIUS_MM), f"{where}.vessel_min_radius_mm"
-        ),
+        vessel_trunk_radius_mm=trunk,
+        vessel_min_radius_mm=thinnest,
         vessel_wander_deg=_positive(raw.get("vessel_wander_deg", LUNG_WANDER_DEG), f"{where}.vessel_wander_deg", True),
         vessel_taper=taper,
     )
@@ -1668,6 +1674,7 @@ def _vessel_segments(
     min_radius_mm: float = LUNG_MIN_RADIUS_MM,
     wander_deg: float = LUNG_WANDER_DEG,
     taper: float = LUNG_TAPER,
+    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM,
 ) -> np.ndarray:
     """A deterministic branching vessel tree in the view plane (mm): rows (x0, y0, x1, y1, r0, r1).
 
@@ -1684,7 +1691,7 @@ def _vessel_segments(
             float(hilum[0]),
             float(hilum[1]),
             a + float(rng.uniform(-12, 12)),
-            LUNG_TRUNK_RADIUS_MM * float(rng.uniform(0.8, 1.1)),
+            trunk_radius_mm * float(rng.uniform(0.8, 1.1)),
         )
         for a in np.arange(0.0, 360.0, 40.0)
     ]
@@ -1716,16 +1723,18 @@ def lung_vessels_mm(
     min_radius_mm: float = LUNG_MIN_RADIUS_MM,
     wander_deg: float = LUNG_WANDER_DEG,
     taper: float = LUNG_TAPER,
+    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM,
 ) -> np.ndarray:
     """Path length (mm) of blood in the pulmonary vessels on the view's 512² grid.
 
     ``min_radius_mm`` (branches thinner than this are not drawn), ``wander_deg`` (how much a
-    branch turns per 5 mm step) and ``taper`` (radius factor per 5 mm step) let a site ask for
-    fewer, shorter, straighter vessels; a site sets them in its ``lungs:`` section (:class:`Lungs`).
+    branch turns per 5 mm step), ``taper`` (radius factor per 5 mm step) and ``trunk_radius_mm``
+    (the trunks at the hilum) let a site ask for fewer, shorter, thinner, straighter vessels; a site sets them in its ``lungs:`` section (:class:`Lungs`).
 
     A seeded branching tree (:func:`_vessel_segments`) grows from the projected hilum; each
     vessel is a tapering cylinder (path 2√(r² − d²) across it). Two trees (arteries and veins)
-    grow from points a few mm apart; where they cross their paths add, as in a projection. The vessels replace aerated lung only where the lung path
+    grow from points a few mm apart; where they cross their paths add, as in a projection. A branch
+    fades out between twice ``min_radius_mm`` and ``min_radius_mm`` (no blunt ends). The vessels replace aerated lung only where the lung path
     is long (full weight beyond 40 mm) and never more than half of it, so they fade at the
     lung's edge and stay out of the chest wall.
     """
@@ -1736,17 +1745,19 @@ def lung_vessels_mm(
         and wander_deg >= 0
         and math.isfinite(taper)
         and 0 < taper <= 1
+        and math.isfinite(trunk_radius_mm)
+        and trunk_radius_mm > min_radius_mm
     ):
         raise ValueError(
-            "lung vessels: min_radius_mm must be > 0, wander_deg >= 0 and 0 < taper <= 1, "
-            f"got {min_radius_mm!r}, {wander_deg!r}, {taper!r}"
+            "lung vessels: min_radius_mm must be > 0, wander_deg >= 0, 0 < taper <= 1 and "
+            f"trunk_radius_mm > min_radius_mm, got {min_radius_mm!r}, {wander_deg!r}, {taper!r}, {trunk_radius_mm!r}"
         )
     px, half = view.pixel_mm, view.field_mm / 2
     hx, hy = project_point(view, hilum)
     total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
     for tree, offset in enumerate(((0.0, -6.0), (4.0, 8.0))):  # arterial and venous trees, a little apart
         segs = _vessel_segments(
-            np.array([hx + offset[0], hy + offset[1]]), seed + tree, min_radius_mm, wander_deg, taper
+            np.array([hx + offset[0], hy + offset[1]]), seed + tree, min_radius_mm, wander_deg, taper, trunk_radius_mm
         )
         out = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
         lo_x = np.minimum(segs[:, 0], segs[:, 2]) - segs[:, 4]
@@ -1765,7 +1776,10 @@ def lung_vessels_mm(
             t = np.clip(((xs[None, :] - x0) * dx + (ys[:, None] - y0) * dy) / max(dx * dx + dy * dy, 1e-6), 0.0, 1.0)
             dist2 = (xs[None, :] - x0 - t * dx) ** 2 + (ys[:, None] - y0 - t * dy) ** 2
             r = r0 + (r1 - r0) * t
-            chord = 2.0 * np.sqrt(np.clip(r * r - dist2, 0.0, None))
+            # the thinnest branches fade out (full strength from twice the minimum radius), so a
+            # vessel dwindles away towards the periphery instead of ending as a blunt stub
+            fade = np.clip(r / min_radius_mm - 1.0, 0.0, 1.0)
+            chord = 2.0 * np.sqrt(np.clip(r * r - dist2, 0.0, None)) * fade
             # consecutive segments of one tree share their ends: keep the larger chord, not the sum
             out[q0:q1, c0:c1] = np.maximum(out[q0:q1, c0:c1], chord)
         total += out  # the two trees cross and add, as in a projection
@@ -1868,6 +1882,7 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
             lungs.vessel_min_radius_mm,
             lungs.vessel_wander_deg,
             lungs.vessel_taper,
+            lungs.vessel_trunk_radius_mm,
         )
         th["lung"] = th["lung"] - vessels
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
