@@ -447,9 +447,58 @@ class Joint:
     periarticular_radius_mm: float
 
 
+LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum (about 8 mm across)
+LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
+LUNG_WANDER_DEG = 9.0  # random turn of a branch per 5 mm step
+LUNG_TAPER = 0.975  # radius factor per 5 mm step of a branch (besides the narrowing at each branching)
+LUNGS_KEYS = {"hilum", "vessel_trunk_radius_mm", "vessel_min_radius_mm", "vessel_wander_deg", "vessel_taper", "note"}
+
+
+@dataclass(frozen=True)
+class Lungs:
+    """A site's ``lungs:`` section: where the pulmonary vessel tree starts and how it grows.
+
+    ``hilum`` is a body-frame point (mm); ``vessel_trunk_radius_mm`` (mm, > 0) the radius of the
+    trunks leaving the hilum; ``vessel_min_radius_mm`` (mm, > 0, smaller) the thinnest branch drawn; ``vessel_wander_deg`` (degrees, ≥ 0) the random turn per 5 mm step;
+    ``vessel_taper`` (0 < t ≤ 1) the radius factor per 5 mm step."""
+
+    hilum: tuple[float, float, float]
+    vessel_trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM
+    vessel_min_radius_mm: float = LUNG_MIN_RADIUS_MM
+    vessel_wander_deg: float = LUNG_WANDER_DEG
+    vessel_taper: float = LUNG_TAPER
+
+
+def _lungs(raw: Any, where: str) -> Lungs | None:
+    """The ``lungs:`` section parsed (None when absent); ValueError naming the bad key."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where}: expected a mapping with keys {sorted(LUNGS_KEYS)}, got {raw!r}")
+    _check_keys(raw, LUNGS_KEYS, where)
+    if "hilum" not in raw:
+        raise ValueError(f"{where}: needs hilum: [x, y, z] (mm, body frame)")
+    taper = _positive(raw.get("vessel_taper", LUNG_TAPER), f"{where}.vessel_taper")
+    if taper > 1:
+        raise ValueError(f"{where}.vessel_taper: must be within (0, 1] (radius factor per 5 mm step), got {taper!r}")
+    trunk = _positive(raw.get("vessel_trunk_radius_mm", LUNG_TRUNK_RADIUS_MM), f"{where}.vessel_trunk_radius_mm")
+    thinnest = _positive(raw.get("vessel_min_radius_mm", LUNG_MIN_RADIUS_MM), f"{where}.vessel_min_radius_mm")
+    if thinnest >= trunk:
+        raise ValueError(
+            f"{where}.vessel_min_radius_mm: must be smaller than vessel_trunk_radius_mm ({trunk!r}), got {thinnest!r}"
+        )
+    return Lungs(
+        hilum=_vec3(raw["hilum"], f"{where}.hilum"),
+        vessel_trunk_radius_mm=trunk,
+        vessel_min_radius_mm=thinnest,
+        vessel_wander_deg=_positive(raw.get("vessel_wander_deg", LUNG_WANDER_DEG), f"{where}.vessel_wander_deg", True),
+        vessel_taper=taper,
+    )
+
+
 @dataclass(frozen=True)
 class Site:
-    """A site file, parsed: envelope, solids, views, joints, landmarks, grid settings."""
+    """A site file, parsed: envelope, solids, views, joints, landmarks, grid settings, lungs."""
 
     site: str
     title: str
@@ -469,6 +518,7 @@ class Site:
     masks: Mapping[str, float]
     digest: str
     envelope_groups: tuple[str, ...] = ()  # group tag of each envelope part ("" = none), for poses
+    lungs: Lungs | None = None  # pulmonary vessel tree (sites with a solid of material lung)
 
     def bones(self) -> tuple[Solid, ...]:
         return tuple(s for s in self.solids if s.kind == BONE_KIND)
@@ -829,6 +879,7 @@ SITE_KEYS = {
     "joints",
     "landmarks",
     "masks",
+    "lungs",
     "note",
 }
 
@@ -1004,6 +1055,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         masks=MappingProxyType(masks),
         digest=digest,
         envelope_groups=env_groups,
+        lungs=_lungs(head.get("lungs"), f"{where}.lungs"),
     )
 
 
@@ -1795,17 +1847,19 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
 
 # ------------------------------------------------------------ lung vessels ----
 
-LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum (about 8 mm across)
-LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
-
 
 def _vessel_segments(
-    hilum: np.ndarray, seed: int, min_radius_mm: float = LUNG_MIN_RADIUS_MM, wander_deg: float = 9.0
+    hilum: np.ndarray,
+    seed: int,
+    min_radius_mm: float = LUNG_MIN_RADIUS_MM,
+    wander_deg: float = LUNG_WANDER_DEG,
+    taper: float = LUNG_TAPER,
+    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM,
 ) -> np.ndarray:
     """A deterministic branching vessel tree in the view plane (mm): rows (x0, y0, x1, y1, r0, r1).
 
     Nine trunks leave the hilum all around; each branch walks in 5 mm steps, turning at random
-    (normal, SD ``wander_deg`` degrees per step) and tapering (radius × 0.975 per step); every
+    (normal, SD ``wander_deg`` degrees per step) and tapering (radius × ``taper`` per step); every
     14–26 mm it gives off a side branch (0.55–0.7 of its radius, 25–50° off) and continues
     slightly thinner, until the radius falls below ``min_radius_mm``. Branches leaving the lung
     are masked later.
@@ -1817,7 +1871,7 @@ def _vessel_segments(
             float(hilum[0]),
             float(hilum[1]),
             a + float(rng.uniform(-12, 12)),
-            LUNG_TRUNK_RADIUS_MM * float(rng.uniform(0.8, 1.1)),
+            trunk_radius_mm * float(rng.uniform(0.8, 1.1)),
         )
         for a in np.arange(0.0, 360.0, 40.0)
     ]
@@ -1829,7 +1883,7 @@ def _vessel_segments(
             ang += float(rng.normal(0, wander_deg))
             t = math.radians(ang)
             step = 5.0
-            nx, ny, nr = x + step * math.cos(t), y + step * math.sin(t), r * 0.975
+            nx, ny, nr = x + step * math.cos(t), y + step * math.sin(t), r * taper
             segs.append((x, y, nx, ny, r, nr))
             x, y, r, run = nx, ny, nr, run + step
             if run >= until:
@@ -1847,29 +1901,44 @@ def lung_vessels_mm(
     lung_mm: np.ndarray,
     seed: int,
     min_radius_mm: float = LUNG_MIN_RADIUS_MM,
-    wander_deg: float = 9.0,
+    wander_deg: float = LUNG_WANDER_DEG,
+    taper: float = LUNG_TAPER,
+    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM,
 ) -> np.ndarray:
     """Path length (mm) of blood in the pulmonary vessels on the view's 512² grid.
 
-    ``min_radius_mm`` (branches thinner than this are not drawn) and ``wander_deg`` (how much a
-    branch turns per 5 mm step) let a site ask for fewer, straighter vessels; a site sets them
-    with the landmarks ``lung_vessel_min_radius_mm`` and ``lung_vessel_wander_deg``.
+    ``min_radius_mm`` (branches thinner than this are not drawn), ``wander_deg`` (how much a
+    branch turns per 5 mm step), ``taper`` (radius factor per 5 mm step) and ``trunk_radius_mm``
+    (the trunks at the hilum) let a site ask for fewer, shorter, thinner, straighter vessels; a site sets them in its ``lungs:`` section (:class:`Lungs`).
 
     A seeded branching tree (:func:`_vessel_segments`) grows from the projected hilum; each
     vessel is a tapering cylinder (path 2√(r² − d²) across it). Two trees (arteries and veins)
-    grow from points a few mm apart; where they cross their paths add, as in a projection. The vessels replace aerated lung only where the lung path
+    grow from points a few mm apart; where they cross their paths add, as in a projection. A branch
+    fades out between twice ``min_radius_mm`` and ``min_radius_mm`` (no blunt ends). The vessels replace aerated lung only where the lung path
     is long (full weight beyond 40 mm) and never more than half of it, so they fade at the
     lung's edge and stay out of the chest wall.
     """
-    if not (math.isfinite(min_radius_mm) and min_radius_mm > 0 and math.isfinite(wander_deg) and wander_deg >= 0):
+    if not (
+        math.isfinite(min_radius_mm)
+        and min_radius_mm > 0
+        and math.isfinite(wander_deg)
+        and wander_deg >= 0
+        and math.isfinite(taper)
+        and 0 < taper <= 1
+        and math.isfinite(trunk_radius_mm)
+        and trunk_radius_mm > min_radius_mm
+    ):
         raise ValueError(
-            f"lung vessels: min_radius_mm must be > 0 and wander_deg >= 0, got {min_radius_mm!r}, {wander_deg!r}"
+            "lung vessels: min_radius_mm must be > 0, wander_deg >= 0, 0 < taper <= 1 and "
+            f"trunk_radius_mm > min_radius_mm, got {min_radius_mm!r}, {wander_deg!r}, {taper!r}, {trunk_radius_mm!r}"
         )
     px, half = view.pixel_mm, view.field_mm / 2
     hx, hy = project_point(view, hilum)
     total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
     for tree, offset in enumerate(((0.0, -6.0), (4.0, 8.0))):  # arterial and venous trees, a little apart
-        segs = _vessel_segments(np.array([hx + offset[0], hy + offset[1]]), seed + tree, min_radius_mm, wander_deg)
+        segs = _vessel_segments(
+            np.array([hx + offset[0], hy + offset[1]]), seed + tree, min_radius_mm, wander_deg, taper, trunk_radius_mm
+        )
         out = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
         lo_x = np.minimum(segs[:, 0], segs[:, 2]) - segs[:, 4]
         hi_x = np.maximum(segs[:, 0], segs[:, 2]) + segs[:, 4]
@@ -1887,7 +1956,10 @@ def lung_vessels_mm(
             t = np.clip(((xs[None, :] - x0) * dx + (ys[:, None] - y0) * dy) / max(dx * dx + dy * dy, 1e-6), 0.0, 1.0)
             dist2 = (xs[None, :] - x0 - t * dx) ** 2 + (ys[:, None] - y0 - t * dy) ** 2
             r = r0 + (r1 - r0) * t
-            chord = 2.0 * np.sqrt(np.clip(r * r - dist2, 0.0, None))
+            # the thinnest branches fade out (full strength from twice the minimum radius), so a
+            # vessel dwindles away towards the periphery instead of ending as a blunt stub
+            fade = np.clip(r / min_radius_mm - 1.0, 0.0, 1.0)
+            chord = 2.0 * np.sqrt(np.clip(r * r - dist2, 0.0, None)) * fade
             # consecutive segments of one tree share their ends: keep the larger chord, not the sum
             out[q0:q1, c0:c1] = np.maximum(out[q0:q1, c0:c1], chord)
         total += out  # the two trees cross and add, as in a projection
@@ -1980,14 +2052,17 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     site = posed(site, view)
     soft = rasterise_soft(site, view)
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
-    if "lung_hilum" in site.landmarks and "lung" in th:  # pulmonary vessels in the aerated lung
-        tuning = {
-            arg: float(site.landmarks[name])
-            for arg, name in (("min_radius_mm", "lung_vessel_min_radius_mm"), ("wander_deg", "lung_vessel_wander_deg"))
-            if name in site.landmarks
-        }
+    lungs = site.lungs
+    if lungs is not None and "lung" in th:  # pulmonary vessels in the aerated lung
         vessels = lung_vessels_mm(
-            view, site.landmarks["lung_hilum"], th["lung"], _seed(site.site, view.name, "lung"), **tuning
+            view,
+            lungs.hilum,
+            th["lung"],
+            _seed(site.site, view.name, "lung"),
+            lungs.vessel_min_radius_mm,
+            lungs.vessel_wander_deg,
+            lungs.vessel_taper,
+            lungs.vessel_trunk_radius_mm,
         )
         th["lung"] = th["lung"] - vessels
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
