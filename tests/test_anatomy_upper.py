@@ -243,7 +243,8 @@ def test_elbow_ap_shows_the_carrying_angle():
     for bone in ("radius", "ulna"):
         a, b = (np.asarray(p, float) for p in posed[bone].axis)
         fore = (b - a) / np.linalg.norm(b - a)
-        angle = np.degrees(np.arctan2(-fore[0], fore[1]) - np.arctan2(-arm[0], arm[1]))  # + = distal end lateral (-x): valgus
+        # + = distal end lateral (-x): valgus
+        angle = np.degrees(np.arctan2(-fore[0], fore[1]) - np.arctan2(-arm[0], arm[1]))
         assert 5.0 <= angle <= 16.0, (bone, angle)
 
 
