@@ -214,7 +214,8 @@ def test_elbow_lateral_is_flexed_90_degrees_and_the_horizontal_beam_follows():
     data = ph.load_site("site_elbow")
     lateral = ph.get_view(data, "lateral")
     assert lateral.pose and data.views["horizontal_beam"].pose == lateral.pose
-    assert not ph.get_view(data, "frontal").pose  # the AP stays extended
+    frontal = ph.get_view(data, "frontal").pose
+    assert len(frontal) == 1 and tuple(frontal[0].axis) == (0.0, 0.0, 1.0)  # the AP stays extended (valgus only)
     posed = ph.posed(data, lateral)
     radius = {s.id: s for s in posed.solids}["radius"]
     a, b = (np.asarray(p) for p in radius.axis)
@@ -230,6 +231,43 @@ def test_elbow_lateral_is_flexed_90_degrees_and_the_horizontal_beam_follows():
     assert xs[0] - xs[-1] > 100 and abs(ys[-1] - ys[0]) < 30
     # the olecranon lies behind (image right of) the trochlea, the radial head in front of it
     assert marks["olecranon"][0] > marks["trochlea_center"][0] > marks["radial_head"][0]
+
+
+def test_elbow_ap_shows_the_carrying_angle():
+    """Extended and supinated, the forearm deviates laterally from the arm by about 10 degrees
+    (zampagni2008carrying 12.4 +- 4.1; acikgoz2018carrying 9.8 in men)."""
+    data = ph.load_site("site_elbow")
+    posed = {s.id: s for s in ph.posed(data, ph.get_view(data, "frontal")).solids}
+    h0, h1 = (np.asarray(p, float) for p in posed["humerus"].axis)
+    arm = (h0 - h1) / np.linalg.norm(h0 - h1)  # proximal to distal
+    for bone in ("radius", "ulna"):
+        a, b = (np.asarray(p, float) for p in posed[bone].axis)
+        fore = (b - a) / np.linalg.norm(b - a)
+        # + = distal end lateral (-x): valgus
+        angle = np.degrees(np.arctan2(-fore[0], fore[1]) - np.arctan2(-arm[0], arm[1]))
+        assert 5.0 <= angle <= 16.0, (bone, angle)
+
+
+def test_elbow_articular_block_lies_in_front_of_the_humeral_shaft():
+    """The trochlea and capitellum sit in front of the shaft axis (the articular block is angled
+    anteriorly, aofoundation2020distalhumerus), not at the end of a straight tube."""
+    hum = bones("site_elbow")["humerus"]
+    z = np.arange(-30, 30, 0.2, dtype=np.float32)
+    for y in (-120.0, -90.0):
+        inside = z[hum.sdf(np.stack([np.zeros_like(z), np.full_like(z, y), z], 1)) < 0]
+        mid = (inside.min() + inside.max()) / 2
+        assert 4.0 - mid >= 9.0, (y, mid)  # flexion axis at z = 4 mm, about half a shaft depth in front
+
+
+def test_elbow_olecranon_is_a_solid_process():
+    """The olecranon is about 18 mm deep from the trochlear notch to its back (erdem_proximalulna:
+    17.8 mm at mid-olecranon), a solid block behind the trochlea, not a thin shell."""
+    v = voxels("site_elbow", "ulna")
+    for y in (-14.0, -10.0):
+        s = v[(np.abs(v[:, 1] - y) < 0.5) & (np.abs(v[:, 0] - 12) < 1.0)]
+        depth = float(s[:, 2].max() - s[:, 2].min())
+        assert 15.0 <= depth <= 21.0, (y, depth)
+        assert s[:, 2].min() < -23.0  # its back well behind the humeral shaft
 
 
 def test_elbow_pose_keeps_the_joint_congruent():
@@ -659,7 +697,8 @@ def test_elbow_lateral_bones_are_denser_than_the_soft_tissue_around_them():
     cols = np.nonzero(shaft)[0]
     near = (*range(cols.min() - int(8 / px), cols.min() - 2), *range(cols.max() + 3, cols.max() + int(8 / px)))
     side = [c for c in near if proj.bone_mm[row, c] < 0.3]
-    assert side and line[row, cols].min() > max(line[row, side]) + 0.2
+    inner = cols[1:-1]  # the outermost pixel on each side straddles the edge (partial volume)
+    assert side and line[row, inner].min() > max(line[row, side]) + 0.2
 
 
 def test_elbow_trochlea_and_capitellum_are_concentric_circles_of_different_size():
