@@ -537,9 +537,11 @@ SKIN_FADE: float = 4.0
 # plane fitted to the soft tissue around them by more than DEPOSIT_CORE (log units) somewhere, and
 # are taken, with the pixels near that core that stand more than DEPOSIT_EDGE above it, as dense.
 DEPOSIT_CORE: float = 0.5
-DEPOSIT_EDGE: float = 0.15
+DEPOSIT_EDGE: float = 0.3
 # ... no further than this (mm) from such a core (a thin wedge of soft tissue beside a bone is not a deposit).
 DEPOSIT_REACH_MM: float = 5.0
+# Fainter deposits are clipped this far (log units) above a first broad fit before the trends are fitted.
+FAINT_CLIP: float = 0.15
 # Scale (mm) of the soft tissue's weight beside bone (as in :func:`_soft_channel`).
 SOFT_NEAR_MM: float = 2.0
 # Rounds of fit-and-exclude that find a large deposit (each round lowers the fit inside it).
@@ -570,7 +572,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     ``soft_broad_sigma_mm`` are planes fitted over soft tissue only (:func:`_local_linear_fit`,
     weights 0 on bone and deposits: normalised convolution), so that neither a bone nor a mass
     biases them (no glow along a bone, no dark ring round a mass, no black pocket in it); fainter
-    deposits are clipped out of them (at ``DEPOSIT_EDGE`` above the fit). It loses
+    deposits are clipped out of them (at ``FAINT_CLIP`` above the fit). It loses
     ``lowpass_fraction`` × (its σ-``lowpass_sigma_mm`` trend − that trend's median) and gains the
     bands (soft-clipped at ± ``soft_band_limit``; carried in under the dense objects and faded out a
     few millimetres inside them). Bone channel: minus ``bone_lowpass_fraction`` × its bone-only
@@ -651,10 +653,12 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     # the trends: fitted over soft tissue without the deposits (weights 0 there; where none is near,
     # the filled channel's mean), fainter deposits clipped out (a first broad fit, then three scales)
     (first,) = trends(filled, tissue, [2])
-    clipped = np.minimum(filled, _upsample(first, factor, shape) + np.float32(DEPOSIT_EDGE))
+    clipped = np.minimum(filled, _upsample(first, factor, shape) + np.float32(FAINT_CLIP))
     trend3, trend6, trend10 = trends(clipped, tissue, [0, 1, 2])
     coarse_bands = -window.soft_detail_gain * trend3 - window.soft_broad_gain * trend10
-    bands = window.soft_detail_gain * s + window.soft_broad_gain * fine + _upsample(coarse_bands, factor, shape)
+    # the broad band from the filled channel: a deposit's own contrast is its detail band's (no bright fringe)
+    fine_filled = _masked_gaussian(filled, body, fine_sigma, per_sigma=FINE_PER_SIGMA) if dense.any() else fine
+    bands = window.soft_detail_gain * s + window.soft_broad_gain * fine_filled + _upsample(coarse_bands, factor, shape)
     if window.soft_band_limit:  # soft clip: a dense deposit in soft tissue gets no dark halo
         bands = np.float32(window.soft_band_limit) * np.tanh(bands / np.float32(window.soft_band_limit))
     if alpha is not None:
@@ -668,7 +672,8 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         core = pyramid(tissue.astype(np.float32))[min(levels)] > 0.5
         med = float(np.median(trend6[core])) if core.any() else float(np.median(trend6))
         out = out - np.float32(window.lowpass_fraction) * (_upsample(trend6, factor, shape) - np.float32(med))
-    detail = s - fine
+    # fine detail: a deposit's own texture; beside it, the soft tissue's without it (no dark fringe)
+    detail = np.where(dense, s - fine, filled - fine_filled) if dense.any() else s - fine
     if excess is not None:
         if window.bone_lowpass_fraction:
             # min(excess, low-pass): at the bone's thin edge the subtraction never goes below zero (no dark rim)
