@@ -474,19 +474,29 @@ def _soft_channel(
     return np.where(bone, np.minimum(est, img), img), alpha
 
 
+# The tone curve between two anchors above the median soft tissue is at most this many times as
+# steep as the whole curve (else the inner anchor is dropped).
+MAX_TONE_SLOPE: float = 6.0
+
+
 def _tone_curve(img: np.ndarray, xs: list[float], ys: list[float], pivot: int = 1) -> np.ndarray:
     """Monotone cubic (PCHIP) tone curve through anchors (xs rising), linear below the first and
     flat above the last; output clipped to [0, 1]. Anchors that coincide (a uniform tissue) are
-    merged: below ``pivot`` (the median soft tissue) the pivot wins, above it the outermost.
+    merged: below ``pivot`` (the median soft tissue) the pivot wins, above it the outermost; so is
+    an anchor above the pivot that would make the curve up to the next one steeper than
+    ``MAX_TONE_SLOPE`` × the whole curve's mean slope (nearly coinciding anchors: posterised bone).
     The curve is tabulated (32769 points, nearest entry: < 0.05 grey level of 255 off)."""
     eps = 1e-6 * (1.0 + max(abs(x) for x in xs))
+    mean_slope = (ys[-1] - ys[0]) / max(xs[-1] - xs[0], eps)
     keep = [(xs[pivot], ys[pivot])]
     for x, y in reversed(list(zip(xs[:pivot], ys[:pivot]))):
         if x < keep[0][0] - eps:
             keep.insert(0, (x, y))
     top: list[tuple[float, float]] = []
     for x, y in reversed(list(zip(xs[pivot + 1 :], ys[pivot + 1 :]))):
-        if x > keep[-1][0] + eps and (not top or x < top[0][0] - eps):
+        if x > keep[-1][0] + eps and (
+            not top or (x < top[0][0] - eps and top[0][1] - y <= MAX_TONE_SLOPE * mean_slope * (top[0][0] - x))
+        ):
             top.insert(0, (x, y))
     keep += top
     if len(keep) == 1:
@@ -537,7 +547,9 @@ SKIN_FADE: float = 4.0
 # plane fitted to the soft tissue around them by more than DEPOSIT_CORE (log units) somewhere, and
 # are taken, with the pixels near that core that stand more than DEPOSIT_EDGE above it, as dense.
 DEPOSIT_CORE: float = 0.5
+DEPOSIT_CORE_SHARE: float = 0.15
 DEPOSIT_EDGE: float = 0.3
+DEPOSIT_EDGE_SHARE: float = 0.1
 # ... no further than this (mm) from such a core (a thin wedge of soft tissue beside a bone is not a deposit).
 DEPOSIT_REACH_MM: float = 5.0
 # Fainter deposits are clipped this far (log units) above a first broad fit before the trends are fitted.
@@ -548,13 +560,17 @@ SOFT_NEAR_MM: float = 2.0
 DEPOSIT_ROUNDS: int = 5
 
 
-def _deposits(above: np.ndarray, soft: np.ndarray, pixel_mm: float) -> np.ndarray:
-    """Soft-tissue pixels standing more than ``DEPOSIT_EDGE`` above the soft-tissue fit (``above``, log
-    units) within ``DEPOSIT_REACH_MM`` of a pixel standing more than ``DEPOSIT_CORE`` above it."""
-    core = soft & (above > DEPOSIT_CORE)
+def _deposits(values: np.ndarray, fit: np.ndarray, soft: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """Soft-tissue pixels standing above the soft-tissue ``fit`` (log units) by more than ``DEPOSIT_EDGE``
+    and ``DEPOSIT_EDGE_SHARE`` of the fit, within ``DEPOSIT_REACH_MM`` of a pixel standing above it by more
+    than ``DEPOSIT_CORE`` and ``DEPOSIT_CORE_SHARE`` of it. A share, because the soft tissue's own
+    curvature stands out of a plane fit in proportion to its path, a mineral deposit far more."""
+    above = values - fit
+    core = soft & (above > DEPOSIT_CORE) & (above > DEPOSIT_CORE_SHARE * fit)
     if not core.any():
         return core
-    return soft & (above > DEPOSIT_EDGE) & _dilated(core, max(1, round(DEPOSIT_REACH_MM / pixel_mm)))
+    edge = soft & (above > DEPOSIT_EDGE) & (above > DEPOSIT_EDGE_SHARE * fit)
+    return edge & _dilated(core, max(1, round(DEPOSIT_REACH_MM / pixel_mm)))
 
 
 def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
@@ -629,8 +645,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     # found from its edge inwards as the fit inside it sinks to the soft tissue round it).
     dense = np.zeros_like(soft)
     for _ in range(DEPOSIT_ROUNDS):
-        above = img - _upsample(trends(img, soft & ~dense, [2])[0], factor, shape)
-        found = _deposits(above, soft, pixel_mm)
+        found = _deposits(img, _upsample(trends(img, soft & ~dense, [2])[0], factor, shape), soft, pixel_mm)
         if (found == dense).all():
             break
         dense = found
