@@ -362,3 +362,30 @@ def test_the_skin_outline_fades_to_black_over_its_partial_volume_pixels():
     intermediate = (values > 0) & (values < out[:, 100:110].min() * 0.5)
     assert intermediate.any(axis=1).mean() > 0.5  # most rows have a partial grey at the outline
     assert out[:, :55].max() == 0.0  # the air stays black
+
+
+def _limb_with_a_mass(pixel_mm: float = 0.4):
+    """A round limb 90 mm across (soft-tissue chord profile) with a large dense disc (a 40 mm calcified
+    mass, excess 1.2 log units) in its soft tissue, with two soft-tissue pockets (fluid locules) in it."""
+    xs = (np.arange(400) - 200) * pixel_mm
+    rows = (np.arange(400)[:, None] - 200) * pixel_mm
+    log_img = np.tile(0.04 * 2 * np.sqrt(np.clip(45.0**2 - xs**2, 0, None)), (400, 1))
+    disc = np.hypot(xs[None, :] - 5.0, rows) < 20.0
+    disc &= ~((np.hypot(xs[None, :], rows + 6.0) < 5.0) | (np.hypot(xs[None, :] - 12.0, rows - 8.0) < 5.0))
+    return xs, rows, log_img + np.where(disc, 1.2, 0.0)
+
+
+def test_a_large_dense_mass_in_soft_tissue_has_no_dark_ring_and_no_black_pockets():
+    """Beyond a large dense mass the soft tissue reads as it does far from the mass (the local trends
+    exclude the mass, so it raises no trend round itself: no dark ring), and a fluid pocket inside it
+    reads as the soft tissue it is, not black (the old processing: a dark ring, black pockets)."""
+    xs, rows, with_mass = _limb_with_a_mass()
+    out = rg.apply_window(with_mass, rg.Window.dr(), 0.4) * 255
+    far = np.tile(out[:40].mean(axis=0), (out.shape[0], 1))  # the same columns, 60 mm from the mass
+    r = np.hypot(xs[None, :] - 5.0, rows)
+    ring = (r > 22.0) & (r < 32.0) & (np.abs(xs[None, :]) < 40)
+    assert (out - far)[ring].mean() > -3.0, f"a ring {np.mean((far - out)[ring]):.1f} grey levels dark"
+    assert (out - far)[ring].min() > -18.0  # at most a faint shade just outside the edge (old: -8.9 on average)
+    pocket = np.hypot(xs[None, :], rows + 6.0) < 2.5
+    assert out[pocket].mean() > far[pocket].mean() - 10.0, "the fluid pocket reads darker than soft tissue"
+    assert out[(r < 18) & ~pocket].mean() > far[(r < 18) & ~pocket].mean() + 40  # the mass is bright

@@ -474,19 +474,29 @@ def _soft_channel(
     return np.where(bone, np.minimum(est, img), img), alpha
 
 
+# The tone curve between two anchors above the median soft tissue is at most this many times as
+# steep as the whole curve (else the inner anchor is dropped).
+MAX_TONE_SLOPE: float = 6.0
+
+
 def _tone_curve(img: np.ndarray, xs: list[float], ys: list[float], pivot: int = 1) -> np.ndarray:
     """Monotone cubic (PCHIP) tone curve through anchors (xs rising), linear below the first and
     flat above the last; output clipped to [0, 1]. Anchors that coincide (a uniform tissue) are
-    merged: below ``pivot`` (the median soft tissue) the pivot wins, above it the outermost.
+    merged: below ``pivot`` (the median soft tissue) the pivot wins, above it the outermost; so is
+    an anchor above the pivot that would make the curve up to the next one steeper than
+    ``MAX_TONE_SLOPE`` × the whole curve's mean slope (nearly coinciding anchors: posterised bone).
     The curve is tabulated (32769 points, nearest entry: < 0.05 grey level of 255 off)."""
     eps = 1e-6 * (1.0 + max(abs(x) for x in xs))
+    mean_slope = (ys[-1] - ys[0]) / max(xs[-1] - xs[0], eps)
     keep = [(xs[pivot], ys[pivot])]
     for x, y in reversed(list(zip(xs[:pivot], ys[:pivot]))):
         if x < keep[0][0] - eps:
             keep.insert(0, (x, y))
     top: list[tuple[float, float]] = []
     for x, y in reversed(list(zip(xs[pivot + 1 :], ys[pivot + 1 :]))):
-        if x > keep[-1][0] + eps and (not top or x < top[0][0] - eps):
+        if x > keep[-1][0] + eps and (
+            not top or (x < top[0][0] - eps and top[0][1] - y <= MAX_TONE_SLOPE * mean_slope * (top[0][0] - x))
+        ):
             top.insert(0, (x, y))
     keep += top
     if len(keep) == 1:
@@ -533,22 +543,57 @@ BONE_DETAIL_UNDERSHOOT: float = 0.3
 SKIN_FADE: float = 4.0
 
 
+# Dense deposits in soft tissue (a tumoral-calcinosis mass, a calcific tendinitis) stand out of the
+# plane fitted to the soft tissue around them by more than DEPOSIT_CORE (log units) somewhere, and
+# are taken, with the pixels near that core that stand more than DEPOSIT_EDGE above it, as dense.
+DEPOSIT_CORE: float = 0.5
+DEPOSIT_CORE_SHARE: float = 0.15
+DEPOSIT_EDGE: float = 0.3
+DEPOSIT_EDGE_SHARE: float = 0.1
+# ... no further than this (mm) from such a core (a thin wedge of soft tissue beside a bone is not a deposit).
+DEPOSIT_REACH_MM: float = 5.0
+# Fainter deposits are clipped this far (log units) above a first broad fit before the trends are fitted.
+FAINT_CLIP: float = 0.15
+# Scale (mm) of the soft tissue's weight beside bone (as in :func:`_soft_channel`).
+SOFT_NEAR_MM: float = 2.0
+# Rounds of fit-and-exclude that find a large deposit (each round lowers the fit inside it).
+DEPOSIT_ROUNDS: int = 5
+
+
+def _deposits(values: np.ndarray, fit: np.ndarray, soft: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """Soft-tissue pixels standing above the soft-tissue ``fit`` (log units) by more than ``DEPOSIT_EDGE``
+    and ``DEPOSIT_EDGE_SHARE`` of the fit, within ``DEPOSIT_REACH_MM`` of a pixel standing above it by more
+    than ``DEPOSIT_CORE`` and ``DEPOSIT_CORE_SHARE`` of it. A share, because the soft tissue's own
+    curvature stands out of a plane fit in proportion to its path, a mineral deposit far more."""
+    above = values - fit
+    core = soft & (above > DEPOSIT_CORE) & (above > DEPOSIT_CORE_SHARE * fit)
+    if not core.any():
+        return core
+    edge = soft & (above > DEPOSIT_EDGE) & (above > DEPOSIT_EDGE_SHARE * fit)
+    return edge & _dilated(core, max(1, round(DEPOSIT_REACH_MM / pixel_mm)))
+
+
 def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
     """Digital-radiography processing of a log image to display values in [0, 1] (dense white).
 
     Two channels, so that no dense object rings its surroundings with a halo: soft tissue
-    (outside ``bone_mask``; under it, the soft tissue around it) and the bone's excess over
-    it. Without a mask, bone is what exceeds the 99.5th percentile of the body.
+    (outside the dense objects; under them, the soft tissue around them carried in) and the dense
+    objects' excess over it. Dense objects are the bone (``bone_mask``; without one, what exceeds
+    the 99.5th percentile of the body) and the deposits in soft tissue: the pixels standing
+    more than ``DEPOSIT_EDGE`` above the plane fitted (σ ``soft_broad_sigma_mm``) to the soft tissue
+    around them, near a core more than ``DEPOSIT_CORE`` above it; the fit excludes them, in
+    ``DEPOSIT_ROUNDS`` rounds, so that a large mass is found whole.
 
     Soft channel: its local trends at σ ``soft_detail_sigma_mm``, ``lowpass_sigma_mm`` and
-    ``soft_broad_sigma_mm`` are planes fitted over soft tissue only (:func:`_local_linear_fit`),
-    so that neither the bone beside a fat pad nor the soft tissue's own slope towards a bone
-    edge biases them (no glow along the bone), and dense deposits are clipped out of them
-    (at 0.15 log units above a first broad fit) so that they dig no dark pocket or halo around
-    them. It loses ``lowpass_fraction`` × (its σ-``lowpass_sigma_mm`` trend − that trend's
-    median) and gains the bands (soft-clipped at ± ``soft_band_limit``; faded out a few
-    millimetres inside bone). Bone channel: minus ``bone_lowpass_fraction`` × its bone-only
-    low-pass. Fine detail per channel, then the tone curve (see :class:`Window`); open beam black.
+    ``soft_broad_sigma_mm`` are planes fitted over soft tissue only (:func:`_local_linear_fit`,
+    weights 0 on bone and deposits: normalised convolution), so that neither a bone nor a mass
+    biases them (no glow along a bone, no dark ring round a mass, no black pocket in it); fainter
+    deposits are clipped out of them (at ``FAINT_CLIP`` above the fit). It loses
+    ``lowpass_fraction`` × (its σ-``lowpass_sigma_mm`` trend − that trend's median) and gains the
+    bands (soft-clipped at ± ``soft_band_limit``; carried in under the dense objects and faded out a
+    few millimetres inside them). Bone channel: minus ``bone_lowpass_fraction`` × its bone-only
+    low-pass; a deposit keeps its whole excess. Fine detail per channel, then the tone curve (see
+    :class:`Window`; soft-tissue anchors from soft tissue only, bone anchors from bone); open beam black.
     """
     _checked("pixel_mm", pixel_mm)
     _checked_array("log image", log_img)
@@ -566,14 +611,6 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     soft = body & ~grown
     if not soft.any():
         soft, bone, grown = body, np.zeros_like(body), np.zeros_like(body)
-    if grown.any():
-        s, alpha = _soft_channel(img, soft, grown, pixel_mm)
-        excess = np.where(grown, img - s, np.float32(0.0))
-    else:
-        s, alpha, excess = img, None, None
-    # Fine scale: a mean over the body (the soft channel is continuous across bone outlines).
-    fine_sigma = window.detail_sigma_mm / pixel_mm
-    fine = _masked_gaussian(s, body, fine_sigma, per_sigma=FINE_PER_SIGMA)
     # Broad scales: plane fits over soft tissue on a pyramid of coarse grids (2–4 coarse pixels
     # per σ), combined on the finest of them and interpolated back once.
     sigmas_px = [window.soft_detail_sigma_mm / pixel_mm, window.lowpass_sigma_mm / pixel_mm]
@@ -581,54 +618,77 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     factor = max(1, round(min(sigmas_px) / 2.4))  # about 2.4 coarse pixels per σ on the finest level
     shape = img.shape
     levels = [max(1, int(sig / factor / 2)) for sig in sigmas_px]
-    weights = {}
-    for name, mask in (("soft", soft), ("body", body)):
-        w = _block_mean(mask.astype(np.float32), factor, "constant")
-        weights[name] = {k: (w if k == 1 else _block_mean(w, k, "constant")) for k in set(levels)}
-    base_shape = weights["soft"][min(levels)].shape  # the finest level is 1: σ/factor < 4
 
-    def trends(values: np.ndarray, which: list[int]) -> list[np.ndarray]:
-        """Planes fitted over soft tissue (σ ``sigmas_px[i]`` for i in ``which``) on the base
-        coarse grid; deep inside bone they hand over to the body's (bone-filled) mean."""
-        sums = {}
-        for name, mask in (("soft", soft), ("body", body)):
-            total = _block_mean(np.where(mask, values, np.float32(0.0)), factor, "constant")
-            sums[name] = {k: (total if k == 1 else _block_mean(total, k, "constant")) for k in set(levels)}
+    def pyramid(plane: np.ndarray) -> dict[int, np.ndarray]:
+        total = _block_mean(plane, factor, "constant")
+        return {k: (total if k == 1 else _block_mean(total, k, "constant")) for k in set(levels)}
+
+    w_body = pyramid(body.astype(np.float32))
+
+    def trends(values: np.ndarray, keep: np.ndarray, which: list[int]) -> list[np.ndarray]:
+        """Planes fitted over the ``keep`` pixels (σ ``sigmas_px[i]`` for i in ``which``) on the base
+        coarse grid; where none is near they hand over to the body's mean."""
+        w_keep = pyramid(keep.astype(np.float32))
+        s_keep = pyramid(np.where(keep, values, np.float32(0.0)))
+        s_body = pyramid(np.where(body, values, np.float32(0.0)))  # values: the bone (and deposits) filled
         out = []
         for i in which:
             k, sig = levels[i], sigmas_px[i] / factor / levels[i]
-            w_s, w_b = weights["soft"][k], weights["body"][k]
-            v_s = np.where(w_s > 1e-3, sums["soft"][k] / np.maximum(w_s, 1e-3), 0.0)
-            v_b = np.where(w_b > 1e-3, sums["body"][k] / np.maximum(w_b, 1e-3), 0.0)
+            w_s, w_b = w_keep[k], w_body[k]
+            v_s = np.where(w_s > 1e-3, s_keep[k] / np.maximum(w_s, 1e-3), 0.0)
+            v_b = np.where(w_b > 1e-3, s_body[k] / np.maximum(w_b, 1e-3), 0.0)
             fit = _local_linear_fit(v_s, w_s, _normalised_mean(v_b, w_b, sig), sig)
-            out.append(fit if k == 1 else _upsample(fit, k, base_shape))
+            out.append(fit if k == 1 else _upsample(fit, k, w_keep[min(levels)].shape))
         return out
 
-    # a first broad trend, to clip dense deposits out of the fits
-    (first,) = trends(s, [2])
-    clipped = np.minimum(s, _upsample(first, factor, shape) + np.float32(0.15))
-    fits = trends(clipped, [0, 1, 2])
-    trend3, trend6, trend10 = fits
+    # Deposits: fit the soft tissue without them, take what stands out, again (a large mass is
+    # found from its edge inwards as the fit inside it sinks to the soft tissue round it).
+    dense = np.zeros_like(soft)
+    for _ in range(DEPOSIT_ROUNDS):
+        found = _deposits(img, _upsample(trends(img, soft & ~dense, [2])[0], factor, shape), soft, pixel_mm)
+        if (found == dense).all():
+            break
+        dense = found
+    tissue = soft & ~dense
+    if not tissue.any():
+        tissue, dense = soft, np.zeros_like(soft)
+    if grown.any() or dense.any():
+        # bone and deposits filled with the soft tissue around them; the deposits stay in the soft
+        # channel (their contrast is boosted like any soft-tissue detail), the bone is a channel of its own
+        filled, alpha = _soft_channel(img, tissue, grown | dense, pixel_mm)
+        s = np.where(dense, img, filled)
+        if dense.any():  # the weight of soft tissue (deposits included) beside the bone, as without deposits
+            alpha = np.clip(fast_gaussian(soft.astype(np.float32), SOFT_NEAR_MM / pixel_mm) / 0.25, 0.0, 1.0)
+        excess = np.where(grown, img - filled, np.float32(0.0)) if grown.any() else None
+    else:
+        filled, s, alpha, excess = img, img, None, None
+    # Fine scale: a mean over the body (the soft channel is continuous across bone outlines).
+    fine_sigma = window.detail_sigma_mm / pixel_mm
+    fine = _masked_gaussian(s, body, fine_sigma, per_sigma=FINE_PER_SIGMA)
+    # the trends: fitted over soft tissue without the deposits (weights 0 there; where none is near,
+    # the filled channel's mean), fainter deposits clipped out (a first broad fit, then three scales)
+    (first,) = trends(filled, tissue, [2])
+    clipped = np.minimum(filled, _upsample(first, factor, shape) + np.float32(FAINT_CLIP))
+    trend3, trend6, trend10 = trends(clipped, tissue, [0, 1, 2])
     coarse_bands = -window.soft_detail_gain * trend3 - window.soft_broad_gain * trend10
-    bands = window.soft_detail_gain * s + window.soft_broad_gain * fine + _upsample(coarse_bands, factor, shape)
+    # the broad band from the filled channel: a deposit's own contrast is its detail band's (no bright fringe)
+    fine_filled = _masked_gaussian(filled, body, fine_sigma, per_sigma=FINE_PER_SIGMA) if dense.any() else fine
+    bands = window.soft_detail_gain * s + window.soft_broad_gain * fine_filled + _upsample(coarse_bands, factor, shape)
     if window.soft_band_limit:  # soft clip: a dense deposit in soft tissue gets no dark halo
         bands = np.float32(window.soft_band_limit) * np.tanh(bands / np.float32(window.soft_band_limit))
     if alpha is not None:
-        # Under bone the bands are carried in from the soft tissue beside it (so the film is
-        # continuous across every bone outline: no dark rim) and fade out deeper, where they
-        # would mottle the medulla.
-        m = soft.astype(np.float32)
-        sigma = BAND_CARRY_MM / pixel_mm
-        # on a coarse grid (one coarse pixel per σ): the carried bands are smooth, and it is cheap
-        num, den = fast_gaussian(bands * m, sigma, per_sigma=1.0), fast_gaussian(m, sigma, per_sigma=1.0)
-        carried = num / np.maximum(den, np.float32(1e-3))
-        bands = np.where(grown, alpha * carried, bands)
+        # Under a dense object the bands are carried in from the soft tissue beside it (so the film is
+        # continuous across every outline: no dark rim) and fade out deeper, where they would mottle
+        # the medulla; on a coarse grid (one coarse pixel per σ): smooth, and cheap.
+        carry = _masked_gaussian(bands, soft, BAND_CARRY_MM / pixel_mm, fill=np.float32(0.0), per_sigma=1.0)
+        bands = np.where(grown, alpha * carry, bands)
     out = s + bands
     if window.lowpass_fraction:
-        core = weights["soft"][min(levels)] > 0.5
+        core = pyramid(tissue.astype(np.float32))[min(levels)] > 0.5
         med = float(np.median(trend6[core])) if core.any() else float(np.median(trend6))
         out = out - np.float32(window.lowpass_fraction) * (_upsample(trend6, factor, shape) - np.float32(med))
-    detail = s - fine
+    # fine detail: a deposit's own texture; beside it, the soft tissue's without it (no dark fringe)
+    detail = np.where(dense, s - fine, filled - fine_filled) if dense.any() else s - fine
     if excess is not None:
         if window.bone_lowpass_fraction:
             # min(excess, low-pass): at the bone's thin edge the subtraction never goes below zero (no dark rim)
@@ -647,7 +707,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         out = out + np.float32(window.detail_gain) * detail
     out = np.where(body, out, np.float32(0.0))
     low, soft_mid, soft_top = _anchor_percentiles(out[body], [window.low_percentile])[:1] + _anchor_percentiles(
-        out[soft], [50.0, 99.0]
+        out[tissue], [50.0, 99.0]
     )
     xs, ys = [low, soft_mid, soft_top], [window.skin_grey, window.soft_grey, window.soft_top_grey]
     if bone.any():
