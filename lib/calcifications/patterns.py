@@ -1593,7 +1593,7 @@ def _osteochondral_body(
     px = anatomy.grid.pixel_mm
     b = r * rng.uniform(0.6, 0.95)
     angle = rng.uniform(0, 180)
-    outline = particle_outline(rng, rng.uniform(0.02, 0.07), egg=0.1, facet_chance=0.45)
+    outline = particle_outline(rng, rng.uniform(0.02, 0.06), egg=0.05, facet_chance=0.45)
     wall = max(0.5, r * 0.18 * rng.uniform(0.5, 1.6))
     body = blob_shell(anatomy, centre, r, b, b, wall, angle, outline) * rng.uniform(0.6, 1.2)
     # the inner rings and arcs sit off centre, each body its own
