@@ -307,10 +307,11 @@ def test_every_pattern_lands_in_its_compartment(spec):
         if panel.mirror:
             anatomy = an.mirrored(anatomy)
         width = anatomy.grid.size_mm[0] if panel.mirror else None
-        anatomy = subjects.apply(anatomy, panel.subject)  # the patient and positioning of the panel
+        subject = subjects.fitted(panel.subject, anatomy)  # the patient and positioning of the panel
+        anatomy = subjects.apply(anatomy, subject)
         size = anatomy.grid.size_mm
         for p in panel.patterns:
-            lesions = pt.generate(p.id, anatomy, rng, **fg.panel_params(p.params, shift, width, panel.subject, size))
+            lesions = pt.generate(p.id, anatomy, rng, **fg.panel_params(p.params, shift, width, subject, size))
             total = sum(float(lesion.thickness_mm.sum()) for lesion in lesions)
             assert total > 0, (spec.id, p.id)
             for lesion in lesions:

@@ -161,3 +161,19 @@ def test_facets_cut_a_particle_outline_flat():
     near = np.abs(theta) < 0.3
     x = r[near] * np.cos(theta[near])
     assert np.allclose(x, 0.8)  # a straight side at 0.8 of the radius
+
+
+def test_a_tilted_limb_is_magnified_just_enough_to_keep_the_field_filled(knee):
+    """The knee reaches the top and bottom of its field: a tilt or a shift would show the end of the
+    projected maps there, so the film is magnified; a habitus-only subject needs no magnification."""
+    assert sj.fitted(sj.Subject(fat=1.4), knee).zoom == 1.0
+    tilted = sj.fitted(sj.Subject(tilt_deg=4.0), knee)
+    assert 1.02 < tilted.zoom < 1.1
+    shifted = sj.fitted(sj.Subject(shift_mm=(0.0, 6.0)), knee)
+    assert shifted.zoom == pytest.approx(1.0 + 2 * 6.0 / knee.grid.size_mm[1], rel=1e-6)
+    # every corner of the output now samples inside the projected maps
+    size = knee.grid.size_mm
+    for corner in ((0.0, 0.0), (size[0], 0.0), (0.0, size[1]), size):
+        inverse = np.linalg.inv(sj._matrix(tilted))
+        q = np.asarray(size) / 2 + inverse @ (np.asarray(corner) - np.asarray(size) / 2)
+        assert -1e-6 <= q[1] <= size[1] + 1e-6

@@ -341,11 +341,12 @@ def panel_scene(
     if panel.mirror:
         anatomy = anat.mirrored(anatomy)
         width = anatomy.grid.size_mm[0]
-    anatomy = subj.apply(anatomy, panel.subject)
+    subject = subj.fitted(panel.subject, anatomy)  # magnified just enough to keep the field filled
+    anatomy = subj.apply(anatomy, subject)
     size = anatomy.grid.size_mm
     lesions: tuple[pat.Lesion, ...] = ()
     for p in panel.patterns:
-        lesions += pat.generate(p.id, anatomy, rng, **panel_params(p.params, shift, width, panel.subject, size))
+        lesions += pat.generate(p.id, anatomy, rng, **panel_params(p.params, shift, width, subject, size))
     return anatomy, lesions, rg.make_scene(pat.apply_lesions(anatomy, lesions), anatomy.grid.pixel_mm)
 
 

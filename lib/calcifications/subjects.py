@@ -18,6 +18,10 @@ milliseconds and no cache entry):
 - ``fluence``: factor on the exposure's fluence (a different exposure and noise level),
   0.5–2.
 
+Where the body reaches the edge of the field (a limb cut by it), a tilt, shift or small scale
+would bring the end of the projected maps into view; :func:`fitted` then magnifies the film
+just enough (``zoom``) to keep the field filled, as a tighter collimation would.
+
 Named subjects (body habitus: ``scale``, ``width``, ``fat``, ``muscle``) live in
 ``data/subjects.yml``; a figure spec's ``subject`` is a name, or a mapping of the keys
 above with an optional ``patient: <name>`` whose values it starts from. Out-of-range
@@ -68,6 +72,7 @@ class Subject:
     tilt_deg: float = 0.0
     shift_mm: tuple[float, float] = (0.0, 0.0)
     fluence: float = 1.0
+    zoom: float = 1.0  # set by :func:`fitted`, not by specs: magnification that keeps the field filled
 
     @property
     def is_identity(self) -> bool:
@@ -76,7 +81,7 @@ class Subject:
 
 
 IDENTITY = Subject()
-KEYS: tuple[str, ...] = tuple(f.name for f in fields(Subject))
+KEYS: tuple[str, ...] = tuple(f.name for f in fields(Subject) if f.name != "zoom")
 
 
 def _number(key: str, value: Any, where: str) -> float:
@@ -151,7 +156,28 @@ def _matrix(subject: Subject) -> np.ndarray:
     """2 × 2 forward matrix in image (x, y) mm: rotation after scaling."""
     t = math.radians(subject.tilt_deg)
     rotation = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
-    return rotation @ np.diag([subject.scale * subject.width, subject.scale])
+    return rotation @ np.diag([subject.scale * subject.width, subject.scale]) * subject.zoom
+
+
+def fitted(subject: Subject, anatomy: Anatomy) -> Subject:
+    """``subject`` with the least magnification (``zoom`` ≥ 1) that keeps the field filled where the
+    body reaches the field's edge: a tilt, shift or small scale must not bring the end of the
+    projected maps (a limb cut by the field's edge) into view. Edges with air only need nothing."""
+    if replace(subject, fluence=1.0) == IDENTITY:
+        return subject
+    body = anatomy.body_mask
+    touches = {"left": body[:, 0].any(), "right": body[:, -1].any(), "top": body[0].any(), "bottom": body[-1].any()}
+    half = np.array(anatomy.grid.size_mm, float) / 2.0
+    inverse = np.linalg.inv(_matrix(replace(subject, zoom=1.0)))
+    shift = np.asarray(subject.shift_mm, float)
+    zoom = 1.0
+    for corner in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+        q = inverse @ (np.asarray(corner) * half - shift)  # where the output corner samples, from the centre
+        for value, low, high, h in ((q[0], "left", "right", half[0]), (q[1], "top", "bottom", half[1])):
+            side = low if value < 0 else high
+            if touches[side]:
+                zoom = max(zoom, abs(value) / h)
+    return replace(subject, zoom=float(zoom))
 
 
 def forward_point(subject: Subject, point: tuple[float, float], size_mm: tuple[float, float]) -> tuple[float, float]:
@@ -201,7 +227,13 @@ def apply(anatomy: Anatomy, subject: Subject) -> Anatomy:
     if replace(subject, fluence=1.0) == IDENTITY:  # nothing to change but (perhaps) the exposure
         return anatomy
     px = anatomy.grid.pixel_mm
-    moved = subject.tilt_deg or subject.shift_mm != (0.0, 0.0) or subject.scale != 1.0 or subject.width != 1.0
+    moved = (
+        subject.tilt_deg
+        or subject.shift_mm != (0.0, 0.0)
+        or subject.scale != 1.0
+        or subject.width != 1.0
+        or subject.zoom != 1.0
+    )
     thickness = {}
     for material, th in anatomy.thickness_mm.items():
         factor = subject.scale
