@@ -12,6 +12,7 @@ from PIL import Image
 from calcifications import anatomy as an
 from calcifications import figures as fg
 from calcifications import patterns as pt
+from calcifications import subjects
 
 FIGURES = Path(__file__).resolve().parents[1] / "figures"
 SPECS = fg.load_specs()
@@ -306,8 +307,11 @@ def test_every_pattern_lands_in_its_compartment(spec):
         if panel.mirror:
             anatomy = an.mirrored(anatomy)
         width = anatomy.grid.size_mm[0] if panel.mirror else None
+        subject = subjects.fitted(panel.subject, anatomy)  # the patient and positioning of the panel
+        anatomy = subjects.apply(anatomy, subject)
+        size = anatomy.grid.size_mm
         for p in panel.patterns:
-            lesions = pt.generate(p.id, anatomy, rng, **fg.panel_params(p.params, shift, width))
+            lesions = pt.generate(p.id, anatomy, rng, **fg.panel_params(p.params, shift, width, subject, size))
             total = sum(float(lesion.thickness_mm.sum()) for lesion in lesions)
             assert total > 0, (spec.id, p.id)
             for lesion in lesions:

@@ -9,7 +9,10 @@ Each spec names the site, projection (a view of the site: ``frontal``,
 parameters), beam (effective energy in keV, fluence in photons/mm²), display
 window, a seed, alt text and a caption; optionally ``zoom`` (a magnified field:
 ``{center: landmark or [x, y] mm, field_mm: width shown}``), ``marker`` (the side
-marker letter, default from the view; ``false`` for none) and ``panels``.
+marker letter, default from the view; ``false`` for none), ``panels`` and ``subject``
+(the patient's habitus, positioning and exposure factor, :mod:`calcifications.subjects`;
+a panel may give its own ``subject`` keys, which update the figure's: two films of one
+patient, or the two sides of a bilateral film, then differ as real films do).
 :func:`render_figure` turns a spec (or a figure id) into a uint8 array; another
 module can build a :class:`FigureSpec` with :func:`make_spec` and render it.
 ``python -m calcifications.figures --out figures/`` writes ``<id>.webp`` files
@@ -24,7 +27,7 @@ import hashlib
 import io
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -37,6 +40,7 @@ from PIL import Image
 from . import anatomy as anat
 from . import patterns as pat
 from . import radiograph as rg
+from . import subjects as subj
 
 IMAGE_SHAPE: tuple[int, int] = (512, 512)
 MAX_PNG_BYTES: int = 60 * 1024
@@ -56,11 +60,13 @@ class PatternSpec:
 
 @dataclass(frozen=True)
 class PanelSpec:
-    """One panel of a figure: patterns, optional mirroring and anatomy options."""
+    """One panel of a figure: patterns, optional mirroring, anatomy options and its subject
+    (patient habitus, positioning and exposure factor: :mod:`calcifications.subjects`)."""
 
     patterns: tuple[PatternSpec, ...]
     mirror: bool = False
     options: Mapping[str, float] = field(default_factory=dict)
+    subject: subj.Subject = subj.IDENTITY
 
 
 @dataclass(frozen=True)
@@ -145,8 +151,10 @@ SPEC_KEYS = {
     "zoom_on",
     "zoom",
     "marker",
+    "subject",
     "note",
 }
+PANEL_KEYS = ("mirror", "options", "patterns", "subject")
 
 
 def make_spec(raw: Mapping[str, Any], source: str = "spec") -> FigureSpec:
@@ -182,16 +190,18 @@ def _figure(raw: Mapping[str, Any], source: str = "seed_figures.yml") -> FigureS
         raise ValueError(f"{where}: alt text is too short to describe the image")
     panels_raw = raw.get("panels") or [{"patterns": raw.get("patterns", [])}]
     for panel in panels_raw:
-        bad = sorted(set(panel) - {"patterns", "mirror", "options"})
+        bad = sorted(set(panel) - set(PANEL_KEYS))
         if bad:
-            raise ValueError(f"{where}: unknown panel key(s) {bad}; valid: ['mirror', 'options', 'patterns']")
+            raise ValueError(f"{where}: unknown panel key(s) {bad}; valid: {list(PANEL_KEYS)}")
+    subject = subj.raw_values(raw.get("subject"), where)  # the figure's; a panel's own keys update it
     panels = tuple(
         PanelSpec(
             tuple(_pattern(p, where) for p in panel.get("patterns", [])),
             bool(panel.get("mirror", False)),
             dict(panel.get("options") or {}),
+            subj.make_subject({**subject, **subj.raw_values(panel.get("subject"), f"{where} panel {k + 1}")}, where),
         )
-        for panel in panels_raw
+        for k, panel in enumerate(panels_raw)
     )
     fov = anat.field_of_view_mm(raw["site"], raw["projection"])
     pixel_mm = float(raw.get("pixel_mm", fov / IMAGE_SHAPE[1]))
@@ -290,13 +300,18 @@ def _landmark_shift(full: anat.Anatomy, panel: anat.Anatomy) -> tuple[float, flo
 
 
 def panel_params(
-    params: Mapping[str, Any], shift: tuple[float, float], mirror_width: float | None = None
+    params: Mapping[str, Any],
+    shift: tuple[float, float],
+    mirror_width: float | None = None,
+    subject: subj.Subject = subj.IDENTITY,
+    size_mm: tuple[float, float] = (0.0, 0.0),
 ) -> dict[str, Any]:
     """A pattern's parameters with explicit (x, y) points moved from the full view into the panel.
 
     Figure specs give points (``location``, ``start``, ``end``) in mm of the full, unzoomed
     view; a zoomed or narrower panel has its own origin (``shift``), and a mirrored panel
-    flips x about ``mirror_width``. Landmark names need no change.
+    flips x about ``mirror_width``, and a panel's ``subject`` moves them with its anatomy
+    (a field of ``size_mm``). Landmark names need no change.
     """
     out = dict(params)
     for key in POINT_PARAMS:
@@ -304,7 +319,7 @@ def panel_params(
             x, y = float(out[key][0]) + shift[0], float(out[key][1]) + shift[1]
             if mirror_width is not None:
                 x = mirror_width - x
-            out[key] = (x, y)
+            out[key] = subj.forward_point(subject, (x, y), size_mm) if not subject.is_identity else (x, y)
     return out
 
 
@@ -315,19 +330,23 @@ def panel_scene(
     rng: np.random.Generator,
     shift: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[anat.Anatomy, tuple[pat.Lesion, ...], rg.Scene]:
-    """Anatomy (mirrored if the panel asks), lesions and scene of one panel over ``anatomy``,
-    drawing pattern randomness from ``rng``.
+    """Anatomy (mirrored if the panel asks, then varied by the panel's subject), lesions and scene
+    of one panel over ``anatomy``, drawing pattern randomness from ``rng``.
 
     ``shift`` (mm) moves the patterns' explicit points from the full view into this panel; a
-    mirrored panel (the other side of the body) also flips them.
+    mirrored panel (the other side of the body) also flips them; the subject moves them with
+    the anatomy, so lesions keep their place in it.
     """
     width = None
     if panel.mirror:
         anatomy = anat.mirrored(anatomy)
         width = anatomy.grid.size_mm[0]
+    subject = subj.fitted(panel.subject, anatomy)  # magnified just enough to keep the field filled
+    anatomy = subj.apply(anatomy, subject)
+    size = anatomy.grid.size_mm
     lesions: tuple[pat.Lesion, ...] = ()
     for p in panel.patterns:
-        lesions += pat.generate(p.id, anatomy, rng, **panel_params(p.params, shift, width))
+        lesions += pat.generate(p.id, anatomy, rng, **panel_params(p.params, shift, width, subject, size))
     return anatomy, lesions, rg.make_scene(pat.apply_lesions(anatomy, lesions), anatomy.grid.pixel_mm)
 
 
@@ -372,7 +391,15 @@ def panel_log(
     spec are read in the full view, then moved into the panel."""
     anatomy, shift = panel_anatomy(spec, panel, shape, zoom)
     anatomy, _, scene = panel_scene(spec, panel, anatomy, rng, shift)
-    return rg.render_log(scene, spec.exposure, rng), anatomy.bone_mask, anatomy.grid.pixel_mm
+    return rg.render_log(scene, panel_exposure(spec, panel), rng), anatomy.bone_mask, anatomy.grid.pixel_mm
+
+
+def panel_exposure(spec: FigureSpec, panel: PanelSpec) -> rg.Exposure:
+    """The figure's exposure with the fluence scaled by the panel subject's ``fluence``."""
+    fluence = spec.exposure.fluence_photons_per_mm2
+    if fluence is None or panel.subject.fluence == 1.0:
+        return spec.exposure
+    return replace(spec.exposure, fluence_photons_per_mm2=fluence * panel.subject.fluence)
 
 
 def panel_letters(spec: FigureSpec) -> list[tuple[str | None, str | None]]:

@@ -351,9 +351,53 @@ def radial_profile(rng: np.random.Generator, lumpiness: float = 0.15, terms: int
 
 def _radius_factor(theta: np.ndarray, profile: np.ndarray) -> np.ndarray:
     out = np.ones_like(theta)
+    facets = []
     for k, amp, phase in profile:
-        out += amp * np.cos(k * theta + phase)
+        if k < 0:  # a facet: the outline cut by a straight side at ``amp`` (radius units) facing ``phase``
+            facets.append((amp, phase))
+        else:
+            out += amp * np.cos(k * theta + phase)
+    for distance, phase in facets:
+        out = np.minimum(out, distance / np.maximum(np.cos(theta - phase), 1e-3))
     return np.clip(out, 0.45, 1.8)
+
+
+def particle_outline(
+    rng: np.random.Generator, lumpiness: float, egg: float = 0.0, facet_chance: float = 0.0
+) -> np.ndarray:
+    """An outline profile (see :func:`radial_profile`) for one particle of a crowd, so that no two match:
+    lobulation ``lumpiness``, an egg-shaped asymmetry up to ``egg`` (one end blunter, a k = 1 term)
+    and, with probability ``facet_chance``, one or two flat facets (bodies pressed on each other)
+    at 0.7–0.9 of the radius."""
+    rows = [radial_profile(rng, lumpiness)]
+    if egg > 0:
+        rows.append(np.array([[1.0, rng.uniform(0.0, egg), rng.uniform(0, 2 * np.pi)]]))
+    if rng.uniform() < facet_chance:
+        for _ in range(int(rng.integers(1, 3))):
+            rows.append(np.array([[-1.0, rng.uniform(0.7, 0.9), rng.uniform(0, 2 * np.pi)]]))
+    return np.vstack(rows)
+
+
+def particle_texture(
+    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], reach_mm: float, strength: float
+) -> np.ndarray:
+    """A multiplicative field around 1 (± ``strength``) within ``reach_mm`` of ``centre`` (1 elsewhere):
+    the particle's own internal mottle, two crossed random waves of 0.8–2.5 mm period at random
+    angles and phases, so particles do not share one texture."""
+    grid = anatomy.grid
+    out = np.ones(grid.shape)
+    rows, cols = _window(grid, centre, reach_mm + grid.pixel_mm)
+    if rows.stop <= rows.start or cols.stop <= cols.start:
+        return out
+    x = (np.arange(cols.start, cols.stop) + 0.5) * grid.pixel_mm - centre[0]
+    y = (np.arange(rows.start, rows.stop) + 0.5) * grid.pixel_mm - centre[1]
+    field = np.ones((rows.stop - rows.start, cols.stop - cols.start))
+    for _ in range(2):
+        t = rng.uniform(0, np.pi)
+        k = 2 * np.pi / rng.uniform(0.8, 2.5)
+        field *= np.cos(k * (x[None, :] * math.cos(t) + y[:, None] * math.sin(t)) + rng.uniform(0, 2 * np.pi))
+    out[rows, cols] = 1.0 + strength * rng.uniform(0.4, 1.0) * field
+    return out
 
 
 def _window(grid: Any, centre: tuple[float, float], reach_mm: float) -> tuple[slice, slice]:
@@ -1063,12 +1107,13 @@ def _ring(
     canvas = canvas or Canvas.full(anatomy.grid)
     b = r * rng.uniform(0.75, 1.0)
     angle = rng.uniform(0, 180)
-    outline = radial_profile(rng, 0.05)
+    outline = particle_outline(rng, rng.uniform(0.03, 0.09), egg=0.08)
     wall = max(0.5, r * wall_fraction * rng.uniform(0.6, 1.5))
     outer = blob(anatomy, centre, r, b, b, angle, outline, canvas=canvas)
-    inner = blob(
-        anatomy, centre, r, b, b, angle, outline + radial_profile(rng, 0.12) * [0, 1, 0], grow_mm=-wall, canvas=canvas
-    )
+    inner_outline = outline.copy()
+    wobble = radial_profile(rng, 0.12)  # the wall's thickness varies round the ring
+    inner_outline[: len(wobble), 1] += wobble[:, 1]
+    inner = blob(anatomy, centre, r, b, b, angle, inner_outline, grow_mm=-wall, canvas=canvas)
     ring = np.clip(outer - inner, 0.0, None)
     if rng.uniform() < 0.35:  # an incomplete ring
         gaps = _arc_gaps(anatomy, centre, rng, rng.uniform(0.55, 0.85), int(rng.integers(1, 3)), canvas=canvas)
@@ -1160,24 +1205,26 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
         r, c = min(int(y / px), th.shape[0] - 1), min(int(x / px), th.shape[1] - 1)
         a_deg = angle + float(drift[r, c]) + rng.normal(0, 4)
         density = rng.uniform(0.45, 1.1)
-        profile = radial_profile(rng, rng.uniform(0.04, 0.12))
+        profile = particle_outline(rng, rng.uniform(0.04, 0.14), egg=0.15, facet_chance=0.15)
         kind = rng.uniform()
         if kind < 0.25:  # partly calcified: a rim round a lucent centre
             grain = blob_shell(anatomy, (x, y), length / 2, width / 2, width / 2, 0.35 * width, a_deg, profile)
             grain = grain + 0.2 * blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, profile)
         else:
             grain = blob(anatomy, (x, y), length / 2, width / 2, width / 2, a_deg, profile)
-            if kind < 0.4:  # fragmentary: calcified in pieces along its length
+            if kind < 0.4:  # fragmentary: calcified in pieces, one or two breaks at random places
                 u, _ = axial(anatomy, (x, y), a_deg)
-                grain = grain * (
-                    0.25 + 0.75 * (np.cos(u * 2 * np.pi / rng.uniform(2.5, 4.0) + rng.uniform(0, 6)) > -0.2)
-                )
+                keep = np.ones(anatomy.grid.shape)
+                for _ in range(int(rng.integers(1, 3))):
+                    at, gap = rng.uniform(-0.35, 0.35) * length, rng.uniform(0.5, 1.5)
+                    keep *= np.clip(np.abs(u - at) / gap, rng.uniform(0.1, 0.4), 1.0)
+                grain = grain * keep
             elif rng.uniform() < 0.4:  # the denser scolex, off centre
                 off = rng.uniform(-0.25, 0.25) * length
                 t = math.radians(a_deg)
                 sx, sy = x + off * math.cos(t), y + off * math.sin(t)
                 grain = grain + 0.6 * blob(anatomy, (sx, sy), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
-        th += density * grain
+        th += density * grain * particle_texture(anatomy, rng, (x, y), length, 0.25)
     th = chalky(th, rng, px, 0.5, 0.2)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
 
@@ -1780,17 +1827,23 @@ def _osteochondral_body(
     inner rings (the "ring and arc" of chondroid mineral) and a faintly stippled matrix; drawn on
     its :func:`ring_canvas` (zero outside it), returned with it."""
     px = anatomy.grid.pixel_mm
-    canvas = ring_canvas(anatomy, centre, r)
-    body = _ring(anatomy, rng, centre, r, 0.18, canvas=canvas)
-    b = r * rng.uniform(0.7, 0.95)
-    arcs = _arc_gaps(anatomy, centre, rng, 0.5, 3, canvas=canvas) * blob_shell(
-        anatomy, centre, r * 0.6, b * 0.6, r * 0.6, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15), canvas
+    b = r * rng.uniform(0.6, 0.95)
+    angle = rng.uniform(0, 180)
+    outline = particle_outline(rng, rng.uniform(0.02, 0.06), egg=0.05, facet_chance=0.45)
+    wall = max(0.5, r * 0.18 * rng.uniform(0.5, 1.6))
+    body = blob_shell(anatomy, centre, r, b, b, wall, angle, outline) * rng.uniform(0.6, 1.2)
+    # the inner rings and arcs sit off centre, each body its own
+    off = rng.uniform(0, 0.25 * r), rng.uniform(0, 2 * np.pi)
+    inner = (centre[0] + off[0] * math.cos(off[1]), centre[1] + off[0] * math.sin(off[1]))
+    arcs = _arc_gaps(anatomy, inner, rng, rng.uniform(0.3, 0.7), int(rng.integers(1, 4))) * blob_shell(
+        anatomy, inner, r * 0.55, b * 0.55, r * 0.55, 0.5, rng.uniform(0, 180), radial_profile(rng, 0.15)
     )
-    matrix = blob(
-        anatomy, centre, r * 0.9, b * 0.9, r * 0.9, rng.uniform(0, 180), radial_profile(rng, 0.1), canvas=canvas
-    )
-    stipple = canvas.smoothed_noise(rng, 0.4 / px) > 0.6
-    return canvas, body + arcs + matrix * (0.08 + 0.25 * stipple * rng.uniform(0.3, 1.0))
+    matrix = blob(anatomy, centre, r * 0.9, b * 0.9, b * 0.9, angle, outline)
+    stipple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 0.4 / px) > 0.6
+    texture = particle_texture(anatomy, rng, centre, 1.2 * r, 0.3)
+    return Canvas.full(anatomy.grid), (
+        body + rng.uniform(0.3, 1.0) * arcs + matrix * (0.05 + 0.3 * stipple * rng.uniform(0.2, 1.0))
+    ) * texture
 
 
 def _bodies_in_recesses(
@@ -2240,8 +2293,10 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
         for px, py in _sample_points(local, count, rng, anatomy.grid.pixel_mm):
             # clustered nodules of varied size, some coalescing into lobulated clumps
             r = size / 2 * rng.uniform(0.35, 1.25)
-            b = r * rng.uniform(0.65, 1.0)
-            th += blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), radial_profile(rng, 0.18))
+            b = r * rng.uniform(0.6, 1.0)
+            outline = particle_outline(rng, rng.uniform(0.1, 0.25), egg=0.15, facet_chance=0.3)
+            nodule = blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), outline)
+            th += rng.uniform(0.8, 1.1) * nodule * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
 
@@ -2269,14 +2324,23 @@ def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: An
             canvas.add_to(th, _ring(anatomy, rng, (x, y), r, 0.35, canvas=canvas))
         elif kind < 0.8:  # a lumpy, chalky nodule, denser on one side
             angle = rng.uniform(0, 180)
-            lump = blob(anatomy, (x, y), r, r * rng.uniform(0.6, 0.95), r * 0.8, angle, radial_profile(rng, 0.25))
+            outline = particle_outline(rng, rng.uniform(0.15, 0.3), egg=0.2, facet_chance=0.3)
+            lump = blob(anatomy, (x, y), r, r * rng.uniform(0.55, 0.95), r * 0.8, angle, outline)
             u, _ = axial(anatomy, (x, y), angle)
+            lump = lump * particle_texture(anatomy, rng, (x, y), 1.5 * r, 0.3)
             th += rng.uniform(0.35, 0.8) * lump * np.clip(0.75 + 0.25 * u / r, 0.4, 1.0)
-        else:  # a faint clump of a few dense granules
-            for _ in range(int(rng.integers(3, 7))):
-                gx, gy = x + rng.normal(0, 0.3 * r), y + rng.normal(0, 0.3 * r)
-                g = r * rng.uniform(0.25, 0.45)
-                th += rng.uniform(0.5, 1.0) * blob(anatomy, (gx, gy), g, g * rng.uniform(0.6, 1.0), g, 0.0, None)
+        else:  # a faint, irregular clump of granules of unequal size, strung along a random axis
+            axis_deg = rng.uniform(0, 180)
+            t = math.radians(axis_deg)
+            stretch = rng.uniform(0.15, 0.6)
+            for _ in range(int(rng.integers(2, 6))):
+                along, across = rng.normal(0, 0.45 * r), rng.normal(0, stretch * 0.45 * r)
+                gx, gy = x + along * math.cos(t) - across * math.sin(t), y + along * math.sin(t) + across * math.cos(t)
+                g = float(np.clip(r * 0.3 * rng.lognormal(0.0, 0.4), 0.4, 0.7 * r))
+                granule = blob(
+                    anatomy, (gx, gy), g, g * rng.uniform(0.5, 1.0), g, rng.uniform(0, 180), radial_profile(rng, 0.2)
+                )
+                th += rng.uniform(0.3, 1.0) * granule
     th = chalky(th, rng, px, 0.5, 0.25)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
