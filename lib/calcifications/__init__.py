@@ -14,6 +14,7 @@ Synthetic radiographs
     ``phantom``        3-D anatomy from the site files of ``data/anatomy``: solids, cortex, texture, projections
     ``anatomy``        material thickness maps and compartment masks per site and view (projected 3-D anatomy data)
     ``patterns``       calcification patterns, one generator per morphology
+    ``subjects``       patient build, positioning and exposure varied per figure on the projected maps
     ``radiograph``     projection radiographs: transmission, noise, blur, display window
     ``figures``        figure specs: the essay's figures and the chapters' own
     ``atlas``          the morphology atlas and its frames
