@@ -54,10 +54,9 @@ def test_a_landmark_on_bone_stays_on_bone_after_tilt_and_scale(knee):
     px = knee.grid.pixel_mm
     for anatomy in (knee, moved):
         x, y = anatomy.landmarks["joints"]["knee"]
-        # the knee joint centre: femur 40 mm above, tibia 12 mm below, the joint space 5 mm above it
-        # (the landmark itself now touches the top of the rounded tibial spines)
+        # the knee joint centre lies in the notch above the tibial spines: femur 35 mm above, tibia 12 mm below
         col = anatomy.bone_mask[:, int(x / px)]
-        assert col[int((y - 40) / px)] and col[int((y + 12) / px)] and not col[int((y - 5) / px)]
+        assert col[int((y - 35) / px)] and col[int((y + 12) / px)] and not col[int(y / px)]
 
 
 def test_habitus_scales_fat_and_muscle_path_lengths(knee):

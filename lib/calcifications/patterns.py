@@ -1503,11 +1503,11 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     # The rim is seen by its thickness, not by a density above bone's: the shell is at most as dense
     # as cortex (``conc`` is capped), its beads and gaps modulate it.
     level = float(np.clip(0.75 + (weeks - 5.5) / 10.0, 0.75, 1.0))
-    shell, inner = shell_of(max(1.0, b * (0.13 + 0.05 * level)))
+    shell, inner = shell_of(max(1.0, b * (0.16 + 0.05 * level)))
     beads = 0.5 + 0.5 * np.clip(bead_noise + 0.3, 0.0, 1.0)
     gaps = 0.3 + 0.7 * np.clip(gap_noise + 1.2, 0.0, 1.0)
     centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
-    rim = 0.1 + 0.9 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # beads on the edge, not the faces
+    rim = 0.03 + 0.97 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0) ** 1.5  # on the edge, not the faces
     th = conc * level * (shell * beads * gaps * rim + centre_mineral)
     th = cap_to_cortex(chalky(gaussian_sparse(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
     return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
