@@ -281,18 +281,8 @@ def test_unknown_figure_raises():
         (lambda r: r.update(zoom={"center": "hallux_mtp"}), "zoom needs"),
     ],
 )
-def test_bad_spec_raises(mutation, message):
-    raw = {
-        "id": "figX",
-        "source_figure": "1",
-        "title": "t",
-        "site": "site_knee",
-        "projection": "frontal",
-        "seed": 1,
-        "alt": "A synthetic frontal radiograph of a knee with nothing in particular to see in it.",
-        "caption": "Synthetic illustration. Look at the knee.",
-        "patterns": [],
-    }
+def test_bad_spec_raises(mutation, message, blank_knee_spec):
+    raw = {**blank_knee_spec, "source_figure": "1"}
     mutation(raw)
     with pytest.raises(ValueError, match=message):
         fg._figure(raw)

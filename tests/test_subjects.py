@@ -10,16 +10,10 @@ from calcifications import figures as fg
 from calcifications import patterns as pt
 from calcifications import subjects as sj
 
-RAW = {
-    "id": "figS",
-    "title": "t",
-    "site": "site_knee",
-    "projection": "frontal",
-    "seed": 1,
-    "alt": "A synthetic frontal radiograph of a knee with nothing in particular to see in it.",
-    "caption": "Synthetic illustration. Look at the knee.",
-    "patterns": [],
-}
+
+@pytest.fixture
+def raw_spec(blank_knee_spec):
+    return {**blank_knee_spec, "id": "figS"}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +21,8 @@ def knee():
     return an.from_projection("site_knee", "frontal", (256, 256))
 
 
-def test_no_subject_leaves_the_anatomy_and_exposure_alone(knee):
-    spec = fg.make_spec(RAW)
+def test_no_subject_leaves_the_anatomy_and_exposure_alone(knee, raw_spec):
+    spec = fg.make_spec(raw_spec)
     assert spec.panels[0].subject == sj.IDENTITY
     assert sj.apply(knee, sj.IDENTITY) is knee
     assert fg.panel_exposure(spec, spec.panels[0]) == spec.exposure
@@ -79,9 +73,9 @@ def test_habitus_scales_fat_and_muscle_path_lengths(knee):
     assert widest == pytest.approx(1.1, abs=0.03)
 
 
-def test_named_patient_and_panel_keys_update_the_figure_subject():
+def test_named_patient_and_panel_keys_update_the_figure_subject(raw_spec):
     raw = {
-        **RAW,
+        **raw_spec,
         "subject": {"patient": "heavy", "tilt_deg": 2.0},
         "panels": [{"patterns": []}, {"subject": {"tilt_deg": -3.0, "fluence": 1.5}, "patterns": []}],
     }
@@ -108,11 +102,11 @@ def test_named_patient_and_panel_keys_update_the_figure_subject():
         (3, r"figS.*subject must be a patient name or a mapping"),
     ],
 )
-def test_bad_subjects_raise_naming_the_figure(subject, message):
+def test_bad_subjects_raise_naming_the_figure(subject, message, raw_spec):
     with pytest.raises(ValueError, match=message):
-        fg.make_spec({**RAW, "subject": subject}, "quiz-test.yml")
+        fg.make_spec({**raw_spec, "subject": subject}, "quiz-test.yml")
     with pytest.raises(ValueError, match=message):
-        fg.make_spec({**RAW, "panels": [{"subject": subject, "patterns": []}]}, "quiz-test.yml")
+        fg.make_spec({**raw_spec, "panels": [{"subject": subject, "patterns": []}]}, "quiz-test.yml")
 
 
 def test_figures_of_one_site_and_view_differ_in_subject():
