@@ -460,6 +460,17 @@ def test_every_cite_key_is_in_references_bib():
     assert cites and cites <= keys, sorted(cites - keys)
 
 
+def test_references_bib_parses_and_every_entry_has_a_title():
+    # the book build parses it strictly; a missing brace there fails the whole build, found late
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "references.bib")).entries
+    assert len(entries) > 100
+    assert all("title" in entry.fields for entry in entries.values()), [
+        k for k, e in entries.items() if "title" not in e.fields
+    ]
+
+
 def test_knowledge_file_rows_all_have_cites():
     text = resources.files("calcifications").joinpath("data/knowledge.yml").read_text("utf-8")
     rows = [line for line in text.splitlines() if re.search(r"\{p:", line)]
