@@ -959,6 +959,13 @@ def _along(values: np.ndarray, s: np.ndarray, step_mm: float) -> np.ndarray:
     return np.interp(s / step_mm, np.arange(len(values)), values)  # linear: no steps along the path
 
 
+VESSEL_WOBBLE_MM: Mapping[str, float] = MappingProxyType({"tubular": 1.2, "ring": 1.8, "plaque": 1.2})
+# en-face share of medial calcium: the media calcifies in granules and patches round the vessel, so
+# through the lumen (front and back walls en face) the beam crosses much less calcium than along the
+# two tangential edges: two fine lines with a clear lumen between them, not a solid bony band
+MEDIAL_EN_FACE: float = 0.3
+
+
 def _vessel_wall(
     anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Generator, mode: str
 ) -> tuple[Lesion, ...]:
@@ -976,7 +983,9 @@ def _vessel_wall(
     wall_mm = _number("wall_mm", params.get("wall_mm", 1.0), high=5)
     extent = params.get("extent", (0.05, 0.95))
     step = 1.0
-    path = wobbly_path(raw, rng, amplitude_mm=min(1.2, 0.3 * radius + 0.5), step_mm=step)
+    # an elderly or diabetic patient's calcified artery winds a little (medial sclerosis most visibly):
+    # a gently curving course, not a ruled straight tube beside the bone
+    path = wobbly_path(raw, rng, amplitude_mm=min(VESSEL_WOBBLE_MM[mode], 0.3 * radius + 0.5), step_mm=step)
     total = float(np.sum(np.hypot(*np.diff(path, axis=0).T)))
     s, d = polyline_coordinates(path, anatomy, within_mm=radius + 3.0)
     lo, hi = (_number("extent", e, 0, 1, strict=False) * total for e in extent)
@@ -995,11 +1004,21 @@ def _vessel_wall(
     outer = _half_chord_mean(d, r_s, across)
     inner = _half_chord_mean(d, np.clip(r_s - wall, 1e-3, None), across)
     half = np.clip(outer - inner, 0.0, None)  # wall chord of one crossing (front or back)
+    if mode == "ring":
+        # the en-face walls over the lumen carry less calcium than the tangential edges (see MEDIAL_EN_FACE)
+        edge = np.clip(np.abs(np.where(np.isfinite(d), d, 0.0)) / np.maximum(r_s - wall, 1e-3), 0.0, 1.0) ** 6
+        half = half * (MEDIAL_EN_FACE + (1.0 - MEDIAL_EN_FACE) * edge)
     if mode in ("tubular", "ring"):
         # gaps: stretches of uncalcified wall, short and few for medial calcification
         # (each wall on its own, so the gaps are staggered, not square cuts across the vessel)
+        # (medial sclerosis: short breaks, a little more often than in a continuous tram-track)
         covers = [
-            np.clip((smooth_noise_1d(rng, n, 5.0 if mode == "ring" else 8.0) + 1.3) / 1.2, 0.0, 1.0) ** 1.5
+            np.clip(
+                (smooth_noise_1d(rng, n, 5.0 if mode == "ring" else 8.0) + (1.0 if mode == "ring" else 1.3)) / 1.2,
+                0.0,
+                1.0,
+            )
+            ** 1.5
             for _ in range(2)
         ]
         th = 2 * half * np.where(near_side, _along(covers[0], s, step), _along(covers[1], s, step))
@@ -1014,7 +1033,8 @@ def _vessel_wall(
                 pos += spacing * rng.uniform(0.6, 2.4)
             band = _along(ndimage.gaussian_filter1d(bands, 0.6), s, step)
             side = np.where(near_side, 1.0, _along(np.clip(smooth_noise_1d(rng, n, 3.0) + 0.3, 0, 1), s, step))
-            th = th + 2 * (outer - inner) * 0.8 * band * side + 2 * outer * 0.03 * band * side
+            # fine bands of the wall's own thickness, fainter than the two lines (no ladder of rungs)
+            th = th + 2 * (outer - inner) * MEDIAL_EN_FACE * band * side
     else:
         count = _count(params.get("count", 14))
         th = np.zeros(anatomy.grid.shape)
