@@ -2096,9 +2096,9 @@ def _mass_lobes(
     m = int(np.clip(round(0.5 * n) + 1, 2, 9))
     phi0 = rng.uniform(0, 2 * np.pi)
     for i in range(m):
-        phi = phi0 + 2 * np.pi * (i + rng.uniform(-0.3, 0.3)) / m
-        r = radius * rng.uniform(0.28, 0.5)
-        reach = radius * rng.uniform(0.68, 1.0)  # how far this lobe's outer edge stands out
+        phi = phi0 + 2 * np.pi * (i + rng.uniform(-0.4, 0.4)) / m
+        r = radius * rng.uniform(0.22, 0.5)
+        reach = radius * rng.uniform(0.62, 1.0)  # how far this lobe's outer edge stands out
         dist = max(reach - r, 0.25 * radius)
         lobes.append((centre[0] + dist * math.cos(phi), centre[1] + dist * math.sin(phi), r))
     return lobes
@@ -2172,7 +2172,7 @@ LEVEL_BLUR_MM: float = 0.8  # a level is sharp but not a ruled line: the interfa
 LEVEL_BLUR_SPREAD: tuple[float, float] = (1.0, 2.2)  # each locule's blur: LEVEL_BLUR_MM times a factor in this range
 LEVEL_WAVE_MM: float = 0.3  # the sediment's surface is not flat: it undulates by about this much (standard deviation)
 MENISCUS_MM: float = 0.6  # the level rises about this much (0.7–2 times, per locule) where it meets a locule's wall
-HAZE_SHARE: float = 0.12  # fine calcium still suspended just above a level, as a share of the sediment's density
+HAZE_SHARE: float = 0.18  # fine calcium still suspended just above a level, as a share of the sediment's density
 HAZE_MM: float = 3.0  # ... fading upwards over about this height (mm; 0.6–1.4 times, per locule)
 LOCULE_SOFTEN_MM = 0.35  # Gaussian σ (mm) that softens the locules' outlines and levels
 
@@ -2245,7 +2245,7 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             chalk[cell] = (inner * cloud * lucent_septa)[cell] * (0.45 + 0.5 * (rng.uniform(0.3, 0.6) - 0.45))
         elif kinds[j] == "fluid":
             fluid[cell] = inner[cell]
-            chalk[cell] = 0.04 * inner[cell]
+            chalk[cell] = 0.1 * inner[cell]  # a little calcium milk: not an empty hole
         else:
             height = bottom[j] - top[j]
             level = bottom[j] - fill * height * rng.uniform(0.8, 1.2)
@@ -2264,7 +2264,7 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             fluid[cell] = inner[cell] * (1.0 - below)
     # thin walls: the rind round the whole mass and fainter septa between the locules
     # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
-    rind = 0.4 * np.clip(outer - inner, 0.0, None) * cloud
+    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud
     septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
     walls = ndimage.gaussian_filter(rind + septa, 0.25 / px)
     region = (
