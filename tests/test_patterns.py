@@ -711,10 +711,12 @@ def test_levels_are_slightly_blurred_not_ruled_lines():
     c = int(np.median(cols))
     inside = (mineral[:, c] > 0) | (fluid[:, c] > 0)
     share = fluid[:, c] / np.clip(fluid[:, c] + mineral[:, c] / pt.SEDIMENT_SHARE, 1e-9, None)
-    partial = inside & (share > 0.1) & (share < 0.9)
-    # the interface spreads over about LEVEL_BLUR_MM: at least two pixel rows are partly fluid
+    # (the hazy supernatant just above the level is still 0.85–0.9 fluid by this measure)
+    partial = inside & (share > 0.1) & (share < 0.8)
+    # the interface spreads over about LEVEL_BLUR_MM or more: at least two pixel rows are partly fluid
     assert partial.sum() >= max(2, int(0.5 * pt.LEVEL_BLUR_MM / anatomy.grid.pixel_mm))
-    assert partial.sum() * anatomy.grid.pixel_mm < 4 * pt.LEVEL_BLUR_MM  # still a sharp level
+    # still a sharp level: no wider than the locule's own blur allows
+    assert partial.sum() * anatomy.grid.pixel_mm < 2 * pt.LEVEL_BLUR_MM * pt.LEVEL_BLUR_SPREAD[1] + 1.0
 
 
 @pytest.mark.parametrize(

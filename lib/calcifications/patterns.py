@@ -2174,6 +2174,8 @@ LEVEL_WAVE_MM: float = 0.3  # the sediment's surface is not flat: it undulates b
 MENISCUS_MM: float = 0.6  # the level rises about this much (0.7–2 times, per locule) where it meets a locule's wall
 HAZE_SHARE: float = 0.18  # fine calcium still suspended just above a level, as a share of the sediment's density
 HAZE_MM: float = 3.0  # ... fading upwards over about this height (mm; 0.6–1.4 times, per locule)
+MASS_BULGE_MM: float = 1.5  # by default a tumoral mass reaches at most this far (mm) beyond the skin line
+# (a large mass in a thin part, e.g. beside the knee, asks for more with ``bulge_mm``; at most 0.3 of its size)
 LOCULE_SOFTEN_MM = 0.35  # Gaussian σ (mm) that softens the locules' outlines and levels
 
 
@@ -2202,8 +2204,10 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     asked = _landmark_point(anatomy, params.get("location"), default)
     lobes = _mass_lobes(asked, size, n, scale, rng)
     reach = _lobes_reach(lobes, asked)
-    # the whole mass inside the body outline, at most its outer third under a lifted skin
-    cx, cy = seat(anatomy, anatomy.body_mask, asked, 0.7 * reach)
+    # the mass inside the body outline, its edge at most MASS_BULGE_MM beyond it under the lifted skin:
+    # a mass pushed further out lifted a broad, flat-bottomed plateau of fat, a dark band along the skin
+    bulge = _number("bulge_mm", params.get("bulge_mm", MASS_BULGE_MM), 0, 100, strict=False)
+    cx, cy = seat(anatomy, anatomy.body_mask, asked, reach - min(bulge, 0.3 * reach))
     lobes = [(x + cx - asked[0], y + cy - asked[1], r) for x, y, r in lobes]
     blend = 0.15 * float(np.mean([r for _, _, r in lobes]))
     bumps = _outline_bumps(anatomy, rng, (cx, cy), reach)
@@ -2652,6 +2656,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "sediment_fraction": "0–1 of each cyst's height",
                 "level_fraction": "share of cysts with a level",
+                "bulge_mm": "how far (mm) the mass may reach beyond the skin line, lifting it (default 1.5)",
                 "compartment": "default periarticular",
             }
         ),
@@ -2664,6 +2669,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "sediment_fraction": "0–1 of each cyst's height",
                 "level_fraction": "share of cysts with a level",
+                "bulge_mm": "how far (mm) the mass may reach beyond the skin line, lifting it (default 1.5)",
                 "compartment": "default periarticular",
             }
         ),
