@@ -930,10 +930,12 @@ def test_lifted_skin_fades_in_instead_of_stopping_along_a_row():
     """The old skin line under a bulge became fat in a band cut square at the bulge's ends: a step of
     the whole skin path (26 mm) from one row to the next, a straight edge and a dark pocket across the mass."""
     anatomy = an.build("site_hip_pelvis", "frontal")
-    lesions = pt.generate(
-        "fluid_calcium_levels", anatomy, np.random.default_rng(118), location=(34.0, 178.0), size_mm=80, count=14
-    )
-    lifted = next(lesion for lesion in lesions if lesion.hosts == ("skin",)).thickness_mm
+    rows, cols = np.nonzero(anatomy.body_mask)
+    r = int(np.median(rows))
+    c0 = int(cols[rows == r].min())  # the lateral skin line on this row
+    px = anatomy.grid.pixel_mm
+    mass = pt.blob(anatomy, ((c0 + 0.5) * px + 10.0, (r + 0.5) * px), 18.0, 30.0, 18.0, 90.0, None)  # bulges 8 mm
+    lifted = next(lesion for lesion in pt.mass_effect(anatomy, mass) if lesion.hosts == ("skin",)).thickness_mm
     assert lifted.max() > 10  # the old skin line is replaced under the bulge
     # ... fading in over several rows at the bulge's ends (across the outline, the skin's own edge)
     assert np.abs(np.diff(lifted, axis=0)).max() < 6.0
@@ -1049,3 +1051,18 @@ def test_medial_sclerosis_is_two_fine_lines_round_a_clear_lumen():
         ratios.append(row.max() / max(row[(on[0] + on[-1]) // 2], 1e-9))
     assert len(ratios) > 50
     assert np.median(ratios) > 3.0, np.median(ratios)  # a clear lumen between two fine lines
+
+
+def test_tumoral_mass_reaches_at_most_bulge_mm_beyond_the_skin_line():
+    """Pushed further out, a mass lifted a broad flat-bottomed plateau of fat along the skin (a dark band)."""
+    anatomy = an.build("site_hip_pelvis", "frontal")
+    outside = ndimage.distance_transform_edt(~anatomy.body_mask) * anatomy.grid.pixel_mm
+    for bulge in (None, 8.0):
+        extra = {} if bulge is None else {"bulge_mm": bulge}
+        lesions = pt.generate(
+            "fluid_calcium_levels", anatomy, np.random.default_rng(118), location=(20.0, 178.0), size_mm=80, **extra
+        )
+        reach = outside[_mineral(lesions) > 0.05].max()
+        assert reach <= (pt.MASS_BULGE_MM if bulge is None else bulge) + 1.5, (bulge, reach)
+    with pytest.raises(ValueError, match="bulge_mm"):
+        pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(0), bulge_mm=-1)
