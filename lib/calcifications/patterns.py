@@ -272,6 +272,9 @@ def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) ->
     return np.where(outside, 2 * skin_mm + 0.5 * rim, 0.0)
 
 
+LIFT_RAMP_MM: float = 6.0  # the old skin line is fully replaced by fat where the skin moved out this far or more
+
+
 def mass_effect(
     anatomy: Anatomy, mass: np.ndarray, cover_mm: float = 2.5, blend_mm: float = 10.0
 ) -> tuple[Lesion, ...]:
@@ -323,9 +326,12 @@ def mass_effect(
     taper = np.clip(1.0 - from_mass / blend_mm, 0.0, 1.0)
     taper = np.where(anatomy.body_mask, taper * taper * (3 - 2 * taper), 1.0)  # fades into the old limb
     fat = np.where(zone, np.clip(target - present, 0.0, None) * taper, 0.0)
-    lifted = zone & anatomy.body_mask & (new_depth > old_depth + 0.5)  # the old skin, now under fat
+    # the old skin, now under fat, in proportion to how far the skin line moved out: it fades in over
+    # the bulge's ends instead of stopping along a row (a straight edge across the mass, and a band)
+    lifted = np.clip((new_depth - old_depth) / LIFT_RAMP_MM, 0.0, 1.0)
+    lifted = np.where(smooth & near & anatomy.body_mask, lifted * lifted * (3 - 2 * lifted), 0.0)
     old_skin = np.asarray(anatomy.thickness_mm.get("skin", np.zeros(mass.shape)), float)
-    old_skin = np.where(lifted, old_skin * taper, 0.0)
+    old_skin = old_skin * lifted * taper
     skin = skin_over_bulge(anatomy, np.where(bulge, 1.0, 0.0), skin_mm=1.2)
     return (
         _lesion("adipose", fat, anatomy, ("swelling",)),
@@ -817,6 +823,83 @@ def _pick_points(
     return np.column_stack([(cols[pick] + 0.5) * pixel_mm, (rows[pick] + 0.5) * pixel_mm])
 
 
+LUNG_PATH_MM: float = 3.0  # a pixel projects over the aerated lung where the beam crosses more lung than this (mm)
+LUNG_MARGIN_MM: float = 4.0  # ... and particles keep this far from the lung's projected edge
+
+
+def over_lung(anatomy: Anatomy) -> np.ndarray:
+    """Pixels that project over the aerated lung, widened by LUNG_MARGIN_MM (all False where the view
+    crosses no lung). A particle of the chest-wall soft tissues drawn there reads as a lung nodule on a
+    shoulder film; read-only, computed once per anatomy."""
+
+    def make() -> np.ndarray:
+        lung = np.asarray(anatomy.thickness_mm.get("lung", np.zeros(anatomy.grid.shape))) > LUNG_PATH_MM
+        if not lung.any():
+            return lung
+        return ndimage.binary_dilation(lung, iterations=max(1, round(LUNG_MARGIN_MM / anatomy.grid.pixel_mm)))
+
+    return _memo(anatomy, "over lung", make)
+
+
+def seated_points(
+    anatomy: Anatomy,
+    allowed: np.ndarray,
+    reaches_mm: np.ndarray,
+    rng: np.random.Generator,
+    weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One centre (x, y mm) per particle, each at least its reach (``reaches_mm``, mm from the centre to
+    the particle's farthest edge) inside ``allowed``, so the whole particle lies in its compartment and
+    none is cut along the mask; drawn with probability proportional to ``weight`` (a map ≥ 0; uniform by
+    default), so a crowd can cluster. Where no pixel is deep enough, the deepest part of ``allowed``.
+    Also returns each centre's depth in ``allowed`` (mm), with which a caller shrinks a particle that
+    does not fit."""
+    px = anatomy.grid.pixel_mm
+    reaches = np.asarray(reaches_mm, float).reshape(-1)
+    if not allowed.any() or reaches.size == 0:
+        return np.zeros((0, 2)), np.zeros(0)
+    depth = ndimage.distance_transform_edt(allowed) * px
+    points, room = [], []
+    for reach in reaches:
+        ok = depth >= min(reach, 0.8 * float(depth.max()))
+        rows, cols = np.nonzero(ok)
+        p = None
+        if weight is not None:
+            p = np.asarray(weight, float)[rows, cols] + 1e-12
+            p = p / p.sum()
+        k = rng.choice(rows.size, p=p)
+        points.append(((cols[k] + 0.5) * px, (rows[k] + 0.5) * px))
+        room.append(float(depth[rows[k], cols[k]]))
+    return np.asarray(points), np.asarray(room)
+
+
+def cluster_weight(
+    anatomy: Anatomy,
+    allowed: np.ndarray,
+    rng: np.random.Generator,
+    clusters: int,
+    along_mm: tuple[float, float],
+    across_mm: tuple[float, float],
+    angle_deg: float,
+    background: float = 0.1,
+) -> np.ndarray:
+    """A map ≥ 0 over ``allowed`` for :func:`seated_points`: ``clusters`` elongated Gaussian clouds of
+    unequal weight, centred at random in ``allowed``, long axis along ``angle_deg`` (spread ``along_mm``
+    and ``across_mm``, ranges of σ in mm), over a faint ``background`` share: particles gather in a few
+    places (several muscles, a few injection sites), not sprinkled evenly."""
+    x, y = anatomy.grid.coordinates()
+    out = np.zeros(anatomy.grid.shape)
+    for cx, cy in _sample_points(allowed, clusters, rng, anatomy.grid.pixel_mm):
+        t = math.radians(angle_deg + rng.normal(0, 10))
+        u = (x - cx) * math.cos(t) + (y - cy) * math.sin(t)
+        v = -(x - cx) * math.sin(t) + (y - cy) * math.cos(t)
+        su, sv = rng.uniform(*along_mm), rng.uniform(*across_mm)
+        out += rng.lognormal(0.0, 0.5) * np.exp(-0.5 * ((u / su) ** 2 + (v / sv) ** 2))
+    if out.max() > 0:
+        out /= out[allowed].mean() if out[allowed].mean() > 0 else out.max()
+    return np.where(allowed, out + background, 0.0)
+
+
 def disc_candidates(
     mask: np.ndarray, grid: Grid, centre: tuple[float, float], radius_mm: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -876,6 +959,13 @@ def _along(values: np.ndarray, s: np.ndarray, step_mm: float) -> np.ndarray:
     return np.interp(s / step_mm, np.arange(len(values)), values)  # linear: no steps along the path
 
 
+VESSEL_WOBBLE_MM: Mapping[str, float] = MappingProxyType({"tubular": 1.2, "ring": 1.8, "plaque": 1.2})
+# en-face share of medial calcium: the media calcifies in granules and patches round the vessel, so
+# through the lumen (front and back walls en face) the beam crosses much less calcium than along the
+# two tangential edges: two fine lines with a clear lumen between them, not a solid bony band
+MEDIAL_EN_FACE: float = 0.3
+
+
 def _vessel_wall(
     anatomy: Anatomy, params: Mapping[str, Any], rng: np.random.Generator, mode: str
 ) -> tuple[Lesion, ...]:
@@ -893,7 +983,9 @@ def _vessel_wall(
     wall_mm = _number("wall_mm", params.get("wall_mm", 1.0), high=5)
     extent = params.get("extent", (0.05, 0.95))
     step = 1.0
-    path = wobbly_path(raw, rng, amplitude_mm=min(1.2, 0.3 * radius + 0.5), step_mm=step)
+    # an elderly or diabetic patient's calcified artery winds a little (medial sclerosis most visibly):
+    # a gently curving course, not a ruled straight tube beside the bone
+    path = wobbly_path(raw, rng, amplitude_mm=min(VESSEL_WOBBLE_MM[mode], 0.3 * radius + 0.5), step_mm=step)
     total = float(np.sum(np.hypot(*np.diff(path, axis=0).T)))
     s, d = polyline_coordinates(path, anatomy, within_mm=radius + 3.0)
     lo, hi = (_number("extent", e, 0, 1, strict=False) * total for e in extent)
@@ -912,11 +1004,21 @@ def _vessel_wall(
     outer = _half_chord_mean(d, r_s, across)
     inner = _half_chord_mean(d, np.clip(r_s - wall, 1e-3, None), across)
     half = np.clip(outer - inner, 0.0, None)  # wall chord of one crossing (front or back)
+    if mode == "ring":
+        # the en-face walls over the lumen carry less calcium than the tangential edges (see MEDIAL_EN_FACE)
+        edge = np.clip(np.abs(np.where(np.isfinite(d), d, 0.0)) / np.maximum(r_s - wall, 1e-3), 0.0, 1.0) ** 6
+        half = half * (MEDIAL_EN_FACE + (1.0 - MEDIAL_EN_FACE) * edge)
     if mode in ("tubular", "ring"):
         # gaps: stretches of uncalcified wall, short and few for medial calcification
         # (each wall on its own, so the gaps are staggered, not square cuts across the vessel)
+        # (medial sclerosis: short breaks, a little more often than in a continuous tram-track)
         covers = [
-            np.clip((smooth_noise_1d(rng, n, 5.0 if mode == "ring" else 8.0) + 1.3) / 1.2, 0.0, 1.0) ** 1.5
+            np.clip(
+                (smooth_noise_1d(rng, n, 5.0 if mode == "ring" else 8.0) + (1.0 if mode == "ring" else 1.3)) / 1.2,
+                0.0,
+                1.0,
+            )
+            ** 1.5
             for _ in range(2)
         ]
         th = 2 * half * np.where(near_side, _along(covers[0], s, step), _along(covers[1], s, step))
@@ -931,7 +1033,8 @@ def _vessel_wall(
                 pos += spacing * rng.uniform(0.6, 2.4)
             band = _along(ndimage.gaussian_filter1d(bands, 0.6), s, step)
             side = np.where(near_side, 1.0, _along(np.clip(smooth_noise_1d(rng, n, 3.0) + 0.3, 0, 1), s, step))
-            th = th + 2 * (outer - inner) * 0.8 * band * side + 2 * outer * 0.03 * band * side
+            # fine bands of the wall's own thickness, fainter than the two lines (no ladder of rungs)
+            th = th + 2 * (outer - inner) * MEDIAL_EN_FACE * band * side
     else:
         count = _count(params.get("count", 14))
         th = np.zeros(anatomy.grid.shape)
@@ -1195,12 +1298,21 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     angle = _fibre_angle(anatomy, params)
     px = anatomy.grid.pixel_mm
     th = np.zeros(anatomy.grid.shape)
-    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 3.0)
+    # in the muscle, clear of the skin, and not over the lung (on a chest-wall film a grain there reads
+    # as a lung nodule); each grain wholly inside (seated by its own length, not cut by the mask)
+    # (a muscle's grains may cross the thin fat planes between its fascicles: 'deep' closes them)
+    region = (compartment,) + (("deep",) if compartment == "muscle" else ())
+    mask = _skin_clearance(anatomy, region_mask(anatomy, region), 3.0)
+    mask = mask & ~over_lung(anatomy) if (mask & ~over_lung(anatomy)).any() else mask
     # the fibre direction drifts slowly across the muscle (pennation), grains follow it locally
     drift = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 20.0 / px)
     drift *= 10.0 / (drift.std() or 1.0)
-    for x, y in _sample_points(mask, n, rng, px, size / 2):
-        length = float(np.clip(size * rng.lognormal(0.0, 0.3), 0.45 * size, 1.6 * size))
+    lengths = np.clip(size * rng.lognormal(0.0, 0.3, n), 0.45 * size, 1.6 * size)
+    # the cysts gather in a few muscles, strung along their fibres: clusters, not an even sprinkle
+    crowd = cluster_weight(anatomy, mask, rng, int(np.clip(round(n / 15) + 2, 3, 7)), (18, 40), (5, 12), angle)
+    centres, room = seated_points(anatomy, mask, 0.6 * lengths + 0.5, rng, crowd)
+    for (x, y), length, fit in zip(centres, lengths, room):
+        length = float(min(length, max((fit - 0.5) / 0.6, 0.45 * size)))
         width = float(np.clip(length * rng.uniform(0.22, 0.5), 1.5, 0.5 * size + 1.0))
         r, c = min(int(y / px), th.shape[0] - 1), min(int(x / px), th.shape[1] - 1)
         a_deg = angle + float(drift[r, c]) + rng.normal(0, 4)
@@ -1226,7 +1338,7 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
                 grain = grain + 0.6 * blob(anatomy, (sx, sy), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
         th += density * grain * particle_texture(anatomy, rng, (x, y), length, 0.25)
     th = chalky(th, rng, px, 0.5, 0.2)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
+    return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.5),)
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1972,17 +2084,38 @@ def _mass_lobes(
     centre: tuple[float, float], size: float, n: int, scale: float, rng: np.random.Generator
 ) -> list[tuple[float, float, float]]:
     """Spheres (x, y, radius; mm) whose smooth union is the outline of a lobulated mass of overall
-    diameter about ``size`` × ``scale`` with ``n`` locules: a grape cluster of unequal lobes."""
+    diameter about ``size`` × ``scale`` with ``n`` locules: a grape cluster of unequal lobes.
+
+    The satellite lobes are spread round the core (one per sector, jittered) and bulge out by
+    unequal amounts, so the outline is lobulated all round: no side where two or three lobes line
+    up into a straight edge."""
     radius = size / 2 * scale
     if n <= 1:
         return [(centre[0], centre[1], radius)]
     lobes = [(centre[0], centre[1], radius * rng.uniform(0.5, 0.62))]
-    for _ in range(int(np.clip(round(0.5 * n) + 1, 2, 9))):
-        phi, dist = rng.uniform(0, 2 * np.pi), radius * rng.uniform(0.3, 0.62)
-        lobes.append(
-            (centre[0] + dist * math.cos(phi), centre[1] + dist * math.sin(phi), radius * rng.uniform(0.28, 0.5))
-        )
+    m = int(np.clip(round(0.5 * n) + 1, 2, 9))
+    phi0 = rng.uniform(0, 2 * np.pi)
+    for i in range(m):
+        phi = phi0 + 2 * np.pi * (i + rng.uniform(-0.4, 0.4)) / m
+        r = radius * rng.uniform(0.22, 0.5)
+        reach = radius * rng.uniform(0.62, 1.0)  # how far this lobe's outer edge stands out
+        dist = max(reach - r, 0.25 * radius)
+        lobes.append((centre[0] + dist * math.cos(phi), centre[1] + dist * math.sin(phi), r))
     return lobes
+
+
+def _outline_bumps(
+    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], reach_mm: float
+) -> np.ndarray:
+    """Per-pixel shrink (mm; negative grows) that makes a mass's outline bumpy all round: small lobules
+    (3–9 per turn about ``centre``, about 4 % of ``reach_mm``) on the large lobes, so no stretch of the
+    outline is a straight or smooth arc."""
+    x, y = anatomy.grid.coordinates()
+    theta = np.arctan2(y - centre[1], x - centre[0])
+    out = np.zeros(np.broadcast_shapes(x.shape, y.shape))
+    for k in range(3, 10):
+        out += rng.uniform(0.3, 1.0) / math.sqrt(k - 2) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    return out * (0.04 * reach_mm / (out.std() or 1.0))
 
 
 def _lobes_reach(lobes: list[tuple[float, float, float]], centre: tuple[float, float]) -> float:
@@ -2034,8 +2167,15 @@ def _locules(
     return labels, septum, len(seeds)
 
 
-LEVEL_BLUR_MM: float = 0.8  # a level is sharp but not a ruled line: the interface spreads over this width
-MENISCUS_MM: float = 0.6  # the level rises this much where it meets a locule's wall
+LEVEL_BLUR_MM: float = 0.8  # a level is sharp but not a ruled line: the interface spreads over this width or more
+# (a locule's depth along the beam times the beam's few degrees of divergence from the level's plane)
+LEVEL_BLUR_SPREAD: tuple[float, float] = (1.0, 2.2)  # each locule's blur: LEVEL_BLUR_MM times a factor in this range
+LEVEL_WAVE_MM: float = 0.3  # the sediment's surface is not flat: it undulates by about this much (standard deviation)
+MENISCUS_MM: float = 0.6  # the level rises about this much (0.7–2 times, per locule) where it meets a locule's wall
+HAZE_SHARE: float = 0.18  # fine calcium still suspended just above a level, as a share of the sediment's density
+HAZE_MM: float = 3.0  # ... fading upwards over about this height (mm; 0.6–1.4 times, per locule)
+MASS_BULGE_MM: float = 1.5  # by default a tumoral mass reaches at most this far (mm) beyond the skin line
+# (a large mass in a thin part, e.g. beside the knee, asks for more with ``bulge_mm``; at most 0.3 of its size)
 LOCULE_SOFTEN_MM = 0.35  # Gaussian σ (mm) that softens the locules' outlines and levels
 
 
@@ -2064,13 +2204,16 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     asked = _landmark_point(anatomy, params.get("location"), default)
     lobes = _mass_lobes(asked, size, n, scale, rng)
     reach = _lobes_reach(lobes, asked)
-    # the whole mass inside the body outline, at most its outer third under a lifted skin
-    cx, cy = seat(anatomy, anatomy.body_mask, asked, 0.7 * reach)
+    # the mass inside the body outline, its edge at most MASS_BULGE_MM beyond it under the lifted skin:
+    # a mass pushed further out lifted a broad, flat-bottomed plateau of fat, a dark band along the skin
+    bulge = _number("bulge_mm", params.get("bulge_mm", MASS_BULGE_MM), 0, 100, strict=False)
+    cx, cy = seat(anatomy, anatomy.body_mask, asked, reach - min(bulge, 0.3 * reach))
     lobes = [(x + cx - asked[0], y + cy - asked[1], r) for x, y, r in lobes]
-    blend = 0.25 * float(np.mean([r for _, _, r in lobes]))
-    outer, edge = sphere_union(anatomy, lobes, blend)
+    blend = 0.15 * float(np.mean([r for _, _, r in lobes]))
+    bumps = _outline_bumps(anatomy, rng, (cx, cy), reach)
+    outer, edge = sphere_union(anatomy, lobes, blend, shrink_mm=bumps)
     wall = max(0.5, 0.025 * reach)
-    inner = sphere_union(anatomy, lobes, blend, shrink_mm=wall)[0]
+    inner = sphere_union(anatomy, lobes, blend, shrink_mm=bumps + wall)[0]
     footprint = outer > 0
     labels, septum, k = _locules(anatomy, rng, inner > 0, n)
     if k == 0:
@@ -2093,6 +2236,8 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     # chalky, cloud-like paste: density varies at a few millimetres and at the grain of the chalk
     cloud = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 2.5 / px)
     cloud = np.clip(0.7 + 0.3 * cloud / (cloud.std() or 1.0), 0.25, 1.2)
+    ripple = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.5 / px)
+    ripple *= LEVEL_WAVE_MM / (ripple.std() or 1.0)  # the sediment's uneven surface
     wall_dist = np.minimum(septum, np.clip(-edge - wall, 0.0, None))
     lucent_septa = 1.0 - 0.5 * np.exp(-((wall_dist / 0.7) ** 2))  # the paste thins towards each septum
     chalk = np.zeros(anatomy.grid.shape)
@@ -2104,19 +2249,26 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             chalk[cell] = (inner * cloud * lucent_septa)[cell] * (0.45 + 0.5 * (rng.uniform(0.3, 0.6) - 0.45))
         elif kinds[j] == "fluid":
             fluid[cell] = inner[cell]
-            chalk[cell] = 0.04 * inner[cell]
+            chalk[cell] = 0.1 * inner[cell]  # a little calcium milk: not an empty hole
         else:
             height = bottom[j] - top[j]
             level = bottom[j] - fill * height * rng.uniform(0.8, 1.2)
-            # the interface rises a little where it meets the locule's wall (meniscus) and is slightly blurred
-            rise = MENISCUS_MM * np.exp(-wall_dist[cell] / 1.0)
-            depth = along[cell] - (level - rise)
-            below = np.clip(depth / LEVEL_BLUR_MM + 0.5, 0.0, 1.0)
-            packed = 0.7 + 0.3 * np.clip(depth / max(bottom[j] - level, 1e-3), 0.0, 1.0)
-            chalk[cell] = inner[cell] * below * packed * SEDIMENT_SHARE * (0.85 + 0.15 * cloud[cell])
+            # the interface rises where it meets the locule's wall (meniscus), its surface undulates a
+            # little, and it is blurred by the beam's divergence over the locule's depth: each locule its own
+            blur = LEVEL_BLUR_MM * rng.uniform(*LEVEL_BLUR_SPREAD)
+            rise = MENISCUS_MM * rng.uniform(0.7, 2.0) * np.exp(-wall_dist[cell] / 1.2)
+            depth = along[cell] - (level - rise + ripple[cell])
+            below = np.clip(depth / blur + 0.5, 0.0, 1.0)
+            # the sediment packs down: densest at the bottom, looser just under the level
+            packed = 0.55 + 0.45 * np.clip(depth / max(bottom[j] - level, 1e-3), 0.0, 1.0) ** 0.7
+            # a hazy supernatant: fine calcium still settling just above the level
+            haze = HAZE_SHARE * np.exp(-np.clip(-depth, 0.0, None) / (HAZE_MM * rng.uniform(0.6, 1.4)))
+            dense = SEDIMENT_SHARE * rng.uniform(0.85, 1.1) * (0.85 + 0.15 * cloud[cell])
+            chalk[cell] = inner[cell] * dense * (below * packed + (1.0 - below) * haze)
             fluid[cell] = inner[cell] * (1.0 - below)
     # thin walls: the rind round the whole mass and fainter septa between the locules
-    rind = 0.6 * np.clip(outer - inner, 0.0, None)
+    # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
+    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud
     septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
     walls = ndimage.gaussian_filter(rind + septa, 0.25 / px)
     region = (
@@ -2127,11 +2279,30 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     # locule outlines softened by a fraction of a millimetre: septa are tissue, not drawn lines
     soften = LOCULE_SOFTEN_MM / px
     fluid = ndimage.gaussian_filter(fluid, soften)
-    lesions = (_lesion("fluid", fluid, anatomy, region),) if levels and fluid.any() else ()
     paste = ndimage.gaussian_filter(chalky(chalk, rng, px, 0.9, 0.3), soften)
     mineral = cap_to_cortex((walls + paste) * conc, outer)
+    # the locules hold fluid (water-equivalent) round the calcium, not the host tissue's fat or muscle:
+    # the clear fluid above the levels, and the fluid the calcium paste and sediment are suspended in
+    content = ndimage.gaussian_filter(inner, soften)
+    clear = np.minimum(fluid, np.clip(content - mineral, 0.0, None))
+    matrix = np.clip(content - clear - mineral, 0.0, None)
+    hosts = _mass_hosts(anatomy, (cx, cy))
+    lesions = (_lesion("fluid", clear, anatomy, region, hosts),) if clear.any() else ()
+    lesions += (_lesion("fluid", matrix, anatomy, region, hosts),)
     bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
-    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region),) + mass_effect(anatomy, bulk)
+    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk)
+
+
+def _mass_hosts(anatomy: Anatomy, centre: tuple[float, float]) -> tuple[str, ...]:
+    """The host tissues a mass centred at ``centre`` (x, y mm) pushes aside, in order: muscle first
+    in a muscle, fat first elsewhere (a mass in the fat or a bursa under it replaces the fat)."""
+    px = anatomy.grid.pixel_mm
+    r = int(np.clip(centre[1] / px, 0, anatomy.grid.shape[0] - 1))
+    c = int(np.clip(centre[0] / px, 0, anatomy.grid.shape[1] - 1))
+    muscle = anatomy.masks.get("muscle")
+    if muscle is not None and muscle[r, c]:
+        return SOFT_HOSTS
+    return ("adipose",) + tuple(h for h in SOFT_HOSTS if h != "adipose")
 
 
 def lobulated_multicystic_mass(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -2315,9 +2486,13 @@ def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: An
     conc = _mineral(params, 0.8)
     px = anatomy.grid.pixel_mm
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), size * 0.6 + 2.0)
+    mask = mask & ~over_lung(anatomy) if (mask & ~over_lung(anatomy)).any() else mask
+    radii = np.clip(size / 2 * rng.lognormal(0.0, 0.35, n), 0.3 * size, 0.75 * size)
+    # each nodule wholly inside the fat (seated by its own size, not cut along the mask)
+    centres, room = seated_points(anatomy, mask, 1.5 * radii + 0.8, rng)
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, px, size / 2):
-        r = float(np.clip(size / 2 * rng.lognormal(0.0, 0.35), 0.3 * size, 0.75 * size))
+    for (x, y), r, fit in zip(centres, radii, room):
+        r = float(min(r, max((fit - 0.8) / 1.5, 0.3 * size)))
         kind = rng.uniform()
         if kind < 0.5:
             canvas = ring_canvas(anatomy, (x, y), r)
@@ -2481,6 +2656,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "sediment_fraction": "0–1 of each cyst's height",
                 "level_fraction": "share of cysts with a level",
+                "bulge_mm": "how far (mm) the mass may reach beyond the skin line, lifting it (default 1.5)",
                 "compartment": "default periarticular",
             }
         ),
@@ -2493,6 +2669,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "sediment_fraction": "0–1 of each cyst's height",
                 "level_fraction": "share of cysts with a level",
+                "bulge_mm": "how far (mm) the mass may reach beyond the skin line, lifting it (default 1.5)",
                 "compartment": "default periarticular",
             }
         ),
