@@ -415,8 +415,8 @@ def test_shoulder_posterior_ribs_flatter_than_anterior_and_end_at_the_costochond
         back = _slope_deg(path[1], path[3])
         front = _slope_deg(path[-3], path[-1])
         assert path[3][1] > path[1][1] and path[3][0] < path[1][0], rib.id  # down and lateral
-        assert back < 20, (rib.id, back)
-        assert front > back + 8, (rib.id, back, front)
+        assert back < (25 if rib.id == "rib_1" else 20), (rib.id, back)  # the first rib arches most
+        assert front > back + (4 if rib.id == "rib_1" else 8), (rib.id, back, front)
         assert path[-1][1] > path[-3][1] and path[-1][0] > path[-3][0], rib.id  # down and medial
         if rib.id != "rib_1":  # the first costal cartilage is short: rib 1 ends near the manubrium
             assert abs(path[-1][0] - midclavicular) < 35, (rib.id, path[-1][0], midclavicular)
@@ -531,8 +531,11 @@ def test_shoulder_lung_is_air_with_branching_vessels():
     assert (blood > 0.5).mean() < 0.6  # ... with aerated lung between them
     cols = np.nonzero(lung.any(axis=0))[0]
     mid = (cols[0] + cols[-1]) // 2
-    medial = th["blood"][:, mid:][lung[:, mid:]].mean()
-    lateral = th["blood"][:, :mid][lung[:, :mid]].mean()
+    # below the axillary vessels (image rows under 30 mm below the head centre), lung vessels only
+    low = np.zeros_like(lung)
+    low[int((30 + 96) / 240 * lung.shape[0]) :, :] = True
+    medial = th["blood"][:, mid:][(lung & low)[:, mid:]].mean()
+    lateral = th["blood"][:, :mid][(lung & low)[:, :mid]].mean()
     assert medial > lateral  # the vessels taper towards the periphery
     # ... and the lateral third of the lung, row by row, is nearly clear (normal_pulmonary_anatomy)
     seen = hit = 0
