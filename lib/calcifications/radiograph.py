@@ -539,6 +539,9 @@ BAND_CARRY_MM: float = 1.5
 # The fine bone detail may darken a bone pixel by at most this fraction of its excess over the
 # soft tissue: more, and the partial-volume edge beside a bright cortex reads as a dark rim.
 BONE_DETAIL_UNDERSHOOT: float = 0.3
+# The fine bone detail is taken from the bone's excess smoothed over this σ (mm): a noise reduction
+# like a DR system's, so the detail gain boosts the trabecular network, not the quantum noise.
+BONE_DETAIL_DENOISE_MM: float = 0.4
 # Pixels with a log value below SKIN_FADE × air_threshold (the skin's partial-volume edge) fade to black.
 SKIN_FADE: float = 4.0
 
@@ -700,9 +703,15 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
             excess = excess - fraction * np.minimum(excess, low_bone)
         # bounded by the excess itself: the bone's thin edge never goes below the soft tissue
         local = _masked_gaussian(excess, grown, fine_sigma, fill=excess, per_sigma=FINE_PER_SIGMA)
-        bone_detail = np.maximum(excess - local, -BONE_DETAIL_UNDERSHOOT * excess)
+        # the detail boost from the bone's excess lightly smoothed: trabeculae (≥ 1 mm) keep it, the
+        # pixel-scale quantum noise (strong behind bone, few photons) does not ("sand" in the medulla)
+        smooth = ndimage.gaussian_filter(excess, BONE_DETAIL_DENOISE_MM / pixel_mm, mode="nearest", truncate=2.5)
+        bone_detail = np.maximum(smooth - local, -BONE_DETAIL_UNDERSHOOT * excess)
         detail = detail + np.where(bone, bone_detail, np.float32(0.0))
-        out = out + excess
+        # inside the bone, away from its outline (alpha: the soft tissue's weight, 1 at the outline),
+        # the excess itself noise-reduced too: the cortical edges stay sharp, the medulla is not sand
+        inner = np.float32(1.0) if alpha is None else np.clip(1.0 - alpha, 0.0, 1.0)
+        out = out + np.where(bone, excess + inner * (smooth - excess), excess)
     if window.detail_gain:  # fine detail per channel: no overshoot at the skin or around bone
         out = out + np.float32(window.detail_gain) * detail
     out = np.where(body, out, np.float32(0.0))
