@@ -414,7 +414,7 @@ def test_texture_is_a_connected_network_not_brush_strokes(monkeypatch):
     shape, px = (256, 256), 0.4
     for seed in (1, 2):
         share, pieces = _bright_network(ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), seed)[0])
-        assert share > 0.03 and pieces < 1.2, (share, pieces)
+        assert share > 0.03 and pieces < 2.0, (share, pieces)
     monkeypatch.setattr(ph, "_network", lambda shape, *a: np.zeros(shape, np.float32))
     share, pieces = _bright_network(ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), 1)[0])
     assert share < 0.015 and pieces > 2.5, (share, pieces)  # the measure sees the old grain

@@ -1581,12 +1581,12 @@ TEXTURE_CROSS_SHARE = 0.25
 # across and NETWORK_ANISO × that along (the principal trabeculae, wandering and merging), joined by
 # NETWORK_STRUT_SHARE of a crossing family (the transverse struts) at TEXTURE_CROSS_DEG, blurred over
 # NETWORK_BLUR_MM; the linear grain keeps NETWORK_GRAIN_SHARE of the texture (fine trabeculae).
-NETWORK_SCALE = 3.0
+NETWORK_SCALE = 2.6
 NETWORK_ANISO = 3.0
-NETWORK_RIDGE = 0.5
+NETWORK_RIDGE = 0.42
 NETWORK_STRUT_SHARE = 0.6
-NETWORK_BLUR_MM = 0.4
-NETWORK_GRAIN_SHARE = 0.3
+NETWORK_BLUR_MM = 0.3
+NETWORK_GRAIN_SHARE = 0.45
 NETWORK_STRUT_ANISO = 1.3  # struts short and irregular (longer ones read as a regular grid)
 
 
@@ -1753,7 +1753,9 @@ def _network(
     fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
     fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
     period = NETWORK_SCALE * across_mm
-    main = _steered(np.fft.rfft2(rng.standard_normal(shape)), shape, fx, fy, NETWORK_ANISO * period, period, direction_deg)
+    main = _steered(
+        np.fft.rfft2(rng.standard_normal(shape)), shape, fx, fy, NETWORK_ANISO * period, period, direction_deg
+    )
     strut_period = 1.5 * period
     struts = _steered(
         np.fft.rfft2(rng.standard_normal(shape)),

@@ -541,7 +541,7 @@ BAND_CARRY_MM: float = 1.5
 BONE_DETAIL_UNDERSHOOT: float = 0.3
 # The fine bone detail is taken from the bone's excess smoothed over this σ (mm): a noise reduction
 # like a DR system's, so the detail gain boosts the trabecular network, not the quantum noise.
-BONE_DETAIL_DENOISE_MM: float = 0.4
+BONE_DETAIL_DENOISE_MM: float = 0.25
 # Pixels with a log value below SKIN_FADE × air_threshold (the skin's partial-volume edge) fade to black.
 SKIN_FADE: float = 4.0
 
