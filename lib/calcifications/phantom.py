@@ -1321,9 +1321,10 @@ def _roughness(bone: Solid, s: np.ndarray) -> np.ndarray:
     full where the bone's trabecular fraction reaches ENDOSTEAL_FULL_FRACTION, ENDOSTEAL_SHAFT in
     a diaphysis without trabeculae (a smooth periosteum and endosteum: its jitter, through both
     walls of a shaft, projected as "sand" in the medullary canal)."""
-    frac = _profile_at(bone.trabecular_fraction, np.asarray(s, np.float32))
+    frac = _profile_at(bone.trabecular_fraction, np.linspace(0, 1, 257))  # a lookup table of s, as the profiles
     full = np.clip(frac * np.float32(1.0 / ENDOSTEAL_FULL_FRACTION), 0.0, 1.0)
-    return (np.float32(ENDOSTEAL_SHAFT) + np.float32(1.0 - ENDOSTEAL_SHAFT) * full).astype(np.float32)
+    table = (np.float32(ENDOSTEAL_SHAFT) + np.float32(1.0 - ENDOSTEAL_SHAFT) * full).astype(np.float32)
+    return table[np.rint(np.asarray(s) * 256).astype(np.int16)]
 
 
 def _axis_position(bone: Solid, box: Box, rot: np.ndarray, center: np.ndarray) -> np.ndarray:
