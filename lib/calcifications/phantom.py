@@ -1228,8 +1228,9 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
         return BoneMaps(zeros, zeros, zeros, 90.0)
     sdf_c = _sdf_box(bone, coarse, rot, center, band_mm=3.0 * eval_mm)
     noise_c = _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
+    rough_c = np.broadcast_to(_roughness(bone, _axis_position(bone, coarse, rot, center)), sdf_c.shape)  # smooth shafts
     if bone.surface_noise_mm:
-        sdf_c += bone.surface_noise_mm * noise_c * _roughness(bone, _axis_position(bone, coarse, rot, center))
+        sdf_c += bone.surface_noise_mm * noise_c * rough_c
     occupied = sdf_c < 1.0  # its extent along each axis (the same bounds as np.nonzero, cheaper)
     inside = [np.nonzero(occupied.any(axis=tuple(j for j in range(3) if j != i)))[0] for i in range(3)]
     if inside[0].size == 0:
@@ -1240,6 +1241,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     sdf_c = sdf_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]
     # the endosteal margin's noise: the surface noise mirrored (another field at each voxel, at no cost)
     noise_c = np.ascontiguousarray(noise_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]][::-1, ::-1, ::-1])
+    noise_c *= rough_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]  # (on the coarse grid: no cost per voxel)
     coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing, sdf_c.shape)
     fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
     fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
@@ -1399,7 +1401,7 @@ def _cortex_and_medulla(
         noise = np.zeros((1,), np.float32)
     if rot is not None and center is not None and len(uvw) == 3:
         thick = thick * _side_gain(bone, uvw, rot, center)
-    inner = thick * (1.0 + np.float32(ENDOSTEAL_JITTER) * _roughness(bone, s) * np.clip(noise, -1.5, 1.5))
+    inner = thick * (1.0 + np.float32(ENDOSTEAL_JITTER) * np.clip(noise, -1.5, 1.5))
     if bone.physeal_scar_s and bone.axis is not None:
         length = float(np.linalg.norm(np.subtract(bone.axis[1], bone.axis[0])))
         half, extra, wave = PHYSEAL_SCAR
