@@ -361,8 +361,9 @@ def test_texture_group_steers_the_grain_and_sets_density():
 
 
 def test_texture_is_not_a_ridge_network():
-    """A ridge (|noise| near zero) or threshold of noise reads as worms or cells: its values pile up
-    at the top; the projected texture is near-symmetric about its mean instead."""
+    """A bare ridge (|noise| near zero) or threshold of noise reads as worms or cells: its values pile
+    up at the top. Engine 8's network is ridges of oriented fields, blurred and mixed with the linear
+    grain (a projection through many plates): still near-symmetric about its mean."""
     tex, _ = ph.bone_texture((256, 256), 0.5, (4.0, 0.9), 80.0, (), seed=1)
     skew = float(((tex - tex.mean()) ** 3).mean() / tex.std() ** 3)
     assert abs(skew) < 0.5
