@@ -361,8 +361,9 @@ def test_texture_group_steers_the_grain_and_sets_density():
 
 
 def test_texture_is_not_a_ridge_network():
-    """A ridge (|noise| near zero) or threshold of noise reads as worms or cells: its values pile up
-    at the top; the projected texture is near-symmetric about its mean instead."""
+    """A bare ridge (|noise| near zero) or threshold of noise reads as worms or cells: its values pile
+    up at the top. Engine 8's network is ridges of oriented fields, blurred and mixed with the linear
+    grain (a projection through many plates): still near-symmetric about its mean."""
     tex, _ = ph.bone_texture((256, 256), 0.5, (4.0, 0.9), 80.0, (), seed=1)
     skew = float(((tex - tex.mean()) ** 3).mean() / tex.std() ** 3)
     assert abs(skew) < 0.5
@@ -393,6 +394,86 @@ def test_texture_background_is_a_network_not_a_comb():
     for seed in (1, 2):
         tex, _ = ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), seed)
         assert _comb_share(tex, px) < 0.45
+
+
+def _bright_network(tex: np.ndarray) -> tuple[float, float]:
+    """(share of the bright phase, above mean + 0.5 std, in its largest 8-connected piece; bright
+    pieces per 100 pixels): a connected network of plates and rods is few large pieces, a grain
+    of separate parallel streaks (brush strokes) many small ones."""
+    from scipy import ndimage
+
+    bright = tex > tex.mean() + 0.5 * tex.std()
+    lab, n = ndimage.label(bright, structure=np.ones((3, 3)))
+    sizes = np.bincount(lab.ravel())[1:]
+    return float(sizes.max() / sizes.sum()), 100.0 * n / tex.size
+
+
+def test_texture_is_a_connected_network_not_brush_strokes(monkeypatch):
+    """Engine 8: readers saw the linear grain (engine 7) as brush strokes / cross-hatch. The texture
+    is now a network: its bright phase joins into large pieces round lucent cells; the grain alone
+    (the old texture: the network switched off) breaks into many small separate streaks."""
+    shape, px = (256, 256), 0.4
+    for seed in (1, 2):
+        share, pieces = _bright_network(ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), seed)[0])
+        assert share > 0.03 and pieces < 2.0, (share, pieces)
+    monkeypatch.setattr(ph, "_network", lambda shape, *a: np.zeros(shape, np.float32))
+    share, pieces = _bright_network(ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), 1)[0])
+    assert share < 0.015 and pieces > 2.5, (share, pieces)  # the measure sees the old grain
+
+
+def _shaft_mottle(bone: ph.Solid) -> float:
+    """Band-pass (σ 1.5–8 px) std of the projected bone (cortex + 0.3 × medulla, mm) over the middle
+    25 mm of a straight shaft's medullary canal (frontal view, 160 mm field)."""
+    from scipy import ndimage
+
+    view = ph.View("frontal", (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 0.0), 160.0)
+    m = ph.rasterise_bone(bone, view, 1.5, 0.6, "test")
+    x = m.cortex + 0.3 * m.medulla
+    bp = ndimage.gaussian_filter(x, 1.5) - ndimage.gaussian_filter(x, 8)
+    return float(bp[216:296, 244:268].std())
+
+
+def test_diaphyseal_medulla_is_not_sand(monkeypatch):
+    """Engine 8: a diaphysis without trabeculae (yellow marrow) has a smooth periosteum and endosteum.
+    The surface noise and endosteal jitter, full along the whole bone (engine 7), mottled the
+    projected shaft through both walls ("sand" in the medullary canal, "moth-eaten" radius);
+    they now fade where the trabecular fraction is nil: the mid-shaft mottle is that of a bone
+    without surface noise, where the old full jitter doubled it."""
+    shaft = ph.SweepPart(((0.0, -70.0, 0.0), (0.0, 0.0, 0.0), (0.0, 70.0, 0.0)), ((12.0, 12.0),) * 3)
+    bone = ph.Solid(
+        "shaft",
+        "bone",
+        (shaft,),
+        material="cortical_bone",
+        axis=((0.0, -70.0, 0.0), (0.0, 70.0, 0.0)),
+        cortex_mm=((0.0, 1.0), (0.3, 4.0), (0.7, 4.0), (1.0, 1.0)),
+        trabecular_fraction=((0.0, 0.2), (0.25, 0.1), (0.35, 0.0), (0.65, 0.0), (0.75, 0.1), (1.0, 0.2)),
+        surface_noise_mm=0.2,
+    )
+    smooth = _shaft_mottle(dataclasses.replace(bone, surface_noise_mm=0.0))
+    assert _shaft_mottle(bone) < 1.3 * smooth
+    monkeypatch.setattr(ph, "ENDOSTEAL_SHAFT", 1.0)  # engine 7: the full roughness in the shaft too
+    assert _shaft_mottle(bone) > 1.5 * smooth
+    # the roughness itself: full at the ends, the shaft share in the middle
+    r = ph._roughness(bone, np.array([0.0, 0.5, 1.0], np.float32))
+    assert r[0] == pytest.approx(1.0) and r[2] == pytest.approx(1.0) and r[1] == pytest.approx(ph.ENDOSTEAL_SHAFT)
+
+
+def test_muscle_has_fat_streaks_along_its_fibres():
+    """Engine 8: muscle is not airbrushed: a small share of its path is perimysial fat in streaks
+    running along the fibres (the thigh's muscles run top to bottom on the frontal view), only
+    where there is muscle, and the same streaks every time (seeded)."""
+    site = ph.load_site("site_thigh")
+    view = ph.get_view(site, "frontal")
+    muscle = np.zeros((ph.IMAGE_PIXELS, ph.IMAGE_PIXELS), np.float32)
+    muscle[:, 128:384] = 100.0
+    fat = ph._muscle_striation(site, view, muscle, 5)
+    assert np.array_equal(fat, ph._muscle_striation(site, view, muscle, 5))
+    assert not fat[:, :128].any() and (fat <= muscle).all()
+    share = fat[:, 128:384] / 100.0
+    assert 0.002 < share.mean() < 0.02 and share.max() < 0.1
+    gy, gx = np.gradient(fat[64:448, 160:352].astype(float))
+    assert (gx**2).mean() > 3.0 * (gy**2).mean()  # streaks vertical: they vary across (x), not along
 
 
 @pytest.fixture(scope="module")

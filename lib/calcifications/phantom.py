@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "7"
+ENGINE_VERSION = "8"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -1228,8 +1228,9 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
         return BoneMaps(zeros, zeros, zeros, 90.0)
     sdf_c = _sdf_box(bone, coarse, rot, center, band_mm=3.0 * eval_mm)
     noise_c = _noise3(sdf_c.shape, _seed(site_id, bone.id), 1.5)
+    rough_c = np.broadcast_to(_roughness(bone, _axis_position(bone, coarse, rot, center)), sdf_c.shape)  # smooth shafts
     if bone.surface_noise_mm:
-        sdf_c += bone.surface_noise_mm * noise_c
+        sdf_c += bone.surface_noise_mm * noise_c * rough_c
     occupied = sdf_c < 1.0  # its extent along each axis (the same bounds as np.nonzero, cheaper)
     inside = [np.nonzero(occupied.any(axis=tuple(j for j in range(3) if j != i)))[0] for i in range(3)]
     if inside[0].size == 0:
@@ -1240,6 +1241,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     sdf_c = sdf_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]
     # the endosteal margin's noise: the surface noise mirrored (another field at each voxel, at no cost)
     noise_c = np.ascontiguousarray(noise_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]][::-1, ::-1, ::-1])
+    noise_c *= rough_c[k0[0] : k1[0], k0[1] : k1[1], k0[2] : k1[2]]  # (on the coarse grid: no cost per voxel)
     coarse = Box(tuple(coarse.origin[i] + k0[i] * coarse.spacing[i] for i in range(3)), coarse.spacing, sdf_c.shape)
     fine_lo = np.array(coarse.origin) - np.array(coarse.spacing) / 2
     fine_hi = fine_lo + np.array(coarse.spacing) * np.array(coarse.shape)
@@ -1308,6 +1310,36 @@ CORTEX_COMPACT = (0.45, 1.0)
 ENDOSTEAL_RAMP = 0.45
 ENDOSTEAL_JITTER = 0.06
 PHYSEAL_SCAR = (0.6, 0.2, 2.0)  # half-width (mm), added trabecular fraction, undulation (mm)
+# Engine 8: a diaphysis (no trabeculae: yellow marrow) has a smooth periosteum and endosteum: its
+# surface noise and endosteal jitter are ENDOSTEAL_SHAFT × the bone's (full where the trabecular
+# fraction reaches ENDOSTEAL_FULL_FRACTION: an irregular junction with endosteal trabeculae); their
+# mottle, through both walls of a shaft, projected as "sand" in the medullary canal (see _roughness).
+ENDOSTEAL_SHAFT = 0.15
+ENDOSTEAL_FULL_FRACTION = 0.15
+
+
+def _roughness(bone: Solid, s: np.ndarray) -> np.ndarray:
+    """Share (ENDOSTEAL_SHAFT–1) of the surface noise and endosteal jitter at axis position ``s``:
+    full where the bone's trabecular fraction reaches ENDOSTEAL_FULL_FRACTION, ENDOSTEAL_SHAFT in
+    a diaphysis without trabeculae (a smooth periosteum and endosteum: its jitter, through both
+    walls of a shaft, projected as "sand" in the medullary canal)."""
+    frac = _profile_at(bone.trabecular_fraction, np.linspace(0, 1, 257))  # a lookup table of s, as the profiles
+    full = np.clip(frac * np.float32(1.0 / ENDOSTEAL_FULL_FRACTION), 0.0, 1.0)
+    table = (np.float32(ENDOSTEAL_SHAFT) + np.float32(1.0 - ENDOSTEAL_SHAFT) * full).astype(np.float32)
+    return table[np.rint(np.asarray(s) * 256).astype(np.int16)]
+
+
+def _axis_position(bone: Solid, box: Box, rot: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Axis position s (0–1, clipped) of the voxels of ``box`` (broadcast (nu, nv, nw)); 0 without an axis."""
+    if bone.axis is None:
+        return np.zeros((1, 1, 1), np.float32)
+    a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
+    ab = (b - a) / float((b - a) @ (b - a))
+    g = rot @ ab  # d s / d (u, v, w)
+    u, v, w = box.axes()
+    s0 = float((center - a) @ ab)
+    s = s0 + g[0] * u[:, None, None] + g[1] * v[None, :, None] + g[2] * w[None, None, :]
+    return np.clip(s, 0, 1).astype(np.float32)
 
 
 def _body_linear(k: np.ndarray, uvw: Sequence[np.ndarray], rot: np.ndarray, center: np.ndarray) -> np.ndarray:
@@ -1546,6 +1578,19 @@ TEXTURE_WANDER_DEG = 25.0
 TEXTURE_WANDER_MM = 12.0
 TEXTURE_CROSS_DEG = 70.0
 TEXTURE_CROSS_SHARE = 0.25
+# Engine 8: cancellous bone is a connected network of plates and rods with lucent spaces between
+# (readers saw the linear grain as brush strokes or cross-hatch). The network is the ridge set
+# (|field| < NETWORK_RIDGE) of an oriented band-passed field NETWORK_SCALE × the grain's spacing
+# across and NETWORK_ANISO × that along (the principal trabeculae, wandering and merging), joined by
+# NETWORK_STRUT_SHARE of a crossing family (the transverse struts) at TEXTURE_CROSS_DEG, blurred over
+# NETWORK_BLUR_MM; the linear grain keeps NETWORK_GRAIN_SHARE of the texture (fine trabeculae).
+NETWORK_SCALE = 2.6
+NETWORK_ANISO = 3.0
+NETWORK_RIDGE = 0.42
+NETWORK_STRUT_SHARE = 0.6
+NETWORK_BLUR_MM = 0.3
+NETWORK_GRAIN_SHARE = 0.45
+NETWORK_STRUT_ANISO = 1.3  # struts short and irregular (longer ones read as a regular grid)
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
@@ -1634,7 +1679,8 @@ def bone_texture(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Projected cancellous bone: (texture, density), both about 1 on average.
 
-    The texture is linear (not a ridge or threshold of noise, which reads as worms or cells):
+    The texture is a connected network of bright plates and rods round lucent spaces, elongated
+    along the local trabecular direction (see NETWORK_SCALE), over a fainter linear grain:
     fine streaks ``texture_mm[1]`` apart and ``texture_mm[0]`` long about the bone axis
     ``angle_deg`` (image degrees; the grain wanders, and a weaker family crosses it: a network,
     see TEXTURE_WANDER_DEG) mixed, over a slowly varying field (15 mm), with an
@@ -1667,10 +1713,12 @@ def bone_texture(
     density = np.ones(shape, np.float32)
     parts: list[tuple[np.ndarray, np.ndarray]] = []
     total = np.zeros(shape, np.float32)
+    group_angles: list[np.ndarray] = []
     for px_path, group in groups:
         w, ang = _group_fields(px_path, shape, pixel_mm, group.width_mm)
         density += w * (group.density - 1.0)
         if group.strength > 0 and len(px_path) > 1:
+            group_angles.append(ang)
             g_al, g_ac = group.texture_mm or texture_mm
             same = (g_al, g_ac) == (along, across)  # the same grain: reuse the bank
             parts.append(
@@ -1685,8 +1733,46 @@ def bone_texture(
     for a, field in parts:
         num += a / scale * field
         den += (a / scale) ** 2
-    noise = num / np.sqrt(den)
+    grain = num / np.sqrt(den)
+    # the network's direction: the doubled-angle mean of the background's and the groups' directions
+    rest_w = rest * np.float32(0.5)
+    c2 = rest_w * np.cos(np.radians(2 * (angle_deg + wander)))
+    s2 = rest_w * np.sin(np.radians(2 * (angle_deg + wander)))
+    for (a, _), ang in zip(parts, group_angles):
+        c2 = c2 + a / scale * np.cos(np.radians(2 * ang))
+        s2 = s2 + a / scale * np.sin(np.radians(2 * ang))
+    direction = (0.5 * np.degrees(np.arctan2(s2, c2))).astype(np.float32)
+    network = _network(shape, pixel_mm, across, direction, rng)
+    noise = _unit_std(network + np.float32(NETWORK_GRAIN_SHARE) * grain)
     return np.maximum(1.0 + TEXTURE_AMPLITUDE * noise, 0.0).astype(np.float32), np.maximum(density, 0.0)
+
+
+def _network(
+    shape: tuple[int, int], pixel_mm: float, across_mm: float, direction_deg: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Unit-variance trabecular network (zero mean): bright thin ridges of two oriented fields, the
+    principal one along ``direction_deg`` (image degrees per pixel), the struts crossing it at
+    TEXTURE_CROSS_DEG (see NETWORK_SCALE); lucent cells between them."""
+    fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
+    fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
+    period = NETWORK_SCALE * across_mm
+    main = _steered(
+        np.fft.rfft2(rng.standard_normal(shape)), shape, fx, fy, NETWORK_ANISO * period, period, direction_deg
+    )
+    strut_period = 1.5 * period
+    struts = _steered(
+        np.fft.rfft2(rng.standard_normal(shape)),
+        shape,
+        fx,
+        fy,
+        NETWORK_STRUT_ANISO * strut_period,
+        strut_period,
+        direction_deg + np.float32(TEXTURE_CROSS_DEG),
+    )
+    w = np.float32(NETWORK_RIDGE)
+    ridges = np.maximum(np.exp(-((main / w) ** 2)), np.float32(NETWORK_STRUT_SHARE) * np.exp(-((struts / w) ** 2)))
+    ridges = ndimage.gaussian_filter(ridges, NETWORK_BLUR_MM / pixel_mm, mode="nearest")
+    return _unit_std(ridges - ridges.mean())
 
 
 @dataclass(frozen=True)
@@ -1984,6 +2070,60 @@ class Projection:
     body_mm: np.ndarray
 
 
+# Engine 8: muscle is not airbrushed: fat between its fascicles (perimysial fat) shows as faint streaks
+# along the fibres. A share of each pixel's muscle path, STRIATION_FAT × the positive lobes of an oriented
+# noise STRIATION_MM (along, across) long and apart, becomes fat; the fibres run along the nearest
+# muscle's projected centreline (its sweep path), so no anatomy is invented.
+STRIATION_FAT = 0.018
+STRIATION_MM = (40.0, 3.0)
+STRIATION_GRID = 8  # pixels per cell of the fibre-direction map (a smooth field)
+
+
+def _fibre_direction(site: Site, view: View) -> np.ndarray | None:
+    """Image angle (deg) of the muscle fibres at each pixel: the direction of the nearest segment of
+    the nearest muscle's projected centreline (doubled-angle interpolated from a coarse grid); None
+    if the site has no swept muscle."""
+    segments = []
+    for solid in site.soft():
+        if solid.kind != "muscle":
+            continue
+        for part in solid.parts:
+            if isinstance(part, SweepPart) and len(part.path) > 1:
+                pts = np.array([project_point(view, p) for p in part.path]) / view.pixel_mm - 0.5
+                segments += [(a, b) for a, b in zip(pts[:-1], pts[1:]) if np.hypot(*(b - a)) > 1e-6]
+    if not segments:
+        return None
+    n = IMAGE_PIXELS // STRIATION_GRID
+    rows, cols = (np.mgrid[0:n, 0:n].astype(np.float32) + 0.5) * STRIATION_GRID
+    best = np.full((n, n), np.inf, np.float32)
+    angle = np.zeros((n, n), np.float32)
+    for (x0, y0), (x1, y1) in segments:
+        dx, dy = x1 - x0, y1 - y0
+        t = np.clip(((cols - x0) * dx + (rows - y0) * dy) / (dx * dx + dy * dy), 0, 1)
+        d = np.hypot(cols - x0 - t * dx, rows - y0 - t * dy)
+        closer = d < best
+        best = np.where(closer, d, best)
+        angle = np.where(closer, np.float32(math.degrees(math.atan2(dy, dx))), angle)
+    zoom = IMAGE_PIXELS / n
+    c2 = ndimage.zoom(np.cos(np.radians(2 * angle)), zoom, order=1, grid_mode=True, mode="nearest")
+    s2 = ndimage.zoom(np.sin(np.radians(2 * angle)), zoom, order=1, grid_mode=True, mode="nearest")
+    return (0.5 * np.degrees(np.arctan2(s2, c2))).astype(np.float32)
+
+
+def _muscle_striation(site: Site, view: View, muscle_mm: np.ndarray, seed: int) -> np.ndarray:
+    """Path (mm) of perimysial fat inside the muscle path ``muscle_mm``: streaks along the fibres
+    (see STRIATION_FAT); zeros without swept muscles."""
+    direction = _fibre_direction(site, view)
+    if direction is None or not muscle_mm.any():
+        return np.zeros_like(muscle_mm)
+    shape = muscle_mm.shape
+    fy = np.fft.fftfreq(shape[0], d=view.pixel_mm)[:, None]
+    fx = np.fft.rfftfreq(shape[1], d=view.pixel_mm)[None, :]
+    white = np.fft.rfft2(np.random.default_rng(seed).standard_normal(shape))
+    grain = _steered(white, shape, fx, fy, STRIATION_MM[0], STRIATION_MM[1], direction)
+    return (np.float32(STRIATION_FAT) * np.maximum(grain, 0.0) * muscle_mm).astype(muscle_mm.dtype)
+
+
 def cache_dir() -> Path:
     """Where path-length maps are cached: ``$CALCIFICATIONS_CACHE`` or ``~/.cache/calcifications``."""
     root = os.environ.get("CALCIFICATIONS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "calcifications")
@@ -2066,6 +2206,10 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
         )
         th["lung"] = th["lung"] - vessels
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
+    if "muscle" in th and "adipose" in th:  # fine fat streaks between the fascicles, along the fibres
+        streaks = _muscle_striation(site, view, th["muscle"], _seed(site.site, view.name, "fibres"))
+        th["muscle"] = th["muscle"] - streaks
+        th["adipose"] = th["adipose"] + streaks
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
     for bone in site.bones():
         maps = rasterise_bone(
