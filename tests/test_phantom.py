@@ -565,3 +565,132 @@ def test_thigh_diaphysis_has_no_bright_medullary_stripe():
         assert mid.min() < 0.8 * prof[lo : hi + 1].max()  # the cortices are brighter than the canal
         inner = mid[len(mid) // 4 : -(len(mid) // 4)]
         assert inner.max() <= max(mid[0], mid[-1]) + 0.3  # no stripe: the canal is lowest at its centre
+
+
+# ---------------------------------------------------------------- knee, leg and thigh (session 7) ----
+
+
+def _bone_maps(site_id: str, view_name: str, ids: tuple[str, ...]) -> tuple[dict, ph.View]:
+    site = ph.load_site(site_id)
+    view = ph.get_view(site, view_name)
+    site = ph.posed(site, view)
+    out = {}
+    for bone in site.bones():
+        if bone.id in ids:
+            eval_mm = ph.bone_eval_mm(bone, site.eval_mm, view.pixel_mm)
+            out[bone.id] = ph.rasterise_bone(bone, view, eval_mm, site.bone_voxel_mm, site.site)
+    return out, view
+
+
+def _row_of(view: ph.View, y_mm: float) -> int:
+    """Image row of body height ``y_mm`` in a view whose rows run along +y."""
+    return int(round((y_mm - view.center[1]) / view.pixel_mm + 256))
+
+
+def test_patella_is_a_solid_sesamoid_on_the_lateral():
+    """Blind readers saw a 'hollow empty ring': the trabecular medulla of the patella must carry at
+    least as much mineral per pixel as its tangential rim (0.91 with the old 0.11 fraction). The
+    leg's patella (seen at the top of its lateral figures) is the knee's."""
+    knee, leg = ({b.id: b for b in ph.load_site(s).bones()}["patella"] for s in ("site_knee", "site_leg"))
+    assert (leg.parts, leg.trabecular_fraction, leg.cortex_mm) == (knee.parts, knee.trabecular_fraction, knee.cortex_mm)
+    maps, view = _bone_maps("site_knee", "lateral", ("patella",))
+    m = maps["patella"]
+    mineral = m.cortex + m.trabecular
+    mask = (m.cortex + m.medulla) > 0.3
+    depth = ndimage.distance_transform_edt(mask) * view.pixel_mm
+    rim = float(mineral[(depth > 0) & (depth <= 1.5)].mean())
+    core = float(mineral[depth >= 5].mean())
+    assert core >= 1.1 * rim, (core, rim)
+
+
+def _extent_cols(mask_row: np.ndarray) -> tuple[int, int]:
+    cols = np.nonzero(mask_row)[0]
+    return int(cols[0]), int(cols[-1])
+
+
+@pytest.mark.parametrize("site_id", ["site_knee", "site_leg"])
+def test_fibular_head_is_twice_as_wide_as_its_neck_on_the_ap(site_id):
+    """A shaft as wide as the head read as 'one tube with a capped top' and a 'ghosted' fibula."""
+    maps, view = _bone_maps(site_id, "frontal", ("fibula",))
+    fib = (maps["fibula"].cortex + maps["fibula"].medulla) > 0.5
+    widths = {}
+    for y in range(20, 80, 2):
+        row = fib[_row_of(view, y)]
+        if row.any():
+            lo, hi = _extent_cols(row)
+            widths[y] = (hi - lo + 1) * view.pixel_mm
+    head = max(widths[y] for y in widths if y <= 35)
+    neck = min(widths[y] for y in widths if 40 <= y <= 70)
+    assert head >= 2.0 * neck and 22 <= head <= 30, (head, neck)
+
+
+def test_leg_fibula_is_distinct_from_the_tibia_on_ap_and_lateral():
+    """AP: an interosseous gap of at least 5 mm between the shafts, the fibula the thinner bone.
+    Lateral: the fibula overlaps the back of the tibia only partly (some of it behind the tibia)."""
+    maps, view = _bone_maps("site_leg", "frontal", ("tibia", "fibula"))
+    tib = (maps["tibia"].cortex + maps["tibia"].medulla) > 0.5
+    fib = (maps["fibula"].cortex + maps["fibula"].medulla) > 0.5
+    for y in (80, 120, 160):
+        r = _row_of(view, y)
+        f_lo, f_hi = _extent_cols(fib[r])
+        t_lo, t_hi = _extent_cols(tib[r])
+        assert (t_lo - f_hi) * view.pixel_mm >= 5, y  # the fibula at image left (−x, lateral)
+        assert (f_hi - f_lo) <= 0.6 * (t_hi - t_lo), y
+    maps, view = _bone_maps("site_leg", "lateral", ("tibia", "fibula"))
+    tib = (maps["tibia"].cortex + maps["tibia"].medulla) > 0.5
+    fib = (maps["fibula"].cortex + maps["fibula"].medulla) > 0.5
+    for y in (60, 100, 150):
+        r = slice(_row_of(view, y) - 3, _row_of(view, y) + 4)
+        share = float((fib[r] & ~tib[r]).sum() / fib[r].sum())
+        assert 0.15 <= share <= 0.85, (y, share)
+
+
+def _field_y_mm(spec) -> tuple[float, float]:
+    """Top and bottom (body y, mm) of a figure's field, for views whose image rows run along +y."""
+    view = ph.get_view(ph.load_site(spec.site), spec.projection)
+    top = view.center[1] - view.field_mm / 2
+    if spec.zoom is None:
+        return top, top + view.field_mm
+    assert not isinstance(spec.zoom.center, str)
+    mid = top + float(spec.zoom.center[1])
+    return mid - spec.zoom.field_mm / 2, mid + spec.zoom.field_mm / 2
+
+
+def _specs(site: str, projection: str | None = None) -> list:
+    from calcifications import figures as fg
+
+    return [s for s in fg.load_specs() if s.site == site and (projection is None or s.projection == projection)]
+
+
+def test_leg_lateral_figures_show_the_whole_knee_not_a_capped_tube():
+    """The old field began 10 mm above the joint: the femoral condyles were a cap on the tibia. Every
+    lateral leg figure now starts above the patella (its base 52 mm above the joint line)."""
+    specs = _specs("site_leg", "lateral")
+    assert specs
+    for spec in specs:
+        top, bottom = _field_y_mm(spec)
+        assert top <= -55 and bottom >= 170, (spec.id, top, bottom)
+
+
+def test_thigh_figures_are_wide_enough_to_read_as_a_thigh():
+    """Readers took the mid-thigh films for a leg or forearm. Thigh figures show at least 300 mm,
+    down to the distal femoral flare (below y = −70, where the shaft widens to the condyles)."""
+    # two-panel figures show half a view each
+    specs = [s for s in _specs("site_thigh") if not s.panels or len(s.panels) == 1]
+    assert len(specs) >= 10
+    for spec in specs:
+        top, bottom = _field_y_mm(spec)
+        assert bottom - top >= 300 and bottom >= -70, (spec.id, top, bottom)
+
+
+def test_thigh_soft_tissue_is_about_five_femoral_widths_wide():
+    """An adult thigh: soft tissue about 14-16 cm across around a femur about 3 cm wide."""
+    proj = ph.project(ph.load_site("site_thigh"), "frontal")
+    body = proj.body_mm > 1.0
+    bone = proj.bone_mm > 0.5
+    for row in (150, 256, 350):
+        b_lo, b_hi = _extent_cols(body[row])
+        f_lo, f_hi = _extent_cols(bone[row])
+        ratio = (b_hi - b_lo) / (f_hi - f_lo)
+        width_mm = (b_hi - b_lo) * proj.pixel_mm
+        assert 4.0 <= ratio <= 6.5 and 135 <= width_mm <= 175, (row, ratio, width_mm)
