@@ -65,13 +65,10 @@ def test_rib_width_varies_along_the_rib_and_between_ribs():
             assert t[int(0.8 * n)] < 0.75 * t[int(0.15 * n)], rib.id  # anterior flatter than posterior
         profiles.append(h.max())
     assert np.ptp(profiles) > 1.0, profiles
-    # the section is not a plain ellipse: a thick superior border and a thin inferior one
-    # (the costal groove) are separate parts
+    # one swept plate per rib: the separate superior and inferior border sweeps (session 7) quadrupled the
+    # shoulder's build time (12 -> 48 s CPU) and read as doubled "glass ribbon" edges to blind readers
     for rib in _ribs():
-        assert len(rib.parts) >= 3, rib.id
-        up, low = rib.parts[1], rib.parts[2]
-        assert np.mean(np.asarray(low.sections)[:, 1]) < 0.8 * np.mean(np.asarray(up.sections)[:, 1]), rib.id
-        assert np.mean(np.asarray(low.path)[:, 1]) > np.mean(np.asarray(up.path)[:, 1]), rib.id  # below
+        assert len(rib.parts) == 1, rib.id
 
 
 def test_posterior_and_anterior_ribs_cross_on_the_ap():
