@@ -367,7 +367,8 @@ def test_ankle_lateral_shows_the_fibula_over_the_posterior_tibia_and_talus(foot)
     t = tib[np.abs(tib[:, 1] + 85) < 2][:, 2]
     f = fib[np.abs(fib[:, 1] + 85) < 2][:, 2]
     t_mid = (t.min() + t.max()) / 2
-    assert f.min() >= t.min() - 7 and f.max() <= t_mid + 4  # over the posterior half of the tibia (its back a few mm behind: an outline of its own)
+    # over the posterior half of the tibia (its back a few mm behind: an outline of its own)
+    assert f.min() >= t.min() - 7 and f.max() <= t_mid + 4
     plafond = tib[:, 1].max()
     tip = fib[:, 1].max()
     assert 10 <= tip - plafond <= 30  # the lateral malleolus reaches below the plafond

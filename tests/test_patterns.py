@@ -1066,3 +1066,15 @@ def test_tumoral_mass_reaches_at_most_bulge_mm_beyond_the_skin_line():
         assert reach <= (pt.MASS_BULGE_MM if bulge is None else bulge) + 1.5, (bulge, reach)
     with pytest.raises(ValueError, match="bulge_mm"):
         pt.generate("fluid_calcium_levels", anatomy, np.random.default_rng(0), bulge_mm=-1)
+
+
+@pytest.mark.parametrize("site", ["site_knee", "site_thigh"])
+@pytest.mark.parametrize("projection", ["frontal", "lateral"])
+def test_fascial_sheets_follow_the_planes_clear_of_bone(site, projection, anatomies):
+    # Dermatomyositis's fascial sheets must be seen: on the plane the view shows, not over the femur
+    # (leaves placed along 3-D septa that project onto the shaft were lost in it on the laterals).
+    anatomy = anatomies(site, projection)
+    (lesion,) = pt.sheet_leaf_linear(anatomy, np.random.default_rng(2), count=9, compartments=["fascial"])
+    laid = lesion.thickness_mm > 0.01
+    assert laid.sum() * anatomy.grid.pixel_mm**2 >= 150, "too little of each leaf survives on the fascial planes"
+    assert (laid & anatomy.bone_mask).sum() <= 0.1 * laid.sum(), "fascial sheets lie over bone"

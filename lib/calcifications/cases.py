@@ -378,8 +378,11 @@ def figure_spec(presentation: Presentation, rng: np.random.Generator, case_id: s
         for p in presentation.patterns
     )
     options = {k: float(sample_parameter(v, rng)) for k, v in presentation.options.items()}
+    base = _base_spec(presentation.site)
     return replace(
-        _base_spec(presentation.site),
+        base,
+        # a chapter figure's framing suits its own view only (a lateral's zoom on a frontal case cut the calf off)
+        zoom=base.zoom if base.projection == presentation.view else None,
         id=case_id,
         source_figure="",
         title=f"Unknown case {case_id}",

@@ -1341,6 +1341,20 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.5),)
 
 
+def _plane_direction(anatomy: Anatomy, mask: np.ndarray, point: tuple[float, float], reach_mm: float = 12.0) -> float:
+    """Direction (degrees) along which the thin ``mask`` (a projected plane) runs near ``point``:
+    the principal axis of its pixels within ``reach_mm``."""
+    x, y = np.broadcast_arrays(*anatomy.grid.coordinates())
+    near = mask & (np.hypot(x - point[0], y - point[1]) <= reach_mm)
+    if near.sum() < 3:
+        return 90.0
+    dx, dy = x[near] - x[near].mean(), y[near] - y[near].mean()
+    cov = np.array([[dx @ dx, dx @ dy], [dx @ dy, dy @ dy]])
+    _, vectors = np.linalg.eigh(cov)
+    major = vectors[:, -1]
+    return math.degrees(math.atan2(major[1], major[0]))
+
+
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Long linear, sheet- or leaf-like calcifications along fascial planes (and other compartments).
 
@@ -1353,19 +1367,18 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
     width = _number("width_mm", params.get("width_mm", 2.5), high=30)
     conc = _mineral(params, 0.8)
     lesions = []
-    lines = [np.asarray(line, float) for line in anatomy.landmarks.get("fascia_lines", ())]
     for compartment in compartments:
         mask = region_mask(anatomy, (compartment,))
         th = np.zeros(anatomy.grid.shape)
         chord = np.zeros(anatomy.grid.shape)
-        for k in range(n):
-            if compartment == "fascial" and lines:
-                line = lines[k % len(lines)]
-                t = rng.uniform(0, 1)
-                seg = min(int(t * (len(line) - 1)), len(line) - 2)
-                p0 = line[seg] + (line[seg + 1] - line[seg]) * (t * (len(line) - 1) - seg)
-                direction = line[seg + 1] - line[seg]
-                angle = math.degrees(math.atan2(direction[1], direction[0]))
+        # fascial sheets lie on the fascial planes the view shows, clear of bone (a sheet over the
+        # femur on a lateral is lost in it), each along its plane's own course
+        planes = _away_from_bone(anatomy, mask, 2.0) if compartment == "fascial" else None
+        for _ in range(n):
+            if planes is not None and planes.any():
+                pts = _sample_points(planes, 1, rng, anatomy.grid.pixel_mm)
+                p0 = pts[0]
+                angle = _plane_direction(anatomy, mask, p0)
             else:
                 pts = _sample_points(_skin_clearance(anatomy, mask, 2.5 + width), 1, rng, anatomy.grid.pixel_mm)
                 if not len(pts):
