@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "8"
+ENGINE_VERSION = "9"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -1196,7 +1196,51 @@ def _sdf_box(
     near = np.abs(approx) < band
     if near.any():
         approx[near] = solid.sdf(_box_points(box, np.nonzero(near), rot, center), margin_mm)
+        _grow_band(solid, box, rot, center, approx, near, band, margin_mm)
     return approx
+
+
+_NEIGHBOURS = ndimage.generate_binary_structure(3, 1)
+
+
+def _grow_band(
+    solid: Solid,
+    box: Box,
+    rot: np.ndarray,
+    center: np.ndarray,
+    sdf: np.ndarray,
+    done: np.ndarray,
+    band: float,
+    margin_mm: float,
+) -> None:
+    """Grow the exactly evaluated region ``done`` of ``sdf`` (in place) until every voxel next to
+    it lies outside ``band`` (mm): a front of exact evaluations moves out from the evaluated voxels
+    through the voxels whose exact distance is within the band.
+
+    The interpolated first pass can miss the band by more than the band's margin where the
+    solid's distance is not 1-Lipschitz (smooth unions of approximate part distances, concave cut
+    bases, the nearest-centreline-sample frame of a flaring sweep): by up to 1.6 mm at 0.8 mm
+    voxels in the finger bones, inside the bone as well as outside. The front makes the band
+    exact wherever it is connected to the first pass's band, whatever the interpolation error.
+    """
+    grew = done
+    while True:
+        hit_at = np.nonzero(grew)
+        lo = [max(int(i.min()) - 1, 0) for i in hit_at]  # dilate only around the last hits
+        hi = [min(int(i.max()) + 2, n) for i, n in zip(hit_at, grew.shape)]
+        crop = tuple(slice(a, b) for a, b in zip(lo, hi))
+        front = ndimage.binary_dilation(grew[crop], _NEIGHBOURS) & ~done[crop]
+        index = tuple(i + a for i, a in zip(np.nonzero(front), lo))
+        if not index[0].size:
+            return
+        exact = solid.sdf(_box_points(box, index, rot, center), margin_mm)
+        done[index] = True  # evaluated: never again
+        sdf[index] = exact
+        hit = np.abs(exact) < band
+        if not hit.any():
+            return
+        grew = np.zeros_like(done)
+        grew[tuple(i[hit] for i in index)] = True
 
 
 def _box_points(box: Box, index: tuple[np.ndarray, ...], rot: np.ndarray, center: np.ndarray) -> np.ndarray:
