@@ -287,7 +287,18 @@ def test_every_view_has_a_gravity_direction(site):
     assert ph.landmarks(ph.load_site("site_knee"), "frontal")["gravity_deg"] == pytest.approx(90.0)
 
 
-@pytest.mark.parametrize("site, bone_id", [("site_knee", "patella"), ("site_hand", "phalanx_3_distal")])
+@pytest.mark.parametrize(
+    "site, bone_id",
+    [
+        ("site_knee", "patella"),
+        ("site_hand", "phalanx_3_distal"),
+        # engine 8's band (a fixed margin over the interpolated first pass) missed these by 1.3-5.6 mm:
+        # their distance is not 1-Lipschitz (concave cut bases, flaring sweeps, the radius's styloid)
+        ("site_hand", "phalanx_2_middle"),
+        ("site_hand", "metacarpal_3"),
+        ("site_hand", "radius"),
+    ],
+)
 def test_narrow_band_evaluation_gives_the_same_bone(site, bone_id):
     data = ph.load_site(site)
     bones = {b.id: b for b in data.bones()}
