@@ -109,3 +109,21 @@ def test_patellar_tendon_shows_between_hoffa_fat_and_subcutaneous_fat_on_the_lat
         bone = np.percentile(img[row], 99)
         assert band > ahead + 8 and band > behind + 8, (y, ahead, band, behind)
         assert band < bone - 40, (y, band, bone)
+
+
+def test_notch_roof_is_straight_the_whole_way_not_the_metaphysis_dome(knee):
+    """'Femoral condyles as one circle' on the lateral: the roof of the notch followed the metaphysis's
+    round underside (a dome, 1.1 mm off a straight line over z -22..-6, sloping 29°), which drew a U
+    across the condyles. The Blumensaat line is straight (seyahi2006blumensaat: 120-153° to the shaft)."""
+    _, s = knee
+    zs = np.arange(-22.0, -5.0, 1.0)
+    ys = np.arange(-2.0, -70.0, -0.2)
+    roof = []
+    for z in zs:
+        p = np.stack([np.full_like(ys, 0.137), ys, np.full_like(ys, z)], 1).astype(np.float32)
+        inside = s["femur"].sdf(p) < 0
+        assert inside.any(), z
+        roof.append(ys[np.argmax(inside)])
+    fit = np.polyfit(zs, roof, 1)
+    assert np.abs(np.asarray(roof) - np.polyval(fit, zs)).max() < 0.6
+    assert 27 <= np.degrees(np.arctan2(1.0, fit[0])) <= 63
