@@ -314,11 +314,13 @@ def test_fibular_head_outline_shows_behind_the_tibia_on_the_lateral(knee):
     _, s = knee
     tib = _inside(s["tibia"], 1.0, (-60, 10, -60), (60, 40, 60))
     fib = _inside(s["fibula"], 1.0, (-60, 10, -60), (0, 40, 0))
-    for y in (22, 28, 34):
+    # session 8: the head lies lower (its top about 15 mm below the plateau) and behind the lateral
+    # condyle, so the levels follow it down and its back may reach a little further behind the tibia
+    for y in (22, 26, 30):
         t = tib[np.abs(tib[:, 1] - y) < 1.5][:, 2]
         f = fib[np.abs(fib[:, 1] - y) < 1.5][:, 2]
-        assert f.max() > t.min() + 8  # overlaps the posterior tibia (z ranges on the lateral film)
-        assert 1.5 <= t.min() - f.min() <= 12  # its back just behind the tibia: an outline of its own
+        assert f.max() > t.min() + 6  # overlaps the posterior tibia (z ranges on the lateral film)
+        assert 1.5 <= t.min() - f.min() <= 14  # its back just behind the tibia: an outline of its own
     assert dict(s["fibula"].cortex_mm)[0.0] >= 1.2  # a visible head cortex
 
 
