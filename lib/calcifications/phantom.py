@@ -451,6 +451,7 @@ LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum 
 LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
 LUNG_WANDER_DEG = 9.0  # random turn of a branch per 5 mm step
 LUNG_TAPER = 0.975  # radius factor per 5 mm step of a branch (besides the narrowing at each branching)
+LUNG_STREAK_CLEAR_MM = 20.0  # muscle striation fades out over this much lung path (mm): none across the lung fields
 LUNG_TREES = 2  # trees superimposed along the beam (arteries and veins of the lobes in the path)
 LUNGS_KEYS = {
     "hilum",
@@ -2236,6 +2237,8 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
     if "muscle" in th and "adipose" in th:  # fine fat streaks between the fascicles, along the fibres
         streaks = _muscle_striation(site, view, th["muscle"], _seed(site.site, view.name, "fibres"))
+        if "lung" in th:  # none over aerated lung: a chest film shows no chest-wall fibres across the lung fields
+            streaks = streaks * np.clip(1.0 - th["lung"] / LUNG_STREAK_CLEAR_MM, 0.0, 1.0)
         th["muscle"] = th["muscle"] - streaks
         th["adipose"] = th["adipose"] + streaks
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
