@@ -1,6 +1,7 @@
 """The chest wall behind the shoulder (site_shoulder): ribs drawn as curved tubes of varying width
 whose posterior and anterior arcs cross on the AP, and lung vessels that do not radiate from a
-point in the field. Measured on the projected centrelines and sections (no rendering: fast)."""
+point in the field. Mostly measured on the projected centrelines and sections; the session-8 tests
+project one rib alone or the whole frontal view (cached on disk)."""
 
 import dataclasses
 
