@@ -46,7 +46,7 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
-ENGINE_VERSION = "9"
+ENGINE_VERSION = "8"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
@@ -518,7 +518,10 @@ class Lungs:
     def tree(self) -> VesselTree:
         """The vessel-tree settings of this section."""
         return VesselTree(
-            self.vessel_min_radius_mm, self.vessel_wander_deg, self.vessel_taper, self.vessel_trunk_radius_mm,
+            self.vessel_min_radius_mm,
+            self.vessel_wander_deg,
+            self.vessel_taper,
+            self.vessel_trunk_radius_mm,
             self.vessel_trees,
         )
 
@@ -1997,7 +2000,16 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
 
 # where the superimposed trees start, relative to the projected hilum (mm): the first two are the
 # arterial and venous trees of engine 7; further ones (lobes at other depths) spread round them
-TREE_OFFSETS_MM = ((0.0, -6.0), (4.0, 8.0), (-5.0, 16.0), (6.0, -14.0), (-3.0, 2.0), (8.0, 22.0), (2.0, -22.0), (-8.0, 10.0))
+TREE_OFFSETS_MM = (
+    (0.0, -6.0),
+    (4.0, 8.0),
+    (-5.0, 16.0),
+    (6.0, -14.0),
+    (-3.0, 2.0),
+    (8.0, 22.0),
+    (2.0, -22.0),
+    (-8.0, 10.0),
+)
 
 
 def _vessel_segments(hilum: np.ndarray, seed: int, tree: VesselTree = VesselTree()) -> np.ndarray:
@@ -2237,7 +2249,8 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
     if "muscle" in th and "adipose" in th:  # fine fat streaks between the fascicles, along the fibres
         streaks = _muscle_striation(site, view, th["muscle"], _seed(site.site, view.name, "fibres"))
-        if "lung" in th:  # none over aerated lung: a chest film shows no chest-wall fibres across the lung fields
+        if lungs is not None and "lung" in th:  # none over aerated lung (sites with a lungs: section): a
+            # chest film shows no chest-wall fibres across the lung fields
             streaks = streaks * np.clip(1.0 - th["lung"] / LUNG_STREAK_CLEAR_MM, 0.0, 1.0)
         th["muscle"] = th["muscle"] - streaks
         th["adipose"] = th["adipose"] + streaks
