@@ -565,18 +565,21 @@ def test_lung_vessels_can_be_fewer_and_straighter_and_refuse_bad_values():
     view = ph.get_view(site, "frontal")
     lung = np.full((ph.IMAGE_PIXELS, ph.IMAGE_PIXELS), 100.0, np.float32)
     lace = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7)
-    few = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, min_radius_mm=1.2, wander_deg=3.0)
+    few = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, ph.VesselTree(min_radius_mm=1.2, wander_deg=3.0))
     assert 0 < (few > 0.2).sum() < 0.7 * (lace > 0.2).sum()
-    for bad in ({"min_radius_mm": 0.0}, {"min_radius_mm": float("nan")}, {"wander_deg": -1.0}):
+    for bad in (
+        {"min_radius_mm": 0.0},
+        {"min_radius_mm": float("nan")},
+        {"wander_deg": -1.0},
+        {"taper": 1.2},
+        {"min_radius_mm": 2.0, "trunk_radius_mm": 1.5},
+        {"trees": 0},
+    ):
         with pytest.raises(ValueError, match="lung vessels"):
-            ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, **bad)
-    with pytest.raises(ValueError, match="lung vessels"):
-        ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, taper=1.2)
-    with pytest.raises(ValueError, match="lung vessels"):
-        ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, min_radius_mm=2.0, trunk_radius_mm=1.5)
-    thin = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, trunk_radius_mm=2.5)
+            ph.VesselTree(**bad)
+    thin = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, ph.VesselTree(trunk_radius_mm=2.5))
     assert thin.max() < 0.8 * lace.max()  # thinner trunks at the hilum
-    short = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, taper=0.88)
+    short = ph.lung_vessels_mm(view, (120, 45, -10), lung, 7, ph.VesselTree(taper=0.88))
     assert 0 < (short > 0.2).sum() < 0.7 * (lace > 0.2).sum()  # a stronger taper: shorter vessels
     lungs = site.lungs
     assert lungs is not None and lungs.vessel_min_radius_mm > ph.LUNG_MIN_RADIUS_MM  # the shoulder asks for fewer

@@ -451,7 +451,51 @@ LUNG_TRUNK_RADIUS_MM = 4.0  # a lobar/segmental pulmonary artery near the hilum 
 LUNG_MIN_RADIUS_MM = 0.45  # branches thinner than this are not drawn (the outer third of the lung is nearly clear)
 LUNG_WANDER_DEG = 9.0  # random turn of a branch per 5 mm step
 LUNG_TAPER = 0.975  # radius factor per 5 mm step of a branch (besides the narrowing at each branching)
-LUNGS_KEYS = {"hilum", "vessel_trunk_radius_mm", "vessel_min_radius_mm", "vessel_wander_deg", "vessel_taper", "note"}
+LUNG_STREAK_CLEAR_MM = 20.0  # muscle striation fades out over this much lung path (mm): none across the lung fields
+LUNG_TREES = 2  # trees superimposed along the beam (arteries and veins of the lobes in the path)
+LUNGS_KEYS = {
+    "hilum",
+    "vessel_trunk_radius_mm",
+    "vessel_min_radius_mm",
+    "vessel_wander_deg",
+    "vessel_taper",
+    "vessel_trees",
+    "note",
+}
+
+
+@dataclass(frozen=True)
+class VesselTree:
+    """How a pulmonary vessel tree grows (:func:`_vessel_segments`, :func:`lung_vessels_mm`).
+
+    ``trunk_radius_mm`` (mm, > 0) the radius of the trunks leaving the hilum; ``min_radius_mm``
+    (mm, > 0, smaller) the thinnest branch drawn; ``wander_deg`` (degrees, ≥ 0) the random turn
+    per 5 mm step; ``taper`` (0 < t ≤ 1) the radius factor per 5 mm step; ``trees`` (1–8) how many
+    trees are superimposed along the beam (each from its own seed, a few mm apart at the hilum).
+    ValueError on a value out of range."""
+
+    min_radius_mm: float = LUNG_MIN_RADIUS_MM
+    wander_deg: float = LUNG_WANDER_DEG
+    taper: float = LUNG_TAPER
+    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM
+    trees: int = LUNG_TREES
+
+    def __post_init__(self) -> None:
+        values = (self.min_radius_mm, self.wander_deg, self.taper, self.trunk_radius_mm)
+        if not (
+            all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+            and self.min_radius_mm > 0
+            and self.wander_deg >= 0
+            and 0 < self.taper <= 1
+            and self.trunk_radius_mm > self.min_radius_mm
+            and isinstance(self.trees, int)
+            and 1 <= self.trees <= 8
+        ):
+            raise ValueError(
+                "lung vessels: min_radius_mm must be > 0, wander_deg >= 0, 0 < taper <= 1, "
+                "trunk_radius_mm > min_radius_mm and trees 1-8, got "
+                f"{self.min_radius_mm!r}, {self.wander_deg!r}, {self.taper!r}, {self.trunk_radius_mm!r}, {self.trees!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -460,13 +504,26 @@ class Lungs:
 
     ``hilum`` is a body-frame point (mm); ``vessel_trunk_radius_mm`` (mm, > 0) the radius of the
     trunks leaving the hilum; ``vessel_min_radius_mm`` (mm, > 0, smaller) the thinnest branch drawn; ``vessel_wander_deg`` (degrees, ≥ 0) the random turn per 5 mm step;
-    ``vessel_taper`` (0 < t ≤ 1) the radius factor per 5 mm step."""
+    ``vessel_taper`` (0 < t ≤ 1) the radius factor per 5 mm step; ``vessel_trees`` (1–8) the trees
+    superimposed along the beam. :attr:`tree` gathers them as a :class:`VesselTree`."""
 
     hilum: tuple[float, float, float]
     vessel_trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM
     vessel_min_radius_mm: float = LUNG_MIN_RADIUS_MM
     vessel_wander_deg: float = LUNG_WANDER_DEG
     vessel_taper: float = LUNG_TAPER
+    vessel_trees: int = LUNG_TREES
+
+    @property
+    def tree(self) -> VesselTree:
+        """The vessel-tree settings of this section."""
+        return VesselTree(
+            self.vessel_min_radius_mm,
+            self.vessel_wander_deg,
+            self.vessel_taper,
+            self.vessel_trunk_radius_mm,
+            self.vessel_trees,
+        )
 
 
 def _lungs(raw: Any, where: str) -> Lungs | None:
@@ -493,7 +550,15 @@ def _lungs(raw: Any, where: str) -> Lungs | None:
         vessel_min_radius_mm=thinnest,
         vessel_wander_deg=_positive(raw.get("vessel_wander_deg", LUNG_WANDER_DEG), f"{where}.vessel_wander_deg", True),
         vessel_taper=taper,
+        vessel_trees=_tree_count(raw.get("vessel_trees", LUNG_TREES), f"{where}.vessel_trees"),
     )
+
+
+def _tree_count(raw: Any, where: str) -> int:
+    """A whole number of vessel trees, 1–8; ValueError naming ``where`` otherwise."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 8:
+        raise ValueError(f"{where}: must be a whole number from 1 to 8, got {raw!r}")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -1977,21 +2042,27 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
 
 # ------------------------------------------------------------ lung vessels ----
 
+# where the superimposed trees start, relative to the projected hilum (mm): the first two are the
+# arterial and venous trees of engine 7; further ones (lobes at other depths) spread round them
+TREE_OFFSETS_MM = (
+    (0.0, -6.0),
+    (4.0, 8.0),
+    (-5.0, 16.0),
+    (6.0, -14.0),
+    (-3.0, 2.0),
+    (8.0, 22.0),
+    (2.0, -22.0),
+    (-8.0, 10.0),
+)
 
-def _vessel_segments(
-    hilum: np.ndarray,
-    seed: int,
-    min_radius_mm: float = LUNG_MIN_RADIUS_MM,
-    wander_deg: float = LUNG_WANDER_DEG,
-    taper: float = LUNG_TAPER,
-    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM,
-) -> np.ndarray:
+
+def _vessel_segments(hilum: np.ndarray, seed: int, tree: VesselTree = VesselTree()) -> np.ndarray:
     """A deterministic branching vessel tree in the view plane (mm): rows (x0, y0, x1, y1, r0, r1).
 
     Nine trunks leave the hilum all around; each branch walks in 5 mm steps, turning at random
-    (normal, SD ``wander_deg`` degrees per step) and tapering (radius × ``taper`` per step); every
-    14–26 mm it gives off a side branch (0.55–0.7 of its radius, 25–50° off) and continues
-    slightly thinner, until the radius falls below ``min_radius_mm``. Branches leaving the lung
+    (normal, SD ``tree.wander_deg`` degrees per step) and tapering (radius × ``tree.taper`` per step);
+    every 14–26 mm it gives off a side branch (0.55–0.7 of its radius, 25–50° off) and continues
+    slightly thinner, until the radius falls below ``tree.min_radius_mm``. Branches leaving the lung
     are masked later.
     """
     rng = np.random.default_rng(seed)
@@ -2001,7 +2072,7 @@ def _vessel_segments(
             float(hilum[0]),
             float(hilum[1]),
             a + float(rng.uniform(-12, 12)),
-            trunk_radius_mm * float(rng.uniform(0.8, 1.1)),
+            tree.trunk_radius_mm * float(rng.uniform(0.8, 1.1)),
         )
         for a in np.arange(0.0, 360.0, 40.0)
     ]
@@ -2009,11 +2080,11 @@ def _vessel_segments(
         x, y, ang, r = stack.pop()
         until = float(rng.uniform(14, 26))
         run = 0.0
-        while r >= min_radius_mm:
-            ang += float(rng.normal(0, wander_deg))
+        while r >= tree.min_radius_mm:
+            ang += float(rng.normal(0, tree.wander_deg))
             t = math.radians(ang)
             step = 5.0
-            nx, ny, nr = x + step * math.cos(t), y + step * math.sin(t), r * taper
+            nx, ny, nr = x + step * math.cos(t), y + step * math.sin(t), r * tree.taper
             segs.append((x, y, nx, ny, r, nr))
             x, y, r, run = nx, ny, nr, run + step
             if run >= until:
@@ -2026,49 +2097,28 @@ def _vessel_segments(
 
 
 def lung_vessels_mm(
-    view: View,
-    hilum: Sequence[float],
-    lung_mm: np.ndarray,
-    seed: int,
-    min_radius_mm: float = LUNG_MIN_RADIUS_MM,
-    wander_deg: float = LUNG_WANDER_DEG,
-    taper: float = LUNG_TAPER,
-    trunk_radius_mm: float = LUNG_TRUNK_RADIUS_MM,
+    view: View, hilum: Sequence[float], lung_mm: np.ndarray, seed: int, tree: VesselTree = VesselTree()
 ) -> np.ndarray:
     """Path length (mm) of blood in the pulmonary vessels on the view's 512² grid.
 
-    ``min_radius_mm`` (branches thinner than this are not drawn), ``wander_deg`` (how much a
-    branch turns per 5 mm step), ``taper`` (radius factor per 5 mm step) and ``trunk_radius_mm``
-    (the trunks at the hilum) let a site ask for fewer, shorter, thinner, straighter vessels; a site sets them in its ``lungs:`` section (:class:`Lungs`).
+    ``tree`` (:class:`VesselTree`: thinnest branch drawn, turn and taper per 5 mm step, trunk radius,
+    number of superimposed trees) lets a site ask for fewer, shorter, thinner, straighter or denser
+    vessels; a site sets it in its ``lungs:`` section (:class:`Lungs`).
 
-    A seeded branching tree (:func:`_vessel_segments`) grows from the projected hilum; each
-    vessel is a tapering cylinder (path 2√(r² − d²) across it). Two trees (arteries and veins)
-    grow from points a few mm apart; where they cross their paths add, as in a projection. A branch
-    fades out between twice ``min_radius_mm`` and ``min_radius_mm`` (no blunt ends). The vessels replace aerated lung only where the lung path
+    Seeded branching trees (:func:`_vessel_segments`) grow from points a few mm round the projected
+    hilum (arteries and veins, and the lobes' vessels at other depths along the beam); each
+    vessel is a tapering cylinder (path 2√(r² − d²) across it); where trees cross their paths add,
+    as in a projection. A branch fades out between twice ``tree.min_radius_mm`` and
+    ``tree.min_radius_mm`` (no blunt ends). The vessels replace aerated lung only where the lung path
     is long (full weight beyond 40 mm) and never more than half of it, so they fade at the
     lung's edge and stay out of the chest wall.
     """
-    if not (
-        math.isfinite(min_radius_mm)
-        and min_radius_mm > 0
-        and math.isfinite(wander_deg)
-        and wander_deg >= 0
-        and math.isfinite(taper)
-        and 0 < taper <= 1
-        and math.isfinite(trunk_radius_mm)
-        and trunk_radius_mm > min_radius_mm
-    ):
-        raise ValueError(
-            "lung vessels: min_radius_mm must be > 0, wander_deg >= 0, 0 < taper <= 1 and "
-            f"trunk_radius_mm > min_radius_mm, got {min_radius_mm!r}, {wander_deg!r}, {taper!r}, {trunk_radius_mm!r}"
-        )
     px, half = view.pixel_mm, view.field_mm / 2
     hx, hy = project_point(view, hilum)
     total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
-    for tree, offset in enumerate(((0.0, -6.0), (4.0, 8.0))):  # arterial and venous trees, a little apart
-        segs = _vessel_segments(
-            np.array([hx + offset[0], hy + offset[1]]), seed + tree, min_radius_mm, wander_deg, taper, trunk_radius_mm
-        )
+    for k in range(tree.trees):  # arterial and venous trees (and further lobes' along the beam), a little apart
+        offset = TREE_OFFSETS_MM[k % len(TREE_OFFSETS_MM)]
+        segs = _vessel_segments(np.array([hx + offset[0], hy + offset[1]]), seed + k, tree)
         out = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
         lo_x = np.minimum(segs[:, 0], segs[:, 2]) - segs[:, 4]
         hi_x = np.maximum(segs[:, 0], segs[:, 2]) + segs[:, 4]
@@ -2088,7 +2138,7 @@ def lung_vessels_mm(
             r = r0 + (r1 - r0) * t
             # the thinnest branches fade out (full strength from twice the minimum radius), so a
             # vessel dwindles away towards the periphery instead of ending as a blunt stub
-            fade = np.clip(r / min_radius_mm - 1.0, 0.0, 1.0)
+            fade = np.clip(r / tree.min_radius_mm - 1.0, 0.0, 1.0)
             chord = 2.0 * np.sqrt(np.clip(r * r - dist2, 0.0, None)) * fade
             # consecutive segments of one tree share their ends: keep the larger chord, not the sum
             out[q0:q1, c0:c1] = np.maximum(out[q0:q1, c0:c1], chord)
@@ -2238,20 +2288,14 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     th = {m: v.astype(np.float64) for m, v in soft.materials.items()}
     lungs = site.lungs
     if lungs is not None and "lung" in th:  # pulmonary vessels in the aerated lung
-        vessels = lung_vessels_mm(
-            view,
-            lungs.hilum,
-            th["lung"],
-            _seed(site.site, view.name, "lung"),
-            lungs.vessel_min_radius_mm,
-            lungs.vessel_wander_deg,
-            lungs.vessel_taper,
-            lungs.vessel_trunk_radius_mm,
-        )
+        vessels = lung_vessels_mm(view, lungs.hilum, th["lung"], _seed(site.site, view.name, "lung"), lungs.tree)
         th["lung"] = th["lung"] - vessels
         th["blood"] = th.get("blood", np.zeros_like(vessels)) + vessels
     if "muscle" in th and "adipose" in th:  # fine fat streaks between the fascicles, along the fibres
         streaks = _muscle_striation(site, view, th["muscle"], _seed(site.site, view.name, "fibres"))
+        if lungs is not None and "lung" in th:  # none over aerated lung (sites with a lungs: section): a
+            # chest film shows no chest-wall fibres across the lung fields
+            streaks = streaks * np.clip(1.0 - th["lung"] / LUNG_STREAK_CLEAR_MM, 0.0, 1.0)
         th["muscle"] = th["muscle"] - streaks
         th["adipose"] = th["adipose"] + streaks
     bone_total = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS))
