@@ -150,6 +150,7 @@ def check_glenoid_socket(s: ph.Site) -> None:
     # superoinferiorly, less anteroposteriorly), not a convex lens whose edges fall away
     assert centre - up >= 1.2 and centre - down >= 1.2, (centre, up, down)
     assert centre - front >= 0.5 and centre - back >= 0.5, (centre, front, back)
+
     # pear-shaped: wider below than above (chen2023glenoid: 19.5 mm above, 26 mm below)
     def width(v: float) -> float:
         us = np.arange(-16.0, 16.01, 0.5)
