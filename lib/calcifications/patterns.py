@@ -1281,6 +1281,11 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
 
 
+GRAIN_MUSCLE_PATH_MM: float = 8.0  # a rice grain's muscle: at least this much muscle along the beam (mm)
+GRAIN_LOG_SPREAD: float = 0.5  # log-normal spread of grain lengths (coefficient of variation about 0.5)
+GRAIN_EDGE_MM: float = 0.3  # Gaussian σ (mm) of a grain's margin: partial volume of a rounded, gritty body
+
+
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Many small oval (rice-grain) calcifications aligned with the muscle fibres (cysticercosis).
 
@@ -1304,13 +1309,19 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     region = (compartment,) + (("deep",) if compartment == "muscle" else ())
     mask = _skin_clearance(anatomy, region_mask(anatomy, region), 3.0)
     mask = mask & ~over_lung(anatomy) if (mask & ~over_lung(anatomy)).any() else mask
+    if compartment == "muscle":  # a cyst lies in a muscle: where the beam crosses little or none (the
+        # subcutaneous top of the acromion, the muscle's thin outer edge), a grain would float in fat
+        thick = mask & (np.asarray(anatomy.thickness_mm.get("muscle", 0.0)) >= GRAIN_MUSCLE_PATH_MM)
+        mask = thick if thick.any() else mask
     # the fibre direction drifts slowly across the muscle (pennation), grains follow it locally
     drift = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 20.0 / px)
     drift *= 10.0 / (drift.std() or 1.0)
-    lengths = np.clip(size * rng.lognormal(0.0, 0.3, n), 0.45 * size, 1.6 * size)
+    # calcified cysticerci vary widely in size (from under half to nearly twice the typical length): the
+    # cysts die and calcify at different ages, and each is seen at its own obliquity to the beam
+    lengths = np.clip(size * rng.lognormal(0.0, GRAIN_LOG_SPREAD, n), 0.4 * size, 1.9 * size)
     # the cysts gather in a few muscles, strung along their fibres: clusters, not an even sprinkle
     crowd = cluster_weight(anatomy, mask, rng, int(np.clip(round(n / 15) + 2, 3, 7)), (18, 40), (5, 12), angle)
-    centres, room = seated_points(anatomy, mask, 0.6 * lengths + 0.5, rng, crowd)
+    centres, room = seated_points(anatomy, mask, 0.6 * lengths + 0.5 + 2 * GRAIN_EDGE_MM, rng, crowd)
     for (x, y), length, fit in zip(centres, lengths, room):
         length = float(min(length, max((fit - 0.5) / 0.6, 0.45 * size)))
         width = float(np.clip(length * rng.uniform(0.22, 0.5), 1.5, 0.5 * size + 1.0))
@@ -1337,7 +1348,7 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
                 sx, sy = x + off * math.cos(t), y + off * math.sin(t)
                 grain = grain + 0.6 * blob(anatomy, (sx, sy), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
         th += density * grain * particle_texture(anatomy, rng, (x, y), length, 0.25)
-    th = chalky(th, rng, px, 0.5, 0.2)
+    th = chalky(gaussian_sparse(th, GRAIN_EDGE_MM / px), rng, px, 0.5, 0.2)
     return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.5),)
 
 
