@@ -340,6 +340,41 @@ def mass_effect(
     )
 
 
+def oedema_halo(
+    anatomy: Anatomy, mass: np.ndarray, rng: np.random.Generator, reach_mm: float = 8.0, strength: float = 0.35
+) -> tuple[Lesion, ...]:
+    """Soft-tissue swelling round a mass (oedema, reactive and granulation tissue): part of the fat
+    next to the mass replaced by water-equivalent soft tissue, a faint grey halo that fades out.
+
+    ``mass`` is the mass's chord map (mm). Outside its footprint a share of the fat along the beam,
+    ``strength`` (0–1) over and next to the mass, falling off as exp(−d / ``reach_mm``) with the distance d and
+    varying a little round the mass, becomes soft tissue (hosts: fat only, so the path length and the
+    bone are untouched; it fades out over 2 mm towards bone, so no line is drawn along a cortex).
+    Returned as one 'soft_tissue' lesion in the 'swelling' compartment; empty without fat or mass.
+    """
+    footprint = mass > 0.05
+    fat = anatomy.thickness_mm.get("adipose")
+    if fat is None or strength <= 0 or reach_mm <= 0 or not footprint.any():
+        return ()
+    px = anatomy.grid.pixel_mm
+    support = support_window(footprint)
+    assert support is not None
+    m = int(math.ceil(4 * reach_mm / px)) + 1
+    rows = slice(max(support[0].start - m, 0), min(support[0].stop + m, footprint.shape[0]))
+    cols = slice(max(support[1].start - m, 0), min(support[1].stop + m, footprint.shape[1]))
+    d = ndimage.distance_transform_edt(~footprint[rows, cols]) * px
+    uneven = ndimage.gaussian_filter(rng.standard_normal(d.shape), max(reach_mm / px, 1.0))
+    uneven = np.clip(1.0 + 0.6 * uneven / (uneven.std() or 1.0), 0.3, 1.8)
+    share = np.clip(strength * np.exp(-d / reach_mm) * uneven, 0.0, 0.9)
+    off_bone = np.clip(bone_gap(anatomy)[rows, cols] / 2.0, 0.0, 1.0)
+    share *= off_bone * off_bone * (3 - 2 * off_bone)
+    out = np.zeros(anatomy.grid.shape)
+    # over the mass too (the swelling wraps it along the beam), in the fat the mass itself leaves
+    free = np.clip(np.asarray(fat, float)[rows, cols] - np.clip(mass[rows, cols], 0.0, None), 0.0, None)
+    out[rows, cols] = share * free
+    return (_lesion("soft_tissue", out, anatomy, ("swelling",), hosts=("adipose",)),)
+
+
 # ------------------------------------------------------ irregular shapes ----
 
 
@@ -1579,6 +1614,12 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
 
     blend = 0.28 * b
     mass, dist = sphere_union(anatomy, lobes, blend)
+
+    def with_halo(found: tuple[Lesion, ...]) -> tuple[Lesion, ...]:
+        """The lesions and the oedema round the mass: marked in the first weeks, faint once mature."""
+        strength = 0.35 * max(0.15, 1.0 - weeks / 14.0)
+        return found + oedema_halo(anatomy, keep_cleft(mass), rng, reach_mm=max(4.0, 0.6 * b), strength=strength)
+
     # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
     bulge: tuple[Lesion, ...] = ()
     if compartment == "subcutaneous":
@@ -1589,7 +1630,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         swelling = sphere_union(anatomy, [(x, y, 1.35 * r) for x, y, r in lobes], 1.35 * blend)[0]
         lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
     if weeks < 2.0:
-        return tuple(lesions) + bulge
+        return with_halo(tuple(lesions) + bulge)
 
     def shell_of(wall_mm: float, spread: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
         """Chord through a shell of irregular thickness about ``wall_mm`` (log-spread ``spread``) and
@@ -1608,10 +1649,13 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
         shell = chalky(gaussian_sparse(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
         cortex = shell + fraction * inner
-        return (
-            _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
-            _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
-        ) + bulge
+        return with_halo(
+            (
+                _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
+                _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
+            )
+            + bulge
+        )
     t = math.radians(angle)
     if weeks < 5.5:
         # 2–3.5 weeks: faint, fluffy, amorphous density anywhere in the mass; 3.5–5.5: faint
@@ -1634,7 +1678,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
             th = th + 0.2 * conc * rim * edge * np.clip(gap_noise, 0.0, 1.0)
             th = gaussian_sparse(th, 0.5 / px)
-        return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
+        return with_halo(
+            tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
+        )
     # 5.5–10 weeks: a beaded, still incomplete mineralized rim around a faint, finely mottled centre.
     # The rim is seen by its thickness, not by a density above bone's: the shell is at most as dense
     # as cortex (``conc`` is capped), its beads and gaps modulate it.
@@ -1646,7 +1692,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     rim = 0.03 + 0.97 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0) ** 1.5  # on the edge, not the faces
     th = conc * level * (shell * beads * gaps * rim + centre_mineral)
     th = cap_to_cortex(chalky(gaussian_sparse(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
-    return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
+    return with_halo((_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge)
 
 
 def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1753,7 +1799,8 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         crescent = _bursal_crescent(anatomy, rng, size, location)
         if crescent is not None:
             th = chalky(crescent, rng, px, 1.2, 0.2)
-            return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0),)
+            lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0)
+            return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.3)
         phase = "resorptive"  # no convex bone under a bursa here: a spreading cloud
     if isinstance(location, str) and np.asarray(anatomy.landmarks.get(location, ())).ndim == 2:
         line = np.asarray(anatomy.landmarks[location], float)
@@ -1788,7 +1835,9 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
                 th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
     if phase == "resorptive":
         th = chalky(gaussian_sparse(th, 1.8 / px), rng, px, 2.5, 0.35)
-        return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0),)
+        lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0)
+        # the resorptive phase is the painful, inflamed one: the soft tissue round it swells a little
+        return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.25)
     th = chalky(gaussian_sparse(th, 0.2 / px), rng, px, 0.7, 0.1)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
@@ -2200,6 +2249,7 @@ HAZE_SHARE: float = 0.18  # fine calcium still suspended just above a level, as 
 HAZE_MM: float = 3.0  # ... fading upwards over about this height (mm; 0.6–1.4 times, per locule)
 MASS_BULGE_MM: float = 1.5  # by default a tumoral mass reaches at most this far (mm) beyond the skin line
 # (a large mass in a thin part, e.g. beside the knee, asks for more with ``bulge_mm``; at most 0.3 of its size)
+RIND_SOFTEN_MM = 0.45  # Gaussian σ (mm) of the mass's outer rind and septa: partial volume, not a drawn line
 LOCULE_SOFTEN_MM = 0.35  # Gaussian σ (mm) that softens the locules' outlines and levels
 
 
@@ -2292,9 +2342,12 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             fluid[cell] = inner[cell] * (1.0 - below)
     # thin walls: the rind round the whole mass and fainter septa between the locules
     # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
-    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud
+    # (patchy: gaps of a few millimetres where the rind holds no calcium, so no drawn outline runs round it)
+    patches = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.5 / px)
+    patches = np.clip(0.55 + 0.7 * patches / (patches.std() or 1.0), 0.0, 1.2)
+    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud * patches
     septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
-    walls = ndimage.gaussian_filter(rind + septa, 0.25 / px)
+    walls = ndimage.gaussian_filter(rind + septa, RIND_SOFTEN_MM / px)
     region = (
         _mass_region(anatomy, compartment)
         + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
@@ -2314,7 +2367,9 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     lesions = (_lesion("fluid", clear, anatomy, region, hosts),) if clear.any() else ()
     lesions += (_lesion("fluid", matrix, anatomy, region, hosts),)
     bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
-    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk)
+    # the swollen soft tissue round the mass (a faint grey halo in the fat, fading out over about a centimetre)
+    halo = oedema_halo(anatomy, bulk, rng, reach_mm=float(np.clip(0.2 * reach, 4.0, 12.0)), strength=0.6)
+    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk) + halo
 
 
 def _mass_hosts(anatomy: Anatomy, centre: tuple[float, float]) -> tuple[str, ...]:
@@ -2397,6 +2452,7 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     ]
     if erosion > 0:
         lesions += _marginal_erosion(anatomy, centre, mass_c, erosion, rng)
+    lesions += oedema_halo(anatomy, mass, rng, reach_mm=max(3.0, 0.2 * size), strength=0.3)
     return tuple(lesions)
 
 
