@@ -1318,6 +1318,7 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
 
 GRAIN_MUSCLE_PATH_MM: float = 8.0  # a rice grain's muscle: at least this much muscle along the beam (mm)
 GRAIN_LOG_SPREAD: float = 0.5  # log-normal spread of grain lengths (coefficient of variation about 0.5)
+GRAIN_OVER_BONE: float = 0.3  # relative odds of a grain projecting over bone (seen through it, but fainter)
 GRAIN_EDGE_MM: float = 0.3  # Gaussian σ (mm) of a grain's margin: partial volume of a rounded, gritty body
 
 
@@ -1355,7 +1356,8 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     # cysts die and calcify at different ages, and each is seen at its own obliquity to the beam
     lengths = np.clip(size * rng.lognormal(0.0, GRAIN_LOG_SPREAD, n), 0.4 * size, 1.9 * size)
     # the cysts gather in a few muscles, strung along their fibres: clusters, not an even sprinkle
-    crowd = cluster_weight(anatomy, mask, rng, int(np.clip(round(n / 15) + 2, 3, 7)), (18, 40), (5, 12), angle)
+    crowd = cluster_weight(anatomy, mask, rng, int(np.clip(round(n / 15) + 2, 3, 7)), (18, 40), (5, 12), angle, 0.03)
+    crowd = np.where(anatomy.bone_mask, GRAIN_OVER_BONE * crowd, crowd)  # most project clear of the bone
     centres, room = seated_points(anatomy, mask, 0.6 * lengths + 0.5 + 2 * GRAIN_EDGE_MM, rng, crowd)
     for (x, y), length, fit in zip(centres, lengths, room):
         length = float(min(length, max((fit - 0.5) / 0.6, 0.45 * size)))
@@ -1401,6 +1403,31 @@ def _plane_direction(anatomy: Anatomy, mask: np.ndarray, point: tuple[float, flo
     return math.degrees(math.atan2(major[1], major[0]))
 
 
+SHEET_TRIES: int = 6  # draws of a soft-tissue sheet before one that crosses bone is kept anyway
+SHEET_MAX_ON_BONE: float = 0.1  # share of a sheet's chord that may project over bone
+
+
+def _sheet_leaf(
+    anatomy: Anatomy, rng: np.random.Generator, p0: np.ndarray, angle: float, length: float, width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One leaf of calcified sheet centred at ``p0`` (x, y mm) along ``angle`` (degrees), ``length`` and
+    ``width`` mm: two overlapping flat ellipsoids, a little deeper along the beam than wide (a sheet seen
+    obliquely), thinning towards irregular, tapered ends (never razor-cut). Returns (mineral, chord) maps."""
+    th = np.zeros(anatomy.grid.shape)
+    chord = np.zeros(anatomy.grid.shape)
+    for off in (-0.2, 0.2):
+        cx = p0[0] + off * length * math.cos(math.radians(angle))
+        cy = p0[1] + off * length * math.sin(math.radians(angle))
+        w = width * rng.uniform(0.5, 1.2)
+        a_deg = angle + rng.normal(0, 4)
+        leaf = blob(anatomy, (cx, cy), length / 2.4, w / 2, 1.2 * w, a_deg, radial_profile(rng, 0.2))
+        u, _ = axial(anatomy, (cx, cy), a_deg)
+        ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
+        th += leaf * ends ** rng.uniform(0.5, 0.9)
+        chord += leaf
+    return th, chord
+
+
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Long linear, sheet- or leaf-like calcifications along fascial planes (and other compartments).
 
@@ -1420,30 +1447,28 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
         # fascial sheets lie on the fascial planes the view shows, clear of bone (a sheet over the
         # femur on a lateral is lost in it), each along its plane's own course
         planes = _away_from_bone(anatomy, mask, 2.0) if compartment == "fascial" else None
+        soft = _skin_clearance(anatomy, mask, 2.5 + width)
         for _ in range(n):
-            if planes is not None and planes.any():
-                pts = _sample_points(planes, 1, rng, anatomy.grid.pixel_mm)
-                p0 = pts[0]
-                angle = _plane_direction(anatomy, mask, p0)
-            else:
-                pts = _sample_points(_skin_clearance(anatomy, mask, 2.5 + width), 1, rng, anatomy.grid.pixel_mm)
-                if not len(pts):
-                    continue
-                p0 = pts[0]
-                angle = _fibre_angle(anatomy, params) + rng.normal(0, 6)
-            length = size * rng.uniform(0.5, 1.2)
-            # a leaf: two overlapping flat ellipsoids, a little deeper along the beam than wide (a sheet
-            # seen obliquely), thinning towards irregular, tapered ends (never razor-cut)
-            for off in (-0.2, 0.2):
-                cx = p0[0] + off * length * math.cos(math.radians(angle))
-                cy = p0[1] + off * length * math.sin(math.radians(angle))
-                w = width * rng.uniform(0.5, 1.2)
-                a_deg = angle + rng.normal(0, 4)
-                leaf = blob(anatomy, (cx, cy), length / 2.4, w / 2, 1.2 * w, a_deg, radial_profile(rng, 0.2))
-                u, _ = axial(anatomy, (cx, cy), a_deg)
-                ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
-                th += leaf * ends ** rng.uniform(0.5, 0.9)
-                chord += leaf
+            # a sheet in the fat or a muscle lies in soft tissue: one that would project mostly across a
+            # bone (a streak straight through the acromion) is drawn again elsewhere (a few tries)
+            for attempt in range(SHEET_TRIES):
+                if planes is not None and planes.any():
+                    pts = _sample_points(planes, 1, rng, anatomy.grid.pixel_mm)
+                    p0 = pts[0]
+                    angle = _plane_direction(anatomy, mask, p0)
+                else:
+                    pts = _sample_points(soft, 1, rng, anatomy.grid.pixel_mm)
+                    if not len(pts):
+                        break
+                    p0 = pts[0]
+                    angle = _fibre_angle(anatomy, params) + rng.normal(0, 6)
+                length = size * rng.uniform(0.5, 1.2)
+                leaf_th, leaf_chord = _sheet_leaf(anatomy, rng, p0, angle, length, width)
+                on_bone = float(leaf_chord[anatomy.bone_mask].sum()) / max(float(leaf_chord.sum()), 1e-9)
+                if on_bone <= SHEET_MAX_ON_BONE or attempt == SHEET_TRIES - 1:
+                    th += leaf_th
+                    chord += leaf_chord
+                    break
         th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
         th = gaussian_sparse(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
         chord = gaussian_sparse(chord, 0.25 / anatomy.grid.pixel_mm)
@@ -1569,6 +1594,9 @@ def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -
     return (field - field.mean()) / (field.std() or 1.0)
 
 
+MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
+
+
 def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Myositis ossificans staged by weeks since trauma, maturing from the periphery inward.
 
@@ -1616,8 +1644,10 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     mass, dist = sphere_union(anatomy, lobes, blend)
 
     def with_halo(found: tuple[Lesion, ...]) -> tuple[Lesion, ...]:
-        """The lesions and the oedema round the mass: marked in the first weeks, faint once mature."""
-        strength = 0.35 * max(0.15, 1.0 - weeks / 14.0)
+        """The lesions and the oedema round the mass: marked in the first weeks, gone by about 12."""
+        strength = 0.35 * (1.0 - weeks / MO_OEDEMA_WEEKS)
+        if strength <= 0.0:
+            return found
         return found + oedema_halo(anatomy, keep_cleft(mass), rng, reach_mm=max(4.0, 0.6 * b), strength=strength)
 
     # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
@@ -1729,6 +1759,10 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 
 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
+FORMATIVE_SOFTEN_MM: float = 0.35  # Gaussian σ (mm): a formative deposit is well defined, but not a cut-out
+
+
+CRESCENT_SOFTEN_MM: float = 0.6  # Gaussian σ (mm) of the bursal crescent's margins (partial volume, a curved layer)
 
 
 def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, location: Any) -> np.ndarray | None:
@@ -1764,14 +1798,23 @@ def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, lo
     off_bone = off_bone * px
     on_head = np.hypot((near_c + 0.5) * px - hx, (near_r + 0.5) * px - hy) < float(radius) + 14.0
     on_head &= (near_r + 0.5) * px >= hy - float(radius) - 1.5  # not the acromion above the head
-    gap = 2.0
-    thick = (size / 9.0) * (0.45 + 1.4 * np.clip(f, 0, 1) ** 1.5)  # layering: thicker where dependent
-    wobble = 1.0 + 0.2 * np.interp(np.clip(f, 0, 1), np.linspace(0, 1, 64), smooth_noise_1d(rng, 64, 3.0))
+    fc = np.clip(f, 0, 1)
+    knots = np.linspace(0, 1, 64)
+
+    def along(sigma: float) -> np.ndarray:  # smooth noise along the bursa (unit variance)
+        return np.interp(fc, knots, smooth_noise_1d(rng, 64, sigma))
+
+    # not a drawn crescent: its distance from the bone, its thickness and its density all vary along it
+    # (calcium milk gathers unevenly in the folds of the bursa; in places it thins almost to nothing)
+    gap = np.clip(2.0 + 0.7 * along(4.0), 1.2, 3.2)
+    thick = (size / 9.0) * (0.45 + 1.4 * fc**1.5)  # layering: thicker where dependent
+    wobble = np.clip(1.0 + 0.3 * along(3.0) + 0.15 * along(1.2), 0.4, 1.8)
     inside = (off_bone >= gap) & (off_bone <= gap + thick * wobble) & (f >= 0) & (f <= 1)
     inside &= on_head  # the bursa lies on the humeral head and tuberosity, not under the acromion
     taper = np.clip(np.minimum(f, 1 - f) / 0.12, 0, 1)
-    depth = 6.0 + 4.0 * np.clip(f, 0, 1)  # mm along the beam: the bursa wraps round the head
-    return ndimage.gaussian_filter(inside * taper * depth, 0.4 / anatomy.grid.pixel_mm)
+    depth = 6.0 + 4.0 * fc  # mm along the beam: the bursa wraps round the head
+    density = np.clip(0.75 + 0.35 * along(2.0), 0.1, 1.1)
+    return ndimage.gaussian_filter(inside * taper * depth * density, CRESCENT_SOFTEN_MM / anatomy.grid.pixel_mm)
 
 
 def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1798,7 +1841,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     if phase == "bursal":
         crescent = _bursal_crescent(anatomy, rng, size, location)
         if crescent is not None:
-            th = chalky(crescent, rng, px, 1.2, 0.2)
+            th = chalky(crescent, rng, px, 1.0, 0.4)
             lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0)
             return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.3)
         phase = "resorptive"  # no convex bone under a bursa here: a spreading cloud
@@ -1838,7 +1881,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0)
         # the resorptive phase is the painful, inflamed one: the soft tissue round it swells a little
         return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.25)
-    th = chalky(gaussian_sparse(th, 0.2 / px), rng, px, 0.7, 0.1)
+    th = chalky(gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px), rng, px, 0.7, 0.1)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
@@ -2344,7 +2387,7 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
     # (patchy: gaps of a few millimetres where the rind holds no calcium, so no drawn outline runs round it)
     patches = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.5 / px)
-    patches = np.clip(0.55 + 0.7 * patches / (patches.std() or 1.0), 0.0, 1.2)
+    patches = np.clip(0.55 + 0.7 * patches / (patches.std() or 1.0), 0.15, 1.2)
     rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud * patches
     septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
     walls = ndimage.gaussian_filter(rind + septa, RIND_SOFTEN_MM / px)
