@@ -2412,7 +2412,9 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
     # the swollen soft tissue round the mass (a faint grey halo in the fat, fading out over about a centimetre)
     halo = oedema_halo(anatomy, bulk, rng, reach_mm=float(np.clip(0.2 * reach, 4.0, 12.0)), strength=0.6)
-    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk) + halo
+    return (
+        lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk) + halo
+    )
 
 
 def _mass_hosts(anatomy: Anatomy, centre: tuple[float, float]) -> tuple[str, ...]:
