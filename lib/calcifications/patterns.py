@@ -1594,6 +1594,8 @@ def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -
     return (field - field.mean()) / (field.std() or 1.0)
 
 
+MO_ZONE_SHARE: float = 0.06  # mineral share (of the chord) of the maturing zone just under the shell at 6–10 weeks
+MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immature, fluffy bone at the periphery
 MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
 
 
@@ -1720,8 +1722,10 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     gaps = 0.3 + 0.7 * np.clip(gap_noise + 1.2, 0.0, 1.0)
     centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
     rim = 0.03 + 0.97 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0) ** 1.5  # on the edge, not the faces
-    th = conc * level * (shell * beads * gaps * rim + centre_mineral)
-    th = cap_to_cortex(chalky(gaussian_sparse(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
+    # zonal, not a drawn ring: under the shell the mineral fades inwards (the maturing zone), unevenly
+    zone = MO_ZONE_SHARE * inner * np.exp(-np.clip(-dist, 0.0, None) / (0.25 * b)) * np.clip(1.0 + 0.6 * mottle, 0.2, 1.8)
+    th = conc * level * (shell * beads * gaps * rim + zone + centre_mineral)
+    th = cap_to_cortex(chalky(gaussian_sparse(th, MO_RIM_SOFTEN_MM / px), rng, px, 0.8, 0.2), mass)
     return with_halo((_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge)
 
 
