@@ -1723,7 +1723,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
     rim = 0.03 + 0.97 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0) ** 1.5  # on the edge, not the faces
     # zonal, not a drawn ring: under the shell the mineral fades inwards (the maturing zone), unevenly
-    zone = MO_ZONE_SHARE * inner * np.exp(-np.clip(-dist, 0.0, None) / (0.25 * b)) * np.clip(1.0 + 0.6 * mottle, 0.2, 1.8)
+    zone = (
+        MO_ZONE_SHARE * inner * np.exp(-np.clip(-dist, 0.0, None) / (0.25 * b)) * np.clip(1.0 + 0.6 * mottle, 0.2, 1.8)
+    )
     th = conc * level * (shell * beads * gaps * rim + zone + centre_mineral)
     th = cap_to_cortex(chalky(gaussian_sparse(th, MO_RIM_SOFTEN_MM / px), rng, px, 0.8, 0.2), mass)
     return with_halo((_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge)
@@ -2387,14 +2389,6 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             dense = SEDIMENT_SHARE * rng.uniform(0.85, 1.1) * (0.85 + 0.15 * cloud[cell])
             chalk[cell] = inner[cell] * dense * (below * packed + (1.0 - below) * haze)
             fluid[cell] = inner[cell] * (1.0 - below)
-    # thin walls: the rind round the whole mass and fainter septa between the locules
-    # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
-    # (patchy: gaps of a few millimetres where the rind holds no calcium, so no drawn outline runs round it)
-    patches = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.5 / px)
-    patches = np.clip(0.55 + 0.7 * patches / (patches.std() or 1.0), 0.15, 1.2)
-    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud * patches
-    septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
-    walls = ndimage.gaussian_filter(rind + septa, RIND_SOFTEN_MM / px)
     region = (
         _mass_region(anatomy, compartment)
         + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
@@ -2404,6 +2398,14 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     soften = LOCULE_SOFTEN_MM / px
     fluid = ndimage.gaussian_filter(fluid, soften)
     paste = ndimage.gaussian_filter(chalky(chalk, rng, px, 0.9, 0.3), soften)
+    # thin walls: the rind round the whole mass and fainter septa between the locules
+    # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
+    # (patchy: gaps of a few millimetres where the rind holds little calcium, so no drawn outline runs round it)
+    patches = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.5 / px)
+    patches = np.clip(0.55 + 0.7 * patches / (patches.std() or 1.0), 0.15, 1.2)
+    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud * patches
+    septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
+    walls = ndimage.gaussian_filter(rind + septa, RIND_SOFTEN_MM / px, truncate=2.2)  # reach ~1 mm, as before
     mineral = cap_to_cortex((walls + paste) * conc, outer)
     # the locules hold fluid (water-equivalent) round the calcium, not the host tissue's fat or muscle:
     # the clear fluid above the levels, and the fluid the calcium paste and sediment are suspended in
