@@ -1596,6 +1596,7 @@ def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -
 
 MO_ZONE_SHARE: float = 0.06  # mineral share (of the chord) of the maturing zone just under the shell at 6–10 weeks
 MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immature, fluffy bone at the periphery
+MO_SHELL_SOFTEN_MM: float = 0.35  # Gaussian σ (mm) of the mature shell's margins: corticated, not cut out
 MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
 
 
@@ -1679,7 +1680,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
         shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
         fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
-        shell = chalky(gaussian_sparse(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
+        shell = chalky(gaussian_sparse(shell, MO_SHELL_SOFTEN_MM / px), rng, px, 1.0, 0.1)  # irregular, uneven
         cortex = shell + fraction * inner
         return with_halo(
             (
