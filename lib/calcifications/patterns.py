@@ -340,6 +340,41 @@ def mass_effect(
     )
 
 
+def oedema_halo(
+    anatomy: Anatomy, mass: np.ndarray, rng: np.random.Generator, reach_mm: float = 8.0, strength: float = 0.35
+) -> tuple[Lesion, ...]:
+    """Soft-tissue swelling round a mass (oedema, reactive and granulation tissue): part of the fat
+    next to the mass replaced by water-equivalent soft tissue, a faint grey halo that fades out.
+
+    ``mass`` is the mass's chord map (mm). Outside its footprint a share of the fat along the beam,
+    ``strength`` (0–1) over and next to the mass, falling off as exp(−d / ``reach_mm``) with the distance d and
+    varying a little round the mass, becomes soft tissue (hosts: fat only, so the path length and the
+    bone are untouched; it fades out over 2 mm towards bone, so no line is drawn along a cortex).
+    Returned as one 'soft_tissue' lesion in the 'swelling' compartment; empty without fat or mass.
+    """
+    footprint = mass > 0.05
+    fat = anatomy.thickness_mm.get("adipose")
+    if fat is None or strength <= 0 or reach_mm <= 0 or not footprint.any():
+        return ()
+    px = anatomy.grid.pixel_mm
+    support = support_window(footprint)
+    assert support is not None
+    m = int(math.ceil(4 * reach_mm / px)) + 1
+    rows = slice(max(support[0].start - m, 0), min(support[0].stop + m, footprint.shape[0]))
+    cols = slice(max(support[1].start - m, 0), min(support[1].stop + m, footprint.shape[1]))
+    d = ndimage.distance_transform_edt(~footprint[rows, cols]) * px
+    uneven = ndimage.gaussian_filter(rng.standard_normal(d.shape), max(reach_mm / px, 1.0))
+    uneven = np.clip(1.0 + 0.6 * uneven / (uneven.std() or 1.0), 0.3, 1.8)
+    share = np.clip(strength * np.exp(-d / reach_mm) * uneven, 0.0, 0.9)
+    off_bone = np.clip(bone_gap(anatomy)[rows, cols] / 2.0, 0.0, 1.0)
+    share *= off_bone * off_bone * (3 - 2 * off_bone)
+    out = np.zeros(anatomy.grid.shape)
+    # over the mass too (the swelling wraps it along the beam), in the fat the mass itself leaves
+    free = np.clip(np.asarray(fat, float)[rows, cols] - np.clip(mass[rows, cols], 0.0, None), 0.0, None)
+    out[rows, cols] = share * free
+    return (_lesion("soft_tissue", out, anatomy, ("swelling",), hosts=("adipose",)),)
+
+
 # ------------------------------------------------------ irregular shapes ----
 
 
@@ -1281,6 +1316,12 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
 
 
+GRAIN_MUSCLE_PATH_MM: float = 8.0  # a rice grain's muscle: at least this much muscle along the beam (mm)
+GRAIN_LOG_SPREAD: float = 0.5  # log-normal spread of grain lengths (coefficient of variation about 0.5)
+GRAIN_OVER_BONE: float = 0.3  # relative odds of a grain projecting over bone (seen through it, but fainter)
+GRAIN_EDGE_MM: float = 0.3  # Gaussian σ (mm) of a grain's margin: partial volume of a rounded, gritty body
+
+
 def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Many small oval (rice-grain) calcifications aligned with the muscle fibres (cysticercosis).
 
@@ -1304,13 +1345,20 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     region = (compartment,) + (("deep",) if compartment == "muscle" else ())
     mask = _skin_clearance(anatomy, region_mask(anatomy, region), 3.0)
     mask = mask & ~over_lung(anatomy) if (mask & ~over_lung(anatomy)).any() else mask
+    if compartment == "muscle":  # a cyst lies in a muscle: where the beam crosses little or none (the
+        # subcutaneous top of the acromion, the muscle's thin outer edge), a grain would float in fat
+        thick = mask & (np.asarray(anatomy.thickness_mm.get("muscle", 0.0)) >= GRAIN_MUSCLE_PATH_MM)
+        mask = thick if thick.any() else mask
     # the fibre direction drifts slowly across the muscle (pennation), grains follow it locally
     drift = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 20.0 / px)
     drift *= 10.0 / (drift.std() or 1.0)
-    lengths = np.clip(size * rng.lognormal(0.0, 0.3, n), 0.45 * size, 1.6 * size)
+    # calcified cysticerci vary widely in size (from under half to nearly twice the typical length): the
+    # cysts die and calcify at different ages, and each is seen at its own obliquity to the beam
+    lengths = np.clip(size * rng.lognormal(0.0, GRAIN_LOG_SPREAD, n), 0.4 * size, 1.9 * size)
     # the cysts gather in a few muscles, strung along their fibres: clusters, not an even sprinkle
-    crowd = cluster_weight(anatomy, mask, rng, int(np.clip(round(n / 15) + 2, 3, 7)), (18, 40), (5, 12), angle)
-    centres, room = seated_points(anatomy, mask, 0.6 * lengths + 0.5, rng, crowd)
+    crowd = cluster_weight(anatomy, mask, rng, int(np.clip(round(n / 15) + 2, 3, 7)), (18, 40), (5, 12), angle, 0.03)
+    crowd = np.where(anatomy.bone_mask, GRAIN_OVER_BONE * crowd, crowd)  # most project clear of the bone
+    centres, room = seated_points(anatomy, mask, 0.6 * lengths + 0.5 + 2 * GRAIN_EDGE_MM, rng, crowd)
     for (x, y), length, fit in zip(centres, lengths, room):
         length = float(min(length, max((fit - 0.5) / 0.6, 0.45 * size)))
         width = float(np.clip(length * rng.uniform(0.22, 0.5), 1.5, 0.5 * size + 1.0))
@@ -1337,7 +1385,7 @@ def rice_grain(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
                 sx, sy = x + off * math.cos(t), y + off * math.sin(t)
                 grain = grain + 0.6 * blob(anatomy, (sx, sy), width * 0.35, width * 0.3, width * 0.3, a_deg, None)
         th += density * grain * particle_texture(anatomy, rng, (x, y), length, 0.25)
-    th = chalky(th, rng, px, 0.5, 0.2)
+    th = chalky(gaussian_sparse(th, GRAIN_EDGE_MM / px), rng, px, 0.5, 0.2)
     return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.5),)
 
 
@@ -1353,6 +1401,31 @@ def _plane_direction(anatomy: Anatomy, mask: np.ndarray, point: tuple[float, flo
     _, vectors = np.linalg.eigh(cov)
     major = vectors[:, -1]
     return math.degrees(math.atan2(major[1], major[0]))
+
+
+SHEET_TRIES: int = 6  # draws of a soft-tissue sheet before one that crosses bone is kept anyway
+SHEET_MAX_ON_BONE: float = 0.1  # share of a sheet's chord that may project over bone
+
+
+def _sheet_leaf(
+    anatomy: Anatomy, rng: np.random.Generator, p0: np.ndarray, angle: float, length: float, width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One leaf of calcified sheet centred at ``p0`` (x, y mm) along ``angle`` (degrees), ``length`` and
+    ``width`` mm: two overlapping flat ellipsoids, a little deeper along the beam than wide (a sheet seen
+    obliquely), thinning towards irregular, tapered ends (never razor-cut). Returns (mineral, chord) maps."""
+    th = np.zeros(anatomy.grid.shape)
+    chord = np.zeros(anatomy.grid.shape)
+    for off in (-0.2, 0.2):
+        cx = p0[0] + off * length * math.cos(math.radians(angle))
+        cy = p0[1] + off * length * math.sin(math.radians(angle))
+        w = width * rng.uniform(0.5, 1.2)
+        a_deg = angle + rng.normal(0, 4)
+        leaf = blob(anatomy, (cx, cy), length / 2.4, w / 2, 1.2 * w, a_deg, radial_profile(rng, 0.2))
+        u, _ = axial(anatomy, (cx, cy), a_deg)
+        ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
+        th += leaf * ends ** rng.uniform(0.5, 0.9)
+        chord += leaf
+    return th, chord
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1374,30 +1447,28 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
         # fascial sheets lie on the fascial planes the view shows, clear of bone (a sheet over the
         # femur on a lateral is lost in it), each along its plane's own course
         planes = _away_from_bone(anatomy, mask, 2.0) if compartment == "fascial" else None
+        soft = _skin_clearance(anatomy, mask, 2.5 + width)
         for _ in range(n):
-            if planes is not None and planes.any():
-                pts = _sample_points(planes, 1, rng, anatomy.grid.pixel_mm)
-                p0 = pts[0]
-                angle = _plane_direction(anatomy, mask, p0)
-            else:
-                pts = _sample_points(_skin_clearance(anatomy, mask, 2.5 + width), 1, rng, anatomy.grid.pixel_mm)
-                if not len(pts):
-                    continue
-                p0 = pts[0]
-                angle = _fibre_angle(anatomy, params) + rng.normal(0, 6)
-            length = size * rng.uniform(0.5, 1.2)
-            # a leaf: two overlapping flat ellipsoids, a little deeper along the beam than wide (a sheet
-            # seen obliquely), thinning towards irregular, tapered ends (never razor-cut)
-            for off in (-0.2, 0.2):
-                cx = p0[0] + off * length * math.cos(math.radians(angle))
-                cy = p0[1] + off * length * math.sin(math.radians(angle))
-                w = width * rng.uniform(0.5, 1.2)
-                a_deg = angle + rng.normal(0, 4)
-                leaf = blob(anatomy, (cx, cy), length / 2.4, w / 2, 1.2 * w, a_deg, radial_profile(rng, 0.2))
-                u, _ = axial(anatomy, (cx, cy), a_deg)
-                ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
-                th += leaf * ends ** rng.uniform(0.5, 0.9)
-                chord += leaf
+            # a sheet in the fat or a muscle lies in soft tissue: one that would project mostly across a
+            # bone (a streak straight through the acromion) is drawn again elsewhere (a few tries)
+            for attempt in range(SHEET_TRIES):
+                if planes is not None and planes.any():
+                    pts = _sample_points(planes, 1, rng, anatomy.grid.pixel_mm)
+                    p0 = pts[0]
+                    angle = _plane_direction(anatomy, mask, p0)
+                else:
+                    pts = _sample_points(soft, 1, rng, anatomy.grid.pixel_mm)
+                    if not len(pts):
+                        break
+                    p0 = pts[0]
+                    angle = _fibre_angle(anatomy, params) + rng.normal(0, 6)
+                length = size * rng.uniform(0.5, 1.2)
+                leaf_th, leaf_chord = _sheet_leaf(anatomy, rng, p0, angle, length, width)
+                on_bone = float(leaf_chord[anatomy.bone_mask].sum()) / max(float(leaf_chord.sum()), 1e-9)
+                if on_bone <= SHEET_MAX_ON_BONE or attempt == SHEET_TRIES - 1:
+                    th += leaf_th
+                    chord += leaf_chord
+                    break
         th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
         th = gaussian_sparse(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
         chord = gaussian_sparse(chord, 0.25 / anatomy.grid.pixel_mm)
@@ -1523,6 +1594,12 @@ def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -
     return (field - field.mean()) / (field.std() or 1.0)
 
 
+MO_ZONE_SHARE: float = 0.06  # mineral share (of the chord) of the maturing zone just under the shell at 6–10 weeks
+MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immature, fluffy bone at the periphery
+MO_SHELL_SOFTEN_MM: float = 0.35  # Gaussian σ (mm) of the mature shell's margins: corticated, not cut out
+MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
+
+
 def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Myositis ossificans staged by weeks since trauma, maturing from the periphery inward.
 
@@ -1568,6 +1645,14 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
 
     blend = 0.28 * b
     mass, dist = sphere_union(anatomy, lobes, blend)
+
+    def with_halo(found: tuple[Lesion, ...]) -> tuple[Lesion, ...]:
+        """The lesions and the oedema round the mass: marked in the first weeks, gone by about 12."""
+        strength = 0.35 * (1.0 - weeks / MO_OEDEMA_WEEKS)
+        if strength <= 0.0:
+            return found
+        return found + oedema_halo(anatomy, keep_cleft(mass), rng, reach_mm=max(4.0, 0.6 * b), strength=strength)
+
     # a superficial mass (panniculitis ossificans) may bulge the skin: it lifts the contour over it
     bulge: tuple[Lesion, ...] = ()
     if compartment == "subcutaneous":
@@ -1578,7 +1663,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         swelling = sphere_union(anatomy, [(x, y, 1.35 * r) for x, y, r in lobes], 1.35 * blend)[0]
         lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
     if weeks < 2.0:
-        return tuple(lesions) + bulge
+        return with_halo(tuple(lesions) + bulge)
 
     def shell_of(wall_mm: float, spread: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
         """Chord through a shell of irregular thickness about ``wall_mm`` (log-spread ``spread``) and
@@ -1595,12 +1680,15 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
         shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
         fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
-        shell = chalky(gaussian_sparse(shell, 0.2 / px), rng, px, 1.0, 0.1)  # an irregular, uneven shell
+        shell = chalky(gaussian_sparse(shell, MO_SHELL_SOFTEN_MM / px), rng, px, 1.0, 0.1)  # irregular, uneven
         cortex = shell + fraction * inner
-        return (
-            _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
-            _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
-        ) + bulge
+        return with_halo(
+            (
+                _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
+                _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
+            )
+            + bulge
+        )
     t = math.radians(angle)
     if weeks < 5.5:
         # 2–3.5 weeks: faint, fluffy, amorphous density anywhere in the mass; 3.5–5.5: faint
@@ -1623,7 +1711,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
             th = th + 0.2 * conc * rim * edge * np.clip(gap_noise, 0.0, 1.0)
             th = gaussian_sparse(th, 0.5 / px)
-        return tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
+        return with_halo(
+            tuple(lesions) + (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.5),) + bulge
+        )
     # 5.5–10 weeks: a beaded, still incomplete mineralized rim around a faint, finely mottled centre.
     # The rim is seen by its thickness, not by a density above bone's: the shell is at most as dense
     # as cortex (``conc`` is capped), its beads and gaps modulate it.
@@ -1633,9 +1723,13 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     gaps = 0.3 + 0.7 * np.clip(gap_noise + 1.2, 0.0, 1.0)
     centre_mineral = 0.02 * inner * np.clip(1.0 + 0.5 * mottle, 0.2, 1.8)
     rim = 0.03 + 0.97 * np.clip(1.0 - inner / np.maximum(mass, 1e-6), 0.0, 1.0) ** 1.5  # on the edge, not the faces
-    th = conc * level * (shell * beads * gaps * rim + centre_mineral)
-    th = cap_to_cortex(chalky(gaussian_sparse(th, 0.3 / px), rng, px, 0.8, 0.2), mass)
-    return (_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge
+    # zonal, not a drawn ring: under the shell the mineral fades inwards (the maturing zone), unevenly
+    zone = (
+        MO_ZONE_SHARE * inner * np.exp(-np.clip(-dist, 0.0, None) / (0.25 * b)) * np.clip(1.0 + 0.6 * mottle, 0.2, 1.8)
+    )
+    th = conc * level * (shell * beads * gaps * rim + zone + centre_mineral)
+    th = cap_to_cortex(chalky(gaussian_sparse(th, MO_RIM_SOFTEN_MM / px), rng, px, 0.8, 0.2), mass)
+    return with_halo((_lesion(reference_deposit(), keep_cleft(th), anatomy, region, soft_mm=1.0),) + bulge)
 
 
 def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1672,6 +1766,10 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 
 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
+FORMATIVE_SOFTEN_MM: float = 0.35  # Gaussian σ (mm): a formative deposit is well defined, but not a cut-out
+
+
+CRESCENT_SOFTEN_MM: float = 0.6  # Gaussian σ (mm) of the bursal crescent's margins (partial volume, a curved layer)
 
 
 def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, location: Any) -> np.ndarray | None:
@@ -1707,14 +1805,23 @@ def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, lo
     off_bone = off_bone * px
     on_head = np.hypot((near_c + 0.5) * px - hx, (near_r + 0.5) * px - hy) < float(radius) + 14.0
     on_head &= (near_r + 0.5) * px >= hy - float(radius) - 1.5  # not the acromion above the head
-    gap = 2.0
-    thick = (size / 9.0) * (0.45 + 1.4 * np.clip(f, 0, 1) ** 1.5)  # layering: thicker where dependent
-    wobble = 1.0 + 0.2 * np.interp(np.clip(f, 0, 1), np.linspace(0, 1, 64), smooth_noise_1d(rng, 64, 3.0))
+    fc = np.clip(f, 0, 1)
+    knots = np.linspace(0, 1, 64)
+
+    def along(sigma: float) -> np.ndarray:  # smooth noise along the bursa (unit variance)
+        return np.interp(fc, knots, smooth_noise_1d(rng, 64, sigma))
+
+    # not a drawn crescent: its distance from the bone, its thickness and its density all vary along it
+    # (calcium milk gathers unevenly in the folds of the bursa; in places it thins almost to nothing)
+    gap = np.clip(2.0 + 0.7 * along(4.0), 1.2, 3.2)
+    thick = (size / 9.0) * (0.45 + 1.4 * fc**1.5)  # layering: thicker where dependent
+    wobble = np.clip(1.0 + 0.3 * along(3.0) + 0.15 * along(1.2), 0.4, 1.8)
     inside = (off_bone >= gap) & (off_bone <= gap + thick * wobble) & (f >= 0) & (f <= 1)
     inside &= on_head  # the bursa lies on the humeral head and tuberosity, not under the acromion
     taper = np.clip(np.minimum(f, 1 - f) / 0.12, 0, 1)
-    depth = 6.0 + 4.0 * np.clip(f, 0, 1)  # mm along the beam: the bursa wraps round the head
-    return ndimage.gaussian_filter(inside * taper * depth, 0.4 / anatomy.grid.pixel_mm)
+    depth = 6.0 + 4.0 * fc  # mm along the beam: the bursa wraps round the head
+    density = np.clip(0.75 + 0.35 * along(2.0), 0.1, 1.1)
+    return ndimage.gaussian_filter(inside * taper * depth * density, CRESCENT_SOFTEN_MM / anatomy.grid.pixel_mm)
 
 
 def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1741,8 +1848,9 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     if phase == "bursal":
         crescent = _bursal_crescent(anatomy, rng, size, location)
         if crescent is not None:
-            th = chalky(crescent, rng, px, 1.2, 0.2)
-            return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0),)
+            th = chalky(crescent, rng, px, 1.0, 0.4)
+            lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=1.0)
+            return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.3)
         phase = "resorptive"  # no convex bone under a bursa here: a spreading cloud
     if isinstance(location, str) and np.asarray(anatomy.landmarks.get(location, ())).ndim == 2:
         line = np.asarray(anatomy.landmarks[location], float)
@@ -1777,8 +1885,10 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
                 th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
     if phase == "resorptive":
         th = chalky(gaussian_sparse(th, 1.8 / px), rng, px, 2.5, 0.35)
-        return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0),)
-    th = chalky(gaussian_sparse(th, 0.2 / px), rng, px, 0.7, 0.1)
+        lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0)
+        # the resorptive phase is the painful, inflamed one: the soft tissue round it swells a little
+        return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.25)
+    th = chalky(gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px), rng, px, 0.7, 0.1)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
@@ -2189,6 +2299,7 @@ HAZE_SHARE: float = 0.18  # fine calcium still suspended just above a level, as 
 HAZE_MM: float = 3.0  # ... fading upwards over about this height (mm; 0.6–1.4 times, per locule)
 MASS_BULGE_MM: float = 1.5  # by default a tumoral mass reaches at most this far (mm) beyond the skin line
 # (a large mass in a thin part, e.g. beside the knee, asks for more with ``bulge_mm``; at most 0.3 of its size)
+RIND_SOFTEN_MM = 0.45  # Gaussian σ (mm) of the mass's outer rind and septa: partial volume, not a drawn line
 LOCULE_SOFTEN_MM = 0.35  # Gaussian σ (mm) that softens the locules' outlines and levels
 
 
@@ -2279,11 +2390,6 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
             dense = SEDIMENT_SHARE * rng.uniform(0.85, 1.1) * (0.85 + 0.15 * cloud[cell])
             chalk[cell] = inner[cell] * dense * (below * packed + (1.0 - below) * haze)
             fluid[cell] = inner[cell] * (1.0 - below)
-    # thin walls: the rind round the whole mass and fainter septa between the locules
-    # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
-    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud
-    septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
-    walls = ndimage.gaussian_filter(rind + septa, 0.25 / px)
     region = (
         _mass_region(anatomy, compartment)
         + tuple(c for c in ("subcutaneous", "intraarticular") if c in anatomy.masks and c != compartment)
@@ -2293,6 +2399,14 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     soften = LOCULE_SOFTEN_MM / px
     fluid = ndimage.gaussian_filter(fluid, soften)
     paste = ndimage.gaussian_filter(chalky(chalk, rng, px, 0.9, 0.3), soften)
+    # thin walls: the rind round the whole mass and fainter septa between the locules
+    # (the rind is fibrous tissue with calcium in patches, not an eggshell: it varies with the paste's cloud)
+    # (patchy: gaps of a few millimetres where the rind holds little calcium, so no drawn outline runs round it)
+    patches = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), 1.5 / px)
+    patches = np.clip(0.55 + 0.7 * patches / (patches.std() or 1.0), 0.15, 1.2)
+    rind = 0.8 * np.clip(outer - inner, 0.0, None) * cloud * patches
+    septa = 0.1 * inner * np.exp(-((septum / 0.35) ** 2))
+    walls = ndimage.gaussian_filter(rind + septa, RIND_SOFTEN_MM / px, truncate=2.2)  # reach ~1 mm, as before
     mineral = cap_to_cortex((walls + paste) * conc, outer)
     # the locules hold fluid (water-equivalent) round the calcium, not the host tissue's fat or muscle:
     # the clear fluid above the levels, and the fluid the calcium paste and sediment are suspended in
@@ -2303,7 +2417,11 @@ def _cysts(anatomy: Anatomy, rng: np.random.Generator, params: Mapping[str, Any]
     lesions = (_lesion("fluid", clear, anatomy, region, hosts),) if clear.any() else ()
     lesions += (_lesion("fluid", matrix, anatomy, region, hosts),)
     bulk = np.where(region_mask(anatomy, region) & footprint, outer, 0.0)
-    return lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk)
+    # the swollen soft tissue round the mass (a faint grey halo in the fat, fading out over about a centimetre)
+    halo = oedema_halo(anatomy, bulk, rng, reach_mm=float(np.clip(0.2 * reach, 4.0, 12.0)), strength=0.6)
+    return (
+        lesions + (_lesion(reference_deposit(), mineral, anatomy, region, hosts),) + mass_effect(anatomy, bulk) + halo
+    )
 
 
 def _mass_hosts(anatomy: Anatomy, centre: tuple[float, float]) -> tuple[str, ...]:
@@ -2386,6 +2504,7 @@ def punctate_in_soft_tissue_mass(anatomy: Anatomy, rng: np.random.Generator, **p
     ]
     if erosion > 0:
         lesions += _marginal_erosion(anatomy, centre, mass_c, erosion, rng)
+    lesions += oedema_halo(anatomy, mass, rng, reach_mm=max(3.0, 0.2 * size), strength=0.3)
     return tuple(lesions)
 
 
