@@ -444,13 +444,16 @@ marker placement draw from a stream of their own, so the lesions and quantum noi
 class Film:
     """A rendered figure (uint8 ``image``) and its acquisition: the collimated fields' primary-beam
     share (``field``, float32 in [0, 1]), what they had to keep (``keep``: lesions and each panel's
-    middle), the lead side markers placed and, per collimated field, whether it is shuttered."""
+    middle), the lead side markers placed, the collimated fields (one per film) and the body
+    (the pixels the anatomy covers) and the pixel size (mm) of the rendered panels."""
 
     image: np.ndarray
     field: np.ndarray
     keep: np.ndarray
     markers: tuple[rg.LeadMarker, ...]
     fields: tuple[rg.Collimation, ...]
+    body: np.ndarray
+    pixel_mm: float
 
 
 def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:
@@ -542,7 +545,7 @@ def render_film(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) ->
         if k:  # a thin black gutter between panels
             image[:, max(x - 1, 0) : x + 1] = 0
         x += part.shape[1]
-    return Film(image, weight, keep, tuple(markers), tuple(fields))
+    return Film(image, weight, keep, tuple(markers), tuple(fields), body, pixel_mm)
 
 
 # 5 × 7 glyphs of the panel letters (1 = lit).

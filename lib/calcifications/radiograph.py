@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -1025,7 +1025,11 @@ def expose_air(
 
 
 def collimate(
-    display: np.ndarray, weight: np.ndarray, field: Collimation, rng: np.random.Generator, acq: Acquisition | None = None
+    display: np.ndarray,
+    weight: np.ndarray,
+    field: Collimation,
+    rng: np.random.Generator,
+    acq: Acquisition | None = None,
 ) -> np.ndarray:
     """``display`` under the shutters: flat black if ``field.shuttered`` (electronic shuttering),
     otherwise the unexposed detector's pale grey-white, uneven and grainy, with a faint ghost of
@@ -1133,9 +1137,7 @@ def marker_box_px(marker: LeadMarker) -> float:
     return 0.75 * marker.height_px + 1.0
 
 
-def burn_marker(
-    display: np.ndarray, marker: LeadMarker, pixel_mm: float, acq: Acquisition | None = None
-) -> np.ndarray:
+def burn_marker(display: np.ndarray, marker: LeadMarker, pixel_mm: float, acq: Acquisition | None = None) -> np.ndarray:
     """``display`` with the lead ``marker`` burned in: the letter bright (lead stops the beam), its
     edges blurred by the detector; its holder, if any, a faint plastic outline."""
     acq = acq or load_acquisition()
