@@ -940,6 +940,20 @@ def _edge_touch(mask: np.ndarray) -> tuple[bool, bool, bool, bool]:
     return bool(mask[:, 0].any()), bool(mask[:, -1].any()), bool(mask[0].any()), bool(mask[-1].any())
 
 
+def _outline_points(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the first and last pixel of ``mask`` in every row and every column: a
+    linear function of position that rises along rows and columns (a field rotated less than 45°)
+    takes its extremes over the mask at these points."""
+    rows_any, cols_any = mask.any(axis=1), mask.any(axis=0)
+    r = np.nonzero(rows_any)[0]
+    c = np.nonzero(cols_any)[0]
+    first_c = np.argmax(mask[r], axis=1)
+    last_c = mask.shape[1] - 1 - np.argmax(mask[r, ::-1], axis=1)
+    first_r = np.argmax(mask[:, c], axis=0)
+    last_r = mask.shape[0] - 1 - np.argmax(mask[::-1][:, c], axis=0)
+    return np.concatenate([r, r, first_r, last_r]), np.concatenate([first_c, last_c, c, c])
+
+
 def draw_collimation(
     shape: tuple[int, int],
     rng: np.random.Generator,
@@ -975,7 +989,7 @@ def draw_collimation(
     for mask, margin_mm, free in constraints:
         if not mask.any():
             continue
-        rows, cols = np.nonzero(mask)
+        rows, cols = _outline_points(mask)
         dy, dx = rows - center[0], cols - center[1]
         u = dx * math.cos(t) + dy * math.sin(t)
         v = -dx * math.sin(t) + dy * math.cos(t)
@@ -988,17 +1002,27 @@ def draw_collimation(
 def field_weight(shape: tuple[int, int], field: Collimation, penumbra_px: float) -> np.ndarray:
     """Share of the primary beam reaching each pixel (1 inside the field, 0 under the shutters),
     a linear ramp ``penumbra_px`` wide across each straight shutter edge (float32)."""
-    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    d = field.edge_distance(rows, cols)
-    return np.clip(0.5 + d / max(penumbra_px, 1e-3), 0.0, 1.0).astype(np.float32)
+    t = math.radians(field.angle_deg)
+    dy = (np.arange(shape[0], dtype=np.float32) - np.float32(field.center[0]))[:, None]
+    dx = (np.arange(shape[1], dtype=np.float32) - np.float32(field.center[1]))[None, :]
+    c, s_ = np.float32(math.cos(t)), np.float32(math.sin(t))
+    u = dx * c + dy * s_
+    v = dy * c - dx * s_
+    d = np.minimum(np.minimum(u + np.float32(field.left), np.float32(field.right) - u), np.float32(field.bottom) - v)
+    d = np.minimum(d, v + np.float32(field.top))
+    return np.clip(np.float32(0.5) + d / np.float32(max(penumbra_px, 1e-3)), 0.0, 1.0).astype(np.float32)
 
 
 def _grain(shape: tuple[int, int], rng: np.random.Generator, sigma_px: float) -> np.ndarray:
-    """Unit-variance, slightly correlated Gaussian grain (float32)."""
+    """Unit-variance Gaussian grain (float32), correlated over about a pixel (a [1, 2, 1] / 4
+    binomial smoothing in each direction, σ ≈ 0.7 px) when ``sigma_px`` exceeds 0.4 px."""
     z = rng.standard_normal(shape, dtype=np.float32)
-    if sigma_px > 0.2:
-        z = ndimage.gaussian_filter(z, sigma_px, mode="nearest")
-        z /= np.float32(max(float(z.std()), 1e-6))
+    if sigma_px > 0.4 and min(shape) >= 3:
+        p = np.pad(z, 1, mode="edge")
+        z = 0.25 * p[:-2, 1:-1] + 0.5 * p[1:-1, 1:-1] + 0.25 * p[2:, 1:-1]
+        p = np.pad(z, ((0, 0), (1, 1)), mode="edge")
+        z = 0.25 * p[:, :-2] + 0.5 * p[:, 1:-1] + 0.25 * p[:, 2:]
+        z /= np.float32(0.375)  # the smoothing's standard deviation: (6/16) for unit white noise
     return z
 
 
@@ -1038,7 +1062,8 @@ def collimate(
     h, w = display.shape
     grey = float(rng.uniform(*acq.border_grey))
     tilt = rng.uniform(-1.0, 1.0, 2)
-    grain = _grain((h, w), rng, 0.0)
+    coarse = _grain(((h + 1) // 2, (w + 1) // 2), rng, 0.0)  # the border's grain: faint, coarse
+    grain = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:h, :w]
     if field.shuttered:
         border = np.zeros_like(display)
     else:
@@ -1090,11 +1115,11 @@ def _glyph_inside(letter: str, x: np.ndarray, y: np.ndarray, s: float) -> np.nda
 GLYPH_WIDTH: dict[str, float] = {"R": 0.72, "L": 0.58}
 
 
-def marker_coverage(
-    shape: tuple[int, int], marker: LeadMarker, stroke: float = 0.19, supersample: int = 4
-) -> tuple[np.ndarray, np.ndarray]:
-    """(letter, holder rim) coverage in [0, 1] of ``marker`` on a film of ``shape`` (float32),
-    anti-aliased by ``supersample``² samples per pixel; the holder's rim is empty without a holder."""
+def _coverage_box(
+    shape: tuple[int, int], marker: LeadMarker, stroke: float, supersample: int
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """(first row, first column, letter coverage, holder rim coverage) of the box round ``marker``
+    clipped to a film of ``shape``; empty arrays if the marker lies outside it."""
     h = marker.height_px
     if h <= 0:
         raise ValueError(f"marker height must be > 0 px, got {h!r}")
@@ -1104,11 +1129,9 @@ def marker_coverage(
     reach = int(math.ceil(0.9 * h)) + 2
     r0, c0 = int(marker.center[0]) - reach, int(marker.center[1]) - reach
     r1, c1 = r0 + 2 * reach + 1, c0 + 2 * reach + 1
-    letter = np.zeros(shape, np.float32)
-    rim = np.zeros(shape, np.float32)
     rr0, cc0, rr1, cc1 = max(r0, 0), max(c0, 0), min(r1, shape[0]), min(c1, shape[1])
     if rr0 >= rr1 or cc0 >= cc1:
-        return letter, rim
+        return 0, 0, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
     offsets = (np.arange(supersample, dtype=np.float64) + 0.5) / supersample - 0.5
     rows = (np.arange(rr0, rr1)[:, None] + offsets[None, :]).reshape(-1)
     cols = (np.arange(cc0, cc1)[:, None] + offsets[None, :]).reshape(-1)
@@ -1123,12 +1146,25 @@ def marker_coverage(
     def pooled(mask: np.ndarray) -> np.ndarray:
         return mask.reshape(rr1 - rr0, n, cc1 - cc0, n).mean(axis=(1, 3)).astype(np.float32)
 
-    letter[rr0:rr1, cc0:cc1] = pooled(inside)
+    letter = pooled(inside)
+    rim = np.zeros_like(letter)
     if marker.holder:
         pad_u, pad_v, wall = width / 2 + 0.22, 0.5 + 0.2, 0.05
         box = (np.abs(u) <= pad_u) & (np.abs(v) <= pad_v)
         core = (np.abs(u) <= pad_u - wall) & (np.abs(v) <= pad_v - wall)
-        rim[rr0:rr1, cc0:cc1] = pooled(box & ~core) + 0.5 * pooled(core)
+        rim = pooled(box & ~core) + 0.5 * pooled(core)
+    return rr0, cc0, letter, rim
+
+
+def marker_coverage(
+    shape: tuple[int, int], marker: LeadMarker, stroke: float = 0.19, supersample: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """(letter, holder rim) coverage in [0, 1] of ``marker`` on a film of ``shape`` (float32),
+    anti-aliased by ``supersample``² samples per pixel; the holder's rim is empty without a holder."""
+    r0, c0, letter_box, rim_box = _coverage_box(shape, marker, stroke, supersample)
+    letter, rim = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+    letter[r0 : r0 + letter_box.shape[0], c0 : c0 + letter_box.shape[1]] = letter_box
+    rim[r0 : r0 + rim_box.shape[0], c0 : c0 + rim_box.shape[1]] = rim_box
     return letter, rim
 
 
@@ -1141,12 +1177,17 @@ def burn_marker(display: np.ndarray, marker: LeadMarker, pixel_mm: float, acq: A
     """``display`` with the lead ``marker`` burned in: the letter bright (lead stops the beam), its
     edges blurred by the detector; its holder, if any, a faint plastic outline."""
     acq = acq or load_acquisition()
-    letter, rim = marker_coverage(display.shape, marker, acq.marker_stroke)
+    r0, c0, letter, rim = _coverage_box(display.shape, marker, acq.marker_stroke, 4)
+    out = display.astype(np.float32, copy=True)
+    if not letter.size:
+        return out
     sigma = acq.marker_blur_mm / pixel_mm
     if sigma > 0.2:
         letter = ndimage.gaussian_filter(letter, sigma, mode="constant")
-    out = display + np.float32(acq.holder_grey) * rim
-    return np.clip(out * (1.0 - letter) + np.float32(acq.marker_grey) * letter, 0.0, 1.0).astype(np.float32)
+    r1, c1 = r0 + letter.shape[0], c0 + letter.shape[1]
+    box = out[r0:r1, c0:c1] + np.float32(acq.holder_grey) * rim
+    out[r0:r1, c0:c1] = np.clip(box * (1.0 - letter) + np.float32(acq.marker_grey) * letter, 0.0, 1.0)
+    return out
 
 
 def place_marker(
