@@ -9,7 +9,8 @@ Each spec names the site, projection (a view of the site: ``frontal``,
 parameters), beam (effective energy in keV, fluence in photons/mm²), display
 window, a seed, alt text and a caption; optionally ``zoom`` (a magnified field:
 ``{center: landmark or [x, y] mm, field_mm: width shown}``), ``marker`` (the side
-marker letter, default from the view; ``false`` for none), ``panels`` and ``subject``
+marker letter, default from the view; ``false`` for none: a lead letter the radiographer
+placed inside the collimated field, see :func:`render_film`), ``panels`` and ``subject``
 (the patient's habitus, positioning and exposure factor, :mod:`calcifications.subjects`;
 a panel may give its own ``subject`` keys, which update the figure's: two films of one
 patient, or the two sides of a bilateral film, then differ as real films do).

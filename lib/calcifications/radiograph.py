@@ -13,7 +13,12 @@ extremity beam behind a few cm of tissue). The image chain is:
 6. log transform   ``p = −ln(N / (Φ · a))``          (estimated line integral)
 7. window/level    dense is white, output in [0, 1] (float) or uint8.
 
-Every step is a pure function; :func:`render` chains them.
+Every step is a pure function; :func:`render` chains them. A film's acquisition is a display
+stage of its own (settings in ``data/acquisition.yml``, used by :mod:`calcifications.figures`):
+:func:`expose_air` (the direct-exposure area dark but grainy, uneven by the heel effect, glowing
+beside the skin), :func:`draw_collimation`, :func:`field_weight` and :func:`collimate` (a slightly
+rotated, off-centre field of straight shutter edges, the border flat black or pale), and
+:func:`place_marker` and :func:`burn_marker` (the radiographer's lead R or L).
 """
 
 from __future__ import annotations
