@@ -509,8 +509,11 @@ def render_film(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) ->
         mh, mw = (1 - acq.keep_center_fraction) / 2 * shape[0], (1 - acq.keep_center_fraction) / 2 * width
         keep[int(mh) : int(np.ceil(shape[0] - mh)), x + int(mw) : x + int(np.ceil(width - mw))] = True
         x += width
-    # the side marker covers neither a lesion nor bone (2 mm clear of both)
-    avoid = rg._dilated(lesion_all | np.hstack(bones), max(1, round(2.0 / pixel_mm)))
+    # the side marker covers neither a lesion nor bone (2 mm clear of both); where the bone leaves no
+    # room near the field's edge, it may lie over as little bone as it can, never over a lesion
+    clear = max(1, round(2.0 / pixel_mm))
+    avoid_lesion = rg._dilated(lesion_all, clear) if lesion_all.any() else lesion_all
+    avoid = avoid_lesion | rg._dilated(np.hstack(bones), clear)
     display = rg.expose_air(display, body, arng, pixel_mm, acq)
     weight = np.ones(shape, np.float32)
     fields, markers = [], []
@@ -534,6 +537,12 @@ def render_film(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) ->
                 continue
             columns = (int(starts[k]), int(starts[k + 1]))
             marker = rg.place_marker(letter, field, shape, body, avoid, marker_rng, pixel_mm, columns, acq)
+            if marker is None:
+                marker_rng = np.random.default_rng([spec.seed, ACQUISITION_STREAM, k + 1])
+                bone_px = np.hstack(bones)  # no bone-free room: over as little bone as the positions allow
+                marker = rg.place_marker(
+                    letter, field, shape, bone_px, avoid_lesion, marker_rng, pixel_mm, columns, acq
+                )
             if marker is not None:
                 display = rg.burn_marker(display, marker, pixel_mm, acq)
                 markers.append(marker)
