@@ -418,3 +418,133 @@ def test_dr_bone_interior_is_not_sand(monkeypatch):
     assert _bone_over_soft_noise() < 0.8
     monkeypatch.setattr(rg, "_binomial3", lambda img: img)
     assert _bone_over_soft_noise() > 1.0
+
+
+# ------------------------------------------------------------------ acquisition ----
+
+
+def test_acquisition_settings_load_and_refuse_unknown_keys():
+    acq = rg.load_acquisition()
+    assert acq.air_grey[0] > 0 and acq.air_noise > 0 and acq.rotation_deg <= 3.0
+    assert 10.0 <= acq.marker_height_mm[0] < acq.marker_height_mm[1] <= 15.0
+    with pytest.raises(ValueError, match="unknown key air.colour"):
+        rg.acquisition_from_mapping({"air": {"colour": 1}})
+    with pytest.raises(ValueError, match="unknown section"):
+        rg.acquisition_from_mapping({"grid": {}})
+    with pytest.raises(ValueError, match="keep_center_fraction"):
+        rg.Acquisition(margin_fraction=(0.1, 0.3), keep_center_fraction=0.6)
+
+
+@given(seed=st.integers(0, 2**32 - 1), r=st.integers(0, 99), c=st.integers(0, 119))
+@settings(max_examples=40, deadline=None)
+def test_collimation_keeps_every_kept_pixel_inside_its_field(seed, r, c):
+    keep = np.zeros((100, 120), bool)
+    keep[r, c] = True
+    field = rg.draw_collimation(keep.shape, np.random.default_rng(seed), keep, pixel_mm=0.5)
+    assert abs(field.angle_deg) <= 3.0
+    weight = rg.field_weight(keep.shape, field, penumbra_px=2.4)
+    assert weight[r, c] == 1.0  # the keep margin (6 mm = 12 px) clears the penumbra
+
+
+def test_collimation_is_seeded_straight_edged_and_varies_between_seeds():
+    fields = [rg.draw_collimation((200, 200), np.random.default_rng(s), None, 0.5) for s in range(6)]
+    again = rg.draw_collimation((200, 200), np.random.default_rng(0), None, 0.5)
+    assert again == fields[0]
+    assert len({(f.left, f.top, f.angle_deg) for f in fields}) == 6
+    assert {f.shuttered for f in fields} == {True, False}
+    weight = rg.field_weight((200, 200), fields[0], 2.0)
+    assert weight.min() == 0.0 and weight.max() == 1.0  # a border exists
+    # a straight edge: the 0.5 crossing of each row along the left shutter lies on one line
+    rows = np.arange(60, 140)
+    crossings = np.array([np.argmax(weight[i] >= 0.5) for i in rows], float)
+    slope, intercept = np.polyfit(rows, crossings, 1)
+    assert np.abs(crossings - (slope * rows + intercept)).max() <= 1.0
+    assert abs(math.degrees(math.atan(slope))) <= 3.5
+
+
+def test_bone_and_skin_that_do_not_run_off_the_film_are_not_coned_through():
+    body = np.zeros((120, 120), bool)
+    body[:, 30:90] = True  # a limb running off the top and bottom, skin visible left and right
+    bone = np.zeros_like(body)
+    bone[20:100, 50:70] = True  # a short bone, inside the film
+    for seed in range(20):
+        field = rg.draw_collimation(body.shape, np.random.default_rng(seed), None, 1.0, bone=bone, body=body)
+        w = rg.field_weight(body.shape, field, 1.2)
+        assert (w[bone] == 1.0).all() and (w[:, 30:90][40:80] == 1.0).all()
+
+
+def test_air_becomes_dark_grainy_and_uneven_while_the_body_is_untouched():
+    display = np.zeros((160, 160), np.float32)
+    body = np.zeros((160, 160), bool)
+    body[:, 60:100] = True
+    display[body] = 0.5
+    out = rg.expose_air(display, body, np.random.default_rng(3), pixel_mm=0.5)
+    assert np.array_equal(out[body], display[body])
+    air = out[:, :40]
+    assert (air > 0).mean() > 0.98 and 0.02 < np.median(air) < 0.12  # very dark, not zero
+    assert np.abs(np.diff(air, axis=1)).mean() > 0.003  # grain
+    # glow: brighter beside the skin than far from it
+    assert out[:, 55:59].mean() > out[:, 5:30].mean() + 0.01
+    again = rg.expose_air(display, body, np.random.default_rng(3), pixel_mm=0.5)
+    assert np.array_equal(out, again)
+
+
+def test_collimate_shutters_black_or_leaves_the_unexposed_border_pale():
+    display = np.full((100, 100), 0.05, np.float32)
+    base = rg.draw_collimation((100, 100), np.random.default_rng(0), None, 1.0)
+    for shuttered in (True, False):
+        field = rg.Collimation(base.center, base.angle_deg, 30, 30, 30, 30, shuttered)
+        w = rg.field_weight((100, 100), field, 1.2)
+        out = rg.collimate(display, w, field, np.random.default_rng(1))
+        border = w == 0
+        if shuttered:
+            assert (out[border] == 0).all()
+        else:
+            assert out[border].mean() > 0.6
+        assert np.allclose(out[w == 1], 0.05)
+
+
+@pytest.mark.parametrize("letter", ["R", "L"])
+def test_lead_marker_letters_are_bold_bright_and_read_as_their_letter(letter):
+    marker = rg.LeadMarker(letter, (40.0, 40.0), 40.0, 0.0)
+    cover, rim = rg.marker_coverage((80, 80), marker)
+    assert not rim.any()
+    lit = cover > 0.5
+    rows, cols = np.nonzero(lit)
+    assert 36 <= rows.max() - rows.min() + 1 <= 42  # 40 px tall
+    left_half, right_half = lit[:, :40].sum(), lit[:, 40:].sum()
+    top, bottom = lit[20:40].sum(), lit[40:60].sum()
+    if letter == "L":  # a stem on the left and a foot: nothing at the top right
+        assert not lit[20:50, 40:].any() and lit[58, 40:50].all()
+    else:  # R: a bowl at the top right with a hole in it, a leg at the bottom right
+        assert lit[30, 45:52].any() and not lit[30, 36:40].all() and lit[56, 50:56].any()
+    assert left_half > 0 and right_half > 0 and top > 0 and bottom > 0
+    film = rg.burn_marker(np.full((80, 80), 0.05, np.float32), replace_angle(marker, 10.0), 0.3)
+    assert film.max() >= 0.9  # lead is bright
+
+
+def replace_angle(marker, angle):
+    from dataclasses import replace
+
+    return replace(marker, angle_deg=angle)
+
+
+def test_marker_is_placed_inside_the_field_off_the_lesion_over_the_least_anatomy():
+    shape = (200, 200)
+    field = rg.Collimation((99.5, 99.5), 2.0, 90, 90, 90, 90)
+    body = np.zeros(shape, bool)
+    body[:, 40:160] = True
+    avoid = np.zeros(shape, bool)
+    avoid[:, 60:140] = True  # a lesion down the middle
+    places = set()
+    for seed in range(8):
+        marker = rg.place_marker("L", field, shape, body, avoid, np.random.default_rng(seed), 0.5)
+        assert marker is not None and marker.letter == "L"
+        assert 20 <= marker.height_px <= 28  # 10–14 mm at 0.5 mm per pixel
+        cover, _ = rg.marker_coverage(shape, marker)
+        w = rg.field_weight(shape, field, 2.4)
+        assert (w[cover > 0] == 1.0).all() and not (cover[avoid] > 0).any()
+        places.add((round(marker.center[0] / 20), round(marker.center[1] / 20)))
+    assert len(places) >= 4
+    everywhere = np.ones(shape, bool)
+    assert rg.place_marker("R", field, shape, body, everywhere, np.random.default_rng(0), 0.5) is None

@@ -9,7 +9,8 @@ Each spec names the site, projection (a view of the site: ``frontal``,
 parameters), beam (effective energy in keV, fluence in photons/mm²), display
 window, a seed, alt text and a caption; optionally ``zoom`` (a magnified field:
 ``{center: landmark or [x, y] mm, field_mm: width shown}``), ``marker`` (the side
-marker letter, default from the view; ``false`` for none), ``panels`` and ``subject``
+marker letter, default from the view; ``false`` for none: a lead letter the radiographer
+placed inside the collimated field, see :func:`render_film`), ``panels`` and ``subject``
 (the patient's habitus, positioning and exposure factor, :mod:`calcifications.subjects`;
 a panel may give its own ``subject`` keys, which update the figure's: two films of one
 patient, or the two sides of a bilateral film, then differ as real films do).
@@ -389,9 +390,21 @@ def panel_log(
     """Log image, bone mask and pixel size (mm) of one panel of ``shape`` pixels, magnified by ``zoom``
     (see :func:`panel_anatomy`; the one zoom helper of figures and atlas). Explicit points of the
     spec are read in the full view, then moved into the panel."""
+    return panel_film_log(spec, panel, shape, rng, zoom)[:3]
+
+
+def panel_film_log(
+    spec: FigureSpec, panel: PanelSpec, shape: tuple[int, int], rng: np.random.Generator, zoom: Zoom | None = None
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """:func:`panel_log` and the panel's lesion mask (every lesion pixel, swelling included: what
+    the collimation must keep in the field and the side marker must not cover)."""
     anatomy, shift = panel_anatomy(spec, panel, shape, zoom)
-    anatomy, _, scene = panel_scene(spec, panel, anatomy, rng, shift)
-    return rg.render_log(scene, panel_exposure(spec, panel), rng), anatomy.bone_mask, anatomy.grid.pixel_mm
+    anatomy, lesions, scene = panel_scene(spec, panel, anatomy, rng, shift)
+    lesion = np.zeros(anatomy.grid.shape, bool)
+    for item in lesions:
+        lesion |= item.thickness_mm > 1e-3
+    log_img = rg.render_log(scene, panel_exposure(spec, panel), rng)
+    return log_img, anatomy.bone_mask, anatomy.grid.pixel_mm, lesion
 
 
 def panel_exposure(spec: FigureSpec, panel: PanelSpec) -> rg.Exposure:
@@ -423,43 +436,129 @@ def panel_letters(spec: FigureSpec) -> list[tuple[str | None, str | None]]:
     return out
 
 
+ACQUISITION_STREAM: int = 0xAC9
+"""Second word of the acquisition generator's seed ([figure seed, this]): collimation, air grain and
+marker placement draw from a stream of their own, so the lesions and quantum noise are unchanged."""
+
+
+@dataclass(frozen=True)
+class Film:
+    """A rendered figure (uint8 ``image``) and its acquisition: the collimated fields' primary-beam
+    share (``field``, float32 in [0, 1]), what they had to keep (``keep``: lesions and each panel's
+    middle), the lead side markers placed, the collimated fields (one per film) and the body
+    (the pixels the anatomy covers) and the pixel size (mm) of the rendered panels."""
+
+    image: np.ndarray
+    field: np.ndarray
+    keep: np.ndarray
+    markers: tuple[rg.LeadMarker, ...]
+    fields: tuple[rg.Collimation, ...]
+    body: np.ndarray
+    pixel_mm: float
+
+
 def render_figure(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) -> np.ndarray:
-    """The figure as a uint8 greyscale array of ``shape`` (rows, columns); deterministic.
+    """The figure as a uint8 greyscale array of ``shape`` (rows, columns); deterministic
+    (see :func:`render_film`)."""
+    return render_film(spec, shape).image
+
+
+def _film_regions(spec: FigureSpec, widths: list[int]) -> list[tuple[int, int, list[int]]]:
+    """Collimated fields as (first column, stop column, panel indices): one film of both sides
+    (a mirrored panel) is one field; separate films of one side (before and after) one each."""
+    edges = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+    if any(p.mirror for p in spec.panels):
+        return [(0, int(edges[-1]), list(range(len(widths))))]
+    return [(int(edges[k]), int(edges[k + 1]), [k]) for k in range(len(widths))]
+
+
+def render_film(spec: FigureSpec | str, shape: tuple[int, int] = IMAGE_SHAPE) -> Film:
+    """The figure as a :class:`Film`; deterministic.
 
     ``spec`` is a :class:`FigureSpec` (e.g. from :func:`make_spec`) or a figure id. Panels sit
-    side by side; side markers (top right; on a film of both sides, at each panel's outer top
-    corner) and panel letters (top left) are burned in (see :func:`panel_letters`).
+    side by side. Then the acquisition (:mod:`calcifications.radiograph`, ``data/acquisition.yml``,
+    drawn from the figure's seed): the direct-exposure air made grainy and uneven, a collimated
+    field per film (a little rotated and off-centre, never cutting a lesion or the middle of a
+    panel), a lead side marker per panel placed inside the field near a shutter edge (its letter
+    from :func:`panel_letters`), and panel letters (top left) burned in.
     """
     spec = get_spec(spec) if isinstance(spec, str) else spec
     if len(shape) != 2 or min(shape) < 16:
         raise ValueError(f"shape must be two sizes ≥ 16 pixels, got {shape!r}")
     rng = np.random.default_rng(spec.seed)
     n = len(spec.panels)
-    logs, bones = [], []
+    logs, bones, lesions = [], [], []
     pixel_mm = spec.pixel_mm
     for i, panel in enumerate(spec.panels):
         width = shape[1] // n + (shape[1] % n if i == n - 1 else 0)
-        log_img, bone, pixel_mm = panel_log(spec, panel, (shape[0], width), rng, spec.zoom)
+        log_img, bone, pixel_mm, lesion = panel_film_log(spec, panel, (shape[0], width), rng, spec.zoom)
         logs.append(log_img)
         bones.append(bone)
+        lesions.append(lesion)
     log_img = np.hstack(logs)
-    display = rg.to_uint8(rg.apply_window(log_img, spec.window, pixel_mm, np.hstack(bones)))
-    scale = max(1, round(shape[0] / 400))
-    bilateral = any(p.mirror for p in spec.panels)
+    display = rg.apply_window(log_img, spec.window, pixel_mm, np.hstack(bones))
+    acq = rg.load_acquisition()
+    arng = np.random.default_rng([spec.seed, ACQUISITION_STREAM])
+    body = log_img >= spec.window.air_threshold
+    widths = [part.shape[1] for part in logs]
+    lesion_all = np.hstack(lesions)
+    bone_all = np.hstack(bones) & body
+    keep = lesion_all.copy()
     x = 0
-    for k, ((letter, label), part) in enumerate(zip(panel_letters(spec), logs)):
-        left, right = x + 6 + 7 * scale, x + part.shape[1] - 6  # right edges of a corner letter
-        if letter is not None:  # both sides on one film: the left panel's marker at its outer corner
-            draw_marker(display, letter, left if bilateral and k == 0 else right, 6, scale=scale)
+    for width in widths:  # the middle of each panel: the region the figure is of
+        mh, mw = (1 - acq.keep_center_fraction) / 2 * shape[0], (1 - acq.keep_center_fraction) / 2 * width
+        keep[int(mh) : int(np.ceil(shape[0] - mh)), x + int(mw) : x + int(np.ceil(width - mw))] = True
+        x += width
+    # the side marker covers neither a lesion nor bone (2 mm clear of both); where the bone leaves no
+    # room near the field's edge, it may lie over as little bone as it can, never over a lesion
+    clear = max(1, round(2.0 / pixel_mm))
+    avoid_lesion = rg._dilated(lesion_all, clear) if lesion_all.any() else lesion_all
+    avoid = avoid_lesion | rg._dilated(np.hstack(bones), clear)
+    display = rg.expose_air(display, body, arng, pixel_mm, acq)
+    weight = np.ones(shape, np.float32)
+    fields, markers = [], []
+    letters = panel_letters(spec)
+    starts = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+    for c0, c1, members in _film_regions(spec, widths):
+        part = (shape[0], c1 - c0)
+        field = rg.draw_collimation(part, arng, keep[:, c0:c1], pixel_mm, acq, bone_all[:, c0:c1], body[:, c0:c1])
+        field = replace(field, center=(field.center[0], field.center[1] + c0))
+        w = rg.field_weight(shape, field, acq.penumbra_mm / pixel_mm)
+        w[:, :c0], w[:, c1:] = 1.0, 1.0
+        region = np.zeros(shape, np.float32)
+        region[:, c0:c1] = 1.0
+        display = display * (1 - region) + region * rg.collimate(display, w, field, arng, acq)
+        weight[:, c0:c1] = w[:, c0:c1]
+        fields.append(field)
+        for k in members:
+            letter = letters[k][0]
+            marker_rng = np.random.default_rng([spec.seed, ACQUISITION_STREAM, k + 1])
+            if letter is None:
+                continue
+            columns = (int(starts[k]), int(starts[k + 1]))
+            marker = rg.place_marker(letter, field, shape, body, avoid, marker_rng, pixel_mm, columns, acq)
+            if marker is None:
+                marker_rng = np.random.default_rng([spec.seed, ACQUISITION_STREAM, k + 1])
+                bone_px = np.hstack(bones)  # no bone-free room: over as little bone as the positions allow
+                marker = rg.place_marker(
+                    letter, field, shape, bone_px, avoid_lesion, marker_rng, pixel_mm, columns, acq
+                )
+            if marker is not None:
+                display = rg.burn_marker(display, marker, pixel_mm, acq)
+                markers.append(marker)
+    image = rg.to_uint8(display)
+    scale = max(1, round(shape[0] / 400))
+    x = 0
+    for k, ((_, label), part) in enumerate(zip(letters, logs)):
         if label is not None:
-            draw_marker(display, label, left, 6, scale=scale)
+            draw_marker(image, label, x + 6 + 7 * scale, 6, scale=scale)
         if k:  # a thin black gutter between panels
-            display[:, max(x - 1, 0) : x + 1] = 0
+            image[:, max(x - 1, 0) : x + 1] = 0
         x += part.shape[1]
-    return display
+    return Film(image, weight, keep, tuple(markers), tuple(fields), body, pixel_mm)
 
 
-# 5 × 7 glyphs of the side markers and panel letters (1 = lit).
+# 5 × 7 glyphs of the panel letters (1 = lit).
 _GLYPHS = {
     "R": ("11110", "10001", "10001", "11110", "10100", "10010", "10001"),
     "L": ("10000", "10000", "10000", "10000", "10000", "10000", "11111"),
@@ -470,7 +569,7 @@ _GLYPHS = {
 
 
 def draw_marker(image: np.ndarray, letter: str, right: int, top: int, scale: int = 2) -> None:
-    """Burn a small letter (white on a dark square: a side marker or panel letter) whose right
+    """Burn a small letter (white on a dark square: a panel letter, an annotation) whose right
     edge is at column ``right``."""
     glyph = _GLYPHS.get(letter)
     if glyph is None:

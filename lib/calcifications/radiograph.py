@@ -13,7 +13,12 @@ extremity beam behind a few cm of tissue). The image chain is:
 6. log transform   ``p = −ln(N / (Φ · a))``          (estimated line integral)
 7. window/level    dense is white, output in [0, 1] (float) or uint8.
 
-Every step is a pure function; :func:`render` chains them.
+Every step is a pure function; :func:`render` chains them. A film's acquisition is a display
+stage of its own (settings in ``data/acquisition.yml``, used by :mod:`calcifications.figures`):
+:func:`expose_air` (the direct-exposure area dark but grainy, uneven by the heel effect, glowing
+beside the skin), :func:`draw_collimation`, :func:`field_weight` and :func:`collimate` (a slightly
+rotated, off-centre field of straight shutter edges, the border flat black or pale), and
+:func:`place_marker` and :func:`burn_marker` (the radiographer's lead R or L).
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
+import yaml
 from scipy import ndimage
 from scipy.interpolate import PchipInterpolator
 
@@ -810,3 +817,433 @@ def render(
     """Radiograph of ``scene``: float32 in [0, 1] (or uint8), dense white, air black."""
     display = apply_window(render_log(scene, exposure, rng), window, scene.pixel_mm, bone_mask)
     return to_uint8(display) if as_uint8 else display
+
+
+# ------------------------------------------------------------------ acquisition ----
+# What a processed digital film shows besides the anatomy: the direct-exposure area (dark,
+# grainy, brighter towards the anode side and next to the skin), the collimator's straight
+# shutter edges, and the radiographer's lead side marker. Display-stage, seeded, pure.
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """Acquisition settings (``data/acquisition.yml``): display values in [0, 1], lengths in mm,
+    angles in degrees; ``(low, high)`` pairs are ranges drawn per film."""
+
+    air_grey: tuple[float, float] = (0.035, 0.07)
+    air_noise: float = 0.016
+    air_noise_sigma_mm: float = 0.3
+    heel_fraction: tuple[float, float] = (0.15, 0.35)
+    glow_grey: float = 0.045
+    glow_mm: float = 5.0
+    margin_fraction: tuple[float, float] = (0.015, 0.12)
+    rotation_deg: float = 3.0
+    penumbra_mm: float = 1.2
+    shutter_probability: float = 0.45
+    border_grey: tuple[float, float] = (0.72, 0.86)
+    border_gradient: float = 0.04
+    border_ghost: float = 0.07
+    keep_margin_mm: float = 6.0
+    keep_center_fraction: float = 0.6
+    marker_height_mm: tuple[float, float] = (10.0, 14.0)
+    marker_stroke: float = 0.19
+    marker_grey: float = 0.95
+    marker_rotation_deg: float = 15.0
+    marker_inset_mm: tuple[float, float] = (3.0, 12.0)
+    marker_blur_mm: float = 0.15
+    holder_probability: float = 0.5
+    holder_grey: float = 0.05
+    marker_candidates: int = 24
+
+    def __post_init__(self) -> None:
+        for name in ("air_grey", "heel_fraction", "margin_fraction", "border_grey", "marker_height_mm"):
+            low, high = getattr(self, name)
+            _checked(f"{name} low", low, True, high)
+        for name in ("marker_inset_mm",):
+            low, high = getattr(self, name)
+            _checked(f"{name} low", low, True, high)
+        if self.margin_fraction[1] >= (1.0 - self.keep_center_fraction) / 2:
+            raise ValueError("margin_fraction's high end must leave keep_center_fraction of the film uncut")
+        for name in ("air_noise", "glow_grey", "border_gradient", "border_ghost", "holder_grey"):
+            _checked(name, getattr(self, name), True, 1.0)
+        for name in ("air_noise_sigma_mm", "glow_mm", "penumbra_mm", "marker_blur_mm"):
+            _checked(name, getattr(self, name))
+        _checked("rotation_deg", self.rotation_deg, True, 10.0)
+        _checked("marker_rotation_deg", self.marker_rotation_deg, True, 45.0)
+        _checked("shutter_probability", self.shutter_probability, True, 1.0)
+        _checked("holder_probability", self.holder_probability, True, 1.0)
+        _checked("keep_margin_mm", self.keep_margin_mm, True)
+        _checked("keep_center_fraction", self.keep_center_fraction, True, 1.0)
+        _checked("marker_stroke", self.marker_stroke, False, 0.3)
+        _checked("marker_grey", self.marker_grey, False, 1.0)
+        _checked("marker_candidates", self.marker_candidates, False, 1000.0)
+
+
+_ACQ_KEYS = {
+    "air": {"grey": "air_grey", "noise": "air_noise", "noise_sigma_mm": "air_noise_sigma_mm"},
+    "collimation": {},
+    "marker": {
+        "height_mm": "marker_height_mm",
+        "stroke": "marker_stroke",
+        "grey": "marker_grey",
+        "rotation_deg": "marker_rotation_deg",
+        "inset_mm": "marker_inset_mm",
+        "blur_mm": "marker_blur_mm",
+        "candidates": "marker_candidates",
+    },
+}
+
+
+def acquisition_from_mapping(raw: Mapping[str, Mapping[str, object]]) -> Acquisition:
+    """An :class:`Acquisition` from the nested ``air`` / ``collimation`` / ``marker`` mapping of
+    ``data/acquisition.yml``; unknown sections or keys raise ValueError naming the valid ones."""
+    fields_ = set(Acquisition.__dataclass_fields__)
+    values: dict[str, object] = {}
+    for section, table in (raw or {}).items():
+        if section not in _ACQ_KEYS:
+            raise ValueError(f"acquisition: unknown section {section!r}; valid: {sorted(_ACQ_KEYS)}")
+        for key, value in (table or {}).items():
+            name = _ACQ_KEYS[section].get(key, key)
+            if name not in fields_:
+                raise ValueError(f"acquisition: unknown key {section}.{key}")
+            values[name] = tuple(float(v) for v in value) if isinstance(value, list) else value
+    return Acquisition(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def load_acquisition() -> Acquisition:
+    """The acquisition settings of ``data/acquisition.yml`` (cached)."""
+    text = resources.files("calcifications").joinpath("data/acquisition.yml").read_text(encoding="utf-8")
+    return acquisition_from_mapping(yaml.safe_load(text))
+
+
+@dataclass(frozen=True)
+class Collimation:
+    """A collimated field: centre (row, column; px), rotation (degrees, counter-clockwise on the
+    image) and the distances (px) from the centre to its left, right, top and bottom shutter
+    edges, measured along the rotated axes; ``shuttered``: the border displayed black."""
+
+    center: tuple[float, float]
+    angle_deg: float
+    left: float
+    right: float
+    top: float
+    bottom: float
+    shuttered: bool = False
+
+    def edge_distance(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Signed distance (px) of points to the nearest shutter edge: > 0 inside the field."""
+        t = math.radians(self.angle_deg)
+        dy, dx = rows - self.center[0], cols - self.center[1]
+        u = dx * math.cos(t) + dy * math.sin(t)
+        v = -dx * math.sin(t) + dy * math.cos(t)
+        return np.minimum(np.minimum(u + self.left, self.right - u), np.minimum(v + self.top, self.bottom - v))
+
+
+def _edge_touch(mask: np.ndarray) -> tuple[bool, bool, bool, bool]:
+    """Whether ``mask`` reaches the film's left, right, top and bottom border (anatomy that runs off it)."""
+    return bool(mask[:, 0].any()), bool(mask[:, -1].any()), bool(mask[0].any()), bool(mask[-1].any())
+
+
+def _outline_points(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the first and last pixel of ``mask`` in every row and every column: a
+    linear function of position that rises along rows and columns (a field rotated less than 45°)
+    takes its extremes over the mask at these points."""
+    rows_any, cols_any = mask.any(axis=1), mask.any(axis=0)
+    r = np.nonzero(rows_any)[0]
+    c = np.nonzero(cols_any)[0]
+    first_c = np.argmax(mask[r], axis=1)
+    last_c = mask.shape[1] - 1 - np.argmax(mask[r, ::-1], axis=1)
+    first_r = np.argmax(mask[:, c], axis=0)
+    last_r = mask.shape[0] - 1 - np.argmax(mask[::-1][:, c], axis=0)
+    return np.concatenate([r, r, first_r, last_r]), np.concatenate([first_c, last_c, c, c])
+
+
+def draw_collimation(
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+    keep: np.ndarray | None = None,
+    pixel_mm: float = 1.0,
+    acq: Acquisition | None = None,
+    bone: np.ndarray | None = None,
+    body: np.ndarray | None = None,
+) -> Collimation:
+    """A collimated field on a film of ``shape`` (rows, columns): each shutter inset by a drawn
+    fraction of the film, the field rotated by a drawn angle, then every shutter moved out as far
+    as needed to keep the ``keep`` pixels (lesions; the caller adds the named region) at least
+    ``keep_margin_mm`` inside, and, on each side where they do not already run off the film, the
+    ``bone`` (2 mm) and the skin (``body``, 1 mm): a radiographer cones to the limb, not through
+    it. Draws a fixed number of values from ``rng``."""
+    acq = acq or load_acquisition()
+    _checked("pixel_mm", pixel_mm)
+    h, w = shape
+    angle = float(rng.uniform(-acq.rotation_deg, acq.rotation_deg))
+    m = rng.uniform(acq.margin_fraction[0], acq.margin_fraction[1], 4)
+    shuttered = bool(rng.random() < acq.shutter_probability)
+    center = ((h - 1) / 2.0, (w - 1) / 2.0)
+    extent = [w / 2 - m[0] * w, w / 2 - m[1] * w, h / 2 - m[2] * h, h / 2 - m[3] * h]  # left, right, top, bottom
+    t = math.radians(angle)
+    penumbra = acq.penumbra_mm / pixel_mm
+    constraints = []
+    if keep is not None:
+        constraints.append((np.asarray(keep, bool), acq.keep_margin_mm, (False,) * 4))
+    for mask, margin in ((bone, 2.0), (body, 1.0)):
+        if mask is not None:
+            mask = np.asarray(mask, bool)
+            constraints.append((mask, margin, _edge_touch(mask)))
+    for mask, margin_mm, free in constraints:
+        if not mask.any():
+            continue
+        rows, cols = _outline_points(mask)
+        dy, dx = rows - center[0], cols - center[1]
+        u = dx * math.cos(t) + dy * math.sin(t)
+        v = -dx * math.sin(t) + dy * math.cos(t)
+        pad = margin_mm / pixel_mm + penumbra
+        needed = (float(-u.min()), float(u.max()), float(-v.min()), float(v.max()))
+        extent = [e if f else max(e, n + pad) for e, n, f in zip(extent, needed, free)]
+    return Collimation(center, angle, *extent, shuttered=shuttered)
+
+
+def field_weight(shape: tuple[int, int], field: Collimation, penumbra_px: float) -> np.ndarray:
+    """Share of the primary beam reaching each pixel (1 inside the field, 0 under the shutters),
+    a linear ramp ``penumbra_px`` wide across each straight shutter edge (float32)."""
+    t = math.radians(field.angle_deg)
+    dy = (np.arange(shape[0], dtype=np.float32) - np.float32(field.center[0]))[:, None]
+    dx = (np.arange(shape[1], dtype=np.float32) - np.float32(field.center[1]))[None, :]
+    c, s_ = np.float32(math.cos(t)), np.float32(math.sin(t))
+    u = dx * c + dy * s_
+    v = dy * c - dx * s_
+    d = np.minimum(np.minimum(u + np.float32(field.left), np.float32(field.right) - u), np.float32(field.bottom) - v)
+    d = np.minimum(d, v + np.float32(field.top))
+    return np.clip(np.float32(0.5) + d / np.float32(max(penumbra_px, 1e-3)), 0.0, 1.0).astype(np.float32)
+
+
+def _grain(shape: tuple[int, int], rng: np.random.Generator, sigma_px: float) -> np.ndarray:
+    """Unit-variance Gaussian grain (float32), correlated over about a pixel (a [1, 2, 1] / 4
+    binomial smoothing in each direction, σ ≈ 0.7 px) when ``sigma_px`` exceeds 0.4 px."""
+    z = rng.standard_normal(shape, dtype=np.float32)
+    if sigma_px > 0.4 and min(shape) >= 3:
+        p = np.pad(z, 1, mode="edge")
+        z = 0.25 * p[:-2, 1:-1] + 0.5 * p[1:-1, 1:-1] + 0.25 * p[2:, 1:-1]
+        p = np.pad(z, ((0, 0), (1, 1)), mode="edge")
+        z = 0.25 * p[:, :-2] + 0.5 * p[:, 1:-1] + 0.25 * p[:, 2:]
+        z /= np.float32(0.375)  # the smoothing's standard deviation: (6/16) for unit white noise
+    return z
+
+
+def expose_air(
+    display: np.ndarray, body: np.ndarray, rng: np.random.Generator, pixel_mm: float, acq: Acquisition | None = None
+) -> np.ndarray:
+    """``display`` (values in [0, 1]) with its direct-exposure area made a real film's: very dark
+    grey with grain, a heel-effect gradient along a drawn anode–cathode axis and a glow next to the
+    skin, faded in where the body's display falls below the air's (the skin's partial-volume pixels)."""
+    acq = acq or load_acquisition()
+    h, w = display.shape
+    base = float(rng.uniform(*acq.air_grey))
+    heel = float(rng.uniform(*acq.heel_fraction)) * (1.0 if rng.random() < 0.5 else -1.0)
+    vertical = bool(rng.random() < 0.7)  # the anode–cathode axis along the film's long (limb) axis
+    grain = _grain((h, w), rng, acq.air_noise_sigma_mm / pixel_mm)
+    ramp = np.linspace(-0.5, 0.5, h if vertical else w, dtype=np.float32)
+    ramp = ramp[:, None] if vertical else ramp[None, :]
+    glow = np.clip(2.0 * fast_gaussian(body.astype(np.float32), acq.glow_mm / pixel_mm), 0.0, 1.0)
+    air = np.float32(base) * (1.0 + np.float32(heel) * ramp) + np.float32(acq.glow_grey) * glow
+    air = np.maximum(air + np.float32(acq.air_noise) * grain, 0.0)
+    weight = np.where(body, 0.0, 1.0).astype(np.float32)
+    weight = np.maximum(weight, np.clip(1.0 - display / np.float32(2.0 * base + 1e-3), 0.0, 1.0))
+    return np.maximum(display, weight * air).astype(np.float32)
+
+
+def collimate(
+    display: np.ndarray,
+    weight: np.ndarray,
+    field: Collimation,
+    rng: np.random.Generator,
+    acq: Acquisition | None = None,
+) -> np.ndarray:
+    """``display`` under the shutters: flat black if ``field.shuttered`` (electronic shuttering),
+    otherwise the unexposed detector's pale grey-white, uneven and grainy, with a faint ghost of
+    the anatomy; ``weight`` is :func:`field_weight`. Draws from ``rng`` either way."""
+    acq = acq or load_acquisition()
+    h, w = display.shape
+    grey = float(rng.uniform(*acq.border_grey))
+    tilt = rng.uniform(-1.0, 1.0, 2)
+    coarse = _grain(((h + 1) // 2, (w + 1) // 2), rng, 0.0)  # the border's grain: faint, coarse
+    grain = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:h, :w]
+    if field.shuttered:
+        border = np.zeros_like(display)
+    else:
+        rows = np.linspace(-0.5, 0.5, h, dtype=np.float32)[:, None]
+        cols = np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :]
+        slope = np.float32(acq.border_gradient) * (np.float32(tilt[0]) * rows + np.float32(tilt[1]) * cols)
+        border = np.float32(grey) + slope + np.float32(acq.border_ghost) * (display - np.float32(0.4))
+        border = border + np.float32(0.5 * acq.air_noise) * grain
+    return np.clip(weight * display + (1.0 - weight) * border, 0.0, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LeadMarker:
+    """A lead side marker on the film: letter, centre (row, column; px), letter height (px),
+    rotation (degrees) and whether its plastic holder shows."""
+
+    letter: str
+    center: tuple[float, float]
+    height_px: float
+    angle_deg: float
+    holder: bool = False
+
+
+def _glyph_inside(letter: str, x: np.ndarray, y: np.ndarray, s: float) -> np.ndarray:
+    """Whether glyph-frame points (x right, y down; the letter 1 tall, its left edge at 0) lie in a
+    bold sans-serif ``letter`` of stroke ``s`` (R or L)."""
+    stem = (x >= 0) & (x <= s) & (y >= 0) & (y <= 1)
+    if letter == "L":
+        return stem | ((x >= 0) & (x <= 0.58) & (y >= 1 - s) & (y <= 1))
+    if letter != "R":
+        raise ValueError(f"lead markers are 'R' or 'L', got {letter!r}")
+    top, mid = 0.0, 0.56
+    r_out = (mid - top) / 2
+    cx, cy = 0.66 - r_out, top + r_out
+    outer = ((x >= 0) & (x <= cx) & (y >= top) & (y <= mid)) | ((x > cx) & ((x - cx) ** 2 + (y - cy) ** 2 <= r_out**2))
+    r_in = r_out - s
+    inner = ((x >= s) & (x <= cx) & (y >= top + s) & (y <= mid - s)) | (
+        (x > cx) & ((x - cx) ** 2 + (y - cy) ** 2 <= r_in**2)
+    )
+    # the leg: from the bowl's lower middle to the bottom right, a stroke of width s
+    (x0, y0), (x1, y1) = (0.28, mid - s / 2), (0.70, 1.0)
+    length = math.hypot(x1 - x0, y1 - y0)
+    along = ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / length
+    across = np.abs((x - x0) * (y1 - y0) - (y - y0) * (x1 - x0)) / length
+    leg = (along >= 0) & (along <= length) & (across <= s * 0.55) & (y <= 1) & (x <= 0.72)
+    return stem | (outer & ~inner) | leg
+
+
+GLYPH_WIDTH: dict[str, float] = {"R": 0.72, "L": 0.58}
+
+
+def _coverage_box(
+    shape: tuple[int, int], marker: LeadMarker, stroke: float, supersample: int
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """(first row, first column, letter coverage, holder rim coverage) of the box round ``marker``
+    clipped to a film of ``shape``; empty arrays if the marker lies outside it."""
+    h = marker.height_px
+    if h <= 0:
+        raise ValueError(f"marker height must be > 0 px, got {h!r}")
+    width = GLYPH_WIDTH.get(marker.letter)
+    if width is None:
+        raise ValueError(f"lead markers are 'R' or 'L', got {marker.letter!r}")
+    reach = int(math.ceil(0.9 * h)) + 2
+    r0, c0 = int(marker.center[0]) - reach, int(marker.center[1]) - reach
+    r1, c1 = r0 + 2 * reach + 1, c0 + 2 * reach + 1
+    rr0, cc0, rr1, cc1 = max(r0, 0), max(c0, 0), min(r1, shape[0]), min(c1, shape[1])
+    if rr0 >= rr1 or cc0 >= cc1:
+        return 0, 0, np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
+    offsets = (np.arange(supersample, dtype=np.float64) + 0.5) / supersample - 0.5
+    rows = (np.arange(rr0, rr1)[:, None] + offsets[None, :]).reshape(-1)
+    cols = (np.arange(cc0, cc1)[:, None] + offsets[None, :]).reshape(-1)
+    yy, xx = np.meshgrid(rows, cols, indexing="ij")
+    t = math.radians(marker.angle_deg)
+    dy, dx = yy - marker.center[0], xx - marker.center[1]
+    u = (dx * math.cos(t) + dy * math.sin(t)) / h  # glyph frame, letter height 1
+    v = (-dx * math.sin(t) + dy * math.cos(t)) / h
+    inside = _glyph_inside(marker.letter, u + width / 2, v + 0.5, stroke)
+    n = supersample
+
+    def pooled(mask: np.ndarray) -> np.ndarray:
+        return mask.reshape(rr1 - rr0, n, cc1 - cc0, n).mean(axis=(1, 3)).astype(np.float32)
+
+    letter = pooled(inside)
+    rim = np.zeros_like(letter)
+    if marker.holder:
+        pad_u, pad_v, wall = width / 2 + 0.22, 0.5 + 0.2, 0.05
+        box = (np.abs(u) <= pad_u) & (np.abs(v) <= pad_v)
+        core = (np.abs(u) <= pad_u - wall) & (np.abs(v) <= pad_v - wall)
+        rim = pooled(box & ~core) + 0.5 * pooled(core)
+    return rr0, cc0, letter, rim
+
+
+def marker_coverage(
+    shape: tuple[int, int], marker: LeadMarker, stroke: float = 0.19, supersample: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """(letter, holder rim) coverage in [0, 1] of ``marker`` on a film of ``shape`` (float32),
+    anti-aliased by ``supersample``² samples per pixel; the holder's rim is empty without a holder."""
+    r0, c0, letter_box, rim_box = _coverage_box(shape, marker, stroke, supersample)
+    letter, rim = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+    letter[r0 : r0 + letter_box.shape[0], c0 : c0 + letter_box.shape[1]] = letter_box
+    rim[r0 : r0 + rim_box.shape[0], c0 : c0 + rim_box.shape[1]] = rim_box
+    return letter, rim
+
+
+def marker_box_px(marker: LeadMarker) -> float:
+    """Half-size (px) of the square that holds a marker and its holder at any rotation."""
+    return 0.75 * marker.height_px + 1.0
+
+
+def burn_marker(display: np.ndarray, marker: LeadMarker, pixel_mm: float, acq: Acquisition | None = None) -> np.ndarray:
+    """``display`` with the lead ``marker`` burned in: the letter bright (lead stops the beam), its
+    edges blurred by the detector; its holder, if any, a faint plastic outline."""
+    acq = acq or load_acquisition()
+    r0, c0, letter, rim = _coverage_box(display.shape, marker, acq.marker_stroke, 4)
+    out = display.astype(np.float32, copy=True)
+    if not letter.size:
+        return out
+    sigma = acq.marker_blur_mm / pixel_mm
+    if sigma > 0.2:
+        letter = ndimage.gaussian_filter(letter, sigma, mode="constant")
+    r1, c1 = r0 + letter.shape[0], c0 + letter.shape[1]
+    box = out[r0:r1, c0:c1] + np.float32(acq.holder_grey) * rim
+    out[r0:r1, c0:c1] = np.clip(box * (1.0 - letter) + np.float32(acq.marker_grey) * letter, 0.0, 1.0)
+    return out
+
+
+def place_marker(
+    letter: str,
+    field: Collimation,
+    shape: tuple[int, int],
+    body: np.ndarray,
+    avoid: np.ndarray,
+    rng: np.random.Generator,
+    pixel_mm: float,
+    columns: tuple[int, int] | None = None,
+    acq: Acquisition | None = None,
+) -> LeadMarker | None:
+    """Where a radiographer puts the lead ``letter``: inside ``field`` a few mm from a shutter edge,
+    within ``columns`` (a panel's [start, stop)), never over ``avoid`` (the lesions), over as little of
+    the ``body`` as the drawn candidate positions allow (seeded order breaks ties); None if no
+    candidate fits. Draws a fixed number of values from ``rng``."""
+    acq = acq or load_acquisition()
+    c_lo, c_hi = columns if columns is not None else (0, shape[1])
+    k = acq.marker_candidates
+    height = float(rng.uniform(*acq.marker_height_mm)) / pixel_mm
+    angles = rng.uniform(-acq.marker_rotation_deg, acq.marker_rotation_deg, k)
+    holder = bool(rng.random() < acq.holder_probability)
+    sides = rng.integers(0, 4, k)
+    along = rng.uniform(0.08, 0.92, k)
+    insets = rng.uniform(*acq.marker_inset_mm, k) / pixel_mm
+    t = math.radians(field.angle_deg)
+    best: tuple[float, int, LeadMarker] | None = None
+    for i in range(k):
+        half = 0.75 * height + 1.0
+        # a point in the field frame (u right, v down), then on the image
+        if sides[i] < 2:  # left or right shutter
+            u = -field.left + insets[i] + half if sides[i] == 0 else field.right - insets[i] - half
+            v = -field.top + along[i] * (field.top + field.bottom)
+        else:
+            v = -field.top + insets[i] + half if sides[i] == 2 else field.bottom - insets[i] - half
+            u = -field.left + along[i] * (field.left + field.right)
+        col = field.center[1] + u * math.cos(t) - v * math.sin(t)
+        row = field.center[0] + u * math.sin(t) + v * math.cos(t)
+        marker = LeadMarker(letter, (float(row), float(col)), height, float(angles[i]), holder)
+        r0, r1 = int(math.floor(row - half)), int(math.ceil(row + half)) + 1
+        q0, q1 = int(math.floor(col - half)), int(math.ceil(col + half)) + 1
+        if r0 < 0 or q0 < c_lo or r1 > shape[0] or q1 > c_hi:
+            continue
+        corners_r = np.array([r0, r0, r1 - 1, r1 - 1], float)
+        corners_c = np.array([q0, q1 - 1, q0, q1 - 1], float)
+        if (field.edge_distance(corners_r, corners_c) < 1.0).any():
+            continue
+        if avoid[r0:r1, q0:q1].any():
+            continue
+        cover = float(body[r0:r1, q0:q1].mean())
+        if best is None or cover < best[0] - 1e-9:
+            best = (cover, i, marker)
+    return None if best is None else best[2]
