@@ -114,9 +114,10 @@ def test_patellar_tendon_shows_between_hoffa_fat_and_subcutaneous_fat_on_the_lat
 def test_notch_roof_is_straight_the_whole_way_not_the_metaphysis_dome(knee):
     """'Femoral condyles as one circle' on the lateral: the roof of the notch followed the metaphysis's
     round underside (a dome, 1.1 mm off a straight line over z -22..-6, sloping 29°), which drew a U
-    across the condyles. The Blumensaat line is straight (seyahi2006blumensaat: 120-153° to the shaft)."""
+    across the condyles (and on the AP a horizontal 'cap' across the notch). The Blumensaat line is
+    straight, sloping up posteriorly (seyahi2006blumensaat: 120-153° to the shaft, 27-63° off it)."""
     _, s = knee
-    zs = np.arange(-22.0, -5.0, 1.0)
+    zs = np.arange(-24.0, -5.0, 1.0)
     ys = np.arange(-2.0, -70.0, -0.2)
     roof = []
     for z in zs:

@@ -856,10 +856,14 @@ class Acquisition:
     marker_candidates: int = 24
 
     def __post_init__(self) -> None:
-        for name in ("air_grey", "heel_fraction", "margin_fraction", "border_grey", "marker_height_mm"):
-            low, high = getattr(self, name)
-            _checked(f"{name} low", low, True, high)
-        for name in ("marker_inset_mm",):
+        for name in (
+            "air_grey",
+            "heel_fraction",
+            "margin_fraction",
+            "border_grey",
+            "marker_height_mm",
+            "marker_inset_mm",
+        ):
             low, high = getattr(self, name)
             _checked(f"{name} low", low, True, high)
         if self.margin_fraction[1] >= (1.0 - self.keep_center_fraction) / 2:
