@@ -257,27 +257,20 @@ def test_direct_exposure_air_is_dark_grainy_and_uneven_not_a_flat_zero():
         assert film.image[near].mean() > np.median(values) + 2, fid
 
 
-def test_collimation_leaves_a_straight_edged_border_shuttered_black_or_pale():
-    """Coned films: outside the field the unexposed detector reads pale grey-white, or the display's
-    electronic shutter makes it flat black; the edge between is straight and slightly rotated."""
-    kinds = set()
+def test_collimation_leaves_a_straight_edged_border_shuttered_black():
+    """Coned films: outside the field the display's electronic shutter makes the border flat black
+    (a pale unshuttered border read as a paper frame); the field is at most slightly rotated."""
     for fid in ("fig01", "fig04", "fig05", "fig08", "fig11", "fig14"):
         film = fg.render_film(fid)
         (f,) = film.fields
-        assert abs(f.angle_deg) <= 3.0
+        assert abs(f.angle_deg) <= 1.0, fid
         border = film.field == 0
-        assert border.mean() > 0.01, fid
-        if f.shuttered:
-            assert (film.image[border] == 0).all(), fid
-            kinds.add("black")
-        else:
-            assert np.median(film.image[border]) > 170, fid
-            kinds.add("pale")
-        # straight edge: along the field's edge the image steps from field to border within a few pixels
+        assert border.mean() > 0.005, fid
+        assert f.shuttered and (film.image[border] == 0).all(), fid
+        # the shutter's edge shows against the dark air: the air inside the field is not flat black
         inside = (film.field > 0.999) & ~film.body
-        if inside.any() and not f.shuttered:
-            assert np.median(film.image[inside]) < np.median(film.image[border]) - 100, fid
-    assert kinds == {"black", "pale"}
+        if inside.any():
+            assert np.median(film.image[inside]) >= 5, fid
 
 
 def _noiseless(spec):

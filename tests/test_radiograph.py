@@ -451,7 +451,7 @@ def test_collimation_is_seeded_straight_edged_and_varies_between_seeds():
     again = rg.draw_collimation((200, 200), np.random.default_rng(0), None, 0.5)
     assert again == fields[0]
     assert len({(f.left, f.top, f.angle_deg) for f in fields}) == 6
-    assert {f.shuttered for f in fields} == {True, False}
+    assert all(f.shuttered for f in fields)  # data/acquisition.yml shutters every film (a pale border read as paper)
     weight = rg.field_weight((200, 200), fields[0], 2.0)
     assert weight.min() == 0.0 and weight.max() == 1.0  # a border exists
     # a straight edge: the 0.5 crossing of each row along the left shutter lies on one line
