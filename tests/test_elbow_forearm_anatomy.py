@@ -161,3 +161,66 @@ def test_narrow_band_evaluation_gives_the_same_bone_inside(site, view_name, bone
     off = np.abs(banded[inner] - exact[inner]) > 1e-4
     assert off.sum() <= max(3, 0.0002 * inner.sum()), (int(off.sum()), int(inner.sum()))
     assert int(((banded < 0) != (exact < 0)).sum()) <= 4
+
+
+# ------------------------------------------------ session 9: the flexed lateral's proximal ulna ----
+# Blind readers (session 8 figures): on the lateral "the ulna looks like a heel-shaped bowl with no
+# olecranon hook and no trochlear notch". The flexed frame: b mm behind and d mm below the flexion
+# axis (the centre of the trochlea, body y -8, z 4); posed body point y = -8 + d, z = 4 - b.
+_AXIS_Y, _AXIS_Z = -8.0, 4.0
+
+
+def _flexed_ulna_inside(x: float, b: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Whether the posed (90-degree lateral) ulna holds the points (x, b, d) of the flexed frame."""
+    ulna = {s.id: s for s in _posed("site_elbow", "lateral").bones()}["ulna"]
+    pts = np.stack([np.full(b.size, x), _AXIS_Y + d.ravel(), _AXIS_Z - b.ravel()], 1).astype(np.float32)
+    return (ulna.sdf(pts) < 0).reshape(b.shape)
+
+
+@pytest.mark.parametrize("x", [8.0, 11.0])
+def test_flexed_ulna_trochlear_notch_is_a_c_round_the_trochlea(x):
+    """In the plane of the trochlear groove the notch wraps the trochlea as a C of about 180 degrees:
+    at every angle from the coronoid tip (in front, level with the axis) round the bottom to the
+    olecranon tip (behind, level with the axis) there is ulna 10-16 mm from the flexion axis, and the
+    space nearer than 10 mm (the trochlea and its cartilage) is free. (Session 8: no bone behind the
+    trochlea above 5 mm below the axis: a bowl under it, no hook.)"""
+    angles = np.radians(np.arange(-88.0, 86.0, 4.0))  # 0 straight down, + behind, - in front
+    r = np.arange(10.0, 16.01, 0.25)
+    a, rr = np.meshgrid(angles, r, indexing="ij")
+    inside = _flexed_ulna_inside(x, rr * np.sin(a), rr * np.cos(a))
+    missing = np.degrees(angles[~inside.any(axis=1)])
+    assert missing.size == 0, missing  # bone all round the C
+    near = _flexed_ulna_inside(x, 9.5 * np.sin(angles), 9.5 * np.cos(angles))
+    assert not near.any()  # the notch is open: the trochlea sits in it
+
+
+def test_flexed_olecranon_is_a_hook_with_a_straight_back():
+    """The olecranon rises behind the trochlea to a tip within 2 mm of the level of the flexion axis,
+    and its back (the triceps insertion) is a straight, nearly vertical face 16-21 mm behind the
+    axis over its upper 15 mm, not the rounded heel of session 8."""
+    b = np.arange(8.0, 26.0, 0.25)
+    d = np.arange(-8.0, 32.0, 0.25)
+    bb, dd = np.meshgrid(b, d, indexing="ij")
+    inside = _flexed_ulna_inside(10.0, bb, dd)
+    tip = float(dd[inside].min())
+    assert tip <= 2.0, tip
+    back = np.array([bb[:, k][inside[:, k]].max() for k in range(d.size) if inside[:, k].any()])
+    rows = np.array([d[k] for k in range(d.size) if inside[:, k].any()])
+    upper = back[(rows >= tip + 4) & (rows <= tip + 19)]
+    assert upper.size > 40 and upper.min() >= 16.0 and upper.max() <= 21.0, (upper.min(), upper.max())
+    assert np.ptp(upper) <= 3.0, np.ptp(upper)  # straight, not a round heel
+
+
+def test_flexed_coronoid_is_a_beak_in_front_of_the_trochlea():
+    """The coronoid rises in front of the trochlea to a tip 3-9 mm above the axis, within 9-16 mm
+    in front of it (under the radial head on the film), and narrows to its tip."""
+    b = np.arange(-24.0, -6.0, 0.25)
+    d = np.arange(-16.0, 12.0, 0.25)
+    bb, dd = np.meshgrid(b, d, indexing="ij")
+    inside = _flexed_ulna_inside(9.0, bb, dd)
+    k = np.argmin(np.where(inside, dd, np.inf))
+    tip_b, tip_d = float(bb.ravel()[k]), float(dd.ravel()[k])
+    assert -9.0 <= tip_d <= -3.0, tip_d
+    assert -16.0 <= tip_b <= -9.0, tip_b
+    width = [np.ptp(bb[:, j][inside[:, j]]) for j in range(d.size) if inside[:, j].any() and d[j] <= tip_d + 3]
+    assert max(width) <= 6.0, width  # a beak, not a block
