@@ -220,11 +220,15 @@ def test_calcaneus_is_a_box_with_a_bohler_angle(foot):
 
 def test_tibiotalar_joint_space_is_open(foot):
     """Plafond 3-5 mm above the talar dome over its whole arc (it was 1.6 mm: the readers saw no
-    joint space)."""
+    joint space); the posterior subtalar joint 1.2-3 mm."""
     _, s = foot
     for z in (-158.0, -152.0, -146.0, -140.0, -134.0):
         gap = _line(s["talus"], -28.0, z).min() - _line(s["tibia"], -28.0, z).max()
         assert 3.0 <= gap <= 5.0, (z, gap)
+    # and the posterior subtalar joint a thin line, the talus concave over the convex facet
+    for x, z in ((-36.0, -156.0), (-36.0, -150.0), (-44.0, -152.0), (-28.0, -152.0)):
+        gap = _line(s["calcaneus"], x, z).min() - _line(s["talus"], x, z).max()
+        assert 1.2 <= gap <= 3.0, (x, z, gap)
 
 
 def test_achilles_tendon_inserts_on_the_posterior_tuberosity(foot):
