@@ -162,3 +162,111 @@ def test_short_phalanges_have_no_waist_that_reads_as_a_joint(foot, k):
             widths.append(float(np.ptp(sl[:, 0])))
         ratio = min(widths) / max(widths)
         assert ratio >= 0.75 if name.endswith("middle") else ratio >= 0.6, (name, widths)
+
+
+# ------------------------------------------- lateral ankle, blind reads of session 9 ----
+# The readers saw a "club" for a calcaneus, no malleoli, an Achilles tendon ending in air and
+# no Kager triangle (2026-12-01, session 9).
+
+
+def _line(solid: ph.Solid, x: float, z: float, lo: float = -140.0, hi: float = 40.0) -> np.ndarray:
+    """Body y (mm) of the points of ``solid`` on the vertical line (x, z), 0.1 mm apart."""
+    ys = np.arange(lo, hi, 0.1)
+    p = np.stack([np.full_like(ys, x), ys, np.full_like(ys, z)], 1).astype(np.float32)
+    return ys[solid.sdf(p) < 0]
+
+
+def _calcaneus_outline(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Body z (mm) of the lateral film's columns over the calcaneus, and the body y (mm) of its
+    projected upper and lower outlines there."""
+    view = data.views["lateral"]
+    px = view.pixel_mm
+    cal = ph.solid_path_mm(data, "lateral", "calcaneus") > 0.5
+    x0, y0 = ph.project_point(view, (-35.0, 0.0, 0.0))
+    cols = np.flatnonzero(cal.any(axis=0))
+    zs, tops, bottoms = [], [], []
+    for c in cols:
+        rows = np.flatnonzero(cal[:, c])
+        zs.append(-(c * px - x0))  # anterior to the image left: image x grows with -z
+        tops.append(rows.min() * px - y0)
+        bottoms.append(rows.max() * px - y0)
+    return np.array(zs), np.array(tops), np.array(bottoms)
+
+
+def test_calcaneus_is_a_box_with_a_bohler_angle(foot):
+    """A tall tuberosity whose upper outline rises steadily to the posterior facet (the old one
+    had a knob and a saddle behind the facet: a club), a Böhler angle of 20-40° (kim2014calcaneus:
+    32° on average) and an anterior process about 2 cm tall at the cuboid."""
+    data, _ = foot
+    zs, top, bottom = _calcaneus_outline(data)
+    z_post, z_ant = zs.min(), zs.max()
+    assert 74 <= z_ant - z_post <= 90  # kim2014calcaneus: about 74-80 mm long
+    order = np.argsort(zs)
+    zs, top, bottom = zs[order], top[order], bottom[order]
+    mid = (zs > z_post + 25) & (zs < z_ant - 25)
+    apex = int(np.flatnonzero(mid)[np.argmin(top[mid])])
+    tub = int(np.argmin(np.abs(zs - (z_post + 6))))
+    ant = (zs > z_ant - 12) & (zs < z_ant - 2)
+    k_ant = int(np.flatnonzero(ant)[np.argmin(top[ant])])
+    # no saddle: the top rises (y falls) from the tuberosity to the facet apex
+    assert np.all(np.diff(top[tub : apex + 1]) <= 0.6), top[tub : apex + 1]
+    a1 = np.degrees(np.arctan2(top[tub] - top[apex], zs[apex] - zs[tub]))
+    a2 = np.degrees(np.arctan2(top[k_ant] - top[apex], zs[k_ant] - zs[apex]))
+    assert 20 <= a1 + a2 <= 40, (a1, a2)
+    assert 38 <= bottom[apex] - top[apex] <= 50  # kim2014calcaneus: about 42 mm high
+    front = int(np.argmin(np.abs(zs - (z_ant - 6))))
+    assert bottom[front] - top[front] >= 20  # the anterior process to the cuboid, not a stick
+
+
+def test_tibiotalar_joint_space_is_open(foot):
+    """Plafond 3-5 mm above the talar dome over its whole arc (it was 1.6 mm: the readers saw no
+    joint space); the posterior subtalar joint 1.2-3 mm."""
+    _, s = foot
+    for z in (-158.0, -152.0, -146.0, -140.0, -134.0):
+        gap = _line(s["talus"], -28.0, z).min() - _line(s["tibia"], -28.0, z).max()
+        assert 3.0 <= gap <= 5.0, (z, gap)
+    # and the posterior subtalar joint a thin line, the talus concave over the convex facet
+    for x, z in ((-36.0, -156.0), (-36.0, -150.0), (-44.0, -152.0), (-28.0, -152.0)):
+        gap = _line(s["calcaneus"], x, z).min() - _line(s["talus"], x, z).max()
+        assert 1.2 <= gap <= 3.0, (x, z, gap)
+
+
+def test_achilles_tendon_inserts_on_the_posterior_tuberosity(foot):
+    """The tendon ends on bone, on the middle of the back of the tuberosity (it stopped a few mm
+    behind and above it: "ends in air"), and is a band about 6-7 mm thick above it."""
+    _, s = foot
+    ach, cal = s["achilles_tendon"], s["calcaneus"]
+    pts = _inside(ach, 0.5)
+    low = pts[pts[:, 1] > pts[:, 1].max() - 6]
+    assert float(np.median(cal.sdf(low))) <= 0.5  # its end lies on (in) the bone
+    top_tub = min(_line(cal, -31.0, z).min() for z in (-190.0, -186.0))
+    assert pts[:, 1].max() - top_tub >= 15  # below the posterosuperior corner, not at it
+    for y in (-70.0, -45.0):
+        band = pts[(np.abs(pts[:, 1] - y) < 0.3) & (np.abs(pts[:, 0] + 31) < 0.3)]
+        assert 5.5 <= np.ptp(band[:, 2]) + 0.5 <= 7.5, (y, np.ptp(band[:, 2]))
+
+
+def _fat_gap(s: dict, y: float) -> float:
+    """Front-to-back width (mm) at height y, in the midline (x -30), of the fat between the front
+    of the Achilles tendon and the back of the muscles in front of it (soleus, flexor hallucis)."""
+    zs = np.arange(-200.0, -150.0, 0.1)
+    p = np.stack([np.full_like(zs, -30.0), np.full_like(zs, y), zs], 1).astype(np.float32)
+    tendon = zs[s["achilles_tendon"].sdf(p) < 0]
+    muscle = np.zeros(len(zs), bool)
+    for name in ("soleus_lower", "flexor_hallucis_longus_muscle"):
+        muscle |= s[name].sdf(p) < 0
+    front = zs[muscle & (zs > tendon.max())]
+    return float((front.min() if len(front) else zs.max()) - tendon.max())
+
+
+def test_kager_fat_is_a_triangle_with_its_apex_in_the_field(foot):
+    """Kager's fat pad widens downwards from an apex about 9-10 cm above the calcaneus (soleus
+    behind the flexor hallucis longus close it) to a base about 2 cm deep on the calcaneus
+    (theobald2006kager); the old pad was a band of even width open above the film."""
+    data, s = foot
+    top_of_field = data.views["lateral"].center[1] - data.views["lateral"].field_mm / 2
+    assert _fat_gap(s, -112.0) <= 6.0 and top_of_field < -112.0
+    assert _fat_gap(s, -80.0) < _fat_gap(s, -50.0)
+    assert _fat_gap(s, -50.0) >= 15.0
+    kp = _inside(s["kager_fat_pad"])
+    assert kp[:, 1].min() <= -112 and kp[:, 1].max() >= -22  # from the apex down to the calcaneus
