@@ -258,6 +258,62 @@ def chalky(
     return out
 
 
+DENSITY_MAX_SLICES: int = 32  # depth samples of a 3-D density field along the beam (cost bound)
+
+
+def projected_density(
+    chord: np.ndarray,
+    rng: np.random.Generator,
+    pixel_mm: float,
+    grain_mm: float,
+    contrast: float,
+    core: float = 0.0,
+    fade: float = 0.0,
+) -> np.ndarray:
+    """Path (mm × relative density) through a body of chord ``chord`` (mm along the beam, symmetric
+    about its mid-plane) filled with a 3-D mineral density field: the projection of a real deposit.
+
+    The density is log-normal noise of correlation length ``grain_mm`` in all three directions
+    (``contrast``: standard deviation of the log-density; mean 1), times a profile of the body's
+    normalised 3-D radius R (0 at the centre, 1 at the surface; R² = 1 − (h² − z²)/h_max², exact for
+    an ellipsoid): ``(1 + core·(1 − R²)) · (1 − fade·R⁴)``: a denser core (``core`` > 0) or a margin that
+    fades out (``fade`` ≤ 1, amorphous hydroxyapatite) rather than stopping at a cut edge. Summed along
+    the beam, so thick parts average many grains (smoother, denser) and thin edges few (mottled,
+    fainter), as on a film. With ``contrast`` = ``core`` = ``fade`` = 0 it returns ``chord``. Only the
+    body's window is filled; the generator draws one window of noise.
+    """
+    chord = np.asarray(chord, float)
+    contrast = _number("contrast", contrast, 0.0, 3.0, strict=False)
+    core = _number("core", core, 0.0, 5.0, strict=False)
+    fade = _number("fade", fade, 0.0, 1.0, strict=False)
+    grain = _number("grain_mm", grain_mm, 0.0, 100.0)
+    window = support_window(chord > 0) if chord.ndim == 2 else None
+    if window is None:
+        return np.clip(chord, 0.0, None)
+    half = np.clip(chord[window], 0.0, None) / 2.0
+    h_max = float(half.max())
+    dz = max(2.0 * h_max / DENSITY_MAX_SLICES, pixel_mm)
+    nz = max(1, int(math.ceil(2.0 * h_max / dz)))
+    z = (np.arange(nz) + 0.5) * dz - nz * dz / 2.0
+    z = z[:, None, None]
+    # the length of each depth slice inside the body (partial slices at its surfaces): sums to the chord
+    inside = np.clip(np.minimum(z + dz / 2, half) - np.maximum(z - dz / 2, -half), 0.0, dz)
+    rho = np.ones(inside.shape)
+    if contrast > 0:
+        noise = ndimage.gaussian_filter(
+            rng.standard_normal(inside.shape),
+            (max(grain / dz, 0.3), max(grain / pixel_mm, 0.5), max(grain / pixel_mm, 0.5)),
+        )
+        noise /= noise.std() or 1.0
+        rho = np.exp(contrast * noise - contrast * contrast / 2)
+    if core > 0 or fade > 0:
+        r2 = np.clip(1.0 - (half * half - z * z) / (h_max * h_max), 0.0, 1.0)
+        rho = rho * (1.0 + core * (1.0 - r2)) * (1.0 - fade * r2 * r2)
+    out = np.zeros(chord.shape)
+    out[window] = (rho * inside).sum(axis=0)
+    return out
+
+
 def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) -> np.ndarray:
     """Skin path (mm) over the part of a mass that bulges beyond the body outline (mass effect).
 
@@ -1767,6 +1823,11 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 FORMATIVE_SOFTEN_MM: float = 0.35  # Gaussian σ (mm): a formative deposit is well defined, but not a cut-out
+FORMATIVE_GRAIN_MM: float = 0.5  # correlation length (mm) of the formative deposit's chalk (tuned visual choice)
+FORMATIVE_CORE: float = 0.6  # its core this much denser than its surface: packed chalk, densest centrally (tuned)
+RESORPTIVE_GRAIN_MM: float = 0.9  # correlation length (mm) of a resorbing cloud's clumps (tuned visual choice)
+RESORPTIVE_FADE: float = 0.85  # the cloud's density falls by this share towards its surface: ill-defined margins
+RESORPTIVE_SOFTEN_MM: float = 1.0  # Gaussian σ (mm) of its margins (was 1.8: the 3-D fade now blurs them)
 
 
 CRESCENT_SOFTEN_MM: float = 0.6  # Gaussian σ (mm) of the bursal crescent's margins (partial volume, a curved layer)
@@ -1870,25 +1931,36 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         inside = _skin_clearance(anatomy, mask, 0.45 * s + (2.0 if phase == "formative" else 4.0))
         c = np.asarray(seat(anatomy, inside, (float(c[0]), float(c[1])), 0.2 * s))
         if phase == "formative":
-            # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit.
-            th += blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
+            # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit: chalk packed
+            # densest at its core, finely granular (a 3-D field projected: smooth where thick, grainier
+            # towards the thin edges), its margin sharp; the same mineral on average over its volume
+            # (the mean of 1 + core·(1 − R²) over a ball is 1 + 0.4·core)
+            chord = blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
+            th += cap_to_cortex(
+                projected_density(chord, rng, px, FORMATIVE_GRAIN_MM, 0.3, core=FORMATIVE_CORE)
+                / (1 + 0.4 * FORMATIVE_CORE),
+                chord / max(conc, 1e-6),
+            )
         else:
             # Resorptive: fainter, cloud-like puffs with ill-defined margins, spreading along the
             # tendon or into the bursa as a faint comet tail.
+            # Each puff is a 3-D cloud of chalk (mottled, its margin fading out), not a stamped disc.
             t = math.radians(angle)
             for _ in range(9):
                 off = rng.normal(0, s / 3.5, 2)
                 r = s / 4.5 * rng.uniform(0.5, 1.3)
-                th += 0.7 * blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+                puff = blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+                th += 0.7 * projected_density(puff, rng, px, RESORPTIVE_GRAIN_MM, 0.6, fade=RESORPTIVE_FADE)
             for j in range(1, 5):
                 tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * j * rng.choice([-1, 1])
-                th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
+                wisp = blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3))
+                th += 0.25 * projected_density(wisp, rng, px, RESORPTIVE_GRAIN_MM, 0.6, fade=RESORPTIVE_FADE) / j
     if phase == "resorptive":
-        th = chalky(gaussian_sparse(th, 1.8 / px), rng, px, 2.5, 0.35)
+        th = chalky(gaussian_sparse(th, RESORPTIVE_SOFTEN_MM / px), rng, px, 2.5, 0.3)
         lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0)
         # the resorptive phase is the painful, inflamed one: the soft tissue round it swells a little
         return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.25)
-    th = chalky(gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px), rng, px, 0.7, 0.1)
+    th = gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
