@@ -1653,6 +1653,8 @@ def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -
 MO_ZONE_SHARE: float = 0.06  # mineral share (of the chord) of the maturing zone just under the shell at 6–10 weeks
 MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immature, fluffy bone at the periphery
 MO_SHELL_SOFTEN_MM: float = 0.35  # Gaussian σ (mm) of the mature shell's margins: corticated, not cut out
+MO_TRABECULA_MM: float = 1.3  # scale (mm) of mature myositis ossificans's coarse woven trabeculae (tuned visual choice)
+MO_TRABECULAR_CONTRAST: float = 0.7  # log-density spread of that 3-D network before projection (tuned visual choice)
 MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
 
 
@@ -1665,8 +1667,8 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     2 weeks soft-tissue swelling only; 2–3.5 faint, fluffy, amorphous density; 3.5–5.5 faint
     flocculent densities gathering at the periphery; 5.5–10 a beaded, still incomplete rim
     around a faint, finely mottled centre; from 10 weeks a thick, dense, irregular corticated
-    shell (cortical bone) around a less dense, finely mottled centre (no trabecular copy), which
-    then condenses (smaller, thicker shell).
+    shell (cortical bone) around a less dense centre of coarse, disorganised woven trabeculae (a 3-D
+    network projected, not a copy of the host bone's pattern), which then condenses (smaller, thicker shell).
     Parameters: weeks_since_trauma, location, size_mm (long axis), aspect, angle_deg,
     mineral_g_cm3 (of the mineralizing periphery), cleft_mm, compartment.
     """
@@ -1735,13 +1737,19 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         maturity = min(1.0, (weeks - 10) / 10)
         # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
         shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
-        fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
+        # the centre is woven bone with coarse, disorganised trabeculae (not the femur's ordered ones) and
+        # marrow spaces: a 3-D network summed along the beam, so the thick middle averages more struts
+        # (its pattern fainter) than the thin ends; its bone share grows as the lesion matures
+        share = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)
+        network = projected_density(inner, rng, px, MO_TRABECULA_MM, MO_TRABECULAR_CONTRAST)
+        struts = _coarse_trabeculae(anatomy, rng, MO_TRABECULA_MM)
+        woven = np.minimum(share * network * struts, 0.9 * inner)  # bone path in the centre (mm)
         shell = chalky(gaussian_sparse(shell, MO_SHELL_SOFTEN_MM / px), rng, px, 1.0, 0.1)  # irregular, uneven
-        cortex = shell + fraction * inner
+        cortex = shell + woven
         return with_halo(
             (
                 _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
-                _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
+                _lesion("yellow_marrow", keep_cleft(inner - woven), anatomy, region),
             )
             + bulge
         )
@@ -1824,6 +1832,7 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 FORMATIVE_SOFTEN_MM: float = 0.35  # Gaussian σ (mm): a formative deposit is well defined, but not a cut-out
 FORMATIVE_GRAIN_MM: float = 0.5  # correlation length (mm) of the formative deposit's chalk (tuned visual choice)
+FORMATIVE_CONTRAST: float = 0.6  # log-density spread of its 3-D chalk field before projection (tuned visual choice)
 FORMATIVE_CORE: float = 0.6  # its core this much denser than its surface: packed chalk, densest centrally (tuned)
 RESORPTIVE_GRAIN_MM: float = 0.9  # correlation length (mm) of a resorbing cloud's clumps (tuned visual choice)
 RESORPTIVE_FADE: float = 0.85  # the cloud's density falls by this share towards its surface: ill-defined margins
@@ -1937,7 +1946,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
             # (the mean of 1 + core·(1 − R²) over a ball is 1 + 0.4·core)
             chord = blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
             th += cap_to_cortex(
-                projected_density(chord, rng, px, FORMATIVE_GRAIN_MM, 0.3, core=FORMATIVE_CORE)
+                projected_density(chord, rng, px, FORMATIVE_GRAIN_MM, FORMATIVE_CONTRAST, core=FORMATIVE_CORE)
                 / (1 + 0.4 * FORMATIVE_CORE),
                 chord / max(conc, 1e-6),
             )
