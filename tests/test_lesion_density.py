@@ -84,3 +84,25 @@ def test_figures_of_one_region_are_each_their_own_film(group):
     centres = [str(centre) for _, centre in films]
     assert len(set(seeds)) == len(group)
     assert len(set(centres)) == len(group)  # each framed on its own centre, not one landmark for all
+
+
+def test_particle_texture_is_random_grain_not_a_periodic_screen():
+    # the old texture (two crossed cosine waves) repeated itself every 0.8–2.5 mm: a printed screen
+    anatomy = an.build("site_shoulder", "frontal", (384, 384))
+    px = anatomy.grid.pixel_mm
+    centre = (anatomy.grid.size_mm[0] / 2, anatomy.grid.size_mm[1] / 2)
+    worst = []
+    for seed in range(6):
+        field = pt.particle_texture(anatomy, np.random.default_rng(seed), centre, 10.0, 0.3) - 1.0
+        rows, cols = np.nonzero(field)
+        f = field[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        f = f - f.mean()
+        spectrum = np.abs(np.fft.fft2(f, s=(2 * f.shape[0], 2 * f.shape[1]))) ** 2
+        ac = np.real(np.fft.ifft2(spectrum))
+        ac /= ac[0, 0]
+        lag_r = np.minimum(np.arange(ac.shape[0]), ac.shape[0] - np.arange(ac.shape[0]))[:, None] * px
+        lag_c = np.minimum(np.arange(ac.shape[1]), ac.shape[1] - np.arange(ac.shape[1]))[None, :] * px
+        lag = np.hypot(lag_r, lag_c)
+        worst.append(float(np.abs(ac[(lag > 2.5) & (lag < 5.0)]).max()))
+        assert np.all(field >= -0.8 - 1e-12)  # a multiplicative field: never negative density
+    assert max(worst) < 0.5

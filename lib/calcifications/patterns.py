@@ -479,21 +479,18 @@ def particle_texture(
     anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], reach_mm: float, strength: float
 ) -> np.ndarray:
     """A multiplicative field around 1 (± ``strength``) within ``reach_mm`` of ``centre`` (1 elsewhere):
-    the particle's own internal mottle, two crossed random waves of 0.8–2.5 mm period at random
-    angles and phases, so particles do not share one texture."""
+    the particle's own internal mottle, smooth random grain of 0.4–1.0 mm (its own scale per particle),
+    so particles do not share one texture. (It replaces two crossed cosine waves, whose regular
+    interference pattern read as a printed screen, not as chalk.)"""
     grid = anatomy.grid
     out = np.ones(grid.shape)
     rows, cols = _window(grid, centre, reach_mm + grid.pixel_mm)
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return out
-    x = (np.arange(cols.start, cols.stop) + 0.5) * grid.pixel_mm - centre[0]
-    y = (np.arange(rows.start, rows.stop) + 0.5) * grid.pixel_mm - centre[1]
-    field = np.ones((rows.stop - rows.start, cols.stop - cols.start))
-    for _ in range(2):
-        t = rng.uniform(0, np.pi)
-        k = 2 * np.pi / rng.uniform(0.8, 2.5)
-        field *= np.cos(k * (x[None, :] * math.cos(t) + y[:, None] * math.sin(t)) + rng.uniform(0, 2 * np.pi))
-    out[rows, cols] = 1.0 + strength * rng.uniform(0.4, 1.0) * field
+    grain = rng.uniform(0.4, 1.0) / grid.pixel_mm
+    field = ndimage.gaussian_filter(rng.standard_normal((rows.stop - rows.start, cols.stop - cols.start)), grain)
+    field /= field.std() or 1.0
+    out[rows, cols] = np.clip(1.0 + strength * rng.uniform(0.4, 1.0) * field, 0.2, None)
     return out
 
 
@@ -1594,11 +1591,29 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
     )
 
 
-def _coarse_trabeculae(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2) -> np.ndarray:
-    """Random field around 1 (0.2–2) with the coarse, irregular trabeculae of heterotopic bone."""
+def _coarse_trabeculae(
+    anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2, within: np.ndarray | None = None
+) -> np.ndarray:
+    """Random field around 1 (0.2–2) with the coarse, irregular trabeculae of heterotopic bone.
+
+    With ``within`` (a mask), drawn only over its bounding window (and a margin): 1 elsewhere;
+    cheaper, and the generator draws that window's noise only."""
     px = anatomy.grid.pixel_mm
-    white = rng.standard_normal(anatomy.grid.shape)
     sigma = max(scale_mm / px, 0.7)
+    window = None if within is None else support_window(within)
+    if within is not None and window is None:
+        return np.ones(anatomy.grid.shape)
+    if window is not None:
+        m = int(math.ceil(3 * sigma))
+        rows = slice(max(window[0].start - m, 0), min(window[0].stop + m, anatomy.grid.shape[0]))
+        cols = slice(max(window[1].start - m, 0), min(window[1].stop + m, anatomy.grid.shape[1]))
+        out = np.ones(anatomy.grid.shape)
+        white = rng.standard_normal((rows.stop - rows.start, cols.stop - cols.start))
+        noise = ndimage.gaussian_filter(white, sigma * 0.6) - ndimage.gaussian_filter(white, sigma * 2.5)
+        noise /= noise.std() or 1.0
+        out[rows, cols] = np.clip(1.0 + 0.55 * noise, 0.2, 2.0)
+        return out
+    white = rng.standard_normal(anatomy.grid.shape)
     noise = ndimage.gaussian_filter(white, sigma * 0.6) - ndimage.gaussian_filter(white, sigma * 2.5)
     noise /= noise.std() or 1.0
     return np.clip(1.0 + 0.55 * noise, 0.2, 2.0)
@@ -1742,7 +1757,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         # (its pattern fainter) than the thin ends; its bone share grows as the lesion matures
         share = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)
         network = projected_density(inner, rng, px, MO_TRABECULA_MM, MO_TRABECULAR_CONTRAST)
-        struts = _coarse_trabeculae(anatomy, rng, MO_TRABECULA_MM)
+        struts = _coarse_trabeculae(anatomy, rng, MO_TRABECULA_MM, within=inner > 0)
         woven = np.minimum(share * network * struts, 0.9 * inner)  # bone path in the centre (mm)
         shell = chalky(gaussian_sparse(shell, MO_SHELL_SOFTEN_MM / px), rng, px, 1.0, 0.1)  # irregular, uneven
         cortex = shell + woven
@@ -1832,8 +1847,8 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 FORMATIVE_SOFTEN_MM: float = 0.35  # Gaussian σ (mm): a formative deposit is well defined, but not a cut-out
 FORMATIVE_GRAIN_MM: float = 0.5  # correlation length (mm) of the formative deposit's chalk (tuned visual choice)
-FORMATIVE_CONTRAST: float = 0.6  # log-density spread of its 3-D chalk field before projection (tuned visual choice)
-FORMATIVE_CORE: float = 0.6  # its core this much denser than its surface: packed chalk, densest centrally (tuned)
+FORMATIVE_CONTRAST: float = 0.45  # log-density spread of its 3-D chalk field before projection (tuned visual choice)
+FORMATIVE_CORE: float = 0.4  # its core this much denser than its surface: packed chalk, densest centrally (tuned)
 RESORPTIVE_GRAIN_MM: float = 0.9  # correlation length (mm) of a resorbing cloud's clumps (tuned visual choice)
 RESORPTIVE_FADE: float = 0.85  # the cloud's density falls by this share towards its surface: ill-defined margins
 RESORPTIVE_SOFTEN_MM: float = 1.0  # Gaussian σ (mm) of its margins (was 1.8: the 3-D fade now blurs them)
@@ -1942,14 +1957,14 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         if phase == "formative":
             # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit: chalk packed
             # densest at its core, finely granular (a 3-D field projected: smooth where thick, grainier
-            # towards the thin edges), its margin sharp; the same mineral on average over its volume
-            # (the mean of 1 + core·(1 − R²) over a ball is 1 + 0.4·core)
+            # towards the thin edges), its margin sharp. ``mineral_g_cm3`` is its most packed chalk (the
+            # 90th percentile of the path-mean density over its thick part), looser pockets are less dense:
+            # a deposit as dense as cortex keeps its grain instead of being flattened at the cortex cap
             chord = blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
-            th += cap_to_cortex(
-                projected_density(chord, rng, px, FORMATIVE_GRAIN_MM, FORMATIVE_CONTRAST, core=FORMATIVE_CORE)
-                / (1 + 0.4 * FORMATIVE_CORE),
-                chord / max(conc, 1e-6),
-            )
+            dense = projected_density(chord, rng, px, FORMATIVE_GRAIN_MM, FORMATIVE_CONTRAST, core=FORMATIVE_CORE)
+            thick = chord > 0.3 * chord.max()
+            packed = float(np.quantile(dense[thick] / chord[thick], 0.9)) if thick.any() else 1.0
+            th += cap_to_cortex(dense / packed, chord / max(conc, 1e-6))
         else:
             # Resorptive: fainter, cloud-like puffs with ill-defined margins, spreading along the
             # tendon or into the bursa as a faint comet tail.
