@@ -12,6 +12,9 @@ concentration c, a region of chord L at concentration c attenuates exactly as
 ``L·c / (1 g/cm³)`` mm of the reference deposit plus the remaining host tissue;
 lesion thicknesses of mineral are therefore "mm of 1 g/cm³ deposit". No deposit is denser
 than cortical bone over the same path (:func:`cortex_equivalent_g_cm3`, :func:`cap_to_cortex`).
+A deposit's density varies in three dimensions (chalk, woven bone): :func:`projected_density` sums a
+3-D density field along the beam through the deposit's body, so its thick parts are denser and
+smoother and its thin edges fainter and grainier, as on a film, instead of a flat stamp.
 """
 
 from __future__ import annotations
