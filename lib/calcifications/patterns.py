@@ -490,8 +490,12 @@ def particle_texture(
     rows, cols = _window(grid, centre, reach_mm + grid.pixel_mm)
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return out
-    grain = rng.uniform(0.4, 1.0) / grid.pixel_mm
-    field = ndimage.gaussian_filter(rng.standard_normal((rows.stop - rows.start, cols.stop - cols.start)), grain)
+    # six draws, as the old waves took: the generator advances as before, so the particles drawn after
+    # this one land where they did; the grain's own noise comes from a generator seeded by those draws
+    draws = rng.uniform(size=6)
+    own = np.random.default_rng(np.floor(draws * 2.0**32).astype(np.uint64))
+    grain = (0.4 + 0.6 * float(draws[0])) / grid.pixel_mm
+    field = ndimage.gaussian_filter(own.standard_normal((rows.stop - rows.start, cols.stop - cols.start)), grain)
     field /= field.std() or 1.0
     out[rows, cols] = np.clip(1.0 + strength * rng.uniform(0.4, 1.0) * field, 0.2, None)
     return out
