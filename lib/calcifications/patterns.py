@@ -317,6 +317,19 @@ def projected_density(
     return out
 
 
+def packed_chalk(
+    chord: np.ndarray, rng: np.random.Generator, pixel_mm: float, grain_mm: float, contrast: float, core: float
+) -> np.ndarray:
+    """:func:`projected_density` of a dense deposit scaled so that its most packed chalk (the 90th
+    percentile of the path-mean density over its thick part) is 1: looser pockets are less dense, so a
+    deposit as dense as cortex keeps its grain under the cortex cap instead of being flattened there."""
+    dense = projected_density(chord, rng, pixel_mm, grain_mm, contrast, core=core)
+    thick = chord > 0.3 * float(chord.max()) if chord.size else chord > 0
+    if not thick.any():
+        return dense
+    return dense / max(float(np.quantile(dense[thick] / chord[thick], 0.9)), 1e-6)
+
+
 def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) -> np.ndarray:
     """Skin path (mm) over the part of a mass that bulges beyond the body outline (mass effect).
 
@@ -1968,10 +1981,8 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
             # 90th percentile of the path-mean density over its thick part), looser pockets are less dense:
             # a deposit as dense as cortex keeps its grain instead of being flattened at the cortex cap
             chord = blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
-            dense = projected_density(chord, rng, px, FORMATIVE_GRAIN_MM, FORMATIVE_CONTRAST, core=FORMATIVE_CORE)
-            thick = chord > 0.3 * chord.max()
-            packed = float(np.quantile(dense[thick] / chord[thick], 0.9)) if thick.any() else 1.0
-            th += cap_to_cortex(dense / packed, chord / max(conc, 1e-6))
+            dense = packed_chalk(chord, rng, px, FORMATIVE_GRAIN_MM, FORMATIVE_CONTRAST, FORMATIVE_CORE)
+            th += cap_to_cortex(dense, chord / max(conc, 1e-6))
         else:
             # Resorptive: fainter, cloud-like puffs with ill-defined margins, spreading along the
             # tendon or into the bursa as a faint comet tail.
@@ -2670,6 +2681,11 @@ def _marginal_erosion(
 # ------------------------------------------------------ subcutaneous ----
 
 
+NODULE_GRAIN_MM: float = 0.4  # calcinosis nodules' chalk grain (mm; tuned visual choice)
+NODULE_CONTRAST: float = 0.45  # its log-density spread before projection (tuned visual choice)
+NODULE_CORE: float = 0.4  # packed densest centrally (tuned visual choice)
+
+
 def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Dense, homogeneous, well-defined nodules, clustered at fingertips (calcinosis circumscripta).
 
@@ -2693,6 +2709,7 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 0.5 * size)
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
+    chord = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
         local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
@@ -2702,9 +2719,13 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
             b = r * rng.uniform(0.6, 1.0)
             outline = particle_outline(rng, rng.uniform(0.1, 0.25), egg=0.15, facet_chance=0.3)
             nodule = blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), outline)
-            th += rng.uniform(0.8, 1.1) * nodule * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
+            # packed chalk (a 3-D field projected, densest centrally), not a flat stamp
+            chalk = packed_chalk(nodule, rng, anatomy.grid.pixel_mm, NODULE_GRAIN_MM, NODULE_CONTRAST, NODULE_CORE)
+            th += rng.uniform(0.8, 1.1) * chalk * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
+            chord += nodule
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
+    th = cap_to_cortex(th * conc, chord)  # no nodule denser than cortex of its own thickness
+    return (_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.5),)
 
 
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
