@@ -512,7 +512,7 @@ def _band_cv(field, mask, pixel_mm):
 
 
 @pytest.mark.parametrize("weeks", [12, 16])
-def test_mature_myositis_ossificans_is_a_dense_shell_around_a_finely_mottled_centre(weeks):
+def test_mature_myositis_ossificans_is_a_dense_shell_around_a_coarsely_trabeculated_centre(weeks):
     anatomy = an.build("site_thigh", "lateral", (384, 384))
     px = anatomy.grid.pixel_mm
     lesions = pt.generate(
@@ -526,15 +526,17 @@ def test_mature_myositis_ossificans_is_a_dense_shell_around_a_finely_mottled_cen
     cols = np.nonzero(row > 0)[0]
     third = max(len(cols) // 4, 1)
     assert max(row[cols[:third]].max(), row[cols[-third:]].max()) > 1.6 * row[cols[third:-third]].mean()
-    # the centre is finely mottled, not a copy of trabecular bone: its bone share varies far less at the
-    # trabecular scale than a trabecular medulla drawn in the same body does
+    # the centre is woven bone: coarse, disorganised trabeculae and marrow spaces (blind readers found the
+    # old, finely mottled centre flat and pasted: band contrast 0.05), yet not a copy of an ordered
+    # trabecular medulla drawn in the same body (its bone share varies clearly less at that scale)
     centre = ndimage.binary_erosion(marrow > 0.5 * marrow.max(), iterations=int(2.5 / px))
     assert centre.sum() > 50
     share = bone / np.maximum(bone + marrow, 1e-9)
     trabecular = pt._bone_from_chord(anatomy, bone + marrow, 3.0, ("muscle",), np.random.default_rng(0), 0.3)
     t_bone, t_marrow = (lesion.thickness_mm for lesion in trabecular)
     reference = t_bone / np.maximum(t_bone + t_marrow, 1e-9)
-    assert _band_cv(share, centre, px) < min(0.12, 0.3 * _band_cv(reference, centre, px))
+    cv = _band_cv(share, centre, px)
+    assert 0.085 < cv < 0.75 * _band_cv(reference, centre, px)
 
 
 def test_myositis_ossificans_outline_is_irregular_and_along_the_fibres():

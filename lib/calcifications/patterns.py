@@ -12,6 +12,9 @@ concentration c, a region of chord L at concentration c attenuates exactly as
 ``L·c / (1 g/cm³)`` mm of the reference deposit plus the remaining host tissue;
 lesion thicknesses of mineral are therefore "mm of 1 g/cm³ deposit". No deposit is denser
 than cortical bone over the same path (:func:`cortex_equivalent_g_cm3`, :func:`cap_to_cortex`).
+A deposit's density varies in three dimensions (chalk, woven bone): :func:`projected_density` sums a
+3-D density field along the beam through the deposit's body, so its thick parts are denser and
+smoother and its thin edges fainter and grainier, as on a film, instead of a flat stamp.
 """
 
 from __future__ import annotations
@@ -258,6 +261,75 @@ def chalky(
     return out
 
 
+DENSITY_MAX_SLICES: int = 32  # depth samples of a 3-D density field along the beam (cost bound)
+
+
+def projected_density(
+    chord: np.ndarray,
+    rng: np.random.Generator,
+    pixel_mm: float,
+    grain_mm: float,
+    contrast: float,
+    core: float = 0.0,
+    fade: float = 0.0,
+) -> np.ndarray:
+    """Path (mm × relative density) through a body of chord ``chord`` (mm along the beam, symmetric
+    about its mid-plane) filled with a 3-D mineral density field: the projection of a real deposit.
+
+    The density is log-normal noise of correlation length ``grain_mm`` in all three directions
+    (``contrast``: standard deviation of the log-density; mean 1), times a profile of the body's
+    normalised 3-D radius R (0 at the centre, 1 at the surface; R² = 1 − (h² − z²)/h_max², exact for
+    an ellipsoid): ``(1 + core·(1 − R²)) · (1 − fade·R⁴)``: a denser core (``core`` > 0) or a margin that
+    fades out (``fade`` ≤ 1, amorphous hydroxyapatite) rather than stopping at a cut edge. Summed along
+    the beam, so thick parts average many grains (smoother, denser) and thin edges few (mottled,
+    fainter), as on a film. With ``contrast`` = ``core`` = ``fade`` = 0 it returns ``chord``. Only the
+    body's window is filled; the generator draws one window of noise.
+    """
+    chord = np.asarray(chord, float)
+    contrast = _number("contrast", contrast, 0.0, 3.0, strict=False)
+    core = _number("core", core, 0.0, 5.0, strict=False)
+    fade = _number("fade", fade, 0.0, 1.0, strict=False)
+    grain = _number("grain_mm", grain_mm, 0.0, 100.0)
+    window = support_window(chord > 0) if chord.ndim == 2 else None
+    if window is None:
+        return np.clip(chord, 0.0, None)
+    half = np.clip(chord[window], 0.0, None) / 2.0
+    h_max = float(half.max())
+    dz = max(2.0 * h_max / DENSITY_MAX_SLICES, pixel_mm)
+    nz = max(1, int(math.ceil(2.0 * h_max / dz)))
+    z = (np.arange(nz) + 0.5) * dz - nz * dz / 2.0
+    z = z[:, None, None]
+    # the length of each depth slice inside the body (partial slices at its surfaces): sums to the chord
+    inside = np.clip(np.minimum(z + dz / 2, half) - np.maximum(z - dz / 2, -half), 0.0, dz)
+    rho = np.ones(inside.shape)
+    if contrast > 0:
+        noise = ndimage.gaussian_filter(
+            rng.standard_normal(inside.shape),
+            (max(grain / dz, 0.3), max(grain / pixel_mm, 0.5), max(grain / pixel_mm, 0.5)),
+        )
+        noise /= noise.std() or 1.0
+        rho = np.exp(contrast * noise - contrast * contrast / 2)
+    if core > 0 or fade > 0:
+        r2 = np.clip(1.0 - (half * half - z * z) / (h_max * h_max), 0.0, 1.0)
+        rho = rho * (1.0 + core * (1.0 - r2)) * (1.0 - fade * r2 * r2)
+    out = np.zeros(chord.shape)
+    out[window] = (rho * inside).sum(axis=0)
+    return out
+
+
+def packed_chalk(
+    chord: np.ndarray, rng: np.random.Generator, pixel_mm: float, grain_mm: float, contrast: float, core: float
+) -> np.ndarray:
+    """:func:`projected_density` of a dense deposit scaled so that its most packed chalk (the 90th
+    percentile of the path-mean density over its thick part) is 1: looser pockets are less dense, so a
+    deposit as dense as cortex keeps its grain under the cortex cap instead of being flattened there."""
+    dense = projected_density(chord, rng, pixel_mm, grain_mm, contrast, core=core)
+    thick = chord > 0.3 * float(chord.max()) if chord.size else chord > 0
+    if not thick.any():
+        return dense
+    return dense / max(float(np.quantile(dense[thick] / chord[thick], 0.9)), 1e-6)
+
+
 def skin_over_bulge(anatomy: Anatomy, mass: np.ndarray, skin_mm: float = 1.6) -> np.ndarray:
     """Skin path (mm) over the part of a mass that bulges beyond the body outline (mass effect).
 
@@ -423,21 +495,22 @@ def particle_texture(
     anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], reach_mm: float, strength: float
 ) -> np.ndarray:
     """A multiplicative field around 1 (± ``strength``) within ``reach_mm`` of ``centre`` (1 elsewhere):
-    the particle's own internal mottle, two crossed random waves of 0.8–2.5 mm period at random
-    angles and phases, so particles do not share one texture."""
+    the particle's own internal mottle, smooth random grain of 0.4–1.0 mm (its own scale per particle),
+    so particles do not share one texture. (It replaces two crossed cosine waves, whose regular
+    interference pattern read as a printed screen, not as chalk.)"""
     grid = anatomy.grid
     out = np.ones(grid.shape)
     rows, cols = _window(grid, centre, reach_mm + grid.pixel_mm)
     if rows.stop <= rows.start or cols.stop <= cols.start:
         return out
-    x = (np.arange(cols.start, cols.stop) + 0.5) * grid.pixel_mm - centre[0]
-    y = (np.arange(rows.start, rows.stop) + 0.5) * grid.pixel_mm - centre[1]
-    field = np.ones((rows.stop - rows.start, cols.stop - cols.start))
-    for _ in range(2):
-        t = rng.uniform(0, np.pi)
-        k = 2 * np.pi / rng.uniform(0.8, 2.5)
-        field *= np.cos(k * (x[None, :] * math.cos(t) + y[:, None] * math.sin(t)) + rng.uniform(0, 2 * np.pi))
-    out[rows, cols] = 1.0 + strength * rng.uniform(0.4, 1.0) * field
+    # six draws, as the old waves took: the generator advances as before, so the particles drawn after
+    # this one land where they did; the grain's own noise comes from a generator seeded by those draws
+    draws = rng.uniform(size=6)
+    own = np.random.default_rng(np.floor(draws * 2.0**32).astype(np.uint64))
+    grain = (0.4 + 0.6 * float(draws[0])) / grid.pixel_mm
+    field = ndimage.gaussian_filter(own.standard_normal((rows.stop - rows.start, cols.stop - cols.start)), grain)
+    field /= field.std() or 1.0
+    out[rows, cols] = np.clip(1.0 + strength * rng.uniform(0.4, 1.0) * field, 0.2, None)
     return out
 
 
@@ -1538,11 +1611,29 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
     )
 
 
-def _coarse_trabeculae(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2) -> np.ndarray:
-    """Random field around 1 (0.2–2) with the coarse, irregular trabeculae of heterotopic bone."""
+def _coarse_trabeculae(
+    anatomy: Anatomy, rng: np.random.Generator, scale_mm: float = 1.2, within: np.ndarray | None = None
+) -> np.ndarray:
+    """Random field around 1 (0.2–2) with the coarse, irregular trabeculae of heterotopic bone.
+
+    With ``within`` (a mask), drawn only over its bounding window (and a margin): 1 elsewhere;
+    cheaper, and the generator draws that window's noise only."""
     px = anatomy.grid.pixel_mm
-    white = rng.standard_normal(anatomy.grid.shape)
     sigma = max(scale_mm / px, 0.7)
+    window = None if within is None else support_window(within)
+    if within is not None and window is None:
+        return np.ones(anatomy.grid.shape)
+    if window is not None:
+        m = int(math.ceil(3 * sigma))
+        rows = slice(max(window[0].start - m, 0), min(window[0].stop + m, anatomy.grid.shape[0]))
+        cols = slice(max(window[1].start - m, 0), min(window[1].stop + m, anatomy.grid.shape[1]))
+        out = np.ones(anatomy.grid.shape)
+        white = rng.standard_normal((rows.stop - rows.start, cols.stop - cols.start))
+        noise = ndimage.gaussian_filter(white, sigma * 0.6) - ndimage.gaussian_filter(white, sigma * 2.5)
+        noise /= noise.std() or 1.0
+        out[rows, cols] = np.clip(1.0 + 0.55 * noise, 0.2, 2.0)
+        return out
+    white = rng.standard_normal(anatomy.grid.shape)
     noise = ndimage.gaussian_filter(white, sigma * 0.6) - ndimage.gaussian_filter(white, sigma * 2.5)
     noise /= noise.std() or 1.0
     return np.clip(1.0 + 0.55 * noise, 0.2, 2.0)
@@ -1597,6 +1688,8 @@ def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -
 MO_ZONE_SHARE: float = 0.06  # mineral share (of the chord) of the maturing zone just under the shell at 6–10 weeks
 MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immature, fluffy bone at the periphery
 MO_SHELL_SOFTEN_MM: float = 0.35  # Gaussian σ (mm) of the mature shell's margins: corticated, not cut out
+MO_TRABECULA_MM: float = 1.3  # scale (mm) of mature myositis ossificans's coarse woven trabeculae (tuned visual choice)
+MO_TRABECULAR_CONTRAST: float = 0.7  # log-density spread of that 3-D network before projection (tuned visual choice)
 MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
 
 
@@ -1609,8 +1702,8 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     2 weeks soft-tissue swelling only; 2–3.5 faint, fluffy, amorphous density; 3.5–5.5 faint
     flocculent densities gathering at the periphery; 5.5–10 a beaded, still incomplete rim
     around a faint, finely mottled centre; from 10 weeks a thick, dense, irregular corticated
-    shell (cortical bone) around a less dense, finely mottled centre (no trabecular copy), which
-    then condenses (smaller, thicker shell).
+    shell (cortical bone) around a less dense centre of coarse, disorganised woven trabeculae (a 3-D
+    network projected, not a copy of the host bone's pattern), which then condenses (smaller, thicker shell).
     Parameters: weeks_since_trauma, location, size_mm (long axis), aspect, angle_deg,
     mineral_g_cm3 (of the mineralizing periphery), cleft_mm, compartment.
     """
@@ -1679,13 +1772,19 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         maturity = min(1.0, (weeks - 10) / 10)
         # the shell's thickness varies round the lesion (thick in places, thin in others), not a uniform rim
         shell, inner = shell_of(max(1.5, b * (0.17 + 0.1 * maturity)), spread=0.55)
-        fraction = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)  # bone share of the centre
+        # the centre is woven bone with coarse, disorganised trabeculae (not the femur's ordered ones) and
+        # marrow spaces: a 3-D network summed along the beam, so the thick middle averages more struts
+        # (its pattern fainter) than the thin ends; its bone share grows as the lesion matures
+        share = (0.1 + 0.1 * maturity) * np.clip(1.0 + 0.2 * mottle, 0.6, 1.4)
+        network = projected_density(inner, rng, px, MO_TRABECULA_MM, MO_TRABECULAR_CONTRAST)
+        struts = _coarse_trabeculae(anatomy, rng, MO_TRABECULA_MM, within=inner > 0)
+        woven = np.minimum(share * network * struts, 0.9 * inner)  # bone path in the centre (mm)
         shell = chalky(gaussian_sparse(shell, MO_SHELL_SOFTEN_MM / px), rng, px, 1.0, 0.1)  # irregular, uneven
-        cortex = shell + fraction * inner
+        cortex = shell + woven
         return with_halo(
             (
                 _lesion("cortical_bone", keep_cleft(cortex), anatomy, region),
-                _lesion("yellow_marrow", keep_cleft(inner * (1.0 - fraction)), anatomy, region),
+                _lesion("yellow_marrow", keep_cleft(inner - woven), anatomy, region),
             )
             + bulge
         )
@@ -1767,6 +1866,12 @@ def bridging_ossification(anatomy: Anatomy, rng: np.random.Generator, **params: 
 
 PHASES: tuple[str, ...] = ("formative", "resorptive", "bursal")
 FORMATIVE_SOFTEN_MM: float = 0.35  # Gaussian σ (mm): a formative deposit is well defined, but not a cut-out
+FORMATIVE_GRAIN_MM: float = 0.5  # correlation length (mm) of the formative deposit's chalk (tuned visual choice)
+FORMATIVE_CONTRAST: float = 0.45  # log-density spread of its 3-D chalk field before projection (tuned visual choice)
+FORMATIVE_CORE: float = 0.4  # its core this much denser than its surface: packed chalk, densest centrally (tuned)
+RESORPTIVE_GRAIN_MM: float = 0.9  # correlation length (mm) of a resorbing cloud's clumps (tuned visual choice)
+RESORPTIVE_FADE: float = 0.85  # the cloud's density falls by this share towards its surface: ill-defined margins
+RESORPTIVE_SOFTEN_MM: float = 1.0  # Gaussian σ (mm) of its margins (was 1.8: the 3-D fade now blurs them)
 
 
 CRESCENT_SOFTEN_MM: float = 0.6  # Gaussian σ (mm) of the bursal crescent's margins (partial volume, a curved layer)
@@ -1870,25 +1975,34 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         inside = _skin_clearance(anatomy, mask, 0.45 * s + (2.0 if phase == "formative" else 4.0))
         c = np.asarray(seat(anatomy, inside, (float(c[0]), float(c[1])), 0.2 * s))
         if phase == "formative":
-            # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit.
-            th += blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
+            # Formative: dense, homogeneous, well-defined, slightly lobulated oval deposit: chalk packed
+            # densest at its core, finely granular (a 3-D field projected: smooth where thick, grainier
+            # towards the thin edges), its margin sharp. ``mineral_g_cm3`` is its most packed chalk (the
+            # 90th percentile of the path-mean density over its thick part), looser pockets are less dense:
+            # a deposit as dense as cortex keeps its grain instead of being flattened at the cortex cap
+            chord = blob(anatomy, tuple(c), s / 2, s / 3.4, s / 3, angle + rng.normal(0, 8), radial_profile(rng, 0.08))
+            dense = packed_chalk(chord, rng, px, FORMATIVE_GRAIN_MM, FORMATIVE_CONTRAST, FORMATIVE_CORE)
+            th += cap_to_cortex(dense, chord / max(conc, 1e-6))
         else:
             # Resorptive: fainter, cloud-like puffs with ill-defined margins, spreading along the
             # tendon or into the bursa as a faint comet tail.
+            # Each puff is a 3-D cloud of chalk (mottled, its margin fading out), not a stamped disc.
             t = math.radians(angle)
             for _ in range(9):
                 off = rng.normal(0, s / 3.5, 2)
                 r = s / 4.5 * rng.uniform(0.5, 1.3)
-                th += 0.7 * blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+                puff = blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
+                th += 0.7 * projected_density(puff, rng, px, RESORPTIVE_GRAIN_MM, 0.6, fade=RESORPTIVE_FADE)
             for j in range(1, 5):
                 tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * j * rng.choice([-1, 1])
-                th += 0.25 * blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3)) / j
+                wisp = blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3))
+                th += 0.25 * projected_density(wisp, rng, px, RESORPTIVE_GRAIN_MM, 0.6, fade=RESORPTIVE_FADE) / j
     if phase == "resorptive":
-        th = chalky(gaussian_sparse(th, 1.8 / px), rng, px, 2.5, 0.35)
+        th = chalky(gaussian_sparse(th, RESORPTIVE_SOFTEN_MM / px), rng, px, 2.5, 0.3)
         lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0)
         # the resorptive phase is the painful, inflamed one: the soft tissue round it swells a little
         return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.25)
-    th = chalky(gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px), rng, px, 0.7, 0.1)
+    th = gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px)
     return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
 
 
@@ -2567,6 +2681,11 @@ def _marginal_erosion(
 # ------------------------------------------------------ subcutaneous ----
 
 
+NODULE_GRAIN_MM: float = 0.4  # calcinosis nodules' chalk grain (mm; tuned visual choice)
+NODULE_CONTRAST: float = 0.45  # its log-density spread before projection (tuned visual choice)
+NODULE_CORE: float = 0.4  # packed densest centrally (tuned visual choice)
+
+
 def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Dense, homogeneous, well-defined nodules, clustered at fingertips (calcinosis circumscripta).
 
@@ -2590,6 +2709,7 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
     mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 0.5 * size)
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
+    chord = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
         local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
@@ -2599,9 +2719,13 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
             b = r * rng.uniform(0.6, 1.0)
             outline = particle_outline(rng, rng.uniform(0.1, 0.25), egg=0.15, facet_chance=0.3)
             nodule = blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), outline)
-            th += rng.uniform(0.8, 1.1) * nodule * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
+            # packed chalk (a 3-D field projected, densest centrally), not a flat stamp
+            chalk = packed_chalk(nodule, rng, anatomy.grid.pixel_mm, NODULE_GRAIN_MM, NODULE_CONTRAST, NODULE_CORE)
+            th += rng.uniform(0.8, 1.1) * chalk * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
+            chord += nodule
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.5),)
+    th = cap_to_cortex(th * conc, chord)  # no nodule denser than cortex of its own thickness
+    return (_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.5),)
 
 
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
