@@ -476,11 +476,11 @@ def _soft_channel(
     alpha = np.ones(img.shape, np.float32)
     for sigma_mm in (SOFT_FILL_MM, 2.0):
         den = fast_gaussian(m, sigma_mm / pixel_mm)
-        num = fast_gaussian(img * m, sigma_mm / pixel_mm)
         alpha = np.clip(den / 0.25, 0.0, 1.0)
-        mean = num / np.maximum(den, 1e-6)
         if sigma_mm == SOFT_FILL_MM:
-            mean = _coarse_plane(img, soft, sigma_mm / pixel_mm, mean)
+            mean = _coarse_plane(img, soft, sigma_mm / pixel_mm)
+        else:
+            mean = fast_gaussian(img * m, sigma_mm / pixel_mm) / np.maximum(den, 1e-6)
         est = alpha * mean + (1 - alpha) * est
     return np.where(bone, np.minimum(est, img), img), alpha
 
@@ -491,15 +491,16 @@ def _soft_channel(
 SOFT_FILL_MM: float = 20.0
 
 
-def _coarse_plane(values: np.ndarray, mask: np.ndarray, sigma_px: float, fallback: np.ndarray) -> np.ndarray:
+def _coarse_plane(values: np.ndarray, mask: np.ndarray, sigma_px: float) -> np.ndarray:
     """:func:`_local_linear_fit` of ``values`` over ``mask`` at σ ``sigma_px`` pixels, on a grid
-    coarsened by block means (about 4 coarse pixels per σ) and interpolated back (float32)."""
+    coarsened by block means (about 4 coarse pixels per σ) and interpolated back (float32); where
+    the mask has little weight nearby, the masked mean over the same σ."""
     factor = max(1, int(sigma_px // 4))
     w = _block_mean(mask.astype(np.float32), factor, "constant")
     v = _block_mean(np.where(mask, values, np.float32(0.0)), factor, "constant")
     v = np.where(w > 1e-3, v / np.maximum(w, 1e-3), 0.0)
-    fb = _block_mean(fallback.astype(np.float32), factor)
-    fit = _local_linear_fit(v, w, fb, sigma_px / factor)
+    sigma = sigma_px / factor
+    fit = _local_linear_fit(v, w, _normalised_mean(v, w, sigma), sigma)
     return _upsample(fit, factor, values.shape)
 
 
