@@ -1693,13 +1693,19 @@ TEXTURE_CROSS_SHARE = 0.25
 # across and NETWORK_ANISO × that along (the principal trabeculae, wandering and merging), joined by
 # NETWORK_STRUT_SHARE of a crossing family (the transverse struts) at TEXTURE_CROSS_DEG, blurred over
 # NETWORK_BLUR_MM; the linear grain keeps NETWORK_GRAIN_SHARE of the texture (fine trabeculae).
+# Session 9: blind readers saw long straight scratches (vertical streaks in the tibial metaphysis on
+# the knee AP): the ridges were 3 × as long as their spacing and the linear grain had 45 % of the
+# texture. Now NETWORK_ANISO 2, the grain 20 %, and the network's two fields resampled through a
+# smooth random displacement (NETWORK_WARP × the network's period, rms, over about that period): the
+# ridges wander, break and merge as trabeculae do (tuned visual choices; tests/test_phantom.py).
 NETWORK_SCALE = 2.6
-NETWORK_ANISO = 3.0
+NETWORK_ANISO = 2.0
 NETWORK_RIDGE = 0.42
 NETWORK_STRUT_SHARE = 0.6
 NETWORK_BLUR_MM = 0.3
-NETWORK_GRAIN_SHARE = 0.45
+NETWORK_GRAIN_SHARE = 0.2
 NETWORK_STRUT_ANISO = 1.3  # struts short and irregular (longer ones read as a regular grid)
+NETWORK_WARP = 0.2  # 0: no displacement (engine 10); 0.5 curls the ridges into worms
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
@@ -1878,10 +1884,28 @@ def _network(
         strut_period,
         direction_deg + np.float32(TEXTURE_CROSS_DEG),
     )
+    if NETWORK_WARP:
+        main, struts = _warped((main, struts), period / pixel_mm, NETWORK_WARP * period / pixel_mm, rng)
     w = np.float32(NETWORK_RIDGE)
     ridges = np.maximum(np.exp(-((main / w) ** 2)), np.float32(NETWORK_STRUT_SHARE) * np.exp(-((struts / w) ** 2)))
     ridges = ndimage.gaussian_filter(ridges, NETWORK_BLUR_MM / pixel_mm, mode="nearest")
     return _unit_std(ridges - ridges.mean())
+
+
+def _warped(
+    fields: tuple[np.ndarray, ...], scale_px: float, amplitude_px: float, rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
+    """``fields`` resampled at positions displaced by a smooth random field (Gaussian-smoothed white
+    noise over σ ``scale_px`` pixels, rms ``amplitude_px`` pixels per axis; bilinear, edges repeated):
+    straight ridges become wavy and break up, as trabeculae do."""
+    shape = fields[0].shape
+    disp = []
+    for _ in range(2):
+        d = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), scale_px, mode="wrap")
+        disp.append(d * np.float32(amplitude_px / (float(d.std()) or 1.0)))
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    coords = [rows + disp[0], cols + disp[1]]
+    return tuple(ndimage.map_coordinates(f, coords, order=1, mode="nearest").astype(np.float32) for f in fields)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ Every step is a pure function; :func:`render` chains them. A film's acquisition 
 stage of its own (settings in ``data/acquisition.yml``, used by :mod:`calcifications.figures`):
 :func:`expose_air` (the direct-exposure area dark but grainy, uneven by the heel effect, glowing
 beside the skin), :func:`draw_collimation`, :func:`field_weight` and :func:`collimate` (a slightly
-rotated, off-centre field of straight shutter edges, the border flat black or pale), and
+rotated, off-centre field of straight shutter edges, the border shuttered flat black), and
 :func:`place_marker` and :func:`burn_marker` (the radiographer's lead R or L).
 """
 
@@ -168,7 +168,8 @@ class Window:
     Gaussian σ ``detail_sigma_mm``), and a monotone tone curve through five anchors:
     the ``low_percentile`` of the body (the skin edge) → ``skin_grey``, the median
     soft tissue → ``soft_grey``, the 99th percentile of soft tissue →
-    ``soft_top_grey``, the median bone → ``bone_median_grey``, the
+    ``soft_top_grey``, the median of the bone's mass (each bone pixel weighted by its excess over
+    the soft tissue, see :func:`_bone_median`) → ``bone_median_grey``, the
     ``bone_percentile`` of bone → ``bone_grey``; then an optional logistic
     S-curve of slope ``s_curve`` (0: none).
 
@@ -467,18 +468,40 @@ def _soft_channel(
     """(the soft-tissue channel, the weight of soft tissue nearby).
 
     The channel is ``img`` outside bone; inside, the soft tissue around the bone carried in by
-    normalised convolution, from the finer scale where it reaches (σ 2 mm, else 20 mm, blended
-    by their weights so that no seam appears). The weight (in [0, 1]) is that of the 2 mm
+    normalised convolution, from the finer scale where it reaches (σ 2 mm, a mean; else
+    ``SOFT_FILL_MM``, a plane fit), blended by their weights so that no seam appears. The weight (in [0, 1]) is that of the 2 mm
     scale: 1 in and beside soft tissue, falling to 0 a few millimetres inside bone."""
     m = soft.astype(np.float32)
     est = np.full(img.shape, float(np.median(img[soft][::4])), np.float32)
     alpha = np.ones(img.shape, np.float32)
-    for sigma_mm in (20.0, 2.0):
+    for sigma_mm in (SOFT_FILL_MM, 2.0):
         den = fast_gaussian(m, sigma_mm / pixel_mm)
-        num = fast_gaussian(img * m, sigma_mm / pixel_mm)
         alpha = np.clip(den / 0.25, 0.0, 1.0)
-        est = alpha * (num / np.maximum(den, 1e-6)) + (1 - alpha) * est
+        if sigma_mm == SOFT_FILL_MM:
+            mean = _coarse_plane(img, soft, sigma_mm / pixel_mm)
+        else:
+            mean = fast_gaussian(img * m, sigma_mm / pixel_mm) / np.maximum(den, 1e-6)
+        est = alpha * mean + (1 - alpha) * est
     return np.where(bone, np.minimum(est, img), img), alpha
+
+
+# Scale (mm) of the broad soft-tissue estimate carried in under bone. A plane fitted there (not a
+# mean): a limb's soft tissue thins from the bone to the skin, so a mean under a shaft is the thin
+# periphery's and the soft channel dips under the cortex (the cortex then no brighter than the canal).
+SOFT_FILL_MM: float = 20.0
+
+
+def _coarse_plane(values: np.ndarray, mask: np.ndarray, sigma_px: float) -> np.ndarray:
+    """:func:`_local_linear_fit` of ``values`` over ``mask`` at σ ``sigma_px`` pixels, on a grid
+    coarsened by block means (about 4 coarse pixels per σ) and interpolated back (float32); where
+    the mask has little weight nearby, the masked mean over the same σ."""
+    factor = max(1, int(sigma_px // 4))
+    w = _block_mean(mask.astype(np.float32), factor, "constant")
+    v = _block_mean(np.where(mask, values, np.float32(0.0)), factor, "constant")
+    v = np.where(w > 1e-3, v / np.maximum(w, 1e-3), 0.0)
+    sigma = sigma_px / factor
+    fit = _local_linear_fit(v, w, _normalised_mean(v, w, sigma), sigma)
+    return _upsample(fit, factor, values.shape)
 
 
 # The tone curve between two anchors above the median soft tissue is at most this many times as
@@ -529,6 +552,22 @@ def _dilated(mask: np.ndarray, iterations: int) -> np.ndarray:
         out[:, 1:] |= m[:, :-1]
         out[:, :-1] |= m[:, 1:]
     return out
+
+
+def _bone_median(values: np.ndarray, mass: np.ndarray | None) -> float:
+    """The median of ``values`` over the bone's mass: each bone pixel weighted by its excess over
+    the soft tissue (log units, ∝ its bone path), from the fixed subsample of
+    :func:`_anchor_percentiles`. Thin bones lying over others (ribs behind a shoulder, a fibula)
+    have many pixels but little mass: a plain median is theirs, and the thick bones saturate."""
+    if mass is None:
+        return _anchor_percentiles(values, [50.0])[0]
+    step = 3 if values.size > 60_000 else 1
+    v, w = values[::step], mass[::step].astype(np.float64)
+    if not w.sum() > 0:
+        return _anchor_percentiles(values, [50.0])[0]
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    return float(v[order][min(int(np.searchsorted(cum, 0.5 * cum[-1])), v.size - 1)])
 
 
 def _anchor_percentiles(values: np.ndarray, qs: list[float]) -> list[float]:
@@ -737,7 +776,9 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     )
     xs, ys = [low, soft_mid, soft_top], [window.skin_grey, window.soft_grey, window.soft_top_grey]
     if bone.any():
-        xs += _anchor_percentiles(out[bone], [50.0, window.bone_percentile])
+        top = _anchor_percentiles(out[bone], [window.bone_percentile])[0]
+        mass = np.maximum(img - filled, 0.0)[bone] if excess is not None else None
+        xs += [_bone_median(out[bone], mass), top]
         ys += [window.bone_median_grey, window.bone_grey]
     display = _s_curve(_tone_curve(out, xs, ys), window.s_curve)
     display[~body] = 0.0
@@ -827,60 +868,68 @@ def render(
 
 @dataclass(frozen=True)
 class Acquisition:
-    """Acquisition settings (``data/acquisition.yml``): display values in [0, 1], lengths in mm,
-    angles in degrees; ``(low, high)`` pairs are ranges drawn per film."""
+    """Acquisition settings: display values in [0, 1], lengths in mm, angles in degrees;
+    ``(low, high)`` pairs are ranges drawn per film. No defaults: ``data/acquisition.yml`` is
+    the one source of the values (see :func:`load_acquisition`)."""
 
-    air_grey: tuple[float, float] = (0.035, 0.07)
-    air_noise: float = 0.016
-    air_noise_sigma_mm: float = 0.3
-    heel_fraction: tuple[float, float] = (0.15, 0.35)
-    glow_grey: float = 0.045
-    glow_mm: float = 5.0
-    margin_fraction: tuple[float, float] = (0.015, 0.12)
-    rotation_deg: float = 3.0
-    penumbra_mm: float = 1.2
-    shutter_probability: float = 0.45
-    border_grey: tuple[float, float] = (0.72, 0.86)
-    border_gradient: float = 0.04
-    border_ghost: float = 0.07
-    keep_margin_mm: float = 6.0
-    keep_center_fraction: float = 0.6
-    marker_height_mm: tuple[float, float] = (10.0, 14.0)
-    marker_stroke: float = 0.19
-    marker_grey: float = 0.95
-    marker_rotation_deg: float = 15.0
-    marker_inset_mm: tuple[float, float] = (3.0, 12.0)
-    marker_blur_mm: float = 0.15
-    holder_probability: float = 0.5
-    holder_grey: float = 0.05
-    marker_candidates: int = 24
+    air_grey: tuple[float, float]
+    air_noise: float
+    air_noise_sigma_mm: float
+    heel_fraction: tuple[float, float]
+    glow_grey: float
+    glow_mm: float
+    margin_fraction: tuple[float, float]
+    rotation_deg: float
+    penumbra_mm: float
+    keep_margin_mm: float
+    keep_center_fraction: float
+    marker_height_mm: tuple[float, float]
+    marker_stroke: float
+    marker_grey: float
+    marker_rotation_deg: float
+    marker_inset_mm: tuple[float, float]
+    marker_blur_mm: float
+    holder_probability: float
+    holder_grey: float
+    marker_candidates: int
 
     def __post_init__(self) -> None:
-        for name in (
-            "air_grey",
-            "heel_fraction",
-            "margin_fraction",
-            "border_grey",
-            "marker_height_mm",
-            "marker_inset_mm",
-        ):
-            low, high = getattr(self, name)
-            _checked(f"{name} low", low, True, high)
+        for name, (allow_zero, upper) in _ACQ_BOUNDS.items():
+            value = getattr(self, name)
+            if isinstance(value, tuple):  # a (low, high) range: low ≥ 0 and ≤ high
+                if len(value) != 2:
+                    raise ValueError(f"{name} must be a (low, high) pair, got {value!r}")
+                _checked(f"{name} low", value[0], True, value[1])
+                _checked(f"{name} high", value[1], True, upper)
+            else:
+                _checked(name, value, allow_zero, upper)
         if self.margin_fraction[1] >= (1.0 - self.keep_center_fraction) / 2:
             raise ValueError("margin_fraction's high end must leave keep_center_fraction of the film uncut")
-        for name in ("air_noise", "glow_grey", "border_gradient", "border_ghost", "holder_grey"):
-            _checked(name, getattr(self, name), True, 1.0)
-        for name in ("air_noise_sigma_mm", "glow_mm", "penumbra_mm", "marker_blur_mm"):
-            _checked(name, getattr(self, name))
-        _checked("rotation_deg", self.rotation_deg, True, 10.0)
-        _checked("marker_rotation_deg", self.marker_rotation_deg, True, 45.0)
-        _checked("shutter_probability", self.shutter_probability, True, 1.0)
-        _checked("holder_probability", self.holder_probability, True, 1.0)
-        _checked("keep_margin_mm", self.keep_margin_mm, True)
-        _checked("keep_center_fraction", self.keep_center_fraction, True, 1.0)
-        _checked("marker_stroke", self.marker_stroke, False, 0.3)
-        _checked("marker_grey", self.marker_grey, False, 1.0)
-        _checked("marker_candidates", self.marker_candidates, False, 1000.0)
+
+
+# Each setting's check: (zero allowed, upper bound); a (low, high) range is checked at both ends.
+_ACQ_BOUNDS: dict[str, tuple[bool, float]] = {
+    "air_grey": (True, 1.0),
+    "air_noise": (True, 1.0),
+    "air_noise_sigma_mm": (False, math.inf),
+    "heel_fraction": (True, 1.0),
+    "glow_grey": (True, 1.0),
+    "glow_mm": (False, math.inf),
+    "margin_fraction": (True, 0.5),
+    "rotation_deg": (True, 10.0),
+    "penumbra_mm": (False, math.inf),
+    "keep_margin_mm": (True, math.inf),
+    "keep_center_fraction": (True, 1.0),
+    "marker_height_mm": (True, math.inf),
+    "marker_stroke": (False, 0.3),
+    "marker_grey": (False, 1.0),
+    "marker_rotation_deg": (True, 45.0),
+    "marker_inset_mm": (True, math.inf),
+    "marker_blur_mm": (False, math.inf),
+    "holder_probability": (True, 1.0),
+    "holder_grey": (True, 1.0),
+    "marker_candidates": (False, 1000.0),
+}
 
 
 _ACQ_KEYS = {
@@ -911,6 +960,9 @@ def acquisition_from_mapping(raw: Mapping[str, Mapping[str, object]]) -> Acquisi
             if name not in fields_:
                 raise ValueError(f"acquisition: unknown key {section}.{key}")
             values[name] = tuple(float(v) for v in value) if isinstance(value, list) else value
+    missing = sorted(fields_ - set(values))
+    if missing:
+        raise ValueError(f"acquisition: settings missing: {', '.join(missing)}")
     return Acquisition(**values)  # type: ignore[arg-type]
 
 
@@ -925,7 +977,8 @@ def load_acquisition() -> Acquisition:
 class Collimation:
     """A collimated field: centre (row, column; px), rotation (degrees, counter-clockwise on the
     image) and the distances (px) from the centre to its left, right, top and bottom shutter
-    edges, measured along the rotated axes; ``shuttered``: the border displayed black."""
+    edges, measured along the rotated axes. Every film is electronically shuttered (its border
+    displayed black, see :func:`collimate`)."""
 
     center: tuple[float, float]
     angle_deg: float
@@ -933,7 +986,12 @@ class Collimation:
     right: float
     top: float
     bottom: float
-    shuttered: bool = False
+
+    @property
+    def shuttered(self) -> bool:
+        """Whether the border is displayed black: always (a pale unshuttered border read to blind
+        readers as the paper frame of a photographed film, session 8)."""
+        return True
 
     def edge_distance(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Signed distance (px) of points to the nearest shutter edge: > 0 inside the field."""
@@ -983,7 +1041,7 @@ def draw_collimation(
     h, w = shape
     angle = float(rng.uniform(-acq.rotation_deg, acq.rotation_deg))
     m = rng.uniform(acq.margin_fraction[0], acq.margin_fraction[1], 4)
-    shuttered = bool(rng.random() < acq.shutter_probability)
+    rng.random()  # a draw kept so the figures' streams are unchanged (it chose the border, now always black)
     center = ((h - 1) / 2.0, (w - 1) / 2.0)
     extent = [w / 2 - m[0] * w, w / 2 - m[1] * w, h / 2 - m[2] * h, h / 2 - m[3] * h]  # left, right, top, bottom
     t = math.radians(angle)
@@ -1005,7 +1063,7 @@ def draw_collimation(
         pad = margin_mm / pixel_mm + penumbra
         needed = (float(-u.min()), float(u.max()), float(-v.min()), float(v.max()))
         extent = [e if f else max(e, n + pad) for e, n, f in zip(extent, needed, free)]
-    return Collimation(center, angle, *extent, shuttered=shuttered)
+    return Collimation(center, angle, *extent)
 
 
 def field_weight(shape: tuple[int, int], field: Collimation, penumbra_px: float) -> np.ndarray:
@@ -1064,24 +1122,15 @@ def collimate(
     rng: np.random.Generator,
     acq: Acquisition | None = None,
 ) -> np.ndarray:
-    """``display`` under the shutters: flat black if ``field.shuttered`` (electronic shuttering),
-    otherwise the unexposed detector's pale grey-white, uneven and grainy, with a faint ghost of
-    the anatomy; ``weight`` is :func:`field_weight`. Draws from ``rng`` either way."""
-    acq = acq or load_acquisition()
+    """``display`` under the shutters of ``field``: flat black (electronic shuttering); ``weight`` is
+    :func:`field_weight`. Draws from ``rng`` what the retired pale border drew (its grey, tilt and
+    grain), so that a figure's later draws, and so its bytes, are unchanged; ``acq`` is unused
+    (kept for callers)."""
     h, w = display.shape
-    grey = float(rng.uniform(*acq.border_grey))
-    tilt = rng.uniform(-1.0, 1.0, 2)
-    coarse = _grain(((h + 1) // 2, (w + 1) // 2), rng, 0.0)  # the border's grain: faint, coarse
-    grain = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:h, :w]
-    if field.shuttered:
-        border = np.zeros_like(display)
-    else:
-        rows = np.linspace(-0.5, 0.5, h, dtype=np.float32)[:, None]
-        cols = np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :]
-        slope = np.float32(acq.border_gradient) * (np.float32(tilt[0]) * rows + np.float32(tilt[1]) * cols)
-        border = np.float32(grey) + slope + np.float32(acq.border_ghost) * (display - np.float32(0.4))
-        border = border + np.float32(0.5 * acq.air_noise) * grain
-    return np.clip(weight * display + (1.0 - weight) * border, 0.0, 1.0).astype(np.float32)
+    rng.random()
+    rng.uniform(-1.0, 1.0, 2)
+    rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32)
+    return np.clip(weight * display, 0.0, 1.0).astype(np.float32)
 
 
 @dataclass(frozen=True)
