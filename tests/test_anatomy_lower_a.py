@@ -347,7 +347,7 @@ def test_proximal_femur_has_its_trabecular_groups():
 
 def test_femoral_neck_grain_follows_the_compressive_groups():
     """In the projection the dominant trabecular grain (structure tensor of the image detail
-    over a 9 mm window) runs within 12° of the compressive groups: in the head below its dome
+    over a 9 mm window) runs within 15° of the compressive groups: in the head below its dome
     (principal group) and in the intertrochanteric region (secondary group, fanning towards
     the greater trochanter). Without the groups the grain follows the shaft axis and misses
     both by about 20–25°."""
@@ -363,7 +363,9 @@ def test_femoral_neck_grain_follows_the_compressive_groups():
         gy, gx = np.gradient(detail[r - 8 : r + 9, c - 8 : c + 9])
         grain = 0.5 * math.degrees(math.atan2(2 * (gx * gy).sum(), (gx * gx).sum() - (gy * gy).sum())) + 90
         group = math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
-        assert abs((grain - group + 90) % 180 - 90) < 12, name
+        # 15°, not 12°: engine 11 warps the trabecular network (irregular, not scratches), which
+        # turns the local grain by a few degrees; without the groups the miss is 20-25°
+        assert abs((grain - group + 90) % 180 - 90) < 15, name
 
 
 def test_iliac_wing_density_has_no_step():
