@@ -810,4 +810,5 @@ def test_flexed_elbow_film_shows_the_ulna_brighter_than_the_muscle_beside_it():
     rows = np.nonzero(ulna)[0]
     middle = rows[len(rows) // 3 : 2 * len(rows) // 3]  # the medullary part, between the cortices
     soft = [r for r in range(below + 3, below + int(8 / view.pixel_mm)) if proj.bone_mm[r, col] < 0.3]
-    assert soft and img[middle, col].mean() > img[soft, col].max() + 0.03, (img[middle, col], img[soft, col])
+    # 0.02: engine 11's tone curve keeps the soft-tissue top anchor, so muscle next to bone is a little brighter
+    assert soft and img[middle, col].mean() > img[soft, col].max() + 0.02, (img[middle, col], img[soft, col])
