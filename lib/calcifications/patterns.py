@@ -1231,6 +1231,9 @@ def _away_from_bone(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> 
     return mask & (bone_gap(anatomy) >= clearance_mm)
 
 
+ANEURYSM_FACE: float = 0.04  # share of an aneurysm's rim calcium left on the faces seen en face (tuned)
+
+
 def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Peripheral curvilinear rim of calcification around a rounded mass: an aneurysm (vascular) or a
     calcified haematoma (muscle).
@@ -1280,7 +1283,13 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint, patchy shell.
     rim = rho > 1 - 1.6 * wall / b
     arcs = _arc_gaps(anatomy, centre, rng, coverage, pieces=int(rng.integers(4, 8)))
-    shell = shell * np.where(rim, arcs, 0.12 if vascular else 0.2)
+    if vascular:  # the long walls of a fusiform sac, tangential to the beam, are the calcified lines seen:
+        # two curved lines converging on the artery at its poles (a spindle), not a ring round an ossicle
+        side = np.clip((np.abs(v) / b - 0.45) / 0.35, 0.0, 1.0)
+        arcs = np.clip(arcs + 0.8 * side * side * (3 - 2 * side), 0.0, 1.0)
+    # (an aneurysm's faces keep only a trace: a brighter en-face shell made it read as a corticated
+    # ossicle, a fabella or a loose body, rather than a calcified vessel wall seen edge-on)
+    shell = shell * np.where(rim, arcs, ANEURYSM_FACE if vascular else 0.2)
     mineral = chalky(shell, rng, px, 0.7, 0.35)
     if not vascular:  # a few flocculent foci in the organising haematoma
         foci = np.zeros(anatomy.grid.shape)
