@@ -1385,7 +1385,9 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     clearance = size * 0.5 + 3.0
     depth = body_depth(anatomy)
     region = (compartment,) + (("vascular",) if "vascular" in anatomy.masks and compartment != "vascular" else ())
-    mask = region_mask(anatomy, region)
+    # phleboliths of the subcutaneous veins (varicose veins) lie in the fat itself, never in the deep
+    # veins behind the bones (session 9: rings behind the tibia read as deep-vein phleboliths)
+    mask = region_mask(anatomy, (compartment,))
     in_veins = mask & _along_veins(anatomy, 10.0) & (depth >= clearance)  # tortuous, dilated veins
     mask = in_veins if in_veins.any() else _skin_clearance(anatomy, mask, clearance)
     mask &= depth >= min(clearance, 0.8 * float(depth.max()))  # the fallback keeps its distance from the skin too
