@@ -138,3 +138,29 @@ def test_subcutaneous_phleboliths_lie_in_the_fat_not_the_deep_veins():
     for k in range(1, n + 1):
         cy, cx = (int(round(v)) for v in ndimage.center_of_mass(labels == k))
         assert fat[cy, cx], (k, cx * anatomy.grid.pixel_mm, cy * anatomy.grid.pixel_mm)
+
+
+def test_myositis_ossificans_at_two_weeks_is_a_visible_haze_and_swelling():
+    """mo_week_2 was read as 'featureless shaft, no lesion'. At two weeks the mass is a faint but present
+    flocculent haze (session 9: a 90th-percentile path of 1.0-1.5 mm of 1 g/cm³ deposit, lost in the
+    muscle) and an oedematous swelling that effaces the fat planes within it (fat displaced first)."""
+    from calcifications import anatomy as an
+
+    thigh = an.build("site_thigh", "lateral")
+    for seed in (301, 5, 9):
+        lesions = pt.generate(
+            "zonal_peripheral",
+            thigh,
+            np.random.default_rng(seed),
+            weeks_since_trauma=2,
+            size_mm=75,
+            aspect=0.32,
+            location=(112, 150),
+            mineral_g_cm3=1.1,
+        )
+        m = _mineral(lesions)
+        assert np.percentile(m[m > 0], 90) >= 2.0
+        (swelling,) = [
+            lesion for lesion in lesions if lesion.material == "soft_tissue" and lesion.hosts[0] == "adipose"
+        ]
+        assert swelling.thickness_mm.max() >= 8.0  # mm of fat made soft tissue over the mass's middle

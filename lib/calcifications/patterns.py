@@ -1795,6 +1795,8 @@ MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immat
 MO_SHELL_SOFTEN_MM: float = 0.35  # Gaussian σ (mm) of the mature shell's margins: corticated, not cut out
 MO_TRABECULA_MM: float = 1.3  # scale (mm) of mature myositis ossificans's coarse woven trabeculae (tuned visual choice)
 MO_TRABECULAR_CONTRAST: float = 0.7  # log-density spread of that 3-D network before projection (tuned visual choice)
+MO_SWELLING_SHARE: float = 0.4  # share of the early (< 3.5 weeks) swollen mass's chord that displaces fat
+MO_SWELLING_HOSTS: tuple[str, ...] = ("adipose", "muscle", "soft_tissue", "skin")  # the swelling effaces fat first
 MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
 
 
@@ -1858,8 +1860,15 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         bulge = mass_effect(anatomy, mass, cover_mm=2.0, blend_mm=8.0)
     lesions: list[Lesion] = []
     if weeks < 6:
+        # the early mass: an oedematous haematoma in the muscle, as dense as muscle, seen on the film by
+        # what it does to the fat: it fills and effaces the fat planes within it (fat first, then muscle)
+        # and bulges into the fat round it. Session 9's 0.15 of muscle replaced (invisible: 'featureless
+        # shaft, no lesion' at week 2); the share is a tuned visual choice, largest in the first weeks
+        share = MO_SWELLING_SHARE if weeks < 3.5 else 0.5 * MO_SWELLING_SHARE
         swelling = sphere_union(anatomy, [(x, y, 1.35 * r) for x, y, r in lobes], 1.35 * blend)[0]
-        lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
+        lesions.append(
+            _lesion("soft_tissue", keep_cleft(share * swelling), anatomy, region, MO_SWELLING_HOSTS, soft_mm=2.0)
+        )
     if weeks < 2.0:
         return with_halo(tuple(lesions) + bulge)
 
@@ -1908,8 +1917,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             np.maximum(
                 puffs, blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3)), out=puffs
             )
-        puffs = gaussian_sparse(puffs, (2.2 if early else 1.2) / px) * (mass > 0)
-        th = (0.08 if early else 0.13) * conc * chalky(puffs, rng, px, 2.0, 0.3 if early else 0.45)
+        puffs = gaussian_sparse(puffs, (1.6 if early else 1.2) / px) * (mass > 0)
+        # the first haze is faint but there: session 9's 0.08 was lost in the muscle's texture
+        th = (0.18 if early else 0.13) * conc * chalky(puffs, rng, px, 1.5, 0.4 if early else 0.45)
         if not early:
             rim, rim_inner = shell_of(max(1.0, 0.08 * b))
             edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
