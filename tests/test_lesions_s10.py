@@ -161,6 +161,6 @@ def test_myositis_ossificans_at_two_weeks_is_a_visible_haze_and_swelling():
         m = _mineral(lesions)
         assert np.percentile(m[m > 0], 90) >= 2.0
         (swelling,) = [
-            lesion for lesion in lesions if lesion.material == "soft_tissue" and lesion.hosts[0] == "adipose"
+            lesion for lesion in lesions if lesion.material == "soft_tissue" and lesion.hosts == pt.MO_SWELLING_HOSTS
         ]
         assert swelling.thickness_mm.max() >= 8.0  # mm of fat made soft tissue over the mass's middle
