@@ -164,3 +164,32 @@ def test_myositis_ossificans_at_two_weeks_is_a_visible_haze_and_swelling():
             lesion for lesion in lesions if lesion.material == "soft_tissue" and lesion.hosts == pt.MO_SWELLING_HOSTS
         ]
         assert swelling.thickness_mm.max() >= 8.0  # mm of fat made soft tissue over the mass's middle
+
+
+def test_parosteal_mass_is_woven_bone_densest_at_its_base_not_solid_cortex():
+    """review_mo_vs_parosteal panel B was burnt out white with a halo: cortical bone through the mass's
+    whole chord (up to 24 mm on a 26 mm wide mass). Now at most 0.75 of its chord is bone, densest on
+    the cortex (its base) and at its centre, fainter at its free edge."""
+    from calcifications import anatomy as an
+
+    thigh = an.build("site_thigh", "lateral")
+    gap = pt.bone_gap(thigh)
+    for seed in (401, 7):
+        (lesion,) = pt.generate(
+            "mature_bone",
+            thigh,
+            np.random.default_rng(seed),
+            compartment="muscle",
+            zoning="central",
+            location=(162, 160),
+            size_mm=64,
+            width_mm=26,
+            angle_deg=90,
+        )
+        m = lesion.thickness_mm
+        assert 0 < m.max() <= 0.75 * 26
+        foot = m > 0.02 * m.max()
+        base = m[foot & (gap > 0) & (gap <= 3.0)].mean()
+        far = gap[foot].max()
+        edge = m[foot & (gap >= far - 4.0)].mean()
+        assert base > 2.0 * edge, (base, edge)

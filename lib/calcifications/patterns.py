@@ -1658,6 +1658,9 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
 # ----------------------------------------------------------- ossification ----
 
 
+PAROSTEAL_SHARE: tuple[float, float, float] = (0.12, 0.38, 0.2)  # bone share: rim, + at the core, + at the base
+
+
 def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Organized heterotopic bone with cortex and medulla (e.g. ossified tendon, mature myositis
     ossificans), with a lobulated outline; or, with ``zoning: central``, a juxtacortical bone-forming
@@ -1704,8 +1707,13 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
                 (centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r)
             )
         chord, dist = sphere_union(anatomy, lobes, 0.4 * b)
-        density = 0.3 + 0.7 * np.clip(-dist / b, 0.0, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
-        th = chalky(chord * density, rng, px, 3.0, 0.07)
+        # densest at its centre and at its base on the cortex, fainter at its periphery: bone share of the
+        # path (a tuned visual choice). Session 9's share of up to 1 (cortical bone through the whole
+        # 26 mm chord) was far denser than the femur itself, burnt out white with a dark display halo.
+        core = np.clip(-dist / b, 0.0, 1.0) ** 0.8
+        base = np.clip(1.0 - bone_gap(anatomy) / (0.7 * b), 0.0, 1.0)
+        density = PAROSTEAL_SHARE[0] + PAROSTEAL_SHARE[1] * core + PAROSTEAL_SHARE[2] * base
+        th = chalky(chord * density, rng, px, 0.8, 0.08)  # woven bone: finely uneven
         where = region + ("bone",)
         return (_lesion("cortical_bone", th, anatomy, where, SOFT_HOSTS + BONE_HOSTS, soft_mm=0.5),)
     chord = blob(anatomy, centre, a, b, b, angle, radial_profile(rng, 0.1))
@@ -1830,7 +1838,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     allowed = region_mask(anatomy, region)
     if cleft > 0:
         allowed = _away_from_bone(anatomy, allowed, cleft + 1.0)
-    centre = seat(anatomy, allowed, centre, 1.35 * b)
+    # seated clear of the bone by the cleft (plus the early swelling's reach while it lasts): session 9's
+    # 1.35·b at every stage left a wide band of muscle between a mature lesion and the cortex, not a cleft
+    centre = seat(anatomy, allowed, centre, (1.35 if weeks < 6 else 1.05) * b)
     # drawn first: the same lesion outline, shell irregularity and texture at every stage
     lobes = _spindle_lobes(rng, centre, a, b, angle)
     wall_noise = _smooth_field(anatomy, rng, 4.0)
