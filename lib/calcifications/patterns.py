@@ -1487,7 +1487,7 @@ def _plane_direction(anatomy: Anatomy, mask: np.ndarray, point: tuple[float, flo
     return math.degrees(math.atan2(major[1], major[0]))
 
 
-SHEET_TRIES: int = 6  # draws of a soft-tissue sheet before one that crosses bone is kept anyway
+SHEET_TRIES: int = 12  # draws of a soft-tissue sheet; one still crossing bone after them is left out
 SHEET_MAX_ON_BONE: float = 0.1  # share of a sheet's chord that may project over bone
 SHEET_STEP_MM: float = 1.5  # step of a sheet's traced course along its plane (mm)
 SHEET_SNAP_MM: float = 3.0  # a traced course follows its plane while the plane lies within this distance (mm)
@@ -1633,7 +1633,7 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
         for _ in range(n):
             # a sheet in the fat or a muscle lies in soft tissue: one that would project mostly across a
             # bone (a streak straight through the acromion) is drawn again elsewhere (a few tries)
-            for attempt in range(SHEET_TRIES):
+            for _attempt in range(SHEET_TRIES):
                 pool = planes if planes is not None and planes.any() else soft
                 pts = _sample_points(pool, 1, rng, anatomy.grid.pixel_mm)
                 if not len(pts):
@@ -1642,7 +1642,7 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                 course = _sheet_course(anatomy, rng, compartment, mask, pts[0], length, params)
                 leaf_th, leaf_chord = _sheet_band(anatomy, rng, course, width * rng.uniform(0.7, 1.3))
                 on_bone = float(leaf_chord[anatomy.bone_mask].sum()) / max(float(leaf_chord.sum()), 1e-9)
-                if on_bone <= SHEET_MAX_ON_BONE or attempt == SHEET_TRIES - 1:
+                if on_bone <= SHEET_MAX_ON_BONE:
                     th += leaf_th
                     chord += leaf_chord
                     break
@@ -1929,7 +1929,7 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             )
         puffs = gaussian_sparse(puffs, (1.6 if early else 1.2) / px) * (mass > 0)
         # the first haze is faint but there: session 9's 0.08 was lost in the muscle's texture
-        th = (0.18 if early else 0.13) * conc * chalky(puffs, rng, px, 1.5, 0.4 if early else 0.45)
+        th = (0.15 if early else 0.2) * conc * chalky(puffs, rng, px, 1.5, 0.3 if early else 0.45)
         if not early:
             rim, rim_inner = shell_of(max(1.0, 0.08 * b))
             edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
