@@ -1489,6 +1489,7 @@ def _plane_direction(anatomy: Anatomy, mask: np.ndarray, point: tuple[float, flo
 
 SHEET_TRIES: int = 12  # draws of a soft-tissue sheet; one still crossing bone after them is left out
 SHEET_MAX_ON_BONE: float = 0.1  # share of a sheet's chord that may project over bone
+SHEET_TRACE_COS: float = math.cos(math.radians(35.0))  # a traced sheet stops where its plane turns more than 35°
 SHEET_STEP_MM: float = 1.5  # step of a sheet's traced course along its plane (mm)
 SHEET_SNAP_MM: float = 3.0  # a traced course follows its plane while the plane lies within this distance (mm)
 # A calcified fascial sheet is a thin plate (about a millimetre of chalk in the fascia) that the beam
@@ -1511,6 +1512,7 @@ def _trace_plane(anatomy: Anatomy, plane: np.ndarray, start: np.ndarray, angle: 
     for sign in (1.0, -1.0):
         p = np.asarray(start, float)
         d = sign * np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+        d0 = d.copy()
         pts = []
         for _ in range(max(1, int(length / 2 / SHEET_STEP_MM))):
             q = p + SHEET_STEP_MM * d
@@ -1523,6 +1525,8 @@ def _trace_plane(anatomy: Anatomy, plane: np.ndarray, start: np.ndarray, angle: 
             norm = float(np.hypot(*step)) or 1.0
             d = 0.6 * d + 0.4 * step / norm
             d /= float(np.hypot(*d)) or 1.0
+            if float(d @ d0) < SHEET_TRACE_COS:  # the plane turns away (round a muscle's end): the sheet stops
+                break
             p = q
             pts.append(p)
         halves.append(pts)
@@ -1539,7 +1543,7 @@ def _straight_course(start: np.ndarray, angle: float, length: float) -> np.ndarr
 
 
 def _sheet_band(
-    anatomy: Anatomy, rng: np.random.Generator, course: np.ndarray, width: float
+    anatomy: Anatomy, rng: np.random.Generator, course: np.ndarray, width: float, with_veil: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """One calcified sheet along ``course`` (x, y mm polyline): a thin line ``width`` mm wide where it is
     seen edge-on (path SHEET_DEPTH_MM along the beam), its width, density and depth varying along it
@@ -1579,9 +1583,22 @@ def _sheet_band(
         np.where((veil > 0) & (veil < reach), SHEET_PLATE_MM * part * ends, 0.0)
         * np.clip(1 - veil / np.maximum(reach, 1e-6), 0, 1) ** 0.5
     )
+    face = face if with_veil else 0.0 * face  # the draws are kept: the same sheets with or without a veil
     mineral = mineral + face * np.clip(0.6 + 0.4 * along(2.0), 0.1, 1.2)
     chord = chord + face
     return np.where(near, mineral, 0.0), np.where(near, chord, 0.0)
+
+
+SHEET_MAX_TURN_DEG: float = 50.0  # a fascial sheet's overall course keeps within this of the limb's axis
+
+
+def _across_limb(course: np.ndarray, axis_deg: float) -> bool:
+    """True if the polyline ``course`` runs overall more than SHEET_MAX_TURN_DEG off the ``axis_deg`` line."""
+    if len(course) < 2:
+        return False
+    d = course[-1] - course[0]
+    turn = abs((math.degrees(math.atan2(d[1], d[0])) - axis_deg + 90.0) % 180.0 - 90.0)
+    return turn > SHEET_MAX_TURN_DEG
 
 
 def _sheet_course(
@@ -1640,7 +1657,13 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
                     break
                 length = size * rng.uniform(0.6, 1.4)
                 course = _sheet_course(anatomy, rng, compartment, mask, pts[0], length, params)
-                leaf_th, leaf_chord = _sheet_band(anatomy, rng, course, width * rng.uniform(0.7, 1.3))
+                if compartment == "fascial" and _across_limb(course, _fibre_angle(anatomy, params)):
+                    continue  # a short transverse stub of fascia (a muscle's end) reads as a drawn dash
+                # on the thin fascial mask a veil survives only where the mask turns across (a muscle's
+                # end), as a drawn dash: fascial sheets are drawn edge-on only
+                leaf_th, leaf_chord = _sheet_band(
+                    anatomy, rng, course, width * rng.uniform(0.7, 1.3), with_veil=compartment != "fascial"
+                )
                 on_bone = float(leaf_chord[anatomy.bone_mask].sum()) / max(float(leaf_chord.sum()), 1e-9)
                 if on_bone <= SHEET_MAX_ON_BONE:
                     th += leaf_th
@@ -1650,8 +1673,13 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
         th = gaussian_sparse(th, 0.2 / anatomy.grid.pixel_mm)  # soft, not cut, margins
         chord = gaussian_sparse(chord, 0.2 / anatomy.grid.pixel_mm)
         th = cap_to_cortex(th * conc * 0.6, chord)  # a sheet is never denser than cortex of its thickness
-        soft_mm = 0.25 if compartment == "fascial" else 0.6  # the fascia is a thin plane: no wide fade
-        lesions.append(_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=soft_mm))
+        # a fascial sheet lies on its traced plane; its line, a little wider than the thin fascial mask, is
+        # not cut along the mask (where the mask turns across the limb, a muscle's end, the cut left a
+        # bright transverse dash): it may overlap the muscle and fat on either side of the fascia
+        where = (compartment,)
+        if compartment == "fascial":
+            where += tuple(c for c in ("muscle", "subcutaneous") if c in anatomy.masks)
+        lesions.append(_lesion(reference_deposit(), th, anatomy, where, soft_mm=0.6))
     return tuple(lesions)
 
 
