@@ -1506,8 +1506,15 @@ def _trace_plane(anatomy: Anatomy, plane: np.ndarray, start: np.ndarray, angle: 
     walked both ways along the plane, each step pulled onto the plane's nearest pixel (it curves as the
     fascia does) until the plane ends or turns away beyond SHEET_SNAP_MM."""
     px = anatomy.grid.pixel_mm
-    gap, (near_r, near_c) = ndimage.distance_transform_edt(~plane, return_indices=True)
-    h, w = plane.shape
+    # only the window the walk can reach (half the length and the snap distance round the start): cheap
+    reach = int((length / 2 + 2 * SHEET_SNAP_MM) / px) + 2
+    r0 = max(int(start[1] / px) - reach, 0)
+    c0 = max(int(start[0] / px) - reach, 0)
+    window = plane[r0 : int(start[1] / px) + reach + 1, c0 : int(start[0] / px) + reach + 1]
+    if not window.any():
+        return np.asarray([start], float)
+    gap, (near_r, near_c) = ndimage.distance_transform_edt(~window, return_indices=True)
+    h, w = window.shape
     halves = []
     for sign in (1.0, -1.0):
         p = np.asarray(start, float)
@@ -1516,10 +1523,10 @@ def _trace_plane(anatomy: Anatomy, plane: np.ndarray, start: np.ndarray, angle: 
         pts = []
         for _ in range(max(1, int(length / 2 / SHEET_STEP_MM))):
             q = p + SHEET_STEP_MM * d
-            r, c = int(q[1] / px), int(q[0] / px)
+            r, c = int(q[1] / px) - r0, int(q[0] / px) - c0
             if not (0 <= r < h and 0 <= c < w) or gap[r, c] * px > SHEET_SNAP_MM:
                 break
-            on = np.array([(near_c[r, c] + 0.5) * px, (near_r[r, c] + 0.5) * px])
+            on = np.array([(near_c[r, c] + c0 + 0.5) * px, (near_r[r, c] + r0 + 0.5) * px])
             q = 0.5 * q + 0.5 * on  # pulled onto the plane, smoothly
             step = q - p
             norm = float(np.hypot(*step)) or 1.0
@@ -1557,7 +1564,14 @@ def _sheet_band(
     if total < 2 * width:
         return zero, zero
     veil_w = SHEET_VEIL_MM[1] + 2 * width
+    # all per-pixel work on the sheet's own window (the draws do not depend on it)
+    px = anatomy.grid.pixel_mm
+    h, w = anatomy.grid.shape
+    lo = np.floor((fine.min(axis=0) - veil_w - 4) / px).astype(int)
+    hi = np.ceil((fine.max(axis=0) + veil_w + 4) / px).astype(int)
+    win = (slice(max(lo[1], 0), min(max(hi[1], 0), h)), slice(max(lo[0], 0), min(max(hi[0], 0), w)))
     s, d = polyline_coordinates(fine, anatomy, within_mm=veil_w + 2)
+    s, d = s[win], d[win]
     near = np.isfinite(d)
     knots = max(int(total), 8)
     t = np.clip(s / total, 0.0, 1.0)
@@ -1586,7 +1600,10 @@ def _sheet_band(
     face = face if with_veil else 0.0 * face  # the draws are kept: the same sheets with or without a veil
     mineral = mineral + face * np.clip(0.6 + 0.4 * along(2.0), 0.1, 1.2)
     chord = chord + face
-    return np.where(near, mineral, 0.0), np.where(near, chord, 0.0)
+    out_m, out_c = np.zeros(anatomy.grid.shape), np.zeros(anatomy.grid.shape)
+    out_m[win] = np.where(near, mineral, 0.0)
+    out_c[win] = np.where(near, chord, 0.0)
+    return out_m, out_c
 
 
 SHEET_MAX_TURN_DEG: float = 50.0  # a fascial sheet's overall course keeps within this of the limb's axis
