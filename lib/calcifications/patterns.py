@@ -1231,6 +1231,9 @@ def _away_from_bone(anatomy: Anatomy, mask: np.ndarray, clearance_mm: float) -> 
     return mask & (bone_gap(anatomy) >= clearance_mm)
 
 
+ANEURYSM_FACE: float = 0.04  # share of an aneurysm's rim calcium left on the faces seen en face (tuned)
+
+
 def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Peripheral curvilinear rim of calcification around a rounded mass: an aneurysm (vascular) or a
     calcified haematoma (muscle).
@@ -1280,7 +1283,13 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     # Gaps interrupt the rim where it is seen tangentially; the faces keep a faint, patchy shell.
     rim = rho > 1 - 1.6 * wall / b
     arcs = _arc_gaps(anatomy, centre, rng, coverage, pieces=int(rng.integers(4, 8)))
-    shell = shell * np.where(rim, arcs, 0.12 if vascular else 0.2)
+    if vascular:  # the long walls of a fusiform sac, tangential to the beam, are the calcified lines seen:
+        # two curved lines converging on the artery at its poles (a spindle), not a ring round an ossicle
+        side = np.clip((np.abs(v) / b - 0.45) / 0.35, 0.0, 1.0)
+        arcs = np.clip(arcs + 0.8 * side * side * (3 - 2 * side), 0.0, 1.0)
+    # (an aneurysm's faces keep only a trace: a brighter en-face shell made it read as a corticated
+    # ossicle, a fabella or a loose body, rather than a calcified vessel wall seen edge-on)
+    shell = shell * np.where(rim, arcs, ANEURYSM_FACE if vascular else 0.2)
     mineral = chalky(shell, rng, px, 0.7, 0.35)
     if not vascular:  # a few flocculent foci in the organising haematoma
         foci = np.zeros(anatomy.grid.shape)
@@ -1376,7 +1385,9 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     clearance = size * 0.5 + 3.0
     depth = body_depth(anatomy)
     region = (compartment,) + (("vascular",) if "vascular" in anatomy.masks and compartment != "vascular" else ())
-    mask = region_mask(anatomy, region)
+    # phleboliths of the subcutaneous veins (varicose veins) lie in the fat itself, never in the deep
+    # veins behind the bones (session 9: rings behind the tibia read as deep-vein phleboliths)
+    mask = region_mask(anatomy, (compartment,))
     in_veins = mask & _along_veins(anatomy, 10.0) & (depth >= clearance)  # tortuous, dilated veins
     mask = in_veins if in_veins.any() else _skin_clearance(anatomy, mask, clearance)
     mask &= depth >= min(clearance, 0.8 * float(depth.max()))  # the fallback keeps its distance from the skin too
@@ -1476,41 +1487,173 @@ def _plane_direction(anatomy: Anatomy, mask: np.ndarray, point: tuple[float, flo
     return math.degrees(math.atan2(major[1], major[0]))
 
 
-SHEET_TRIES: int = 6  # draws of a soft-tissue sheet before one that crosses bone is kept anyway
+SHEET_TRIES: int = 12  # draws of a soft-tissue sheet; one still crossing bone after them is left out
 SHEET_MAX_ON_BONE: float = 0.1  # share of a sheet's chord that may project over bone
+SHEET_TRACE_COS: float = math.cos(math.radians(35.0))  # a traced sheet stops where its plane turns more than 35°
+SHEET_STEP_MM: float = 1.5  # step of a sheet's traced course along its plane (mm)
+SHEET_SNAP_MM: float = 3.0  # a traced course follows its plane while the plane lies within this distance (mm)
+# A calcified fascial sheet is a thin plate (about a millimetre of chalk in the fascia) that the beam
+# meets edge-on where the plane runs along it: there it projects as a thin dense line, its path along
+# the beam the plate's extent in depth; where the plate turns towards the beam it is seen en face as a
+# broad faint veil. Depth extent (mm): a tuned visual choice, within a limb's fascial planes' curvature.
+SHEET_DEPTH_MM: tuple[float, float] = (6.0, 14.0)
+SHEET_VEIL_MM: tuple[float, float] = (2.0, 6.0)  # width of the en-face part beside the line (tuned, mm)
+SHEET_PLATE_MM: float = 1.5  # the plate's own thickness (mm): the veil's path along the beam
 
 
-def _sheet_leaf(
-    anatomy: Anatomy, rng: np.random.Generator, p0: np.ndarray, angle: float, length: float, width: float
+def _trace_plane(anatomy: Anatomy, plane: np.ndarray, start: np.ndarray, angle: float, length: float) -> np.ndarray:
+    """The course (x, y mm polyline) of a ``length`` mm sheet on the thin ``plane`` mask through ``start``:
+    walked both ways along the plane, each step pulled onto the plane's nearest pixel (it curves as the
+    fascia does) until the plane ends or turns away beyond SHEET_SNAP_MM."""
+    px = anatomy.grid.pixel_mm
+    # only the window the walk can reach (half the length and the snap distance round the start): cheap
+    reach = int((length / 2 + 2 * SHEET_SNAP_MM) / px) + 2
+    r0 = max(int(start[1] / px) - reach, 0)
+    c0 = max(int(start[0] / px) - reach, 0)
+    window = plane[r0 : int(start[1] / px) + reach + 1, c0 : int(start[0] / px) + reach + 1]
+    if not window.any():
+        return np.asarray([start], float)
+    gap, (near_r, near_c) = ndimage.distance_transform_edt(~window, return_indices=True)
+    h, w = window.shape
+    halves = []
+    for sign in (1.0, -1.0):
+        p = np.asarray(start, float)
+        d = sign * np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+        d0 = d.copy()
+        pts = []
+        for _ in range(max(1, int(length / 2 / SHEET_STEP_MM))):
+            q = p + SHEET_STEP_MM * d
+            r, c = int(q[1] / px) - r0, int(q[0] / px) - c0
+            if not (0 <= r < h and 0 <= c < w) or gap[r, c] * px > SHEET_SNAP_MM:
+                break
+            on = np.array([(near_c[r, c] + c0 + 0.5) * px, (near_r[r, c] + r0 + 0.5) * px])
+            q = 0.5 * q + 0.5 * on  # pulled onto the plane, smoothly
+            step = q - p
+            norm = float(np.hypot(*step)) or 1.0
+            d = 0.6 * d + 0.4 * step / norm
+            d /= float(np.hypot(*d)) or 1.0
+            if float(d @ d0) < SHEET_TRACE_COS:  # the plane turns away (round a muscle's end): the sheet stops
+                break
+            p = q
+            pts.append(p)
+        halves.append(pts)
+    course = np.array(halves[1][::-1] + [np.asarray(start, float)] + halves[0])
+    if len(course) >= 5:
+        course = ndimage.gaussian_filter1d(course, 1.5, axis=0, mode="nearest")
+    return course
+
+
+def _straight_course(start: np.ndarray, angle: float, length: float) -> np.ndarray:
+    """A straight course (x, y mm polyline) of ``length`` mm through ``start`` along ``angle`` degrees."""
+    d = np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+    return np.array([np.asarray(start, float) - d * length / 2, np.asarray(start, float) + d * length / 2])
+
+
+def _sheet_band(
+    anatomy: Anatomy, rng: np.random.Generator, course: np.ndarray, width: float, with_veil: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One leaf of calcified sheet centred at ``p0`` (x, y mm) along ``angle`` (degrees), ``length`` and
-    ``width`` mm: two overlapping flat ellipsoids, a little deeper along the beam than wide (a sheet seen
-    obliquely), thinning towards irregular, tapered ends (never razor-cut). Returns (mineral, chord) maps."""
-    th = np.zeros(anatomy.grid.shape)
-    chord = np.zeros(anatomy.grid.shape)
-    for off in (-0.2, 0.2):
-        cx = p0[0] + off * length * math.cos(math.radians(angle))
-        cy = p0[1] + off * length * math.sin(math.radians(angle))
-        w = width * rng.uniform(0.5, 1.2)
-        a_deg = angle + rng.normal(0, 4)
-        leaf = blob(anatomy, (cx, cy), length / 2.4, w / 2, 1.2 * w, a_deg, radial_profile(rng, 0.2))
-        u, _ = axial(anatomy, (cx, cy), a_deg)
-        ends = np.clip(1.0 - np.abs(u) / (length / 2.4), 0.0, 1.0)
-        th += leaf * ends ** rng.uniform(0.5, 0.9)
-        chord += leaf
-    return th, chord
+    """One calcified sheet along ``course`` (x, y mm polyline): a thin line ``width`` mm wide where it is
+    seen edge-on (path SHEET_DEPTH_MM along the beam), its width, density and depth varying along it
+    with breaks, tapering at both ends, and on one side for part of its length a faint en-face veil.
+    Returns (mineral, chord) maps, mm of deposit at relative density and mm of the sheet's path."""
+    zero = np.zeros(anatomy.grid.shape)
+    if len(course) < 2:
+        return zero, zero
+    fine = wobbly_path(course, rng, 0.35 * width, step_mm=1.0)
+    total = float(np.hypot(*np.diff(fine, axis=0).T).sum())
+    if total < 2 * width:
+        return zero, zero
+    veil_w = SHEET_VEIL_MM[1] + 2 * width
+    # all per-pixel work on the sheet's own window (the draws do not depend on it)
+    px = anatomy.grid.pixel_mm
+    h, w = anatomy.grid.shape
+    lo = np.floor((fine.min(axis=0) - veil_w - 4) / px).astype(int)
+    hi = np.ceil((fine.max(axis=0) + veil_w + 4) / px).astype(int)
+    win = (slice(max(lo[1], 0), min(max(hi[1], 0), h)), slice(max(lo[0], 0), min(max(hi[0], 0), w)))
+    s, d = polyline_coordinates(fine, anatomy, within_mm=veil_w + 2)
+    s, d = s[win], d[win]
+    near = np.isfinite(d)
+    knots = max(int(total), 8)
+    t = np.clip(s / total, 0.0, 1.0)
+
+    def along(sigma_mm: float) -> np.ndarray:  # smooth unit noise along the sheet, per pixel
+        return np.interp(t, np.linspace(0, 1, knots), smooth_noise_1d(rng, knots, sigma_mm * knots / total))
+
+    half = 0.5 * width * np.clip(1.0 + 0.35 * along(6.0), 0.35, 1.8)
+    density = np.clip(0.8 + 0.45 * along(3.0), 0.0, 1.4)  # beaded: breaks where the chalk thins out
+    depth = rng.uniform(*SHEET_DEPTH_MM) * np.clip(1.0 + 0.3 * along(10.0), 0.4, 1.6)
+    ends = np.clip(np.minimum(s, total - s) / (0.18 * total), 0.0, 1.0) ** 0.7
+    dd = np.where(near, np.abs(d), np.inf)
+    across = np.sqrt(np.clip(1.0 - (dd / half) ** 2, 0.0, 1.0))  # an edge-on plate of rounded section
+    chord = depth * across * ends
+    mineral = chord * density
+    # the en-face veil: on one side, over part of the length, the plate turning towards the beam
+    side = float(rng.choice([-1.0, 1.0]))
+    veil = np.clip(side * np.where(near, d, 0.0) - half, 0.0, None)
+    reach = rng.uniform(*SHEET_VEIL_MM) * np.clip(1.0 + 0.5 * along(8.0), 0.0, 2.0)
+    centre, span = rng.uniform(0.25, 0.75), rng.uniform(0.25, 0.6)
+    part = np.clip(1.0 - np.abs(t - centre) / (span / 2), 0.0, 1.0)
+    face = (
+        np.where((veil > 0) & (veil < reach), SHEET_PLATE_MM * part * ends, 0.0)
+        * np.clip(1 - veil / np.maximum(reach, 1e-6), 0, 1) ** 0.5
+    )
+    face = face if with_veil else 0.0 * face  # the draws are kept: the same sheets with or without a veil
+    mineral = mineral + face * np.clip(0.6 + 0.4 * along(2.0), 0.1, 1.2)
+    chord = chord + face
+    out_m, out_c = np.zeros(anatomy.grid.shape), np.zeros(anatomy.grid.shape)
+    out_m[win] = np.where(near, mineral, 0.0)
+    out_c[win] = np.where(near, chord, 0.0)
+    return out_m, out_c
+
+
+SHEET_MAX_TURN_DEG: float = 50.0  # a fascial sheet's overall course keeps within this of the limb's axis
+
+
+def _across_limb(course: np.ndarray, axis_deg: float) -> bool:
+    """True if the polyline ``course`` runs overall more than SHEET_MAX_TURN_DEG off the ``axis_deg`` line."""
+    if len(course) < 2:
+        return False
+    d = course[-1] - course[0]
+    turn = abs((math.degrees(math.atan2(d[1], d[0])) - axis_deg + 90.0) % 180.0 - 90.0)
+    return turn > SHEET_MAX_TURN_DEG
+
+
+def _sheet_course(
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    compartment: str,
+    mask: np.ndarray,
+    p0: np.ndarray,
+    length: float,
+    params: Mapping[str, Any],
+) -> np.ndarray:
+    """The course of one sheet through ``p0``: along the fascial plane itself (traced), in the fat along
+    the skin at its own depth (a layer of the panniculus), in a muscle straight along its fibres."""
+    if compartment == "fascial":
+        return _trace_plane(anatomy, mask, p0, _plane_direction(anatomy, mask, tuple(p0)), length)
+    if compartment == "subcutaneous":
+        depth = body_depth(anatomy)
+        r, c = int(p0[1] / anatomy.grid.pixel_mm), int(p0[0] / anatomy.grid.pixel_mm)
+        layer = mask & (np.abs(depth - depth[r, c]) <= 1.0)
+        if layer.sum() >= 3:
+            return _trace_plane(anatomy, layer, p0, _plane_direction(anatomy, layer, tuple(p0), 20.0), length)
+    return _straight_course(p0, _fibre_angle(anatomy, params) + rng.normal(0, 5), length)
 
 
 def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Long linear, sheet- or leaf-like calcifications along fascial planes (and other compartments).
 
-    Parameters: count (leaves per compartment), size_mm (leaf length), width_mm, mineral_g_cm3,
-    compartments (list; default fascial and subcutaneous).
+    Each sheet is a thin plate of chalk: a thin, beaded, sometimes broken line (``width_mm`` wide) where
+    the beam meets it edge-on, with a faint en-face veil beside part of it. On the fascia it follows the
+    plane's own curving course; in the subcutaneous fat it runs along the skin at its own depth; in a
+    muscle along the fibres. Never a cigar-shaped body.
+    Parameters: count (sheets per compartment), size_mm (sheet length), width_mm (the edge-on line),
+    mineral_g_cm3, compartments (list; default fascial and subcutaneous).
     """
     compartments = tuple(params.get("compartments", ("fascial", "subcutaneous")))
     n = _count(params.get("count", 8))
     size = _number("size_mm", params.get("size_mm", 40.0), high=400)
-    width = _number("width_mm", params.get("width_mm", 2.5), high=30)
+    width = _number("width_mm", params.get("width_mm", 1.5), high=30)
     conc = _mineral(params, 0.8)
     lesions = []
     for compartment in compartments:
@@ -1520,37 +1663,47 @@ def sheet_leaf_linear(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
         # fascial sheets lie on the fascial planes the view shows, clear of bone (a sheet over the
         # femur on a lateral is lost in it), each along its plane's own course
         planes = _away_from_bone(anatomy, mask, 2.0) if compartment == "fascial" else None
-        soft = _skin_clearance(anatomy, mask, 2.5 + width)
+        soft = _skin_clearance(anatomy, mask, 2.0 + width)
         for _ in range(n):
             # a sheet in the fat or a muscle lies in soft tissue: one that would project mostly across a
             # bone (a streak straight through the acromion) is drawn again elsewhere (a few tries)
-            for attempt in range(SHEET_TRIES):
-                if planes is not None and planes.any():
-                    pts = _sample_points(planes, 1, rng, anatomy.grid.pixel_mm)
-                    p0 = pts[0]
-                    angle = _plane_direction(anatomy, mask, p0)
-                else:
-                    pts = _sample_points(soft, 1, rng, anatomy.grid.pixel_mm)
-                    if not len(pts):
-                        break
-                    p0 = pts[0]
-                    angle = _fibre_angle(anatomy, params) + rng.normal(0, 6)
-                length = size * rng.uniform(0.5, 1.2)
-                leaf_th, leaf_chord = _sheet_leaf(anatomy, rng, p0, angle, length, width)
+            for _attempt in range(SHEET_TRIES):
+                pool = planes if planes is not None and planes.any() else soft
+                pts = _sample_points(pool, 1, rng, anatomy.grid.pixel_mm)
+                if not len(pts):
+                    break
+                length = size * rng.uniform(0.6, 1.4)
+                course = _sheet_course(anatomy, rng, compartment, mask, pts[0], length, params)
+                if compartment == "fascial" and _across_limb(course, _fibre_angle(anatomy, params)):
+                    continue  # a short transverse stub of fascia (a muscle's end) reads as a drawn dash
+                # on the thin fascial mask a veil survives only where the mask turns across (a muscle's
+                # end), as a drawn dash: fascial sheets are drawn edge-on only
+                leaf_th, leaf_chord = _sheet_band(
+                    anatomy, rng, course, width * rng.uniform(0.7, 1.3), with_veil=compartment != "fascial"
+                )
                 on_bone = float(leaf_chord[anatomy.bone_mask].sum()) / max(float(leaf_chord.sum()), 1e-9)
-                if on_bone <= SHEET_MAX_ON_BONE or attempt == SHEET_TRIES - 1:
+                if on_bone <= SHEET_MAX_ON_BONE:
                     th += leaf_th
                     chord += leaf_chord
                     break
-        th = chalky(th, rng, anatomy.grid.pixel_mm, 2.5, 0.25)  # sheets of chalk: uneven density
-        th = gaussian_sparse(th, 0.25 / anatomy.grid.pixel_mm)  # soft, not cut, margins
-        chord = gaussian_sparse(chord, 0.25 / anatomy.grid.pixel_mm)
+        th = chalky(th, rng, anatomy.grid.pixel_mm, 1.5, 0.25)  # sheets of chalk: uneven density
+        th = gaussian_sparse(th, 0.2 / anatomy.grid.pixel_mm)  # soft, not cut, margins
+        chord = gaussian_sparse(chord, 0.2 / anatomy.grid.pixel_mm)
         th = cap_to_cortex(th * conc * 0.6, chord)  # a sheet is never denser than cortex of its thickness
-        lesions.append(_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.6))
+        # a fascial sheet lies on its traced plane; its line, a little wider than the thin fascial mask, is
+        # not cut along the mask (where the mask turns across the limb, a muscle's end, the cut left a
+        # bright transverse dash): it may overlap the muscle and fat on either side of the fascia
+        where = (compartment,)
+        if compartment == "fascial":
+            where += tuple(c for c in ("muscle", "subcutaneous") if c in anatomy.masks)
+        lesions.append(_lesion(reference_deposit(), th, anatomy, where, soft_mm=0.6))
     return tuple(lesions)
 
 
 # ----------------------------------------------------------- ossification ----
+
+
+PAROSTEAL_SHARE: tuple[float, float, float] = (0.12, 0.38, 0.2)  # bone share: rim, + at the core, + at the base
 
 
 def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -1599,8 +1752,13 @@ def mature_bone(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tu
                 (centre[0] + u * math.cos(t) - v * math.sin(t), centre[1] + u * math.sin(t) + v * math.cos(t), r)
             )
         chord, dist = sphere_union(anatomy, lobes, 0.4 * b)
-        density = 0.3 + 0.7 * np.clip(-dist / b, 0.0, 1.0) ** 0.8  # ivory-dense centre, fainter periphery
-        th = chalky(chord * density, rng, px, 3.0, 0.07)
+        # densest at its centre and at its base on the cortex, fainter at its periphery: bone share of the
+        # path (a tuned visual choice). Session 9's share of up to 1 (cortical bone through the whole
+        # 26 mm chord) was far denser than the femur itself, burnt out white with a dark display halo.
+        core = np.clip(-dist / b, 0.0, 1.0) ** 0.8
+        base = np.clip(1.0 - bone_gap(anatomy) / (0.7 * b), 0.0, 1.0)
+        density = PAROSTEAL_SHARE[0] + PAROSTEAL_SHARE[1] * core + PAROSTEAL_SHARE[2] * base
+        th = chalky(chord * density, rng, px, 0.8, 0.08)  # woven bone: finely uneven
         where = region + ("bone",)
         return (_lesion("cortical_bone", th, anatomy, where, SOFT_HOSTS + BONE_HOSTS, soft_mm=0.5),)
     chord = blob(anatomy, centre, a, b, b, angle, radial_profile(rng, 0.1))
@@ -1690,6 +1848,8 @@ MO_RIM_SOFTEN_MM: float = 0.45  # Gaussian σ (mm) of the 6–10 week rim: immat
 MO_SHELL_SOFTEN_MM: float = 0.35  # Gaussian σ (mm) of the mature shell's margins: corticated, not cut out
 MO_TRABECULA_MM: float = 1.3  # scale (mm) of mature myositis ossificans's coarse woven trabeculae (tuned visual choice)
 MO_TRABECULAR_CONTRAST: float = 0.7  # log-density spread of that 3-D network before projection (tuned visual choice)
+MO_SWELLING_SHARE: float = 0.4  # share of the early (< 3.5 weeks) swollen mass's chord that displaces fat
+MO_SWELLING_HOSTS: tuple[str, ...] = ("adipose", "muscle", "soft_tissue", "skin")  # the swelling effaces fat first
 MO_OEDEMA_WEEKS: float = 12.0  # the oedema round myositis ossificans fades out over its first weeks (gone by then)
 
 
@@ -1723,7 +1883,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     allowed = region_mask(anatomy, region)
     if cleft > 0:
         allowed = _away_from_bone(anatomy, allowed, cleft + 1.0)
-    centre = seat(anatomy, allowed, centre, 1.35 * b)
+    # seated clear of the bone by the cleft (plus the early swelling's reach while it lasts): session 9's
+    # 1.35·b at every stage left a wide band of muscle between a mature lesion and the cortex, not a cleft
+    centre = seat(anatomy, allowed, centre, (1.35 if weeks < 6 else 1.05) * b)
     # drawn first: the same lesion outline, shell irregularity and texture at every stage
     lobes = _spindle_lobes(rng, centre, a, b, angle)
     wall_noise = _smooth_field(anatomy, rng, 4.0)
@@ -1753,8 +1915,15 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
         bulge = mass_effect(anatomy, mass, cover_mm=2.0, blend_mm=8.0)
     lesions: list[Lesion] = []
     if weeks < 6:
+        # the early mass: an oedematous haematoma in the muscle, as dense as muscle, seen on the film by
+        # what it does to the fat: it fills and effaces the fat planes within it (fat first, then muscle)
+        # and bulges into the fat round it. Session 9's 0.15 of muscle replaced (invisible: 'featureless
+        # shaft, no lesion' at week 2); the share is a tuned visual choice, largest in the first weeks
+        share = MO_SWELLING_SHARE if weeks < 3.5 else 0.5 * MO_SWELLING_SHARE
         swelling = sphere_union(anatomy, [(x, y, 1.35 * r) for x, y, r in lobes], 1.35 * blend)[0]
-        lesions.append(_lesion("soft_tissue", keep_cleft(0.15 * swelling), anatomy, region, soft_mm=2.0))
+        lesions.append(
+            _lesion("soft_tissue", keep_cleft(share * swelling), anatomy, region, MO_SWELLING_HOSTS, soft_mm=2.0)
+        )
     if weeks < 2.0:
         return with_halo(tuple(lesions) + bulge)
 
@@ -1803,8 +1972,9 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
             np.maximum(
                 puffs, blob(anatomy, c, r * 1.4, r, r, angle + rng.normal(0, 20), radial_profile(rng, 0.3)), out=puffs
             )
-        puffs = gaussian_sparse(puffs, (2.2 if early else 1.2) / px) * (mass > 0)
-        th = (0.08 if early else 0.13) * conc * chalky(puffs, rng, px, 2.0, 0.3 if early else 0.45)
+        puffs = gaussian_sparse(puffs, (1.6 if early else 1.2) / px) * (mass > 0)
+        # the first haze is faint but there: session 9's 0.08 was lost in the muscle's texture
+        th = (0.15 if early else 0.2) * conc * chalky(puffs, rng, px, 1.5, 0.3 if early else 0.45)
         if not early:
             rim, rim_inner = shell_of(max(1.0, 0.08 * b))
             edge = np.clip(1.0 - rim_inner / np.maximum(mass, 1e-6), 0.0, 1.0)  # on the edge, not the faces
@@ -1929,6 +2099,21 @@ def _bursal_crescent(anatomy: Anatomy, rng: np.random.Generator, size: float, lo
     return ndimage.gaussian_filter(inside * taper * depth * density, CRESCENT_SOFTEN_MM / anatomy.grid.pixel_mm)
 
 
+def _avoided(anatomy: Anatomy, names: Any) -> np.ndarray:
+    """Union of the masks of the compartments ``names`` (a list; absent ones ignored) a deposit avoids."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise ValueError(f"avoid must be a list of compartment names, got {names!r}")
+    out = np.zeros(anatomy.grid.shape, bool)
+    for name in names:
+        if name in anatomy.masks:
+            out |= anatomy.masks[name]
+        elif name != "bone":
+            raise ValueError(f"avoid: unknown compartment {name!r} (present: {', '.join(sorted(anatomy.masks))})")
+        else:
+            out |= anatomy.bone_mask
+    return out
+
+
 def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Hydroxyapatite in a tendon or bursa, in three visibly different forms.
 
@@ -1938,9 +2123,17 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     bursitis): calcium layering in the bursa draped over the bone, a thin crescent
     concentric with the humeral head, thickest in its dependent part.
     Parameters: phase, location (landmark, default 'supraspinatus_tendon'), count (deposits),
-    size_mm, mineral_g_cm3, angle_deg, compartment.
+    size_mm, mineral_g_cm3, angle_deg, compartment, avoid (compartments kept out of: a metastatic
+    periarticular cloud outside the capsule avoids 'intraarticular'), spread_into (compartments beside its
+    own that a large deposit may reach), lobules (puffs per resorptive cloud).
     """
     compartment = params.get("compartment", "periarticular")
+    spread = params.get("spread_into", ())
+    if isinstance(spread, str) or not isinstance(spread, (list, tuple)):
+        raise ValueError(f"spread_into must be a list of compartment names, got {spread!r}")
+    # a large metastatic periarticular mass reaches past the joint's periarticular zone into the soft
+    # tissue round it (the popliteal fat and muscle behind a knee)
+    region = (compartment,) + tuple(c for c in spread if c != compartment)
     phase = params.get("phase", "formative")
     if phase not in PHASES:
         raise ValueError(f"phase must be one of {', '.join(repr(p) for p in PHASES)}, got {phase!r}")
@@ -1948,6 +2141,9 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     size = _number("size_mm", params.get("size_mm", 12.0), high=100)
     default_conc = {"formative": 1.2, "resorptive": 0.4, "bursal": 0.8}[phase]
     conc = _mineral(params, default_conc)
+    # puffs per resorptive cloud: more make a confluent lobulated mass (metastatic calcinosis) rather than
+    # a few separate wisps
+    lobules = _count(params.get("lobules", 9), high=60)
     location = params.get("location", "supraspinatus_tendon")
     px = anatomy.grid.pixel_mm
     if phase == "bursal":
@@ -1967,7 +2163,9 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     else:
         centres = [np.asarray(_landmark_point(anatomy, location, "muscle_center"))] * max(n, 1)
         angle = _fibre_angle(anatomy, params)
-    mask = region_mask(anatomy, (compartment,))
+    mask = region_mask(anatomy, region)
+    avoid = _avoided(anatomy, params.get("avoid", ()))
+    mask &= ~avoid
     th = np.zeros(anatomy.grid.shape)
     for k, c in enumerate(centres[:n]):
         s = size * rng.uniform(0.65, 1.15) * (1.0 if k == 0 else 0.7)
@@ -1988,7 +2186,7 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
             # tendon or into the bursa as a faint comet tail.
             # Each puff is a 3-D cloud of chalk (mottled, its margin fading out), not a stamped disc.
             t = math.radians(angle)
-            for _ in range(9):
+            for _ in range(lobules):
                 off = rng.normal(0, s / 3.5, 2)
                 r = s / 4.5 * rng.uniform(0.5, 1.3)
                 puff = blob(anatomy, tuple(c + off), r, r * 0.8, r, rng.uniform(0, 180), radial_profile(rng, 0.3))
@@ -1997,13 +2195,16 @@ def amorphous_cloud(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
                 tail = np.asarray(c) + np.array([math.cos(t), math.sin(t)]) * s * 0.35 * j * rng.choice([-1, 1])
                 wisp = blob(anatomy, tuple(tail), s / 3, s / 7, s / 6, angle, radial_profile(rng, 0.3))
                 th += 0.25 * projected_density(wisp, rng, px, RESORPTIVE_GRAIN_MM, 0.6, fade=RESORPTIVE_FADE) / j
+    if avoid.any():  # faded out over a few millimetres short of the avoided compartment, not cut along it
+        th = th * soft_edge(~avoid, px, 3.0)
     if phase == "resorptive":
         th = chalky(gaussian_sparse(th, RESORPTIVE_SOFTEN_MM / px), rng, px, 2.5, 0.3)
-        lesion = _lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=3.0)
+        th = th * (~avoid)
+        lesion = _lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=3.0)
         # the resorptive phase is the painful, inflamed one: the soft tissue round it swells a little
         return (lesion,) + oedema_halo(anatomy, lesion.thickness_mm, rng, reach_mm=4.0, strength=0.25)
-    th = gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px)
-    return (_lesion(reference_deposit(), th * conc, anatomy, (compartment,), soft_mm=0.8),)
+    th = gaussian_sparse(th, FORMATIVE_SOFTEN_MM / px) * (~avoid)
+    return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
 
 
 # ------------------------------------------------------- intra-articular ----
@@ -2870,6 +3071,9 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "concentration",
                 "angle_deg": "long-axis direction",
                 "compartment": "default periarticular",
+                "avoid": "compartments the deposit keeps out of (e.g. [intraarticular]: outside the capsule)",
+                "lobules": "puffs per resorptive cloud (default 9; more: a confluent lobulated mass)",
+                "spread_into": "compartments beside its own that a large deposit may reach (e.g. [muscle, subcutaneous])",
             }
         ),
         "linear_stratified": MappingProxyType(
