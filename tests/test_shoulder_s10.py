@@ -212,7 +212,7 @@ def test_anterior_rim_is_a_line_on_the_projected_cortex():
 
 def test_lateral_border_is_a_thick_bar_and_the_body_a_wide_triangle_in_the_field():
     """The lateral border (axillary pillar) is at least 8 mm thick; the medial border lies
-    60-80 mm from the midline (session 9: 85-90 mm, so the projected body was a narrow strip);
+    62-78 mm from the midline (session 9: 80 mm, so the projected body was a narrow strip);
     the inferior angle lies in the AP field with at least 15 mm to spare, 105-135 mm below the
     head centre; the body projects at least 60 mm wide at the level of the glenoid's lower rim."""
     s = site()
@@ -230,7 +230,7 @@ def test_lateral_border_is_a_thick_bar_and_the_body_a_wide_triangle_in_the_field
     X, Y, Z = np.meshgrid(xs, ys, zs, indexing="ij")
     occ = inside(scap, np.stack([X, Y, Z], -1)).reshape(X.shape).any(axis=2)  # projected on the AP
     medial = xs[np.nonzero(occ.any(axis=1))[0].max()]
-    assert 60 <= MIDLINE_X - medial <= 80, MIDLINE_X - medial
+    assert 62 <= MIDLINE_X - medial <= 78, MIDLINE_X - medial
     lowest = ys[np.nonzero(occ.any(axis=0))[0].max()]
     view = ph.get_view(s, "frontal")
     bottom = view.center[1] + view.field_mm / 2
@@ -242,9 +242,9 @@ def test_lateral_border_is_a_thick_bar_and_the_body_a_wide_triangle_in_the_field
 
 def test_coracoid_ring_lies_below_the_clavicle_over_the_upper_glenoid_neck():
     """The coracoid's distal part (in front of the glenoid, z > 10 mm) projects as an oval whose
-    top is at least 4 mm below the clavicle's lower border at the same x, and whose centre lies
+    top is at least 8 mm below the clavicle's lower border at the same x, and whose centre lies
     within 10 mm (x) of the glenoid's anterior rim and between the clavicle and the glenoid's
-    lower half (session 9: its ring touched the clavicle)."""
+    lower half (session 9: 5 mm; its ring merged with the clavicle on the film)."""
     s = site()
     clav = next(b for b in s.bones() if b.id == "clavicle")
     xs, ys = np.arange(10.0, 50.0, 0.5), np.arange(-60.0, 5.0, 0.5)
@@ -258,7 +258,7 @@ def test_coracoid_ring_lies_below_the_clavicle_over_the_upper_glenoid_neck():
     Xc, Yc, Zc = np.meshgrid([cx], ys, Zc, indexing="ij")
     cl = inside(clav, np.stack([Xc, Yc, Zc], -1)).reshape(Xc.shape).any(axis=2)[0]
     clav_low = ys[np.nonzero(cl)[0].max()]
-    assert top - clav_low >= 4.0, (top, clav_low)
+    assert top - clav_low >= 8.0, (top, clav_low)
     offs, face = glenoid_face()
     ant = face[np.abs(offs[:, 1]) <= 1.0][:, 0].max()
     assert abs(cx - ant) <= 10, (cx, ant)
