@@ -62,6 +62,6 @@ def test_cortex_jitter_out_of_range_is_a_clear_error(value):
 def test_cortex_jitter_defaults_to_the_old_twenty_percent():
     """Bones without the key keep the engine's old ±20 % (every other site's maps unchanged)."""
     knee = {b.id: b for b in ph.load_site("site_knee").bones()}
-    assert knee["tibia"].cortex_jitter == pytest.approx(0.2)
+    assert knee["patella"].cortex_jitter == pytest.approx(0.2)
     thigh = {b.id: b for b in ph.load_site("site_thigh").bones()}
     assert thigh["femur"].cortex_jitter <= 0.06
