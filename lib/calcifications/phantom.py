@@ -280,6 +280,12 @@ class TextureGroup:
     density: float = 1.0
 
 
+# Default amplitude of the slow variation of cortical thickness along a bone (± share, a solid's
+# ``cortex_jitter``): 0.2 as the prototype had it; a long diaphysis wants less (its two walls thin and
+# thicken together, so ±20 % pinched the medullary canal into waists, an "X" on the lateral femur).
+CORTEX_JITTER = 0.2
+
+
 @dataclass(frozen=True)
 class Solid:
     """A named solid: parts (smooth union), carved parts (smooth subtraction) and its tissue."""
@@ -304,6 +310,8 @@ class Solid:
     cortex_sides: tuple[tuple[tuple[float, float, float], float], ...] = ()
     physeal_scar_s: tuple[float, ...] = ()  # axis positions (0–1) of healed physes (faint transverse lines)
     surface_noise_mm: float = 0.2
+    # amplitude of the slow random variation of the cortical thickness along the axis (± share; 0.2: ±20 %)
+    cortex_jitter: float = CORTEX_JITTER
     host: tuple[str, ...] = ("muscle", "soft_tissue", "adipose", "skin")
     # bones listed earlier in the file that touch this one, kept ``clearance_mm`` away (joint spaces)
     avoid: tuple[Solid, ...] = ()
@@ -626,6 +634,13 @@ def _positive(v: Any, where: str, allow_zero: bool = False) -> float:
     return x
 
 
+def _fraction(v: Any, where: str, most: float) -> float:
+    """A number within 0–``most``; ValueError naming ``where`` otherwise."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= most:
+        raise ValueError(f"{where}: must be a number from 0 to {most}, got {v!r}")
+    return float(v)
+
+
 def _check_keys(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
     bad = sorted(set(raw) - allowed)
     if bad:
@@ -696,6 +711,7 @@ SOLID_KEYS = {
     "cortex_sides",
     "physeal_scar_s",
     "surface_noise_mm",
+    "cortex_jitter",
     "host",
     "note",
 }
@@ -744,6 +760,7 @@ def _solid(raw: Any, where: str) -> Solid:
         marrow=marrow,
         texture_mm=(_positive(tex[0], where), _positive(tex[1], where)),
         surface_noise_mm=_positive(raw.get("surface_noise_mm", 0.2), f"{where}.surface_noise_mm", True),
+        cortex_jitter=_fraction(raw.get("cortex_jitter", CORTEX_JITTER), f"{where}.cortex_jitter", 0.5),
         texture_contrast=_positive(raw.get("texture_contrast", 0.25), f"{where}.texture_contrast", True),
         texture_groups=tuple(
             _texture_group(g, f"{where}.texture_groups[{i}]") for i, g in enumerate(raw.get("texture_groups") or [])
@@ -1500,7 +1517,7 @@ def _cortex_and_medulla(
     (see CORTEX_COMPACT). The trabecular fraction follows its profile, plus a faint dense band at
     each ``physeal_scar_s``."""
     grid = np.linspace(0, 1, 257)
-    jitter = 1.0 + 0.2 * np.clip(
+    jitter = 1.0 + bone.cortex_jitter * np.clip(
         ndimage.zoom(_noise3((65,), _seed(site_id, bone.id, "j"), 3.0), 257 / 65, order=1), -1.5, 1.5
     )
     index = np.rint(s * 256).astype(np.int16)  # profiles as 257-entry lookup tables of s
