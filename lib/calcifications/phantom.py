@@ -1922,13 +1922,14 @@ def _warped(
     noise over σ ``scale_px`` pixels, rms ``amplitude_px`` pixels per axis; bilinear, edges repeated):
     straight ridges become wavy and break up, as trabeculae do."""
     shape = fields[0].shape
-    disp = []
-    for _ in range(2):
+    coords = np.empty((2, *shape), np.float32)  # sample positions (row, column), float32 as before
+    for axis in range(2):
         d = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), scale_px, mode="wrap")
-        disp.append(d * np.float32(amplitude_px / (float(d.std()) or 1.0)))
-    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    coords = [rows + disp[0], cols + disp[1]]
-    return tuple(ndimage.map_coordinates(f, coords, order=1, mode="nearest").astype(np.float32) for f in fields)
+        np.multiply(d, np.float32(amplitude_px / (float(d.std()) or 1.0)), out=coords[axis])
+    # the pixel indices added in place by broadcasting (no full-size index grids; the same float32 sums)
+    coords[0] += np.arange(shape[0], dtype=np.float32)[:, None]
+    coords[1] += np.arange(shape[1], dtype=np.float32)[None, :]
+    return tuple(ndimage.map_coordinates(f, coords, order=1, mode="nearest", output=np.float32) for f in fields)
 
 
 @dataclass(frozen=True)
@@ -2390,7 +2391,7 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # one per process: workers may race
             np.savez_compressed(
                 tmp,
                 bone=proj.bone_mm,
