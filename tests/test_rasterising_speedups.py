@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import os
+import tracemalloc
+
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from calcifications import anatomy as anat
+from calcifications import figures as fg
 from calcifications import patterns as pat
 from calcifications import phantom as ph
 from calcifications import radiograph as rg
@@ -270,3 +276,105 @@ def test_upsample_in_place_gives_the_bits_of_the_plain_formula(dtype):
     got = ph._upsample(coarse, coarse_box, fine_box)
     expected = _upsample_plain(coarse, coarse_box, fine_box)
     assert got.dtype == np.float32 and np.array_equal(got, expected)
+
+
+# ------------------------------------------------------------- session 10 ----
+# System time of a build (4.7-8.4 s of 12-15 s CPU for a shoulder frontal) was the kernel zeroing
+# fresh transparent huge pages that NumPy asks for on every array of 4 MB or more.
+
+
+def _hugepage_advice_is_on() -> bool:
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    getter = getattr(getattr(core, "multiarray", None), "_get_madvise_hugepage", None)
+    if getter is None:
+        pytest.skip("this NumPy has no huge-page advice switch")
+    return bool(getter())
+
+
+@pytest.mark.skipif("NUMPY_MADVISE_HUGEPAGE" in os.environ, reason="the user chose the advice explicitly")
+def test_importing_the_phantom_turns_numpys_huge_page_advice_off():
+    assert ph.HUGEPAGE_ADVICE_OFF
+    assert not _hugepage_advice_is_on()
+
+
+def _warped_mgrid(fields, scale_px, amplitude_px, rng):
+    """The session-9 formula: full-size index grids from np.mgrid, float64 resampling cast to float32."""
+    shape = fields[0].shape
+    disp = []
+    for _ in range(2):
+        d = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), scale_px, mode="wrap")
+        disp.append(d * np.float32(amplitude_px / (float(d.std()) or 1.0)))
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    coords = [rows + disp[0], cols + disp[1]]
+    return tuple(ndimage.map_coordinates(f, coords, order=1, mode="nearest").astype(np.float32) for f in fields)
+
+
+@pytest.mark.parametrize("shape", [(300, 200), (37, 411), (1, 64)])
+def test_warped_network_gives_the_bits_of_the_mgrid_formula(shape):
+    rng = np.random.default_rng(sum(shape))
+    fields = tuple(rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    expected = _warped_mgrid(fields, 9.0, 1.8, np.random.default_rng(4))
+    got = ph._warped(fields, 9.0, 1.8, np.random.default_rng(4))
+    for g, e in zip(got, expected):
+        assert g.dtype == np.float32 and np.array_equal(g, e)
+
+
+def test_warped_network_allocates_no_full_size_index_grids():
+    """Peak traced memory of the warp of two float32 fields, in field sizes: the noise (float64, 2)
+    and its float32 copy and filtered field (2), the sample positions (2): 6; with np.mgrid's int64
+    and float32 grids and float64 resampling it was 11."""
+    fields = tuple(np.random.default_rng(k).standard_normal((400, 300)).astype(np.float32) for k in range(2))
+    tracemalloc.start()
+    try:
+        ph._warped(fields, 9.0, 1.8, np.random.default_rng(0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * fields[0].nbytes
+
+
+def test_figure_groups_keep_each_site_view_in_one_group():
+    specs = fg.load_specs()
+    groups = fg.figure_groups(specs)
+    by_id = {s.id: s for s in specs}
+    assert sorted(i for g in groups for i in g) == sorted(by_id)
+    views = [{(by_id[i].site, by_id[i].projection) for i in g} for g in groups]
+    assert all(len(v) == 1 for v in views)
+    assert len({next(iter(v)) for v in views}) == len(groups)  # one group per site and view
+    assert [len(g) for g in groups] == sorted((len(g) for g in groups), reverse=True)
+
+
+def test_parallel_regeneration_writes_the_bytes_of_the_serial_one(tmp_path):
+    ids = ["fig01", "primary_hyperparathyroidism_calcification"]  # two site/views (forearm, elbow)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    fg.write_figures(serial, ids, stream=io.StringIO(), jobs=1)
+    log = io.StringIO()
+    paths = fg.write_figures(parallel, ids, stream=log, jobs=2)
+    assert [p.name for p in paths] == [p.name for p in sorted(serial.iterdir(), key=lambda p: ids.index(p.stem))]
+    for fid in ids:
+        assert fg.figure_path(parallel, fid).read_bytes() == fg.figure_path(serial, fid).read_bytes()
+    assert log.getvalue().count("\n") == len(ids)
+    with pytest.raises(ValueError, match="jobs"):
+        fg.write_figures(tmp_path, ids, jobs=0)
+
+
+@pytest.mark.parametrize("bone_id", ["patella", "fibula"])
+def test_dense_bone_fields_in_slabs_give_the_bits_of_one_slab(monkeypatch, bone_id):
+    """The dense path works in slabs along u (bounded memory); each voxel is computed alone and the
+    projection sums along w, so small slabs give the maps of one whole-box slab bit for bit."""
+    site = ph.load_site("site_knee")
+    view = ph.get_view(site, "lateral")
+    posed = ph.posed(site, view)
+    bone = next(b for b in posed.bones() if b.id == bone_id)
+    dense_calls = []
+    original = ph._bone_fields_dense
+    monkeypatch.setattr(ph, "_bone_fields_dense", lambda *a, **k: dense_calls.append(1) or original(*a, **k))
+
+    def maps(slab: int) -> list[np.ndarray]:
+        monkeypatch.setattr(ph, "DENSE_SLAB_VOXELS", slab)
+        m = ph.rasterise_bone(bone, view, ph.bone_eval_mm(bone, posed.eval_mm, view.pixel_mm), posed.bone_voxel_mm, "t")
+        return [m.cortex, m.medulla, m.trabecular]
+
+    whole, slabs = maps(10**12), maps(20_000)
+    assert len(dense_calls) == 2  # the bone takes the dense path
+    assert whole[0].any() and all(np.array_equal(a, b) for a, b in zip(whole, slabs))

@@ -26,8 +26,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import multiprocessing
+import os
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -623,24 +626,71 @@ def figure_path(folder: Path, figure_id: str) -> Path:
     return folder / f"{figure_id}.{FIGURE_FORMAT}"
 
 
-def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = None) -> list[Path]:
-    """Render and write ``<id>.webp`` for the chosen ids (all by default), one progress line each."""
+def default_jobs() -> int:
+    """Worker processes for :func:`write_figures`: the CPUs this process may use (2 on the
+    development machine), at most 4 (each worker keeps its own in-memory anatomy cache)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+def figure_groups(specs: Sequence[FigureSpec]) -> list[tuple[str, ...]]:
+    """Figure ids grouped by site and projection (a group builds its anatomy once, in one
+    worker), the largest groups first so that the workers finish together."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for spec in specs:
+        groups.setdefault((spec.site, spec.projection), []).append(spec.id)
+    return [tuple(ids) for ids in sorted(groups.values(), key=len, reverse=True)]
+
+
+def _encoded_group(ids: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    """The delivered file bytes of the figures ``ids`` (one worker's task)."""
+    return [(fid, encode_figure(render_figure(get_spec(fid)))) for fid in ids]
+
+
+def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = None, jobs: int = 1) -> list[Path]:
+    """Render and write ``<id>.webp`` for the chosen ids (all by default), one progress line each.
+
+    ``jobs`` > 1 renders the site/view groups (:func:`figure_groups`) in that many worker
+    processes; every figure is a pure function of its spec and the site data, so the files are
+    the same bytes whatever the number of workers (tests/test_rasterising_speedups.py). The
+    progress lines then come in the order the groups finish.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     stream = sys.stdout if stream is None else stream
     out.mkdir(parents=True, exist_ok=True)
     specs = [s for s in load_specs() if ids is None or s.id in ids]
-    written = []
-    for k, spec in enumerate(specs, 1):
-        data = encode_figure(render_figure(spec))
-        path = figure_path(out, spec.id)
+    titles = {s.id: s.title for s in specs}
+    written: list[Path] = []
+
+    def record(fid: str, data: bytes) -> None:
+        path = figure_path(out, fid)
         path.write_bytes(data)
         flag = "" if len(data) <= MAX_FIGURE_BYTES else "  (over size budget)"
         print(
-            f"[{k:2d}/{len(specs)}] {spec.id}  {spec.title[:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
+            f"[{len(written) + 1:2d}/{len(specs)}] {fid}  {titles[fid][:52]:<52} {len(data) / 1024:5.1f} KB{flag}",
             file=stream,
             flush=True,
         )
         written.append(path)
-    return written
+
+    groups = figure_groups(specs)
+    if jobs == 1 or len(groups) < 2:
+        for spec in specs:
+            record(spec.id, encode_figure(render_figure(spec)))
+        return written
+    # fork: the workers inherit the loaded specs and modules (no re-import per worker)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
+        futures = [pool.submit(_encoded_group, group) for group in groups]
+        for future in as_completed(futures):
+            for fid, data in future.result():
+                record(fid, data)
+    order = {s.id: k for k, s in enumerate(specs)}
+    return sorted(written, key=lambda path: order[path.stem])
 
 
 def contact_sheet(folder: Path, ids: Sequence[str] | None = None, tile: int = 256, columns: int = 6) -> np.ndarray:
@@ -675,12 +725,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "with --sheet alone and existing figures, only the sheet is rebuilt if --only is empty",
     )
     parser.add_argument("--sheet-only", action="store_true", help="only (re)build the contact sheet from <out>")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help=f"worker processes (default: {default_jobs()}, the CPUs available, at most 4; 1: no workers)",
+    )
     args = parser.parse_args(argv)
     if args.only:
         for fid in args.only:
             get_spec(fid)
     if not args.sheet_only:
-        write_figures(args.out, args.only)
+        jobs = default_jobs() if args.jobs is None else args.jobs
+        if jobs < 1:
+            parser.error(f"--jobs must be at least 1, got {jobs}")
+        write_figures(args.out, args.only, jobs=jobs)
     if args.sheet or args.sheet_only:
         target = args.out / "contact-sheet.png" if args.sheet is True or args.sheet_only else Path(args.sheet)
         Image.fromarray(contact_sheet(args.out, args.only or None), mode="L").save(target, format="PNG", optimize=True)

@@ -46,6 +46,29 @@ from scipy import ndimage
 from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
+
+def _without_hugepage_advice() -> bool:
+    """Stop NumPy advising transparent huge pages for its large arrays (unless the user chose with
+    NUMPY_MADVISE_HUGEPAGE); returns whether the advice is now off.
+
+    NumPy asks the kernel for 2 MB pages (madvise) for every array of 4 MB or more
+    (numpy.org/doc/stable/reference/global_state.html). Rasterising allocates and frees such
+    arrays thousands of times per build, and each fresh huge page is zeroed on its first touch:
+    on the 2-core machine (THP "madvise") a shoulder frontal build spent 4.7-8.4 s in the
+    kernel against 1.0 s with the advice off, for the same 0.5 GB peak (session 10, perf10).
+    """
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return False
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    toggle = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if toggle is None:
+        return False
+    toggle(False)
+    return True
+
+
+HUGEPAGE_ADVICE_OFF = _without_hugepage_advice()
+
 ENGINE_VERSION = "11"
 IMAGE_PIXELS = 512
 
@@ -1209,10 +1232,12 @@ def _box(
     return Box(tuple(origin), spacing, tuple(shape))  # type: ignore[arg-type]
 
 
-def _upsample(coarse: np.ndarray, coarse_box: Box, fine_box: Box) -> np.ndarray:
-    """Separable linear interpolation of a coarse field onto the fine box's voxel centres."""
+def _upsample(coarse: np.ndarray, coarse_box: Box, fine_box: Box, rows: slice = slice(None)) -> np.ndarray:
+    """Separable linear interpolation of a coarse field onto the fine box's voxel centres (only its
+    ``rows`` along the first axis: a slab, each voxel the same value as in the whole box)."""
     out = coarse
     for axis, (c_axis, f_axis) in enumerate(zip(coarse_box.axes(), fine_box.axes())):
+        f_axis = f_axis[rows] if axis == 0 else f_axis
         pos = np.clip((f_axis - c_axis[0]) / coarse_box.spacing[axis], 0, len(c_axis) - 1)
         i0 = np.clip(np.floor(pos).astype(int), 0, max(len(c_axis) - 2, 0))
         i1 = np.minimum(i0 + 1, len(c_axis) - 1)
@@ -1544,6 +1569,12 @@ def _cortex_and_medulla(
     return cortex.astype(np.float32), (occ - cortex).astype(np.float32), np.asarray(frac, np.float32)
 
 
+# The dense path evaluates this many fine voxels at a time (slabs along u; every field is voxelwise and
+# the projection sums along w, so the maps are the same bits): a long bulky bone (the tibia on the
+# leg lateral, 11 M voxels) took 0.7 GB at once, 0.96 GB for the whole build (session 10, perf10).
+DENSE_SLAB_VOXELS = 1_500_000
+
+
 def _bone_fields_dense(
     bone: Solid,
     sdf_c: np.ndarray,
@@ -1555,37 +1586,46 @@ def _bone_fields_dense(
     voxel_w_mm: float,
     site_id: str,
     noise_c: np.ndarray | None = None,
+    slab_voxels: int | None = None,
 ) -> list[np.ndarray]:
-    """As :func:`_bone_fields_sparse`, on every voxel of ``fine`` (for bones that fill their box)."""
+    """As :func:`_bone_fields_sparse`, on every voxel of ``fine`` (for bones that fill their box),
+    ``slab_voxels`` (default DENSE_SLAB_VOXELS) voxels at a time."""
     rot, center = view.rotation(), np.asarray(view.center, float)
     px, half = view.pixel_mm, view.field_mm / 2
-    zeros = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
-    sdf = _upsample(sdf_c, coarse, fine)
-    occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
-    depth = np.minimum(-sdf, _upsample(edt_c, coarse, fine) + eval_mm)
-    u, v, w = fine.axes()
-    if bone.axis is not None:
-        a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
-        ab = (b - a) / float((b - a) @ (b - a))
-        g = rot @ ab  # d s / d (u, v, w)
-        s0 = float((center - a) @ ab)
-        s = np.clip(s0 + g[0] * u[:, None, None] + g[1] * v[None, :, None] + g[2] * w[None, None, :], 0, 1)
-    else:
-        s = np.zeros((1, 1, 1))
-    s = s.astype(np.float32)
-    uvw = (
-        u[:, None, None].astype(np.float32),
-        v[None, :, None].astype(np.float32),
-        w[None, None, :].astype(np.float32),
-    )
-    noise = None if noise_c is None else _upsample(noise_c, coarse, fine)
-    cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id, uvw, rot, center, noise)
+    u_all, v, w = fine.axes()
+    projs = [np.zeros((len(u_all), len(v)), np.float32) for _ in range(3)]
+    step = max(1, (slab_voxels or DENSE_SLAB_VOXELS) // max(len(v) * len(w), 1))
+    for start in range(0, len(u_all), step):
+        rows = slice(start, min(start + step, len(u_all)))
+        u = u_all[rows]
+        sdf = _upsample(sdf_c, coarse, fine, rows)
+        occ = np.clip(0.5 - sdf / voxel_w_mm, 0.0, 1.0)
+        depth = np.minimum(-sdf, _upsample(edt_c, coarse, fine, rows) + eval_mm)
+        del sdf
+        if bone.axis is not None:
+            a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
+            ab = (b - a) / float((b - a) @ (b - a))
+            g = rot @ ab  # d s / d (u, v, w)
+            s0 = float((center - a) @ ab)
+            s = np.clip(s0 + g[0] * u[:, None, None] + g[1] * v[None, :, None] + g[2] * w[None, None, :], 0, 1)
+        else:
+            s = np.zeros((1, 1, 1))
+        s = s.astype(np.float32)
+        uvw = (
+            u[:, None, None].astype(np.float32),
+            v[None, :, None].astype(np.float32),
+            w[None, None, :].astype(np.float32),
+        )
+        noise = None if noise_c is None else _upsample(noise_c, coarse, fine, rows)
+        cortex, medulla, frac = _cortex_and_medulla(bone, s, occ, depth, voxel_w_mm, site_id, uvw, rot, center, noise)
+        del occ, depth, s, noise
+        for proj, field in zip(projs, (cortex, medulla, medulla * frac)):
+            proj[rows] = field.sum(axis=2) * voxel_w_mm  # (u, v) → image (row = v, column = u) below
     out = []
-    for field in (cortex, medulla, medulla * frac):
-        m = zeros.copy()
-        r0 = int(round((fine.origin[0] + half) / px - 0.5))
-        c0 = int(round((fine.origin[1] + half) / px - 0.5))
-        proj = field.sum(axis=2) * voxel_w_mm  # (u, v) → image (row = v, column = u)
+    r0 = int(round((fine.origin[0] + half) / px - 0.5))
+    c0 = int(round((fine.origin[1] + half) / px - 0.5))
+    for proj in projs:
+        m = np.zeros((IMAGE_PIXELS, IMAGE_PIXELS), np.float32)
         m[c0 : c0 + proj.shape[1], r0 : r0 + proj.shape[0]] = proj.T
         out.append(m)
     return out
@@ -1916,13 +1956,14 @@ def _warped(
     noise over σ ``scale_px`` pixels, rms ``amplitude_px`` pixels per axis; bilinear, edges repeated):
     straight ridges become wavy and break up, as trabeculae do."""
     shape = fields[0].shape
-    disp = []
-    for _ in range(2):
+    coords = np.empty((2, *shape), np.float32)  # sample positions (row, column), float32 as before
+    for axis in range(2):
         d = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), scale_px, mode="wrap")
-        disp.append(d * np.float32(amplitude_px / (float(d.std()) or 1.0)))
-    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    coords = [rows + disp[0], cols + disp[1]]
-    return tuple(ndimage.map_coordinates(f, coords, order=1, mode="nearest").astype(np.float32) for f in fields)
+        np.multiply(d, np.float32(amplitude_px / (float(d.std()) or 1.0)), out=coords[axis])
+    # the pixel indices added in place by broadcasting (no full-size index grids; the same float32 sums)
+    coords[0] += np.arange(shape[0], dtype=np.float32)[:, None]
+    coords[1] += np.arange(shape[1], dtype=np.float32)[None, :]
+    return tuple(ndimage.map_coordinates(f, coords, order=1, mode="nearest", output=np.float32) for f in fields)
 
 
 @dataclass(frozen=True)
@@ -2384,7 +2425,7 @@ def project(site: Site, view_name: str, use_cache: bool = True, view: View | Non
     if use_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # one per process: workers may race
             np.savez_compressed(
                 tmp,
                 bone=proj.bone_mm,
