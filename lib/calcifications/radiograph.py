@@ -178,13 +178,14 @@ class Window:
     # smaller flattens the fat planes, larger leaves the skin side dark); 0.7 keeps a thin limb's
     # edge above black and its axis below bone.
     equalise_sigma_mm: float = 15.0
-    equalise_fraction: float = 0.7
+    equalise_fraction: float = 0.5
     deposit_clip: float = 0.15
     # Bone range compression: a femoral shaft's excess (2–3 log units at 30 keV) would otherwise take
     # the whole grey range above the soft tissue; 6 mm keeps a cortex, a trabecular pattern and a
     # deposit (all smaller) whole. Tuned visual choices.
     bone_sigma_mm: float = 6.0
     bone_fraction: float = 0.6
+    bone_knee: float = 0.5
     # Detail (edge enhancement at about a millimetre, as DR systems apply), its large edges capped.
     detail_sigma_mm: float = 1.2
     detail_gain: float = 0.8
@@ -192,7 +193,7 @@ class Window:
     medium_gain: float = 1.0
     detail_limit: float = 0.15
     skin_grey: float = 0.10
-    soft_grey: float = 0.40
+    soft_grey: float = 0.33
     bone_grey: float = 0.78
 
     def __post_init__(self) -> None:
@@ -219,6 +220,7 @@ class Window:
         _checked("detail_gain", self.detail_gain, True, 10.0)
         _checked("medium_gain", self.medium_gain, True, 10.0)
         _checked("deposit_clip", self.deposit_clip, True)
+        _checked("bone_knee", self.bone_knee, True)
         _checked("equalise_fraction", self.equalise_fraction, True, 0.95)
         _checked("bone_fraction", self.bone_fraction, True, 0.95)
         greys = (self.skin_grey, self.soft_grey, self.bone_grey)
@@ -506,6 +508,10 @@ SKIN_FADE: float = 4.0
 # Width (mm, Gaussian σ) of the bone's partial-volume edge: the bone compression and the bone's noise
 # reduction fade in over it, so neither draws a line at the outline the anatomy's mask happens to take.
 BONE_EDGE_MM: float = 0.5
+# Reach (mm, Gaussian σ) of the soft tissue beside a bone that the bone's mass is measured against.
+SOFT_NEAR_MM: float = 2.0
+# Rounds of the equalisation's clipped refit (each lowers the trend inside a large deposit).
+TREND_ROUNDS: int = 3
 # The fine detail may darken a bone pixel by at most this share of its excess over the soft tissue.
 BONE_DETAIL_UNDERSHOOT: float = 0.3
 # Points of the tabulated tone curve (linear interpolation between them: < 0.1 grey level of 255 off).
@@ -595,37 +601,69 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     soft = body & ~_dilated(bone, max(1, round(1.0 / pixel_mm))) if bone.any() else body
     if not soft.any():
         soft = body & ~bone if (body & ~bone).any() else body
-    # 1. equalisation: the trend fitted twice, the second time with whatever stands more than
-    # ``deposit_clip`` above the first clipped to it, so that a deposit neither raises the trend round
-    # itself (a dark ring) nor loses its own centre
+    # 1. equalisation: the trend fitted, then refitted with whatever stands more than
+    # ``deposit_clip`` above the last fit clipped to it (each round lowers the fit inside a large
+    # deposit), so that a deposit neither raises the trend round itself (a dark ring) nor loses its
+    # own centre
     sigma_eq = window.equalise_sigma_mm / pixel_mm
-    first = _coarse_plane(img, soft, sigma_eq)
-    trend = _coarse_plane(np.minimum(img, first + np.float32(window.deposit_clip)), soft, sigma_eq)
+    clip = np.float32(window.deposit_clip)
+    trend = _coarse_plane(img, soft, sigma_eq)
+    for _ in range(TREND_ROUNDS):
+        trend = _coarse_plane(np.minimum(img, trend + clip), soft, sigma_eq)
     median = float(np.median(trend[soft][::3]))
     base = trend - np.float32(window.equalise_fraction) * (trend - np.float32(median))  # the soft level shown
     excess = img - trend
     q = base + excess
-    # 2. bone range compression, inside bone and faded in over its partial-volume edge
+    # 2. bone range compression, faded in over the bone's partial-volume edge (a smooth weight: the
+    # mask's staircase must not print). The bone's mass is its excess over the soft tissue beside it
+    # (a normalised convolution over soft tissue, σ SOFT_NEAR_MM, handing over smoothly to the
+    # broad trend deeper in the bone), not over the broad trend: a limb's soft tissue is thickest
+    # beside its bone, and would be compressed with it (a dark fringe)
     weight_bone = np.clip(fast_gaussian(bone.astype(np.float32), BONE_EDGE_MM / pixel_mm), 0.0, 1.0)
-    mass = np.maximum(excess, 0.0)  # the bone's excess over the soft tissue (∝ its mineral path)
+    sigma_s = SOFT_NEAR_MM / pixel_mm
+    soft_f = soft.astype(np.float32)
+    near = fast_gaussian(excess * soft_f, sigma_s) / (fast_gaussian(soft_f, sigma_s) + np.float32(0.05))
+    mass = np.where(body, np.maximum(excess - near, 0.0), 0.0)
     if bone.any() and window.bone_fraction:
         low = _masked_gaussian(mass, bone, window.bone_sigma_mm / pixel_mm, fill=mass)
-        q = q - np.float32(window.bone_fraction) * np.where(bone, weight_bone, 0.0) * np.minimum(mass, low)
+        q = q - np.float32(window.bone_fraction) * weight_bone * np.minimum(mass, low)
     # 3. detail within each tissue; inside bone (away from its outline) noise-reduced first
     inner = np.clip(2.0 * weight_bone - 1.0, 0.0, 1.0)
     q = q + inner * (_binomial3(_binomial3(q)) - q)
     if window.detail_gain or window.medium_gain:
-        # each pixel's low-passes from its own side, bone or soft tissue, so that no edge between them
-        # rings (no halo along a bone); the pixel just outside the bone (its partial-volume edge,
-        # standing out of either side) takes the soft tissue's medium band only
+        # each pixel's low-passes from its own side, dense (bone, and what stands more than
+        # DEPOSIT_DENSE above the soft tissue's trend: a deposit) or soft tissue, so that no edge
+        # between them rings (no halo along a bone, no dark ring round a deposit, no dark pocket beside
+        # it); the pixel just outside a dense object (its partial-volume edge, standing out of either
+        # side) takes the soft tissue's medium band only
         dense_all = bone
         ring = _dilated(dense_all, 1) & ~dense_all & body
         other = body & ~dense_all & ~ring
         soft_lows = []
+        other_f = other.astype(np.float32)
+
+        other_f = other.astype(np.float32)
 
         def low_pass(values: np.ndarray, sigma_mm: float) -> np.ndarray:
+            """Low-pass within each side. On the soft side, of the values clipped at
+            ``deposit_clip`` above the local floor (their minimum over ±σ): a deposit lends its
+            neighbours no more (no dark ring round it, no dark pocket beside it); handing over to
+            the plain low-pass for the pixels standing up to that much higher (the deposit's own
+            detail)."""
             sigma = sigma_mm / pixel_mm
-            soft_lows.append(_masked_gaussian(values, other, sigma, fill=base, per_sigma=FINE_PER_SIGMA))
+            den = fast_gaussian(other_f, sigma, FINE_PER_SIGMA)
+            ok = den > 1e-3
+
+            def soft_mean(v: np.ndarray) -> np.ndarray:
+                num = fast_gaussian(v * other_f, sigma, FINE_PER_SIGMA)
+                return np.where(ok, num / np.where(ok, den, 1.0), base)
+
+            size = 2 * max(1, round(sigma)) + 1
+            floor_ = ndimage.minimum_filter(np.where(other, values, np.float32(np.inf)), size, mode="nearest")
+            cap = np.where(np.isfinite(floor_), floor_, values) + clip
+            clipped, plain = soft_mean(np.minimum(values, cap)), soft_mean(values)
+            t = np.clip((values - cap) / clip, 0.0, 1.0)
+            soft_lows.append(clipped + t * (plain - clipped))
             inside = _masked_gaussian(values, dense_all, sigma, per_sigma=FINE_PER_SIGMA)
             return np.where(dense_all, inside, soft_lows[-1])
 
