@@ -449,11 +449,11 @@ def _normalised_mean(values: np.ndarray, weight: np.ndarray, sigma: float) -> np
     return np.where(ok, num / np.where(ok, den, 1.0), values)
 
 
-def _coarse_plane(values: np.ndarray, mask: np.ndarray, sigma_px: float) -> np.ndarray:
+def _coarse_plane(values: np.ndarray, mask: np.ndarray, sigma_px: float, per_sigma: float = 4.0) -> np.ndarray:
     """:func:`_local_linear_fit` of ``values`` over ``mask`` at σ ``sigma_px`` pixels, on a grid
-    coarsened by block means (about 4 coarse pixels per σ) and interpolated back (float32); where
-    the mask has little weight nearby, the masked mean over the same σ."""
-    factor = max(1, int(sigma_px // 4))
+    coarsened by block means (about ``per_sigma`` coarse pixels per σ) and interpolated back
+    (float32); where the mask has little weight nearby, the masked mean over the same σ."""
+    factor = max(1, int(sigma_px // per_sigma))
     w = _block_mean(mask.astype(np.float32), factor, "constant")
     v = _block_mean(np.where(mask, values, np.float32(0.0)), factor, "constant")
     v = np.where(w > 1e-3, v / np.maximum(w, 1e-3), 0.0)
@@ -667,7 +667,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
 
             def soft_mean(v: np.ndarray) -> np.ndarray:
                 if sigma >= PLANE_MIN_PX:  # a plane: unbiased beside a bone where the soft tissue slopes
-                    return _coarse_plane(np.where(other, v, base), other, sigma)
+                    return _coarse_plane(np.where(other, v, base), other, sigma, per_sigma=2.0)
                 num = fast_gaussian(v * other_f, sigma, FINE_PER_SIGMA)
                 return np.where(ok, num / np.where(ok, den, 1.0), base)
 
