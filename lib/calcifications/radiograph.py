@@ -522,6 +522,9 @@ SOFT_NEAR_MM: float = 2.0
 PLANE_MIN_PX: float = 6.0
 # Rounds of the equalisation's clipped refit (each lowers the trend inside a large deposit).
 TREND_ROUNDS: int = 3
+# Share of the medium band's gain inside bone: there it would turn the trabecular network into
+# blotches a few millimetres across (a tuned visual choice); the band is for the fat planes.
+BONE_MEDIUM_SHARE: float = 0.3
 # The fine detail may darken a bone pixel by at most this share of its excess over the soft tissue.
 BONE_DETAIL_UNDERSHOOT: float = 0.3
 # Points of the tabulated tone curve (linear interpolation between them: < 0.1 grey level of 255 off).
@@ -686,7 +689,10 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         medium = np.where(ring, soft_lows[1], medium)
         limit = np.float32(window.detail_limit)
         detail = np.float32(window.detail_gain) * limit * np.tanh((np.where(ring, fine, q) - fine) / limit)
-        detail += np.float32(window.medium_gain) * limit * np.tanh((fine - medium) / limit)
+        medium_gain = np.where(dense_all, np.float32(BONE_MEDIUM_SHARE), np.float32(1.0)) * np.float32(
+            window.medium_gain
+        )
+        detail += medium_gain * limit * np.tanh((fine - medium) / limit)
         # a bone pixel's detail darkens it by at most a share of its excess over the soft tissue near
         # it: the thin bone at the outline lies below the bone inside it, and would print as a dark rim
         floor = -BONE_DETAIL_UNDERSHOOT * np.maximum(q - soft_lows[1], 0.0)
