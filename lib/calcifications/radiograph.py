@@ -574,28 +574,36 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     Four steps, each a thing a DR system does, in log (line-integral) units:
 
     1. Equalisation: the soft tissue's broad trend (a plane fitted, σ ``equalise_sigma_mm``, over
-       the soft tissue only: weights 0 on bone and within 1 mm of it, dense deposits clipped out at
-       ``deposit_clip`` above a first fit) loses ``equalise_fraction`` of its departure from its
-       median: the limb's thickness range (thin at the skin, thick at the axis) is compressed, the
-       details on it (fat planes, deposits, bone) are not. As the trend ignores bone and
-       deposits, neither rings its surroundings (no halo) nor loses its own centre.
-    2. Bone range compression: each bone pixel's excess over that soft-tissue trend loses
-       ``bone_fraction`` × the smaller of itself and its low-pass over bone (σ ``bone_sigma_mm``):
-       a thick bone's level comes down towards the soft tissue's, so the global tone curve can stay
-       about as steep over bone as over soft tissue (a deposit over bone rises about as much as one
-       over soft tissue); details smaller than σ (trabeculae, a deposit, the cortices) are kept,
-       and the bone's thin edge is only scaled (never pushed below the soft tissue: no dark rim).
-    3. Detail: ``detail_gain`` × a compressive function ``M·tanh(d/M)`` (M ``detail_limit``) of
-       the band ``d`` above a low-pass of σ ``detail_sigma_mm`` taken within the pixel's own
-       tissue (bone from bone, soft tissue from soft tissue, by normalised convolution): fine
-       structure is boosted, a large edge by no more than ``detail_gain``·M, and no edge between
-       bone and soft tissue rings. Inside bone the image is first smoothed over a pixel (noise
-       reduction: the trabeculae, not the quantum noise behind bone, carry its texture).
+       the soft tissue only: weights 0 on bone and within 1 mm of it; refitted ``TREND_ROUNDS``
+       times with what stands more than ``deposit_clip`` above the last fit clipped to it) loses
+       ``equalise_fraction`` of its departure from its median: the limb's thickness range (thin at
+       the skin, thick at the axis) is compressed, the details on it (fat planes, deposits, bone)
+       are not. As the trend ignores bone and deposits, neither rings its surroundings (no halo) nor
+       loses its own centre.
+    2. Bone range compression: each bone pixel's mass (its excess over the soft tissue beside it)
+       loses ``bone_fraction`` × (its low-pass over bone, σ ``bone_sigma_mm``, above
+       ``bone_knee``), at most ``BONE_EDGE_SHARE`` × its own mass: a thick bone's level comes down
+       towards the soft tissue's, so the global tone curve can stay about as steep over bone as
+       over soft tissue (a deposit over bone rises about as much as one over soft tissue); details
+       smaller than σ (trabeculae, a canal, a deposit, the cortices) keep their contrast, small
+       bones (below the knee) their whole excess, and the bone's thin edge is only scaled (never
+       pushed below the soft tissue: no dark rim).
+    3. Detail, MUSICA-like: two bands, above a low-pass of σ ``detail_sigma_mm`` (gain
+       ``detail_gain``) and between it and one of σ ``medium_sigma_mm`` (gain ``medium_gain``;
+       ``BONE_MEDIUM_SHARE`` of it in bone), each through a compressive ``M·tanh(d/M)`` (M
+       ``detail_limit``): small contrasts (fat planes, trabeculae, faint deposits) are boosted,
+       a large edge by no more than gain·M. The low-passes are taken within the pixel's own tissue
+       (bone from bone, soft tissue from soft tissue: no edge between them rings), on the soft side
+       from values clipped at ``deposit_clip`` above their local minimum (a deposit lends its
+       neighbours no dark ring) and, once σ spans ``PLANE_MIN_PX`` pixels, as local planes (a
+       fat pad against a bone is not lost in the slope of the soft tissue towards it). Inside bone
+       the image is first smoothed over a pixel (noise reduction: the trabeculae, not the quantum
+       noise behind bone, carry its texture).
     4. A global monotone tone curve (:func:`_tone_curve`) through three anchors: the
        ``low_percentile`` of the body (the skin) → ``skin_grey``, the median soft tissue →
-       ``soft_grey``, the bone's median weighted by its mass (its excess over the soft tissue;
-       thin bones over others have many pixels but little mass) → ``bone_grey``; a toe below and a
-       soft shoulder above. Open beam black; the skin's partial-volume pixels fade into it.
+       ``soft_grey``, the bone's median weighted by its mass (thin bones over others have many
+       pixels but little mass) → ``bone_grey``; a toe below and a soft shoulder above (no flat
+       white). Open beam black; the skin's partial-volume pixels fade into it.
 
     Without a ``bone_mask``, bone is what exceeds the 99.5th percentile of the body.
     """
@@ -645,18 +653,13 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
     inner = np.clip(2.0 * weight_bone - 1.0, 0.0, 1.0)
     q = q + inner * (_binomial3(_binomial3(q)) - q)
     if window.detail_gain or window.medium_gain:
-        # each pixel's low-passes from its own side, dense (bone, and what stands more than
-        # DEPOSIT_DENSE above the soft tissue's trend: a deposit) or soft tissue, so that no edge
-        # between them rings (no halo along a bone, no dark ring round a deposit, no dark pocket beside
-        # it); the pixel just outside a dense object (its partial-volume edge, standing out of either
-        # side) takes the soft tissue's medium band only
-        dense_all = bone
-        ring = _dilated(dense_all, 1) & ~dense_all & body
-        other = body & ~dense_all & ~ring
-        soft_lows = []
+        # each pixel's low-passes from its own side, bone or soft tissue, so that no edge between them
+        # rings (no halo along a bone); the pixel just outside the bone (its partial-volume edge,
+        # standing out of either side) takes the soft tissue's medium band only
+        ring = _dilated(bone, 1) & ~bone & body
+        other = body & ~bone & ~ring
         other_f = other.astype(np.float32)
-
-        other_f = other.astype(np.float32)
+        soft_lows: list[np.ndarray] = []
 
         def low_pass(values: np.ndarray, sigma_mm: float) -> np.ndarray:
             """Low-pass within each side. On the soft side, of the values clipped at
@@ -680,8 +683,8 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
             clipped, plain = soft_mean(np.minimum(values, cap)), soft_mean(values)
             t = np.clip((values - cap) / clip, 0.0, 1.0)
             soft_lows.append(clipped + t * (plain - clipped))
-            inside = _masked_gaussian(values, dense_all, sigma, per_sigma=FINE_PER_SIGMA)
-            return np.where(dense_all, inside, soft_lows[-1])
+            inside = _masked_gaussian(values, bone, sigma, per_sigma=FINE_PER_SIGMA)
+            return np.where(bone, inside, soft_lows[-1])
 
         fine = low_pass(q, window.detail_sigma_mm)
         medium = low_pass(fine, window.medium_sigma_mm)
@@ -689,14 +692,12 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         medium = np.where(ring, soft_lows[1], medium)
         limit = np.float32(window.detail_limit)
         detail = np.float32(window.detail_gain) * limit * np.tanh((np.where(ring, fine, q) - fine) / limit)
-        medium_gain = np.where(dense_all, np.float32(BONE_MEDIUM_SHARE), np.float32(1.0)) * np.float32(
-            window.medium_gain
-        )
+        medium_gain = np.where(bone, np.float32(BONE_MEDIUM_SHARE), np.float32(1.0)) * np.float32(window.medium_gain)
         detail += medium_gain * limit * np.tanh((fine - medium) / limit)
         # a bone pixel's detail darkens it by at most a share of its excess over the soft tissue near
         # it: the thin bone at the outline lies below the bone inside it, and would print as a dark rim
         floor = -BONE_DETAIL_UNDERSHOOT * np.maximum(q - soft_lows[1], 0.0)
-        q = q + np.where(dense_all, np.maximum(detail, floor), detail)
+        q = q + np.where(bone, np.maximum(detail, floor), detail)
     q = np.where(body, q, np.float32(0.0))
     # 4. tone curve
     xs = _anchor_percentiles(q[body], [window.low_percentile])
