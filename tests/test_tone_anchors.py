@@ -67,3 +67,47 @@ def test_the_bone_anchor_follows_the_thick_bone_not_the_many_thin_ones():
     humerus = out[:, 40:120][thick[:, 40:120] > 0.05]
     assert np.percentile(humerus, 50) <= 0.85
     assert np.percentile(humerus, 95) - np.percentile(humerus, 5) >= 0.15  # a grey range, not a white blank
+
+
+def _figure_display(figure_id: str):
+    """(display in [0, 1], bone mask, marrow path mm, lesion path mm, body mask) of a figure's first panel."""
+    spec = figures.get_spec(figure_id)
+    rng = np.random.default_rng(spec.seed)
+    panel = spec.panels[0]
+    anatomy, shift = figures.panel_anatomy(spec, panel, (512, 512), spec.zoom)
+    anatomy, lesions, scene = figures.panel_scene(spec, panel, anatomy, rng, shift)
+    log_img = rg.render_log(scene, figures.panel_exposure(spec, panel), rng)
+    out = rg.apply_window(log_img, spec.window, anatomy.grid.pixel_mm, anatomy.bone_mask)
+    lesion = sum((item.thickness_mm for item in lesions), np.zeros(log_img.shape))
+    marrow = scene.thickness_mm("yellow_marrow") + scene.thickness_mm("red_marrow")
+    return out, anatomy.bone_mask, marrow, lesion, log_img >= spec.window.air_threshold, anatomy.grid.pixel_mm
+
+
+@pytest.mark.parametrize("figure_id", ["fig05", "fig01"])
+def test_a_long_bone_canal_reads_well_above_the_soft_tissue(figure_id):
+    """Session 10 (faults a and f): with scatter, the old display subtracted the bone's own low-pass and
+    the canal of a shaft came out barely above the soft tissue (fig05: 0.06, fig01: 0.14 of the grey
+    range), an outline drawing of a bone. The canal (the thickest marrow path) reads at least 0.15
+    above the median of the soft tissue 3 mm or more from any bone."""
+    from scipy import ndimage
+
+    out, bone, marrow, lesion, body, pixel_mm = _figure_display(figure_id)
+    clear = int(round(3.0 / pixel_mm))
+    soft = body & ~ndimage.binary_dilation(bone | (lesion > 0.01), iterations=clear)
+    canal = bone & (marrow > 0.5 * marrow.max())
+    assert np.median(out[canal]) - np.median(out[soft]) >= 0.15
+
+
+def test_a_calcific_tendinitis_deposit_keeps_its_dense_centre():
+    """Session 10 (fault e): the soft-tissue low-pass took a medium deposit's centre (fig09 read as a
+    ring; its centre 0.09 above its rim). The deposit's core (its thickest tenth) reads at least 0.18
+    brighter than its thin rim."""
+    from scipy import ndimage
+
+    out, _, _, lesion, _, _ = _figure_display("fig09")
+    labels, n = ndimage.label(lesion > 0.05)
+    assert n
+    largest = 1 + int(np.argmax(ndimage.sum(np.ones_like(lesion), labels, range(1, n + 1))))
+    blob = labels == largest
+    core, rim = blob & (lesion > 0.7 * lesion[blob].max()), blob & (lesion < 0.3 * lesion[blob].max())
+    assert out[core].mean() - out[rim].mean() >= 0.18
