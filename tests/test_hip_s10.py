@@ -7,8 +7,13 @@ femoral head centre, +x medial, +y inferior, +z anterior.
 
 from __future__ import annotations
 
+import math
+from functools import cache
+
+import numpy as np
 import pytest
 import yaml
+from scipy import ndimage
 
 from calcifications import phantom as ph
 
@@ -149,3 +154,95 @@ def test_the_buttock_takes_the_hips_solids_from_the_hip_file():
     # the buttock keeps its own envelope (the thick gluteal fat) and body settings
     assert len(buttock.envelope.parts) == len(hip.envelope.parts) + 1
     assert buttock.subcutaneous_min_mm > hip.subcutaneous_min_mm
+
+
+# ------------------------------------------------ the AP hip (session 10) ----
+# Readers of session 9's fig07: "no neck and no wing seen". Measured on path lengths (mm) and
+# positions (mm), which a change of display processing does not move.
+
+
+@cache
+def _frontal():
+    data = ph.load_site(HIP)
+    return data, data.views["frontal"], ph.project(data, "frontal")
+
+
+def _sample(img: np.ndarray, view: ph.View, p) -> float:
+    u, v = ph.project_point(view, p)
+    px = view.field_mm / img.shape[0]
+    return float(ndimage.map_coordinates(img, [[v / px - 0.5], [u / px - 0.5]], order=1)[0])
+
+
+def _neck_axis() -> tuple[np.ndarray, np.ndarray]:
+    """The femoral neck's centreline (head centre to its base: the neck sweep's first and last points)."""
+    femur = next(s for s in ph.load_site(HIP).solids if s.id == "femur")
+    neck = femur.parts[1]
+    return np.asarray(neck.path[0], float), np.asarray(neck.path[-1], float)
+
+
+def test_neck_shaft_angle_and_anteversion_are_in_the_adult_range():
+    femur = next(s for s in ph.load_site(HIP).solids if s.id == "femur")
+    head, base = _neck_axis()
+    neck = head - base
+    shaft = np.subtract(femur.axis[1], femur.axis[0])
+    # coronal neck-shaft angle (the AP film's), between the neck pointing to the head and the shaft pointing distally
+    n2, s2 = neck[:2], shaft[:2]
+    angle = math.degrees(math.acos(n2 @ s2 / np.linalg.norm(n2) / np.linalg.norm(s2)))
+    assert 125 <= angle <= 135, angle  # toogood2009femur: 129°
+    # anteversion: the head forwards (+z) of the line from the shaft axis, in the transverse plane
+    ante = math.degrees(math.atan2(head[2] - femur.axis[0][2], head[0] - femur.axis[0][0]))
+    assert 7 <= ante <= 16, ante
+
+
+def test_the_lesser_trochanter_projects_medial_to_the_shaft_on_the_ap():
+    """Session 9 drew it as an ellipsoid whose tip passed the medial cortex by about 2 mm: not seen."""
+    data, view, _ = _frontal()
+    femur = ph.solid_path_mm(data, "frontal", "femur")
+    px = view.field_mm / femur.shape[0]
+    x0 = ph.project_point(view, (0, 0, 0))[0]
+
+    def medial_edge(y: float) -> float:
+        row = femur[int(ph.project_point(view, (0, y, 0))[1] / px)]
+        cols = np.nonzero(row[: int((x0 + 10) / px)] > 1.0)[0]  # the femur, left of the head centre + 10 mm
+        return (cols.max() + 0.5) * px - x0
+
+    shaft = max(medial_edge(y) for y in (85.0, 90.0, 95.0))  # below it
+    tip = max(medial_edge(y) for y in np.arange(60.0, 76.0, 1.0))
+    assert 5.0 <= tip - shaft <= 14.0, (tip, shaft)
+
+
+def test_the_calcar_is_a_thick_dense_inferior_neck_cortex():
+    """Across the mid-neck, the bone path just inside the inferior (calcar) margin exceeds the neck's
+    centre and its superior margin (poole2010femoralneck: inferior cortex about 2.4 × the superior)."""
+    data, view, proj = _frontal()
+    bone = proj.thickness_mm["cortical_bone"]
+    head, base = _neck_axis()
+    d = (base - head) / np.linalg.norm(base - head)
+    n = np.array([-d[1], d[0], 0.0])  # in-plane normal pointing inferomedially
+    if n[1] < 0:
+        n = -n
+    mid = (head + base) / 2
+
+    def band(t0: float, t1: float) -> float:
+        return float(np.mean([_sample(bone, view, mid + t * n) for t in np.arange(t0, t1 + 0.01, 0.5)]))
+
+    centre, inferior, superior = band(-4, 4), band(8, 12), band(-12, -8)
+    assert inferior >= 1.25 * centre, (inferior, centre)
+    assert inferior >= 1.4 * superior, (inferior, superior)
+
+
+def test_fig07_shows_the_iliac_crest_inside_its_field():
+    """The frontal view's top cut the crest; fig07's framing keeps the whole wing with room for the shutter."""
+    from calcifications import figures
+
+    data, view, _ = _frontal()
+    ilium = ph.solid_path_mm(data, "frontal", "hip_bone_right")
+    px = view.field_mm / ilium.shape[0]
+    crest_y = (np.nonzero((ilium > 1.0).any(axis=1))[0].min() + 0.5) * px  # mm from the full view's top
+    zoom = figures.get_spec("fig07").zoom
+    assert zoom is not None and not isinstance(zoom.center, str)
+    top = zoom.center[1] - zoom.field_mm / 2
+    assert crest_y - top >= 20.0, (crest_y, top)
+    # the hip joint and the lesser trochanter stay in the field
+    bottom = zoom.center[1] + zoom.field_mm / 2
+    assert ph.project_point(view, (0, 80, 0))[1] < bottom - 20
