@@ -120,11 +120,12 @@ def test_calcar_curve_and_a_small_lesser_trochanter(site):
     ys_shaft = np.arange(95.0, 136.0, 1.0)
     fit_m = np.polyfit(ys_shaft, [medial[y] for y in ys_shaft], 1)
     fit_l = np.polyfit(ys_shaft, [lateral[y] for y in ys_shaft], 1)
-    # lesser trochanter: its tip (the most medial point at y 50-85) projects only a little
-    # medial to the shaft line (on a neutral AP most of it lies behind the femur)
+    # lesser trochanter: its tip (the most medial point at y 50-85) projects a little medial to
+    # the shaft line (on a neutral AP most of it lies behind the femur; session 10: 6-10 mm, so
+    # that it is seen at all, tests/test_hip_s10.py)
     lt_y = max(range(50, 86), key=lambda y: medial[float(y)] - np.polyval(fit_m, y))
     beyond = medial[float(lt_y)] - np.polyval(fit_m, lt_y)
-    assert 0.0 <= beyond <= 6.0, beyond
+    assert 0.0 <= beyond <= 10.0, beyond
     # its projected area beyond the shaft line is small against the greater trochanter's
     # beyond the lateral shaft line (y from its tip down to the lesser trochanter level)
     lt_area = sum(max(medial[float(y)] - np.polyval(fit_m, y), 0.0) for y in range(50, 86))

@@ -986,7 +986,9 @@ SITE_KEYS = {
     "masks",
     "lungs",
     "note",
+    "include",
 }
+INCLUDE_KEYS = {"site", "solids", "landmarks", "joints", "note"}
 
 
 def anatomy_dir() -> Any:
@@ -1037,17 +1039,107 @@ def _with_clearance(solids: tuple[Solid, ...], clearance: float) -> tuple[Solid,
     return tuple(out)
 
 
-def parse_site(texts: Sequence[str], where: str = "site") -> Site:
-    """A :class:`Site` from the YAML text of its file(s) (region files are merged in order)."""
+def _site_texts(site: str) -> list[str]:
+    """The YAML texts of the stored files of ``site`` (main file first); ValueError if it has none."""
+    files = site_files(site)
+    if not files or files[0].name != f"{site}.yml":
+        raise ValueError(f"no anatomy data file for {site!r}; available: {', '.join(available_sites())}")
+    return [f.read_text(encoding="utf-8") for f in files]
+
+
+def _merged_solids(taken: list[Any], own: list[Any]) -> list[Any]:
+    """``taken`` then ``own`` raw solids; an own solid with a taken solid's id replaces it in place."""
+    out = list(taken)
+    index = {s.get("id"): i for i, s in enumerate(out) if isinstance(s, dict)}
+    for s in own:
+        i = index.get(s.get("id")) if isinstance(s, dict) else None
+        if i is None:
+            out.append(s)
+        else:
+            out[i] = s
+    return out
+
+
+def _chosen(items: Mapping[str, Any], pick: Any, what: str, where: str) -> list[str]:
+    """The names of ``items`` that ``pick`` ('all' or a list of names) selects, in ``items``' order."""
+    if pick == "all":
+        return list(items)
+    if not isinstance(pick, list) or not all(isinstance(n, str) for n in pick):
+        raise ValueError(f"{where}.{what}: 'all' or a list of {what} names, got {pick!r}")
+    missing = [n for n in pick if n not in items]
+    if missing:
+        raise ValueError(f"{where}.{what}: unknown {missing}; valid: {sorted(items)}")
+    return [n for n in items if n in pick]
+
+
+def _includes(
+    raws: Sequence[dict[str, Any]], where: str, read: Any, chain: tuple[str, ...]
+) -> tuple[list[Any], dict[str, Any], list[Any], list[str]]:
+    """Solids, landmarks and joints that the ``include:`` lists of ``raws`` take from other sites,
+    and every included text (part of the cache key); nested includes are resolved, cycles refused."""
+    solids: list[Any] = []
+    marks: dict[str, Any] = {}
+    joints: list[Any] = []
+    texts: list[str] = []
+    for raw in raws:
+        entries = raw.get("include")
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise ValueError(f"{where}.include: a list of {{site: <site id>, solids: all | [ids], ...}}")
+        for i, entry in enumerate(entries):
+            at = f"{where}.include[{i}]"
+            if not isinstance(entry, dict) or "site" not in entry:
+                raise ValueError(f"{at}: needs site: <site id>")
+            _check_keys(entry, INCLUDE_KEYS, at)
+            other = entry["site"]
+            if not isinstance(other, str):
+                raise ValueError(f"{at}.site: a site id, got {other!r}")
+            if other in chain:
+                raise ValueError(f"{at}: include cycle {' -> '.join((*chain, other))}")
+            other_texts = list(read(other))
+            other_raws = [yaml.safe_load(t) or {} for t in other_texts]
+            if not all(isinstance(r, dict) for r in other_raws):
+                raise ValueError(f"{at}: {other} is not a site file (a mapping)")
+            sub_solids, sub_marks, sub_joints, sub_texts = _includes(other_raws, f"{at}:{other}", read, (*chain, other))
+            all_solids = _merged_solids(sub_solids, [s for r in other_raws for s in r.get("solids") or []])
+            all_marks = dict(sub_marks)
+            for r in other_raws:
+                all_marks.update(r.get("landmarks") or {})
+            all_joints = sub_joints + [j for r in other_raws for j in r.get("joints") or []]
+            by_id = {str(s.get("id")): s for s in all_solids if isinstance(s, dict)}
+            solids += [by_id[n] for n in _chosen(by_id, entry.get("solids", "all"), "solids", at)]
+            marks.update({n: all_marks[n] for n in _chosen(all_marks, entry.get("landmarks", []), "landmarks", at)})
+            by_name = {str(j.get("name")): j for j in all_joints if isinstance(j, dict)}
+            joints += [by_name[n] for n in _chosen(by_name, entry.get("joints", []), "joints", at)]
+            texts += other_texts + sub_texts
+    return solids, marks, joints, texts
+
+
+def parse_site(texts: Sequence[str], where: str = "site", read: Any = None) -> Site:
+    """A :class:`Site` from the YAML text of its file(s) (region files are merged in order).
+
+    ``include:`` entries take solids, landmarks and joints from other sites, read by ``read``
+    (site id -> its texts; default the stored files); their texts join the digest (cache key).
+    """
     from .vocabulary import vocabulary
 
-    merged: dict[str, Any] = {"solids": [], "views": {}, "joints": [], "landmarks": {}, "envelope": []}
-    head: dict[str, Any] = {}
-    for i, text in enumerate(texts):
-        raw = yaml.safe_load(text) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(f"{where}: a site file is a mapping")
+    raws = [yaml.safe_load(text) or {} for text in texts]
+    if not all(isinstance(raw, dict) for raw in raws):
+        raise ValueError(f"{where}: a site file is a mapping")
+    for raw in raws:
         _check_keys(raw, SITE_KEYS, where)
+    first = str(raws[0].get("site", "")) if raws else ""
+    taken, taken_marks, taken_joints, taken_texts = _includes(raws, where, read or _site_texts, (first,))
+    merged: dict[str, Any] = {
+        "solids": [],
+        "views": {},
+        "joints": taken_joints,
+        "landmarks": taken_marks,
+        "envelope": [],
+    }
+    head: dict[str, Any] = {}
+    for i, raw in enumerate(raws):
         if i == 0:
             head = raw
         elif raw.get("site", head.get("site")) != head.get("site"):
@@ -1096,7 +1188,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         material="adipose",
         compartment="subcutaneous",
     )
-    solids = tuple(_solid(s, f"{where}.solids[{i}]") for i, s in enumerate(merged["solids"]))
+    solids = tuple(_solid(s, f"{where}.solids[{i}]") for i, s in enumerate(_merged_solids(taken, merged["solids"])))
     clearance = _positive(body.get("joint_clearance_mm", 1.5), f"{where}.body.joint_clearance_mm", True)
     solids = _with_clearance(solids, clearance)
     ids = [s.id for s in solids]
@@ -1140,7 +1232,7 @@ def parse_site(texts: Sequence[str], where: str = "site") -> Site:
         if k not in MASK_DEFAULTS:
             raise ValueError(f"{where}.masks: unknown key {k!r}; valid: {sorted(MASK_DEFAULTS)}")
         masks[k] = _positive(v, f"{where}.masks.{k}", True)
-    digest = hashlib.sha256(("\0".join(texts) + ENGINE_VERSION).encode()).hexdigest()[:20]
+    digest = hashlib.sha256(("\0".join([*texts, *taken_texts]) + ENGINE_VERSION).encode()).hexdigest()[:20]
     return Site(
         site=site,
         title=str(head.get("title", site)),
