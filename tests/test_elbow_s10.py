@@ -92,3 +92,76 @@ def test_forearm_distal_radius_and_ulna_match_site_hand(bone, y0, y1):
     assert h.sum() > 1000
     iou = float((a & h).sum() / (a | h).sum())
     assert iou >= 0.9, iou
+
+
+# ------------------------------------------------------------------ the elbow AP (task 1) ----
+# Body frame of site_elbow.yml: x medial (+) / lateral (-), y distal, z anterior; the trochlea and
+# capitellum centred on y -8. The blind read of session 9 (realism 1/5): the metaphysis a wide, empty
+# box, no lucent olecranon fossa, no columns.
+
+
+@cache
+def _elbow_ap_mineral(bone: str) -> tuple[np.ndarray, ph.View]:
+    """Projected mineral path (mm: cortex + trabecular-weighted medulla) of one bone on the elbow AP."""
+    site = _site("site_elbow")
+    view = ph.get_view(site, "frontal")
+    solid = {s.id: s for s in ph.posed(site, view).bones()}[bone]
+    maps = ph.rasterise_bone(
+        solid, view, ph.bone_eval_mm(solid, site.eval_mm, view.pixel_mm), site.bone_voxel_mm, site.site
+    )
+    return maps.cortex + maps.trabecular, view
+
+
+def _at(img: np.ndarray, view: ph.View, x: float, y: float, r_mm: float = 1.5) -> float:
+    """Mean of ``img`` within ``r_mm`` of the body point (x, y) on the AP (mm of bone)."""
+    half = view.field_mm / 2
+    c = int((x - view.center[0] + half) / view.pixel_mm)
+    r = int((y - view.center[1] + half) / view.pixel_mm)
+    k = max(1, round(r_mm / view.pixel_mm))
+    return float(img[r - k : r + k + 1, c - k : c + k + 1].mean())
+
+
+def test_elbow_ap_olecranon_fossa_is_a_thin_lucent_window():
+    """Through the olecranon fossa (above the olecranon tip) the beam crosses only the thin septum:
+    about 1-2 mm of bone, under half the path through either column beside it and under a third of
+    the path through the condyles (session 9: 2.0-2.4 mm in a metaphysis of 3.0-3.5: no window)."""
+    h, view = _elbow_ap_mineral("humerus")
+    fossa = min(_at(h, view, x, y) for x in (6.0, 9.0, 12.0) for y in (-30.0, -28.0))
+    lateral_column = _at(h, view, -18.0, -30.0)
+    medial_column = _at(h, view, 24.0, -28.0)
+    condyles = min(_at(h, view, -12.0, -8.0), _at(h, view, 12.0, -8.0))
+    assert fossa <= 2.0, fossa
+    assert fossa < 0.5 * min(lateral_column, medial_column), (fossa, lateral_column, medial_column)
+    assert fossa < condyles / 3, (fossa, condyles)
+
+
+def test_elbow_ap_columns_are_denser_than_the_plate_between_them():
+    """Above the fossa the two supracondylar columns carry more bone than the middle of the
+    metaphysis (a profile with two shoulders, not the flat box of session 9)."""
+    h, view = _elbow_ap_mineral("humerus")
+    for y in (-34.0, -37.0):
+        middle = _at(h, view, 4.0, y)
+        assert _at(h, view, -16.0, y) > 1.25 * middle, y
+        assert _at(h, view, 20.0, y) > 1.25 * middle, y
+
+
+def test_elbow_ap_medial_epicondyle_projects_beyond_the_trochlea():
+    """The medial epicondyle projects 10-15 mm beyond the medial lip of the trochlea; the lateral
+    epicondyle is smaller, 3-9 mm beyond the capitellum (tuned from AP films; bmc2024distalhumerus:
+    44 mm articular and 59 mm epicondylar width, so about 7.5 mm a side on average)."""
+    h, view = _elbow_ap_mineral("humerus")
+    half = view.field_mm / 2
+
+    def extent(y0: float, y1: float) -> tuple[float, float]:
+        rows = slice(
+            int((y0 - view.center[1] + half) / view.pixel_mm), int((y1 - view.center[1] + half) / view.pixel_mm)
+        )
+        cols = np.nonzero((h[rows] > 0.5).any(axis=0))[0]
+        xs = view.center[0] - half + (cols + 0.5) * view.pixel_mm
+        return float(xs.min()), float(xs.max())
+
+    art_lo, art_hi = extent(-6.0, -2.0)  # the articular surfaces, below the epicondyles
+    epi_lo, epi_hi = extent(-24.0, -14.0)  # the epicondyles
+    assert 10.0 <= epi_hi - art_hi <= 15.0, (epi_hi, art_hi)
+    assert 3.0 <= art_lo - epi_lo <= 9.0, (epi_lo, art_lo)
+    assert (epi_hi - art_hi) > (art_lo - epi_lo)
