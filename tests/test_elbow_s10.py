@@ -170,3 +170,30 @@ def test_elbow_ap_medial_epicondyle_projects_beyond_the_trochlea():
     assert 10.0 <= epi_hi - art_hi <= 15.0, (epi_hi, art_hi)
     assert 3.0 <= art_lo - epi_lo <= 9.0, (epi_lo, art_lo)
     assert (epi_hi - art_hi) > (art_lo - epi_lo)
+
+
+# The elbow's frame origin in the arm's frame (site_arm.yml copies the distal humerus, radius and ulna).
+ELBOW_TO_ARM = np.array([-12.0, 301.0, 7.5])
+
+
+@pytest.mark.parametrize(
+    "bone, y0, y1",
+    [("humerus", -60.0, 6.0), ("radius", -4.0, 60.0), ("ulna", -26.0, 60.0)],
+)
+def test_arm_elbow_bones_match_site_elbow(bone, y0, y1):
+    """site_arm.yml's distal humerus (columns, epicondyles, trochlea, capitellum, fossae) and proximal
+    radius and ulna are site_elbow.yml's moved by ELBOW_TO_ARM: over the elbow's box they share at least
+    90 % of their volume (they had drifted: an older, unangled distal humerus in the arm)."""
+    elbow = replace(_solids("site_elbow")[bone], avoid=())
+    arm = _solids("site_arm")[bone]
+    arm = replace(
+        arm,
+        parts=tuple(_moved(p, -ELBOW_TO_ARM) for p in arm.parts),
+        carve=tuple(_moved(p, -ELBOW_TO_ARM) for p in arm.carve),
+        avoid=(),
+    )
+    pts = _grid((-45.0, y0, -35.0), (45.0, y1, 30.0), step=0.7)
+    a, e = arm.sdf(pts) < 0, elbow.sdf(pts) < 0
+    assert e.sum() > 1000
+    iou = float((a & e).sum() / (a | e).sum())
+    assert iou >= 0.9, iou
