@@ -341,7 +341,9 @@ def test_muscle_fill_meets_the_fat_along_a_surface_parallel_to_the_skin(tmp_path
         widths[name] = np.array(w)
     depth = filled.skin_mm + filled.subcutaneous_min_mm
     assert (np.abs(widths["filled"] - depth) < 3.0).mean() > 0.8, widths["filled"]
-    assert np.median(widths["plain"]) > depth + 5.0  # the groups alone lie deeper than that
+    # the groups alone lie deeper than that (session 10: deep gaps in the drawing are filled with
+    # muscle from GAP_FILL_DEPTH_MM under the deep fascia, so at least that much deeper)
+    assert np.median(widths["plain"]) > depth + 4.0
     with pytest.raises(ValueError, match="muscle_fill_mm"):
         ph.parse_site([text.replace("  fascia_mm:", "  muscle_fill_mm: -3\n  fascia_mm:", 1)])
 

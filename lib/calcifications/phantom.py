@@ -1934,8 +1934,11 @@ SUBCUTANEOUS_SCALE_MM = 45.0
 # filled with muscle up to GAP_FILL_MAX_MM from the nearest group (a larger fat space that a site
 # leaves to the default, e.g. the axilla, keeps its fat core), the fat within GAP_FILL_MM of the
 # drawn groups staying as a fat plane round them.
+# Only deeper than GAP_FILL_DEPTH_MM under the deep fascia: a thicker subcutaneous layer that a site
+# draws on purpose (its muscles deeper than subcutaneous_min_mm) keeps its fat.
 GAP_FILL_MM = 3.0
 GAP_FILL_MAX_MM = 25.0
+GAP_FILL_DEPTH_MM = 6.0
 
 
 def _smooth_field(shape: tuple[int, ...], voxel_mm: float, scale_mm: float, seed: int) -> np.ndarray:
@@ -2036,10 +2039,13 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     muscles = [s for s in site.soft() if s.kind == "muscle"]
     others = sorted((s for s in site.soft() if s.kind != "muscle"), key=lambda s: -s.priority)
     fill = site.muscle_fill_mm
+    # a muscle's distance is needed as far as the gap fill reaches (else it stopped at the face of
+    # the muscle's box: a block of muscle with a straight edge)
+    reach = fill + max(GAP_FILL_MAX_MM, 0.0)
     for solid in others + muscles:
         slo, shi = _view_bounds(solid, rot, center)
-        if solid.kind == "muscle" and fill:
-            slo, shi = slo - fill, shi + fill
+        if solid.kind == "muscle" and reach:
+            slo, shi = slo - reach, shi + reach
         sub = _box(slo, shi, (h, h, h), half, px)
         if sub is None:
             continue
@@ -2060,7 +2066,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         # a muscle grown by ``fill`` needs its distance exact that far out: beyond the parts' boxes
         # grown by the margin the distance is only a lower bound (the box's), and a group grown
         # over it ended in a flat slab, the face of a box (horizontal bands at a joint line)
-        margin = 4.0 + (fill if solid.kind == "muscle" else 0.0)
+        margin = 4.0 + (reach if solid.kind == "muscle" else 0.0)
         sdf = _sdf_box(
             solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0), margin_mm=margin
         )
@@ -2089,7 +2095,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         add(take(inside, full), "muscle", "muscle", full)
     gap = np.zeros(box.shape[:2], np.float32)
     if muscles and GAP_FILL_MAX_MM > GAP_FILL_MM:  # gaps in the drawing deep to the fascia: muscle
-        deep = _occ(env + depth + GAP_FILL_MM, h)
+        deep = _occ(env + depth + GAP_FILL_DEPTH_MM, h)
         ramp = np.clip((d1 - GAP_FILL_MM) / h + 0.5, 0.0, 1.0) * (d1 < GAP_FILL_MAX_MM)
         filled = take(deep * ramp, full)
         gap = filled.sum(axis=2) * h
