@@ -1939,6 +1939,7 @@ SUBCUTANEOUS_SCALE_MM = 45.0
 GAP_FILL_MM = 3.0
 GAP_FILL_MAX_MM = 25.0
 GAP_FILL_DEPTH_MM = 6.0
+GAP_FILL_FADE_MM = 15.0
 
 
 def _smooth_field(shape: tuple[int, ...], voxel_mm: float, scale_mm: float, seed: int) -> np.ndarray:
@@ -2096,7 +2097,10 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     gap = np.zeros(box.shape[:2], np.float32)
     if muscles and GAP_FILL_MAX_MM > GAP_FILL_MM:  # gaps in the drawing deep to the fascia: muscle
         deep = _occ(env + depth + GAP_FILL_DEPTH_MM, h)
-        ramp = np.clip((d1 - GAP_FILL_MM) / h + 0.5, 0.0, 1.0) * (d1 < GAP_FILL_MAX_MM)
+        # full near the groups, fading out over GAP_FILL_FADE_MM to nothing at GAP_FILL_MAX_MM (a hard
+        # limit drew a block of muscle with a straight edge in a large fat space)
+        fade = np.clip((GAP_FILL_MAX_MM - d1) / GAP_FILL_FADE_MM, 0.0, 1.0)
+        ramp = np.clip((d1 - GAP_FILL_MM) / h + 0.5, 0.0, 1.0) * fade
         filled = take(deep * ramp, full)
         gap = filled.sum(axis=2) * h
         add(filled, "muscle", "muscle", full)
