@@ -237,7 +237,9 @@ def test_the_skin_line_is_seen_against_the_air(site, view):
     "site, view, pad, neighbour, margin",
     [
         ("site_ankle_foot", "lateral", "kager_fat_pad", "flexor_hallucis_longus_muscle", 20),
-        ("site_elbow", "lateral", "anterior_fat_pad", "anterior_arm_group", 20),
+        # session 10: 15 (was 20): the deep gap beside the pad, left as fat by engine 11, is muscle now,
+        # so the pad's rays hold less fat that was not the pad's (measured 19.5 grey levels)
+        ("site_elbow", "lateral", "anterior_fat_pad", "anterior_arm_group", 15),
         ("site_knee", "lateral", "hoffa_fat_pad", "patellar_tendon", 2),
     ],
 )
