@@ -237,7 +237,9 @@ def test_the_skin_line_is_seen_against_the_air(site, view):
     "site, view, pad, neighbour, margin",
     [
         ("site_ankle_foot", "lateral", "kager_fat_pad", "flexor_hallucis_longus_muscle", 20),
-        ("site_elbow", "lateral", "anterior_fat_pad", "anterior_arm_group", 20),
+        # session 10: 15 (was 20): the deep gap beside the pad, left as fat by engine 11, is muscle now,
+        # so the pad's rays hold less fat that was not the pad's (measured 19.5 grey levels)
+        ("site_elbow", "lateral", "anterior_fat_pad", "anterior_arm_group", 15),
         ("site_knee", "lateral", "hoffa_fat_pad", "patellar_tendon", 2),
     ],
 )
@@ -341,7 +343,9 @@ def test_muscle_fill_meets_the_fat_along_a_surface_parallel_to_the_skin(tmp_path
         widths[name] = np.array(w)
     depth = filled.skin_mm + filled.subcutaneous_min_mm
     assert (np.abs(widths["filled"] - depth) < 3.0).mean() > 0.8, widths["filled"]
-    assert np.median(widths["plain"]) > depth + 5.0  # the groups alone lie deeper than that
+    # the groups alone lie deeper than that (session 10: deep gaps in the drawing are filled with
+    # muscle from GAP_FILL_DEPTH_MM under the deep fascia, so at least that much deeper)
+    assert np.median(widths["plain"]) > depth + 4.0
     with pytest.raises(ValueError, match="muscle_fill_mm"):
         ph.parse_site([text.replace("  fascia_mm:", "  muscle_fill_mm: -3\n  fascia_mm:", 1)])
 

@@ -2065,6 +2065,41 @@ class SoftMaps:
     materials: Mapping[str, np.ndarray]
     compartments: Mapping[str, np.ndarray]
     body: np.ndarray
+    gap: np.ndarray | None = None  # path (mm) of deep unclaimed space filled with muscle (see GAP_FILL_MM)
+
+
+# Session 10: soft tissue is not drawn with a ruler. An intermuscular fat plane's width and the
+# subcutaneous fat's thickness vary smoothly along the body (log-normal factors of a smooth 3-D random
+# field), and a plane's edges are soft ramps, so the film shows soft dark bands of varying width
+# (1-4 mm), not pen strokes of constant width, and a subcutaneous band that thickens and thins.
+SEPTUM_SPREAD = 0.4  # σ of ln(width) of a fat plane along its course (tuned visual choice: 0.5-2 ×)
+SEPTUM_SCALE_MM = 30.0  # distance over which a plane's width changes (tuned)
+SEPTUM_WIDEN = 1.1  # planes a little wider than the sites' septum_mm on average: 1.3-2.2 mm, 0.6-4.5 mm
+SEPTUM_EDGE = 0.35  # × the local width added to the edge ramp (soft edges; tuned)
+SUBCUTANEOUS_SPREAD = 0.25  # σ of ln(thickness) of the subcutaneous layer around and along the limb (tuned)
+SUBCUTANEOUS_SCALE_MM = 45.0
+# Unclaimed space deeper than the deep fascia and farther than this from every muscle group is a
+# gap in the drawing (e.g. under the acromion between the deltoid and supraspinatus solids, the
+# flexion crease of the elbow), not fat: left as fat it projected as black, gas-like pockets. It is
+# filled with muscle up to GAP_FILL_MAX_MM from the nearest group (a larger fat space that a site
+# leaves to the default, e.g. the axilla, keeps its fat core), the fat within GAP_FILL_MM of the
+# drawn groups staying as a fat plane round them.
+# Only deeper than GAP_FILL_DEPTH_MM under the deep fascia: a thicker subcutaneous layer that a site
+# draws on purpose (its muscles deeper than subcutaneous_min_mm) keeps its fat.
+GAP_FILL_MM = 3.0
+GAP_FILL_MAX_MM = 25.0
+GAP_FILL_DEPTH_MM = 6.0
+GAP_FILL_FADE_MM = 15.0
+
+
+def _smooth_field(shape: tuple[int, ...], voxel_mm: float, scale_mm: float, seed: int) -> np.ndarray:
+    """Unit-variance smooth random field (float32) on a grid of ``voxel_mm`` varying over about
+    ``scale_mm``: a coarse Gaussian-filtered noise interpolated (cheap on a large box)."""
+    cell = scale_mm / 2.0
+    coarse = tuple(max(4, int(math.ceil(n * voxel_mm / cell)) + 2) for n in shape)
+    field = ndimage.zoom(_noise3(coarse, seed, 1.0), [n / c for n, c in zip(shape, coarse)], order=1)
+    field = field[tuple(slice(0, n) for n in shape)].astype(np.float32)
+    return (field - field.mean()) / (float(field.std()) or 1.0)
 
 
 def _occ(sdf: np.ndarray, h: float) -> np.ndarray:
@@ -2142,7 +2177,10 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     full = (slice(None),) * 3
     skin = take(occ_env - _occ(env + site.skin_mm, h), full)
     add(skin, "skin", "subcutaneous", full)
-    depth = site.skin_mm + site.subcutaneous_min_mm
+    seed = _seed(site.site, view.name, "soft")
+    # the subcutaneous layer thickens and thins around and along the limb (log-normal, median as drawn)
+    vary = np.exp(SUBCUTANEOUS_SPREAD * _smooth_field(box.shape, h, SUBCUTANEOUS_SCALE_MM, seed + 1))
+    depth = site.skin_mm + site.subcutaneous_min_mm * vary
     deep_limit = _occ(env + depth, h)
     # Muscles: d1 and d2 are the smallest and second smallest signed distances over the muscle
     # groups. A voxel is muscle where d1 < 0, but where two groups meet (d2 − d1 below the
@@ -2152,10 +2190,13 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     muscles = [s for s in site.soft() if s.kind == "muscle"]
     others = sorted((s for s in site.soft() if s.kind != "muscle"), key=lambda s: -s.priority)
     fill = site.muscle_fill_mm
+    # a muscle's distance is needed as far as the gap fill reaches (else it stopped at the face of
+    # the muscle's box: a block of muscle with a straight edge)
+    reach = fill + max(GAP_FILL_MAX_MM, 0.0)
     for solid in others + muscles:
         slo, shi = _view_bounds(solid, rot, center)
-        if solid.kind == "muscle" and fill:
-            slo, shi = slo - fill, shi + fill
+        if solid.kind == "muscle" and reach:
+            slo, shi = slo - reach, shi + reach
         sub = _box(slo, shi, (h, h, h), half, px)
         if sub is None:
             continue
@@ -2176,7 +2217,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         # a muscle grown by ``fill`` needs its distance exact that far out: beyond the parts' boxes
         # grown by the margin the distance is only a lower bound (the box's), and a group grown
         # over it ended in a flat slab, the face of a box (horizontal bands at a joint line)
-        margin = 4.0 + (fill if solid.kind == "muscle" else 0.0)
+        margin = 4.0 + (reach if solid.kind == "muscle" else 0.0)
         sdf = _sdf_box(
             solid, sub, rot, center, 2, band_mm=max(4.0, site.septum_mm + site.fascia_mm + 2.0), margin_mm=margin
         )
@@ -2192,13 +2233,27 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         add(take(_occ(sdf, h), sl), solid.material, solid.compartment, sl)
     if muscles:
         inside = np.minimum(_occ(d1, h), deep_limit)
-        plane = np.clip((site.septum_mm - (d2 - d1)) / h + 0.5, 0.0, 1.0) * inside
+        # a fat plane of varying width with soft edges (SEPTUM_*)
+        width = (
+            site.septum_mm * SEPTUM_WIDEN * np.exp(SEPTUM_SPREAD * _smooth_field(box.shape, h, SEPTUM_SCALE_MM, seed))
+        )
+        plane = np.clip((width - (d2 - d1)) / (h + SEPTUM_EDGE * width) + 0.5, 0.0, 1.0) * inside
         if site.fascia_mm:  # deep fascia and epimysium: a thin shell around each group and under the fat
             core = np.minimum(_occ(d1 + site.fascia_mm, h), _occ(env + depth + site.fascia_mm, h))
             shell = np.clip(inside - core, 0.0, 1.0)
             add(take(shell, full), "soft_tissue", "fascial", full)
         add(take(plane, full), "adipose", "fascial", full)
         add(take(inside, full), "muscle", "muscle", full)
+    gap = np.zeros(box.shape[:2], np.float32)
+    if muscles and GAP_FILL_MAX_MM > GAP_FILL_MM:  # gaps in the drawing deep to the fascia: muscle
+        deep = _occ(env + depth + GAP_FILL_DEPTH_MM, h)
+        # full near the groups, fading out over GAP_FILL_FADE_MM to nothing at GAP_FILL_MAX_MM (a hard
+        # limit drew a block of muscle with a straight edge in a large fat space)
+        fade = np.clip((GAP_FILL_MAX_MM - d1) / GAP_FILL_FADE_MM, 0.0, 1.0)
+        ramp = np.clip((d1 - GAP_FILL_MM) / h + 0.5, 0.0, 1.0) * fade
+        filled = take(deep * ramp, full)
+        gap = filled.sum(axis=2) * h
+        add(filled, "muscle", "muscle", full)
     # Fat left over: near a muscle (within 2 mm) it is an intermuscular plane (fascial), else subcutaneous.
     near = (d1 < 2.0).astype(np.float32)
     add(remaining * near, "adipose", "fascial", full)
@@ -2210,7 +2265,10 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         return _to_image(m, box, k, px, half)
 
     return SoftMaps(
-        {m: to_image(v) for m, v in mats.items()}, {c: to_image(v) for c, v in comps.items()}, to_image(body)
+        {m: to_image(v) for m, v in mats.items()},
+        {c: to_image(v) for c, v in comps.items()},
+        to_image(body),
+        to_image(gap),
     )
 
 
@@ -2342,9 +2400,16 @@ class Projection:
 # along the fibres. A share of each pixel's muscle path, STRIATION_FAT × the positive lobes of an oriented
 # noise STRIATION_MM (along, across) long and apart, becomes fat; the fibres run along the nearest
 # muscle's projected centreline (its sweep path), so no anatomy is invented.
-STRIATION_FAT = 0.018
-STRIATION_MM = (40.0, 3.0)
+# Session 10: the 40 mm streaks read as "brushed metal" (long straight lines through the whole muscle):
+# fascicles are now short (18 mm) and 2.5 mm apart, their direction wanders a few degrees about the
+# centreline's, and their contrast comes and goes over a few centimetres (patches of faint texture
+# and smooth muscle), the mean fat share about halved. All tuned visual choices.
+STRIATION_FAT = 0.011
+STRIATION_MM = (18.0, 2.5)
 STRIATION_GRID = 8  # pixels per cell of the fibre-direction map (a smooth field)
+STRIATION_WANDER_DEG = 8.0  # standard deviation of the fibres' turn about the centreline's direction
+STRIATION_PATCH_MM = 35.0  # scale of the patches where the texture shows or fades
+STRIATION_PATCH = (0.9, 1.8)  # patch weight: 1 + 0.9 × a smooth unit field, clipped to [0, 1.8]
 
 
 def _fibre_direction(site: Site, view: View) -> np.ndarray | None:
@@ -2388,8 +2453,13 @@ def _muscle_striation(site: Site, view: View, muscle_mm: np.ndarray, seed: int) 
     fy = np.fft.fftfreq(shape[0], d=view.pixel_mm)[:, None]
     fx = np.fft.rfftfreq(shape[1], d=view.pixel_mm)[None, :]
     white = np.fft.rfft2(np.random.default_rng(seed).standard_normal(shape))
+    px = view.pixel_mm
+    direction = direction + STRIATION_WANDER_DEG * _smooth_field(shape, px, 2 * STRIATION_PATCH_MM, seed + 1)
     grain = _steered(white, shape, fx, fy, STRIATION_MM[0], STRIATION_MM[1], direction)
-    return (np.float32(STRIATION_FAT) * np.maximum(grain, 0.0) * muscle_mm).astype(muscle_mm.dtype)
+    patch = np.clip(
+        1.0 + STRIATION_PATCH[0] * _smooth_field(shape, px, STRIATION_PATCH_MM, seed + 2), 0.0, STRIATION_PATCH[1]
+    )
+    return (np.float32(STRIATION_FAT) * np.maximum(grain, 0.0) * patch * muscle_mm).astype(muscle_mm.dtype)
 
 
 def cache_dir() -> Path:
