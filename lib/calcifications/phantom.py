@@ -69,7 +69,7 @@ def _without_hugepage_advice() -> bool:
 
 HUGEPAGE_ADVICE_OFF = _without_hugepage_advice()
 
-ENGINE_VERSION = "11"
+ENGINE_VERSION = "12"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
