@@ -181,3 +181,15 @@ def test_gap_fill_keeps_the_fat_core_of_a_large_space(two_groups, monkeypatch):
     mid = soft.materials["adipose"][256, 256]
     assert mid > 0.5 * soft.body[256, 256]
     assert soft.gap[256, 256 + int(20 / view.pixel_mm)] > 10.0  # 15 mm from a group: filled
+
+
+def test_gap_fill_is_a_site_key_that_can_be_turned_off():
+    """``body.gap_fill_mm`` 0 (the hand: its deep space is bone and tendon) fills nothing; a
+    negative or non-numeric value is a ValueError naming the key."""
+    assert ph.load_site("site_hand").gap_fill_mm == 0
+    assert ph.load_site("site_thigh").gap_fill_mm == ph.GAP_FILL_MAX_MM
+    site = ph.parse_site([TWO_GROUPS.replace("  septum_mm: 1.8\n", "  septum_mm: 1.8\n  gap_fill_mm: 0\n")])
+    assert not ph.rasterise_soft(site, site.views["frontal"]).gap.any()
+    for bad in ("-1", "nan", "x"):
+        with pytest.raises(ValueError, match="gap_fill_mm"):
+            ph.parse_site([TWO_GROUPS.replace("  septum_mm: 1.8\n", f"  septum_mm: 1.8\n  gap_fill_mm: {bad}\n")])

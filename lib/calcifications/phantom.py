@@ -615,6 +615,7 @@ class Site:
     digest: str
     envelope_groups: tuple[str, ...] = ()  # group tag of each envelope part ("" = none), for poses
     lungs: Lungs | None = None  # pulmonary vessel tree (sites with a solid of material lung)
+    gap_fill_mm: float = 25.0  # deep unclaimed space filled with muscle this far from a group (0: none)
 
     def bones(self) -> tuple[Solid, ...]:
         return tuple(s for s in self.solids if s.kind == BONE_KIND)
@@ -1155,6 +1156,7 @@ def parse_site(texts: Sequence[str], where: str = "site", read: Any = None) -> S
                 "fascia_mm",
                 "septum_mm",
                 "muscle_fill_mm",
+                "gap_fill_mm",
                 "joint_clearance_mm",
             },
             f"{where}.body",
@@ -1246,6 +1248,7 @@ def parse_site(texts: Sequence[str], where: str = "site", read: Any = None) -> S
         fascia_mm=_positive(body.get("fascia_mm", 0.8), f"{where}.body.fascia_mm", True),
         septum_mm=_positive(body.get("septum_mm", 1.5), f"{where}.body.septum_mm", True),
         muscle_fill_mm=_positive(body.get("muscle_fill_mm", 0.0), f"{where}.body.muscle_fill_mm", True),
+        gap_fill_mm=_positive(body.get("gap_fill_mm", GAP_FILL_MAX_MM), f"{where}.body.gap_fill_mm", True),
         eval_mm=_positive(grid.get("eval_mm", 1.0), f"{where}.grid.eval_mm"),
         bone_voxel_mm=_positive(grid.get("bone_voxel_mm", 0.4), f"{where}.grid.bone_voxel_mm"),
         soft_voxel_mm=_positive(grid.get("soft_voxel_mm", 1.2), f"{where}.grid.soft_voxel_mm"),
@@ -2192,7 +2195,7 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
     fill = site.muscle_fill_mm
     # a muscle's distance is needed as far as the gap fill reaches (else it stopped at the face of
     # the muscle's box: a block of muscle with a straight edge)
-    reach = fill + max(GAP_FILL_MAX_MM, 0.0)
+    reach = fill + site.gap_fill_mm
     for solid in others + muscles:
         slo, shi = _view_bounds(solid, rot, center)
         if solid.kind == "muscle" and reach:
@@ -2245,11 +2248,11 @@ def rasterise_soft(site: Site, view: View) -> SoftMaps:
         add(take(plane, full), "adipose", "fascial", full)
         add(take(inside, full), "muscle", "muscle", full)
     gap = np.zeros(box.shape[:2], np.float32)
-    if muscles and GAP_FILL_MAX_MM > GAP_FILL_MM:  # gaps in the drawing deep to the fascia: muscle
+    if muscles and site.gap_fill_mm > GAP_FILL_MM:  # gaps in the drawing deep to the fascia: muscle
         deep = _occ(env + depth + GAP_FILL_DEPTH_MM, h)
         # full near the groups, fading out over GAP_FILL_FADE_MM to nothing at GAP_FILL_MAX_MM (a hard
         # limit drew a block of muscle with a straight edge in a large fat space)
-        fade = np.clip((GAP_FILL_MAX_MM - d1) / GAP_FILL_FADE_MM, 0.0, 1.0)
+        fade = np.clip((site.gap_fill_mm - d1) / min(GAP_FILL_FADE_MM, site.gap_fill_mm - GAP_FILL_MM), 0.0, 1.0)
         ramp = np.clip((d1 - GAP_FILL_MM) / h + 0.5, 0.0, 1.0) * fade
         filled = take(deep * ramp, full)
         gap = filled.sum(axis=2) * h
