@@ -2286,7 +2286,9 @@ def linear_stratified(anatomy: Anatomy, rng: np.random.Generator, **params: Any)
             while 0 <= run[-1] - int(side) < len(comp) and comp[run[-1] - int(side)]:
                 run.append(run[-1] - int(side))
             run = np.asarray(run)
-            margin = 0.8 / px  # stay a little inside the bony margin
+            # stay a little inside the bony margin: 1.5 mm, so the grains (a pixel or two across) never
+            # spill past a plateau whose corner tapers to a sliver (engine 12: 0.8 mm let one pixel out)
+            margin = 1.5 / px
             run = run[np.abs(run - outer) >= margin]
             if run.size < 4:
                 continue
