@@ -679,8 +679,8 @@ def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = Non
 
     groups = figure_groups(specs)
     if jobs == 1 or len(groups) < 2:
-        for spec in specs:
-            record(spec.id, encode_figure(render_figure(spec)))
+        for fid, data in _encoded_group(tuple(titles)):
+            record(fid, data)
         return written
     # fork: the workers inherit the loaded specs and modules (no re-import per worker)
     context = multiprocessing.get_context("fork")

@@ -1690,6 +1690,11 @@ def _bone_fields_dense(
     u_all, v, w = fine.axes()
     projs = [np.zeros((len(u_all), len(v)), np.float32) for _ in range(3)]
     step = max(1, (slab_voxels or DENSE_SLAB_VOXELS) // max(len(v) * len(w), 1))
+    if bone.axis is not None:  # the position s along the bone's axis: d s / d (u, v, w), once for all slabs
+        a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
+        ab = (b - a) / float((b - a) @ (b - a))
+        g = rot @ ab
+        s0 = float((center - a) @ ab)
     for start in range(0, len(u_all), step):
         rows = slice(start, min(start + step, len(u_all)))
         u = u_all[rows]
@@ -1698,10 +1703,6 @@ def _bone_fields_dense(
         depth = np.minimum(-sdf, _upsample(edt_c, coarse, fine, rows) + eval_mm)
         del sdf
         if bone.axis is not None:
-            a, b = np.asarray(bone.axis[0], float), np.asarray(bone.axis[1], float)
-            ab = (b - a) / float((b - a) @ (b - a))
-            g = rot @ ab  # d s / d (u, v, w)
-            s0 = float((center - a) @ ab)
             s = np.clip(s0 + g[0] * u[:, None, None] + g[1] * v[None, :, None] + g[2] * w[None, None, :], 0, 1)
         else:
             s = np.zeros((1, 1, 1))
