@@ -175,10 +175,11 @@ class Window:
     mode: str = "percentile"
     # Equalisation: a DR system's large-kernel unsharp mask of the log image, here over soft tissue
     # only. 15 mm is about the thickness of a limb's muscle compartments (a tuned visual choice:
-    # smaller flattens the fat planes, larger leaves the skin side dark); 0.7 keeps a thin limb's
-    # edge above black and its axis below bone.
+    # smaller flattens the fat planes, larger leaves the skin side dark); 0.8 (session 11, was 0.7)
+    # keeps a thin limb's edge above black and its axis below bone, and lets a fat pad beside a
+    # thicker part of the limb (Hoffa's, behind the patellar tendon) read darker than the tendon.
     equalise_sigma_mm: float = 15.0
-    equalise_fraction: float = 0.7
+    equalise_fraction: float = 0.8
     deposit_clip: float = 0.15
     # Bone range compression: a femoral shaft's excess (2–3 log units at 30 keV) would otherwise take
     # the whole grey range above the soft tissue; 6 mm keeps a cortex, a trabecular pattern and a
@@ -190,7 +191,10 @@ class Window:
     detail_sigma_mm: float = 1.2
     detail_gain: float = 0.8
     medium_sigma_mm: float = 4.0
-    medium_gain: float = 2.0
+    # 2.7 (session 11, was 2.0): the elbow's anterior fat pad, whose rays also cross the brachialis,
+    # reads 15 grey levels below the muscle beside it (test_phantom); 3.0 made a deposit beside a bone
+    # lift the gap between them (test_radiograph)
+    medium_gain: float = 2.7
     detail_limit: float = 0.15
     skin_grey: float = 0.10
     soft_grey: float = 0.33
