@@ -292,9 +292,21 @@ def _hugepage_advice_is_on() -> bool:
 
 
 @pytest.mark.skipif("NUMPY_MADVISE_HUGEPAGE" in os.environ, reason="the user chose the advice explicitly")
-def test_importing_the_phantom_turns_numpys_huge_page_advice_off():
-    assert ph.HUGEPAGE_ADVICE_OFF
-    assert not _hugepage_advice_is_on()
+def test_a_build_turns_numpys_huge_page_advice_off_and_restores_it(monkeypatch):
+    """Off while the anatomy is projected; afterwards as it was (importing the module, or building,
+    leaves no process-wide change behind)."""
+    seen = []
+    monkeypatch.setattr(ph, "_project", lambda *args: seen.append(_hugepage_advice_is_on()))
+    before = _hugepage_advice_is_on()
+    ph.project(ph.load_site("site_elbow"), "frontal")
+    assert seen == [False]
+    assert _hugepage_advice_is_on() == before
+    with ph.hugepage_advice_off():
+        assert not _hugepage_advice_is_on()
+        with ph.hugepage_advice_off():  # nested blocks restore what each found
+            assert not _hugepage_advice_is_on()
+        assert not _hugepage_advice_is_on()
+    assert _hugepage_advice_is_on() == before
 
 
 def _warped_mgrid(fields, scale_px, amplitude_px, rng):
@@ -356,6 +368,20 @@ def test_parallel_regeneration_writes_the_bytes_of_the_serial_one(tmp_path):
     assert log.getvalue().count("\n") == len(ids)
     with pytest.raises(ValueError, match="jobs"):
         fg.write_figures(tmp_path, ids, jobs=0)
+
+
+def test_spawned_workers_write_the_same_bytes(tmp_path, monkeypatch):
+    """Where the platform cannot fork (macOS, Windows), the workers are spawned: same files."""
+    assert fg.worker_start_method() in ("fork", "spawn")
+    ids = ["fig01", "primary_hyperparathyroidism_calcification"]
+    fg.write_figures(tmp_path / "serial", ids, stream=io.StringIO(), jobs=1)
+    monkeypatch.setattr(fg, "worker_start_method", lambda: "spawn")
+    fg.write_figures(tmp_path / "spawned", ids, stream=io.StringIO(), jobs=2)
+    for fid in ids:
+        assert (
+            fg.figure_path(tmp_path / "spawned", fid).read_bytes()
+            == fg.figure_path(tmp_path / "serial", fid).read_bytes()
+        )
 
 
 @pytest.mark.parametrize("bone_id", ["patella", "fibula"])

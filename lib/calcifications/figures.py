@@ -636,6 +636,13 @@ def default_jobs() -> int:
     return max(1, min(cpus, 4))
 
 
+def worker_start_method() -> str:
+    """How :func:`write_figures` starts its workers: "fork" where the platform has it (the workers
+    inherit the loaded specs and modules, no re-import per worker), else "spawn" (macOS and Windows
+    Pythons; each worker imports the package, same bytes)."""
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
 def figure_groups(specs: Sequence[FigureSpec]) -> list[tuple[str, ...]]:
     """Figure ids grouped by site and projection (a group builds its anatomy once, in one
     worker), the largest groups first so that the workers finish together."""
@@ -682,8 +689,7 @@ def write_figures(out: Path, ids: Sequence[str] | None = None, stream: Any = Non
         for fid, data in _encoded_group(tuple(titles)):
             record(fid, data)
         return written
-    # fork: the workers inherit the loaded specs and modules (no re-import per worker)
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context(worker_start_method())
     with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
         futures = [pool.submit(_encoded_group, group) for group in groups]
         for future in as_completed(futures):

@@ -32,7 +32,8 @@ import json
 import math
 import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
@@ -47,27 +48,34 @@ from scipy.interpolate import CubicSpline, PchipInterpolator
 from scipy.spatial import cKDTree
 
 
-def _without_hugepage_advice() -> bool:
-    """Stop NumPy advising transparent huge pages for its large arrays (unless the user chose with
-    NUMPY_MADVISE_HUGEPAGE); returns whether the advice is now off.
+def _hugepage_switch() -> Any:
+    """NumPy's switch of its transparent-huge-page advice (returns the previous setting), or None."""
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    return getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+
+
+@contextmanager
+def hugepage_advice_off() -> Iterator[None]:
+    """Within the block, NumPy does not advise transparent huge pages for its large arrays; the
+    previous setting is restored on leaving (unless the user chose with NUMPY_MADVISE_HUGEPAGE).
 
     NumPy asks the kernel for 2 MB pages (madvise) for every array of 4 MB or more
     (numpy.org/doc/stable/reference/global_state.html). Rasterising allocates and frees such
     arrays thousands of times per build, and each fresh huge page is zeroed on its first touch:
     on the 2-core machine (THP "madvise") a shoulder frontal build spent 4.7-8.4 s in the
     kernel against 1.0 s with the advice off, for the same 0.5 GB peak (session 10, perf10).
+    Scoped to the build (session 11): importing the module changes nothing process-wide.
     """
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
-        return False
-    core = getattr(np, "_core", None) or getattr(np, "core", None)
-    toggle = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
-    if toggle is None:
-        return False
-    toggle(False)
-    return True
+    switch = _hugepage_switch()
+    if switch is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        yield
+        return
+    previous = switch(False)
+    try:
+        yield
+    finally:
+        switch(previous)
 
-
-HUGEPAGE_ADVICE_OFF = _without_hugepage_advice()
 
 ENGINE_VERSION = "12"
 IMAGE_PIXELS = 512
@@ -2512,6 +2520,12 @@ def bone_eval_mm(bone: Solid, eval_mm: float, pixel_mm: float) -> float:
 def project(site: Site, view_name: str, use_cache: bool = True, view: View | None = None) -> Projection:
     """Project ``site`` in view ``view_name`` (or the given derived ``view``): path maps per material
     and compartment on a 512² grid, cached on disk keyed by the site data and the view."""
+    with hugepage_advice_off():
+        return _project(site, view_name, use_cache, view)
+
+
+def _project(site: Site, view_name: str, use_cache: bool, view: View | None) -> Projection:
+    """:func:`project`, with NumPy's huge-page advice already off."""
     view = view or get_view(site, view_name)
     key = hashlib.sha256(f"{site.digest}/{view!r}".encode()).hexdigest()[:24]
     path = cache_dir() / f"{site.site}-{view_name}-{key}.npz"
