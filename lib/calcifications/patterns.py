@@ -1837,6 +1837,31 @@ def _spindle_lobes(
     return lobes
 
 
+def _lobes_clear_of_bone(
+    anatomy: Anatomy, lobes: list[tuple[float, float, float]], blend_mm: float, clearance_mm: float
+) -> list[tuple[float, float, float]]:
+    """The lobes (x, y, r; mm) moved away from bone until their outline keeps ``clearance_mm`` (mm) from it.
+
+    :func:`seat` clears a disc of the half-width only: a spindle's ends and side lobes reached into
+    the cleft and were cut flat there (a straight edge, the rim missing along it: no lucent cleft
+    but a sliced mass). At most 20 steps; the last position if the bone cannot be cleared."""
+    gap = bone_gap(anatomy)
+    gy, gx = np.gradient(gap)
+    px = anatomy.grid.pixel_mm
+    for _ in range(20):
+        inside = sphere_union(anatomy, lobes, blend_mm)[1] <= 0.0
+        short = inside & (gap < clearance_mm)
+        if not short.any():
+            break
+        ux, uy = float(gx[short].sum()), float(gy[short].sum())
+        norm = math.hypot(ux, uy)
+        if norm == 0.0:
+            break
+        step = max(px, clearance_mm - float(gap[short].min()))
+        lobes = [(x + step * ux / norm, y + step * uy / norm, r) for x, y, r in lobes]
+    return lobes
+
+
 def _smooth_field(anatomy: Anatomy, rng: np.random.Generator, scale_mm: float) -> np.ndarray:
     """Smooth zero-mean unit-variance random field with correlation length about ``scale_mm``."""
     field = ndimage.gaussian_filter(rng.standard_normal(anatomy.grid.shape), max(scale_mm / anatomy.grid.pixel_mm, 0.5))
@@ -1888,6 +1913,8 @@ def zonal_peripheral(anatomy: Anatomy, rng: np.random.Generator, **params: Any) 
     centre = seat(anatomy, allowed, centre, (1.35 if weeks < 6 else 1.05) * b)
     # drawn first: the same lesion outline, shell irregularity and texture at every stage
     lobes = _spindle_lobes(rng, centre, a, b, angle)
+    if cleft > 0:  # the whole lobulated outline clear of the cortex, not only the seat's disc
+        lobes = _lobes_clear_of_bone(anatomy, lobes, 0.28 * b, cleft + 1.0)
     wall_noise = _smooth_field(anatomy, rng, 4.0)
     bead_noise = _smooth_field(anatomy, rng, 1.6)
     mottle = _smooth_field(anatomy, rng, 0.35)
