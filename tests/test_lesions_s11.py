@@ -3,6 +3,7 @@ phleboliths apart in the fat, nodules inside the fat). Tests on mineral maps, ma
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from calcifications import figures as fg
 from calcifications import patterns as pt
@@ -47,3 +48,31 @@ def test_myositis_ossificans_is_whole_beyond_its_cleft_not_sliced_by_it(fid):
     assert mineral[band].max() < 0.05 * mineral.max(), mineral[band].max()
     # and the cleft itself is there: no mineral within it
     assert mineral[gap < cleft].max() == 0.0
+
+
+def test_varicose_phleboliths_are_a_chain_of_separate_rings_under_the_skin():
+    """quiz_subcutaneous_q2: the fat along the small saphenous vein is about 5 mm deep; session 10 drew
+    all seven 7-mm rings in the few pixels 6.5 mm deep, where they merged into two blots. Now each ring
+    is separate (centres at least a ring's diameter apart) and wholly under the skin."""
+    anatomy, scene = _scene("quiz_subcutaneous_q2")
+    ((_, params, lesions),) = scene
+    m = _mineral(lesions)
+    px = anatomy.grid.pixel_mm
+    labels, n = ndimage.label(m > 0.1 * m.max())
+    assert n >= 6, n
+    centres = np.array(ndimage.center_of_mass(m, labels, range(1, n + 1))) * px
+    gaps = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(gaps, np.inf)
+    assert gaps.min() >= 0.9 * params["size_mm"], gaps.min()
+    assert pt.body_depth(anatomy)[m > 1e-3].min() >= 1.5  # inside the skin, not on it
+
+
+def test_spaced_points_keep_their_distance_and_stop_when_full():
+    mask = np.zeros((40, 200), bool)
+    mask[18:22, 10:190] = True  # a 180 px strip
+    pts = pt.spaced_points(mask, 50, np.random.default_rng(0), 0.5, 10.0)
+    assert 5 <= len(pts) <= 10  # 90 mm long: room for at most 10 points 10 mm apart
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    assert d.min() >= 10.0
+    assert pt.spaced_points(np.zeros((5, 5), bool), 3, np.random.default_rng(0), 0.5, 1.0).shape == (0, 2)

@@ -920,6 +920,20 @@ def _candidates(
     return np.nonzero(mask)
 
 
+def spaced_points(mask: np.ndarray, n: int, rng: np.random.Generator, pixel_mm: float, spacing_mm: float) -> np.ndarray:
+    """Up to ``n`` random pixel centres (mm, as x, y) in ``mask``, each at least ``spacing_mm`` from the
+    others (fewer where the mask has no room: separate bodies, not a merged blot)."""
+    rows, cols = np.nonzero(mask)
+    xy = np.column_stack([(cols + 0.5) * pixel_mm, (rows + 0.5) * pixel_mm])
+    picked: list[np.ndarray] = []
+    free = np.ones(len(xy), bool)
+    while len(picked) < n and free.any():
+        p = xy[rng.choice(np.flatnonzero(free))]
+        picked.append(p)
+        free &= np.hypot(*(xy - p).T) >= spacing_mm
+    return np.array(picked).reshape(-1, 2)
+
+
 def _pick_points(
     candidates: tuple[np.ndarray, np.ndarray], n: int, rng: np.random.Generator, pixel_mm: float
 ) -> np.ndarray:
@@ -1369,6 +1383,11 @@ def _along_veins(anatomy: Anatomy, reach_mm: float) -> np.ndarray:
     return near
 
 
+PHLEBOLITH_SPACING: float = 1.3  # rings at least this many nominal diameters apart, centre to centre (a chain)
+PHLEBOLITH_DEEPEST_SHARE: float = 0.75  # in thin fat, ring centres in the deepest quarter of it along the vein
+PHLEBOLITH_SKIN_MM: float = 2.2  # a ring's outer edge stays this far under the skin surface (skin 1.6 mm + its wall)
+
+
 def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round calcifications with a lucent centre or laminations (calcified venous thrombi).
 
@@ -1388,16 +1407,30 @@ def phlebolith(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tup
     # phleboliths of the subcutaneous veins (varicose veins) lie in the fat itself, never in the deep
     # veins behind the bones (session 9: rings behind the tibia read as deep-vein phleboliths)
     mask = region_mask(anatomy, (compartment,))
-    in_veins = mask & _along_veins(anatomy, 10.0) & (depth >= clearance)  # tortuous, dilated veins
-    mask = in_veins if in_veins.any() else _skin_clearance(anatomy, mask, clearance)
-    mask &= depth >= min(clearance, 0.8 * float(depth.max()))  # the fallback keeps its distance from the skin too
+    veins = mask & _along_veins(anatomy, 10.0)  # tortuous, dilated veins
+    if veins.any():
+        # where the fat along the vein is thinner than the clearance (the back of the calf: about 5 mm),
+        # its deepest part: a varicosity there bulges the skin (mass effect below) rather than all the
+        # rings crowding into the few pixels deep enough (session 10: seven rings merged into two blots)
+        deepest = float(depth[veins].max())
+        mask = veins & (depth >= min(clearance, PHLEBOLITH_DEEPEST_SHARE * deepest))
+    else:
+        mask = _skin_clearance(anatomy, mask, clearance)
+        mask &= depth >= min(clearance, 0.8 * float(depth.max()))  # the fallback keeps its distance from the skin too
+    if (mask & ~anatomy.bone_mask).any():
+        mask = mask & ~anatomy.bone_mask  # off bone where possible, so they stay visible
     th = np.zeros(anatomy.grid.shape)
-    for x, y in _sample_points(mask, n, rng, anatomy.grid.pixel_mm, 0.0, anatomy.bone_mask):
+    for x, y in spaced_points(mask, n, rng, anatomy.grid.pixel_mm, size * PHLEBOLITH_SPACING):
         r = size / 2 * rng.uniform(0.55, 1.35)
+        # wholly under the skin: in thin fat a ring is no wider than the fat is deep (the vein's calibre)
+        at = depth[int(y / anatomy.grid.pixel_mm), int(x / anatomy.grid.pixel_mm)]
+        r = min(r, max(at - PHLEBOLITH_SKIN_MM, 0.25 * size))
         canvas = ring_canvas(anatomy, (x, y), r)
         canvas.add_to(th, _ring(anatomy, rng, (x, y), r, 0.3, canvas=canvas))
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.5, 0.15)
-    return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),)
+    bulge = mass_effect(anatomy, th, cover_mm=2.0, blend_mm=8.0) if compartment == "subcutaneous" else ()
+    region = region + (("swelling",) if bulge else ())
+    return (_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.8),) + bulge
 
 
 GRAIN_MUSCLE_PATH_MM: float = 8.0  # a rice grain's muscle: at least this much muscle along the beam (mm)
