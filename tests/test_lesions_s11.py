@@ -76,3 +76,20 @@ def test_spaced_points_keep_their_distance_and_stop_when_full():
     np.fill_diagonal(d, np.inf)
     assert d.min() >= 10.0
     assert pt.spaced_points(np.zeros((5, 5), bool), 3, np.random.default_rng(0), 0.5, 1.0).shape == (0, 2)
+
+
+def test_seated_particles_keep_their_reach_from_the_image_frame():
+    """injection_granuloma: the buttock's fat runs off the film's edge; nodules seated by the mask alone
+    were cut by the frame (1 % of the mineral on the mask's edge). The frame now bounds the seat."""
+    from calcifications import anatomy as an
+
+    anatomy = an.build("site_buttock", "frontal")
+    px = anatomy.grid.pixel_mm
+    allowed = np.ones(anatomy.grid.shape, bool)
+    allowed[100, 100] = False  # far from the frame: the old distance map was measured from it alone
+    reaches = np.full(200, 6.0)
+    points, room = pt.seated_points(anatomy, allowed, reaches, np.random.default_rng(3))
+    h, w = anatomy.grid.shape
+    to_frame = np.minimum.reduce([points[:, 0], points[:, 1], w * px - points[:, 0], h * px - points[:, 1]])
+    assert to_frame.min() >= 6.0 - px, to_frame.min()
+    assert (room <= to_frame + px).all()

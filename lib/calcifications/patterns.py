@@ -980,7 +980,8 @@ def seated_points(
     reaches = np.asarray(reaches_mm, float).reshape(-1)
     if not allowed.any() or reaches.size == 0:
         return np.zeros((0, 2)), np.zeros(0)
-    depth = ndimage.distance_transform_edt(allowed) * px
+    # the frame is an edge too: a particle seated by the mask alone was cut by the image border
+    depth = ndimage.distance_transform_edt(np.pad(allowed, 1))[1:-1, 1:-1] * px
     points, room = [], []
     for reach in reaches:
         ok = depth >= min(reach, 0.8 * float(depth.max()))
@@ -2991,6 +2992,9 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
     return (_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.5),)
 
 
+NODULE_CLUMP_REACH: float = 1.3  # a granule clump's granules lie within this many radii of its centre
+
+
 def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Small round or oval nodules, often with a lucent centre (e.g. injection granulomas).
 
@@ -3031,6 +3035,11 @@ def small_round_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: An
                 along, across = rng.normal(0, 0.45 * r), rng.normal(0, stretch * 0.45 * r)
                 gx, gy = x + along * math.cos(t) - across * math.sin(t), y + along * math.sin(t) + across * math.cos(t)
                 g = float(np.clip(r * 0.3 * rng.lognormal(0.0, 0.4), 0.4, 0.7 * r))
+                # the whole clump within the nodule's seated reach (1.5 r): a granule drawn 2-3 σ out
+                # reached past it, onto the fat's edge or a hole in it (the buttock's 2.4 mm voxels)
+                off = math.hypot(along, across)
+                pull = min(1.0, max(NODULE_CLUMP_REACH * r - g, 0.0) / off) if off > 0 else 1.0
+                gx, gy = x + (gx - x) * pull, y + (gy - y) * pull
                 granule = blob(
                     anatomy, (gx, gy), g, g * rng.uniform(0.5, 1.0), g, rng.uniform(0, 180), radial_profile(rng, 0.2)
                 )
