@@ -2434,14 +2434,24 @@ def recess_zones(anatomy: Anatomy, recesses: Any, reach_mm: float) -> list[np.nd
 
 
 def _osteochondral_body(
-    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    r: float,
+    angle_deg: float | None = None,
+    aspect: float | None = None,
 ) -> tuple[Canvas, np.ndarray]:
     """Mineral path (mm) of one osteochondral body of radius ``r`` mm: a calcified rim, broken
     inner rings (the "ring and arc" of chondroid mineral) and a faintly stippled matrix; drawn on
-    its :func:`ring_canvas` (zero outside it), returned with it."""
+    its :func:`ring_canvas` (zero outside it), returned with it. ``angle_deg`` and ``aspect`` (short /
+    long axis) fix its long axis (e.g. along a tendon) instead of drawing them at random."""
     px = anatomy.grid.pixel_mm
     b = r * rng.uniform(0.6, 0.95)
     angle = rng.uniform(0, 180)
+    if aspect is not None:
+        b = r * aspect
+    if angle_deg is not None:
+        angle = angle_deg
     outline = particle_outline(rng, rng.uniform(0.02, 0.06), egg=0.05, facet_chance=0.45)
     wall = max(0.5, r * 0.18 * rng.uniform(0.5, 1.6))
     body = blob_shell(anatomy, centre, r, b, b, wall, angle, outline) * rng.uniform(0.6, 1.2)
@@ -2498,6 +2508,87 @@ def _bodies_in_recesses(
     return tuple(lesions)
 
 
+SHEATH_SPREAD_MM: float = 1.5  # σ (mm) of a body's centre across its tendon sheath (a sheath is a few mm wide)
+SHEATH_ASPECT: tuple[float, float] = (
+    0.45,
+    0.75,
+)  # short/long axis of bodies moulded by the sheath (tuned visual choice)
+
+
+def _sheath_path(anatomy: Anatomy, params: Mapping[str, Any]) -> np.ndarray:
+    """The sheath's course (image mm): the landmark polyline ``sheath`` moved by ``sheath_offset_mm``,
+    cut to ``extent`` (fractions of its length) and resampled every 1 mm."""
+    name = params["sheath"]
+    value = anatomy.landmarks.get(name) if isinstance(name, str) else None
+    pts = np.asarray(value if value is not None else [], dtype=float)
+    if pts.ndim != 2 or pts.shape[0] < 2 or pts.shape[1] != 2:
+        raise ValueError(f"sheath must name a landmark polyline of {anatomy.site} {anatomy.projection}, got {name!r}")
+    pts = pts + _offset(params.get("sheath_offset_mm", (0.0, 0.0)))
+    extent = params.get("extent", (0.0, 1.0))
+    try:
+        lo, hi = float(extent[0]), float(extent[1])
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"extent must be two fractions (start, end), got {extent!r}") from None
+    if not 0.0 <= lo < hi <= 1.0:
+        raise ValueError(f"extent must satisfy 0 <= start < end <= 1, got {extent!r}")
+    fine = resample_polyline(pts, 1.0)
+    n = len(fine)
+    return fine[int(lo * (n - 1)) : int(math.ceil(hi * (n - 1))) + 1]
+
+
+def _bodies_in_sheath(
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    params: Mapping[str, Any],
+    n: int,
+    size: float,
+    conc: float,
+    effusion: float,
+    compartment: str,
+) -> tuple[Lesion, ...]:
+    """Osteochondral bodies strung along a tendon sheath (tenosynovial chondromatosis): spread along the
+    tendon's whole course in the film, each moulded by the sheath (long axis along the tendon), in a
+    sheath distended by fluid (``effusion`` mm: its radius) rather than gathered in a joint's recesses."""
+    px = anatomy.grid.pixel_mm
+    path = _sheath_path(anatomy, params)
+    if len(path) < 3:
+        raise ValueError("sheath: the chosen extent of the tendon is shorter than 3 mm")
+    th = np.zeros(anatomy.grid.shape)
+    # the sheath passes behind the joint: no body where it would project on the joint's recesses
+    joint = anatomy.masks.get("intraarticular")
+    if joint is not None and joint.any():
+        ji = np.clip((path[:, 1] / px).astype(int), 0, joint.shape[0] - 1)
+        jj = np.clip((path[:, 0] / px).astype(int), 0, joint.shape[1] - 1)
+        clear = (ndimage.distance_transform_edt(~joint) * px)[ji, jj] >= 0.6 * size + 2.0
+    else:
+        clear = np.ones(len(path), bool)
+    free = np.flatnonzero(clear[1:-1]) + 1
+    if free.size == 0:
+        raise ValueError("sheath: the chosen course lies wholly on the joint")
+    # evenly strung along the sheath with jitter (a chain, not a cluster), each at its own place across it
+    slots = (np.arange(n) + rng.uniform(0.15, 0.85, n)) / max(n, 1) * (len(path) - 1)
+    for k in rng.permutation(n):
+        i = int(free[np.argmin(np.abs(free - slots[k]))])
+        tx, ty = path[i + 1] - path[i - 1]
+        norm = math.hypot(tx, ty) or 1.0
+        across = rng.normal(0.0, SHEATH_SPREAD_MM)
+        cx, cy = path[i][0] - ty / norm * across, path[i][1] + tx / norm * across
+        r = size / 2 * rng.uniform(0.4, 1.0) ** 0.8
+        angle = math.degrees(math.atan2(ty, tx)) + rng.normal(0.0, 8.0)
+        canvas, body = _osteochondral_body(anatomy, rng, (cx, cy), r, angle, rng.uniform(*SHEATH_ASPECT))
+        canvas.add_to(th, body)
+    th = chalky(th, rng, px, 0.5, 0.15)
+    # in projection the sheath overlies what runs beside it (the neurovascular bundle, the muscle it
+    # leaves): clipped to the compartment alone, the bodies over the vessels' band were cut away
+    region = _mass_region(anatomy, compartment) + (("vascular",) if "vascular" in anatomy.masks else ())
+    lesions = [_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.5)]
+    if effusion > 0:
+        _, d = polyline_coordinates(path, anatomy, within_mm=effusion + 2.0)
+        chord = 2.0 * np.sqrt(np.clip(effusion**2 - np.nan_to_num(d, posinf=1e9) ** 2, 0.0, None))
+        lesions.insert(0, _lesion("fluid", gaussian_sparse(chord, 0.8 / px), anatomy, region, soft_mm=1.0))
+    return tuple(lesions)
+
+
 def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
@@ -2514,6 +2605,8 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
     conc = _mineral(params, 0.8)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    if params.get("sheath") is not None:
+        return _bodies_in_sheath(anatomy, rng, params, n, size, conc, effusion, compartment)
     if params.get("recesses") is not None:
         return _bodies_in_recesses(anatomy, rng, params["recesses"], n, size, conc, effusion, compartment)
     location = params.get("location")
@@ -3175,6 +3268,9 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "effusion_mm": "effusion thickness (0 for none)",
                 "location": "recess where the bodies gather (landmark point or polyline, or (x, y) mm; default anywhere)",
                 "recesses": "landmarks of the joint's recesses the bodies fill, on any view (e.g. the elbow fat pads)",
+                "sheath": "landmark polyline of a tendon's course: bodies strung along its sheath (tenosynovial)",
+                "sheath_offset_mm": "(dx, dy) shift of the sheath from that landmark, mm (default none)",
+                "extent": "(start, end) fractions of the sheath's course the bodies occupy (default whole)",
                 "compartment": "default intraarticular",
             }
         ),
