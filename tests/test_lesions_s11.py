@@ -147,3 +147,15 @@ def test_sheath_parameters_are_checked():
             sheath="posterior_tibial_artery",
             extent=(0.8, 0.2),
         )
+
+
+@pytest.mark.parametrize("fid", ["quiz_calcinosis_cutis_q1", "fig16"])
+def test_fingertip_calcinosis_lies_under_the_skin_not_cut_along_it(fid):
+    """Fingertip nodules were seated half a size deep and the larger ones cut flat along the skin line
+    (a 'pasted' straight edge at the tip). Now each lies wholly in the pulp: almost no mineral in the
+    outer millimetre under the skin."""
+    anatomy, scene = _scene(fid)
+    m = sum(_mineral(lesions) for pid, _, lesions in scene if pid == "dense_homogeneous_nodules")
+    depth = pt.body_depth(anatomy)
+    assert m.sum() > 0
+    assert m[depth < 1.0].sum() < 0.005 * m.sum(), m[depth < 1.0].sum() / m.sum()

@@ -3041,6 +3041,8 @@ def _marginal_erosion(
 NODULE_GRAIN_MM: float = 0.4  # calcinosis nodules' chalk grain (mm; tuned visual choice)
 NODULE_CONTRAST: float = 0.45  # its log-density spread before projection (tuned visual choice)
 NODULE_CORE: float = 0.4  # packed densest centrally (tuned visual choice)
+NODULE_REACH: float = 1.3  # a lumpy nodule's outline reaches up to this many radii from its centre (particle_outline)
+NODULE_CORTEX_SHARE: float = 0.8  # densest packed chalk: this share of cortex's attenuation over the same path (tuned)
 
 
 def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -3063,16 +3065,27 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
                 tips += [tuple(pts[i]) for i in which if i < len(pts)]
     if not tips:
         tips = [_landmark_point(anatomy, None, "muscle_center")]
-    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 0.5 * size)
+    region = region_mask(anatomy, (compartment,))
+    mask = _skin_clearance(anatomy, region, 0.5 * size)
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
     chord = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
         local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
+        # each nodule wholly under the skin (session 10: centres half a size deep, the larger nodules
+        # cut flat along the skin line); one that does not fit where it falls is drawn smaller
+        room = ndimage.distance_transform_edt(np.pad(region, 1))[1:-1, 1:-1] * anatomy.grid.pixel_mm
         for px, py in _sample_points(local, count, rng, anatomy.grid.pixel_mm):
             # clustered nodules of varied size, some coalescing into lobulated clumps
             r = size / 2 * rng.uniform(0.35, 1.25)
+            fit = float(
+                room[
+                    min(int(py / anatomy.grid.pixel_mm), room.shape[0] - 1),
+                    min(int(px / anatomy.grid.pixel_mm), room.shape[1] - 1),
+                ]
+            )
+            r = min(r, max(fit / NODULE_REACH - 0.3, 0.3 * size / 2))
             b = r * rng.uniform(0.6, 1.0)
             outline = particle_outline(rng, rng.uniform(0.1, 0.25), egg=0.15, facet_chance=0.3)
             nodule = blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), outline)
@@ -3081,7 +3094,9 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
             th += rng.uniform(0.8, 1.1) * chalk * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
             chord += nodule
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
-    th = cap_to_cortex(th * conc, chord)  # no nodule denser than cortex of its own thickness
+    # no nodule denser than cortex of its own thickness; packed chalk is looser than cortex except where
+    # it is thickest (session 10: every nodule at the cortex cap read as brighter than bone, uniform)
+    th = cap_to_cortex(th * conc, NODULE_CORTEX_SHARE * chord)
     return (_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.5),)
 
 
