@@ -159,3 +159,31 @@ def test_fingertip_calcinosis_lies_under_the_skin_not_cut_along_it(fid):
     depth = pt.body_depth(anatomy)
     assert m.sum() > 0
     assert m[depth < 1.0].sum() < 0.005 * m.sum(), m[depth < 1.0].sum() / m.sum()
+
+
+def test_chronic_haematoma_is_a_thin_eggshell_round_an_empty_centre():
+    """quiz_vascular_q2 (answer: a calcified haematoma in muscle, not an aneurysm) was read as mature
+    myositis ossificans: a thick rim with flocculent foci and a shell over the centre. The chronic
+    haematoma's centre carries almost no calcium and its rim is thin (projected width in mm)."""
+    anatomy, scene = _scene("quiz_vascular_q2")
+    ((_, params, lesions),) = scene
+    assert params["chronic"] is True
+    m = _mineral(lesions)
+    (mass,) = [lesion.thickness_mm for lesion in lesions if lesion.material == "soft_tissue"]
+    centre = mass > 0.8 * mass.max()  # the middle of the oval, seen through both faces
+    assert m.sum() > 0
+    assert m[centre].sum() < 0.05 * m.sum(), m[centre].sum() / m.sum()  # session 10: 7.7 %
+    # thin: the calcified band's area over about the covered perimeter (session 10: 1.2 mm)
+    px = anatomy.grid.pixel_mm
+    band = m > 0.2 * m.max()
+    skeleton_len = ndimage.binary_erosion(mass > 0, iterations=1) ^ (mass > 0)
+    width = band.sum() * px * px / max(skeleton_len.sum() * px * 0.8, 1e-6)
+    assert width < 0.9, width
+
+
+def test_chronic_must_be_a_boolean():
+    from calcifications import anatomy as an
+
+    thigh = an.build("site_thigh", "lateral")
+    with pytest.raises(ValueError, match="chronic must be true or false"):
+        pt.generate("curvilinear_rim", thigh, np.random.default_rng(0), compartment="muscle", chronic="yes")

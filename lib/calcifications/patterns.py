@@ -1257,9 +1257,11 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     (the landmark nearest ``location``) and elongated along it, with a thin, interrupted
     eggshell rim of calcium. Haematoma (compartment 'muscle'): an oval mass seated inside the
     muscle belly, clear of the bone, with a thicker, irregular peripheral rim and a few
-    flocculent foci within. Outlines are lobulated, the rim's thickness varies.
+    flocculent foci within; a ``chronic`` (old, encapsulated) haematoma has a thin, smooth eggshell
+    rim round a uniform soft-tissue centre, no foci (a thick rim with foci within read as myositis
+    ossificans). Outlines are lobulated, the rim's thickness varies.
     Parameters: location (landmark or (x, y) mm), size_mm (long axis), aspect (short/long),
-    coverage (fraction of the rim calcified), mineral_g_cm3, angle_deg, compartment.
+    coverage (fraction of the rim calcified), mineral_g_cm3, angle_deg, compartment, chronic.
     """
     compartment = params.get("compartment", "vascular")
     centre = _landmark_point(
@@ -1273,6 +1275,9 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     a, b = size / 2, size * aspect / 2
     px = anatomy.grid.pixel_mm
     vascular = compartment == "vascular"
+    chronic = params.get("chronic", False)
+    if not isinstance(chronic, bool):
+        raise ValueError(f"chronic must be true or false, got {chronic!r}")
     if vascular:
         path = anatomy.landmarks.get("artery")
         if path is not None and np.asarray(path, float).ndim == 2:
@@ -1284,8 +1289,8 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         region = _mass_region(anatomy, compartment)
         inside = _away_from_bone(anatomy, region_mask(anatomy, region), 3.0)
         centre = seat(anatomy, inside, centre, 0.9 * b)
-        wall = max(1.2, size / 35)
-    outline = radial_profile(rng, 0.07 if vascular else 0.14)
+        wall = max(0.8, size / 60) if chronic else max(1.2, size / 35)
+    outline = radial_profile(rng, 0.07 if vascular or chronic else 0.14)
     mass = blob(anatomy, centre, a, b, b, angle, outline)
     # wall thickness varies around the rim: the inner surface has its own, smaller perturbation
     inner = blob(anatomy, centre, a, b, b, angle, outline + radial_profile(rng, 0.05) * [0, 1, 0], grow_mm=-wall)
@@ -1304,9 +1309,9 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         arcs = np.clip(arcs + 0.8 * side * side * (3 - 2 * side), 0.0, 1.0)
     # (an aneurysm's faces keep only a trace: a brighter en-face shell made it read as a corticated
     # ossicle, a fabella or a loose body, rather than a calcified vessel wall seen edge-on)
-    shell = shell * np.where(rim, arcs, ANEURYSM_FACE if vascular else 0.2)
+    shell = shell * np.where(rim, arcs, ANEURYSM_FACE if vascular or chronic else 0.2)
     mineral = chalky(shell, rng, px, 0.7, 0.35)
-    if not vascular:  # a few flocculent foci in the organising haematoma
+    if not (vascular or chronic):  # a few flocculent foci in the organising haematoma
         foci = np.zeros(anatomy.grid.shape)
         for _ in range(int(rng.integers(3, 7))):
             off = rng.normal(0, 0.35, 2) * (a, b)
@@ -3188,6 +3193,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "rim mineral concentration",
                 "angle_deg": "long-axis direction",
                 "compartment": "vascular (aneurysm, default) or muscle (haematoma)...",
+                "chronic": "haematoma only: old and encapsulated, a thin smooth eggshell rim and no foci (default false)",
             }
         ),
         "phlebolith": MappingProxyType(
