@@ -185,5 +185,12 @@ def test_the_two_sides_of_a_bilateral_film_have_their_own_deposits():
         maps.append(_mineral(lesions))
     a, b = (float(m.sum()) for m in maps)
     assert a > 0 and b > 0
-    # the same stream reused for each side gave two sides within 0.3 % of each other (mineral sums 136.5 and 136.8)
-    assert abs(a - b) > 0.1 * max(a, b), (a, b)
+    # the second side is drawn from where the first left the stream, not from a fresh stream of the seed
+    # (which made mirror-image pairs: sums within 0.3 %). Session 11 seats each fingertip nodule wholly in
+    # the pulp, shrinking those that do not fit, so the two sides' sums now converge whatever the stream
+    # (within 2 %) and no longer tell the two cases apart: compare with the fresh-stream draw directly.
+    anatomy, shift = fg.panel_anatomy(spec, spec.panels[1], (256, 128), spec.zoom)
+    fresh = np.random.default_rng(spec.seed)
+    _, lesions, _ = fg.panel_scene(spec, spec.panels[1], anatomy, fresh, shift)
+    again = _mineral(lesions)
+    assert np.abs(maps[1] - again).sum() > 0.5 * maps[1].sum()

@@ -963,6 +963,12 @@ def over_lung(anatomy: Anatomy) -> np.ndarray:
     return _memo(anatomy, "over lung", make)
 
 
+# where no pixel is as deep as a particle's reach (a thin fat layer), particles are seated in the part of
+# the layer at least this share of its deepest and drawn smaller to fit: 0.8 crowded a dozen nodules into
+# the one or two deepest spots once the frame bounds the seat (thigh fat cut by the film's edge)
+SEAT_FALLBACK_SHARE: float = 0.6
+
+
 def seated_points(
     anatomy: Anatomy,
     allowed: np.ndarray,
@@ -984,7 +990,7 @@ def seated_points(
     depth = ndimage.distance_transform_edt(np.pad(allowed, 1))[1:-1, 1:-1] * px
     points, room = [], []
     for reach in reaches:
-        ok = depth >= min(reach, 0.8 * float(depth.max()))
+        ok = depth >= min(reach, SEAT_FALLBACK_SHARE * float(depth.max()))
         rows, cols = np.nonzero(ok)
         p = None
         if weight is not None:
@@ -1257,9 +1263,11 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     (the landmark nearest ``location``) and elongated along it, with a thin, interrupted
     eggshell rim of calcium. Haematoma (compartment 'muscle'): an oval mass seated inside the
     muscle belly, clear of the bone, with a thicker, irregular peripheral rim and a few
-    flocculent foci within. Outlines are lobulated, the rim's thickness varies.
+    flocculent foci within; a ``chronic`` (old, encapsulated) haematoma has a thin, smooth eggshell
+    rim round a uniform soft-tissue centre, no foci (a thick rim with foci within read as myositis
+    ossificans). Outlines are lobulated, the rim's thickness varies.
     Parameters: location (landmark or (x, y) mm), size_mm (long axis), aspect (short/long),
-    coverage (fraction of the rim calcified), mineral_g_cm3, angle_deg, compartment.
+    coverage (fraction of the rim calcified), mineral_g_cm3, angle_deg, compartment, chronic.
     """
     compartment = params.get("compartment", "vascular")
     centre = _landmark_point(
@@ -1273,6 +1281,9 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
     a, b = size / 2, size * aspect / 2
     px = anatomy.grid.pixel_mm
     vascular = compartment == "vascular"
+    chronic = params.get("chronic", False)
+    if not isinstance(chronic, bool):
+        raise ValueError(f"chronic must be true or false, got {chronic!r}")
     if vascular:
         path = anatomy.landmarks.get("artery")
         if path is not None and np.asarray(path, float).ndim == 2:
@@ -1284,8 +1295,8 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         region = _mass_region(anatomy, compartment)
         inside = _away_from_bone(anatomy, region_mask(anatomy, region), 3.0)
         centre = seat(anatomy, inside, centre, 0.9 * b)
-        wall = max(1.2, size / 35)
-    outline = radial_profile(rng, 0.07 if vascular else 0.14)
+        wall = max(0.8, size / 60) if chronic else max(1.2, size / 35)
+    outline = radial_profile(rng, 0.07 if vascular or chronic else 0.14)
     mass = blob(anatomy, centre, a, b, b, angle, outline)
     # wall thickness varies around the rim: the inner surface has its own, smaller perturbation
     inner = blob(anatomy, centre, a, b, b, angle, outline + radial_profile(rng, 0.05) * [0, 1, 0], grow_mm=-wall)
@@ -1304,9 +1315,9 @@ def curvilinear_rim(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -
         arcs = np.clip(arcs + 0.8 * side * side * (3 - 2 * side), 0.0, 1.0)
     # (an aneurysm's faces keep only a trace: a brighter en-face shell made it read as a corticated
     # ossicle, a fabella or a loose body, rather than a calcified vessel wall seen edge-on)
-    shell = shell * np.where(rim, arcs, ANEURYSM_FACE if vascular else 0.2)
+    shell = shell * np.where(rim, arcs, ANEURYSM_FACE if vascular or chronic else 0.2)
     mineral = chalky(shell, rng, px, 0.7, 0.35)
-    if not vascular:  # a few flocculent foci in the organising haematoma
+    if not (vascular or chronic):  # a few flocculent foci in the organising haematoma
         foci = np.zeros(anatomy.grid.shape)
         for _ in range(int(rng.integers(3, 7))):
             off = rng.normal(0, 0.35, 2) * (a, b)
@@ -2434,14 +2445,24 @@ def recess_zones(anatomy: Anatomy, recesses: Any, reach_mm: float) -> list[np.nd
 
 
 def _osteochondral_body(
-    anatomy: Anatomy, rng: np.random.Generator, centre: tuple[float, float], r: float
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    r: float,
+    angle_deg: float | None = None,
+    aspect: float | None = None,
 ) -> tuple[Canvas, np.ndarray]:
     """Mineral path (mm) of one osteochondral body of radius ``r`` mm: a calcified rim, broken
     inner rings (the "ring and arc" of chondroid mineral) and a faintly stippled matrix; drawn on
-    its :func:`ring_canvas` (zero outside it), returned with it."""
+    its :func:`ring_canvas` (zero outside it), returned with it. ``angle_deg`` and ``aspect`` (short /
+    long axis) fix its long axis (e.g. along a tendon) instead of drawing them at random."""
     px = anatomy.grid.pixel_mm
     b = r * rng.uniform(0.6, 0.95)
     angle = rng.uniform(0, 180)
+    if aspect is not None:
+        b = r * aspect
+    if angle_deg is not None:
+        angle = angle_deg
     outline = particle_outline(rng, rng.uniform(0.02, 0.06), egg=0.05, facet_chance=0.45)
     wall = max(0.5, r * 0.18 * rng.uniform(0.5, 1.6))
     body = blob_shell(anatomy, centre, r, b, b, wall, angle, outline) * rng.uniform(0.6, 1.2)
@@ -2498,6 +2519,87 @@ def _bodies_in_recesses(
     return tuple(lesions)
 
 
+SHEATH_SPREAD_MM: float = 1.5  # σ (mm) of a body's centre across its tendon sheath (a sheath is a few mm wide)
+SHEATH_ASPECT: tuple[float, float] = (
+    0.45,
+    0.75,
+)  # short/long axis of bodies moulded by the sheath (tuned visual choice)
+
+
+def _sheath_path(anatomy: Anatomy, params: Mapping[str, Any]) -> np.ndarray:
+    """The sheath's course (image mm): the landmark polyline ``sheath`` moved by ``sheath_offset_mm``,
+    cut to ``extent`` (fractions of its length) and resampled every 1 mm."""
+    name = params["sheath"]
+    value = anatomy.landmarks.get(name) if isinstance(name, str) else None
+    pts = np.asarray(value if value is not None else [], dtype=float)
+    if pts.ndim != 2 or pts.shape[0] < 2 or pts.shape[1] != 2:
+        raise ValueError(f"sheath must name a landmark polyline of {anatomy.site} {anatomy.projection}, got {name!r}")
+    pts = pts + _offset(params.get("sheath_offset_mm", (0.0, 0.0)))
+    extent = params.get("extent", (0.0, 1.0))
+    try:
+        lo, hi = float(extent[0]), float(extent[1])
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"extent must be two fractions (start, end), got {extent!r}") from None
+    if not 0.0 <= lo < hi <= 1.0:
+        raise ValueError(f"extent must satisfy 0 <= start < end <= 1, got {extent!r}")
+    fine = resample_polyline(pts, 1.0)
+    n = len(fine)
+    return fine[int(lo * (n - 1)) : int(math.ceil(hi * (n - 1))) + 1]
+
+
+def _bodies_in_sheath(
+    anatomy: Anatomy,
+    rng: np.random.Generator,
+    params: Mapping[str, Any],
+    n: int,
+    size: float,
+    conc: float,
+    effusion: float,
+    compartment: str,
+) -> tuple[Lesion, ...]:
+    """Osteochondral bodies strung along a tendon sheath (tenosynovial chondromatosis): spread along the
+    tendon's whole course in the film, each moulded by the sheath (long axis along the tendon), in a
+    sheath distended by fluid (``effusion`` mm: its radius) rather than gathered in a joint's recesses."""
+    px = anatomy.grid.pixel_mm
+    path = _sheath_path(anatomy, params)
+    if len(path) < 3:
+        raise ValueError("sheath: the chosen extent of the tendon is shorter than 3 mm")
+    th = np.zeros(anatomy.grid.shape)
+    # the sheath passes behind the joint: no body where it would project on the joint's recesses
+    joint = anatomy.masks.get("intraarticular")
+    if joint is not None and joint.any():
+        ji = np.clip((path[:, 1] / px).astype(int), 0, joint.shape[0] - 1)
+        jj = np.clip((path[:, 0] / px).astype(int), 0, joint.shape[1] - 1)
+        clear = (ndimage.distance_transform_edt(~joint) * px)[ji, jj] >= 0.6 * size + 2.0
+    else:
+        clear = np.ones(len(path), bool)
+    free = np.flatnonzero(clear[1:-1]) + 1
+    if free.size == 0:
+        raise ValueError("sheath: the chosen course lies wholly on the joint")
+    # evenly strung along the sheath with jitter (a chain, not a cluster), each at its own place across it
+    slots = (np.arange(n) + rng.uniform(0.15, 0.85, n)) / max(n, 1) * (len(path) - 1)
+    for k in rng.permutation(n):
+        i = int(free[np.argmin(np.abs(free - slots[k]))])
+        tx, ty = path[i + 1] - path[i - 1]
+        norm = math.hypot(tx, ty) or 1.0
+        across = rng.normal(0.0, SHEATH_SPREAD_MM)
+        cx, cy = path[i][0] - ty / norm * across, path[i][1] + tx / norm * across
+        r = size / 2 * rng.uniform(0.4, 1.0) ** 0.8
+        angle = math.degrees(math.atan2(ty, tx)) + rng.normal(0.0, 8.0)
+        canvas, body = _osteochondral_body(anatomy, rng, (cx, cy), r, angle, rng.uniform(*SHEATH_ASPECT))
+        canvas.add_to(th, body)
+    th = chalky(th, rng, px, 0.5, 0.15)
+    # in projection the sheath overlies what runs beside it (the neurovascular bundle, the muscle it
+    # leaves): clipped to the compartment alone, the bodies over the vessels' band were cut away
+    region = _mass_region(anatomy, compartment) + (("vascular",) if "vascular" in anatomy.masks else ())
+    lesions = [_lesion(reference_deposit(), th * conc, anatomy, region, soft_mm=0.5)]
+    if effusion > 0:
+        _, d = polyline_coordinates(path, anatomy, within_mm=effusion + 2.0)
+        chord = 2.0 * np.sqrt(np.clip(effusion**2 - np.nan_to_num(d, posinf=1e9) ** 2, 0.0, None))
+        lesions.insert(0, _lesion("fluid", gaussian_sparse(chord, 0.8 / px), anatomy, region, soft_mm=1.0))
+    return tuple(lesions)
+
+
 def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
     """Numerous rounded osteochondral bodies in the joint, with rings-and-arcs (chondroid) mineralization
     or a calcified halo, and a joint effusion (synovial osteochondromatosis).
@@ -2514,6 +2616,8 @@ def rounded_bodies_ring_arc(anatomy: Anatomy, rng: np.random.Generator, **params
     size = _number("size_mm", params.get("size_mm", 9.0), high=40)
     conc = _mineral(params, 0.8)
     effusion = _number("effusion_mm", params.get("effusion_mm", 8.0), 0, 60, strict=False)
+    if params.get("sheath") is not None:
+        return _bodies_in_sheath(anatomy, rng, params, n, size, conc, effusion, compartment)
     if params.get("recesses") is not None:
         return _bodies_in_recesses(anatomy, rng, params["recesses"], n, size, conc, effusion, compartment)
     location = params.get("location")
@@ -2948,6 +3052,8 @@ def _marginal_erosion(
 NODULE_GRAIN_MM: float = 0.4  # calcinosis nodules' chalk grain (mm; tuned visual choice)
 NODULE_CONTRAST: float = 0.45  # its log-density spread before projection (tuned visual choice)
 NODULE_CORE: float = 0.4  # packed densest centrally (tuned visual choice)
+NODULE_REACH: float = 1.3  # a lumpy nodule's outline reaches up to this many radii from its centre (particle_outline)
+NODULE_CORTEX_SHARE: float = 0.8  # densest packed chalk: this share of cortex's attenuation over the same path (tuned)
 
 
 def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **params: Any) -> tuple[Lesion, ...]:
@@ -2970,16 +3076,27 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
                 tips += [tuple(pts[i]) for i in which if i < len(pts)]
     if not tips:
         tips = [_landmark_point(anatomy, None, "muscle_center")]
-    mask = _skin_clearance(anatomy, region_mask(anatomy, (compartment,)), 0.5 * size)
+    region = region_mask(anatomy, (compartment,))
+    mask = _skin_clearance(anatomy, region, 0.5 * size)
     x, y = anatomy.grid.coordinates()
     th = np.zeros(anatomy.grid.shape)
     chord = np.zeros(anatomy.grid.shape)
     for k, (tx, ty) in enumerate(tips):
         local = mask & ((x - tx) ** 2 + (y - ty) ** 2 <= spread**2)
         count = n if k % 2 == 0 else max(1, n - 2)
+        # each nodule wholly under the skin (session 10: centres half a size deep, the larger nodules
+        # cut flat along the skin line); one that does not fit where it falls is drawn smaller
+        room = ndimage.distance_transform_edt(np.pad(region, 1))[1:-1, 1:-1] * anatomy.grid.pixel_mm
         for px, py in _sample_points(local, count, rng, anatomy.grid.pixel_mm):
             # clustered nodules of varied size, some coalescing into lobulated clumps
             r = size / 2 * rng.uniform(0.35, 1.25)
+            fit = float(
+                room[
+                    min(int(py / anatomy.grid.pixel_mm), room.shape[0] - 1),
+                    min(int(px / anatomy.grid.pixel_mm), room.shape[1] - 1),
+                ]
+            )
+            r = min(r, max(fit / NODULE_REACH - 0.3, 0.3 * size / 2))
             b = r * rng.uniform(0.6, 1.0)
             outline = particle_outline(rng, rng.uniform(0.1, 0.25), egg=0.15, facet_chance=0.3)
             nodule = blob(anatomy, (px, py), r, b, r, rng.uniform(0, 180), outline)
@@ -2988,7 +3105,9 @@ def dense_homogeneous_nodules(anatomy: Anatomy, rng: np.random.Generator, **para
             th += rng.uniform(0.8, 1.1) * chalk * particle_texture(anatomy, rng, (px, py), 1.5 * r, 0.1)
             chord += nodule
     th = chalky(th, rng, anatomy.grid.pixel_mm, 0.6, 0.2)
-    th = cap_to_cortex(th * conc, chord)  # no nodule denser than cortex of its own thickness
+    # no nodule denser than cortex of its own thickness; packed chalk is looser than cortex except where
+    # it is thickest (session 10: every nodule at the cortex cap read as brighter than bone, uniform)
+    th = cap_to_cortex(th * conc, NODULE_CORTEX_SHARE * chord)
     return (_lesion(reference_deposit(), th, anatomy, (compartment,), soft_mm=0.5),)
 
 
@@ -3080,6 +3199,7 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "mineral_g_cm3": "rim mineral concentration",
                 "angle_deg": "long-axis direction",
                 "compartment": "vascular (aneurysm, default) or muscle (haematoma)...",
+                "chronic": "haematoma only: old and encapsulated, a thin smooth eggshell rim and no foci (default false)",
             }
         ),
         "phlebolith": MappingProxyType(
@@ -3175,6 +3295,9 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "effusion_mm": "effusion thickness (0 for none)",
                 "location": "recess where the bodies gather (landmark point or polyline, or (x, y) mm; default anywhere)",
                 "recesses": "landmarks of the joint's recesses the bodies fill, on any view (e.g. the elbow fat pads)",
+                "sheath": "landmark polyline of a tendon's course: bodies strung along its sheath (tenosynovial)",
+                "sheath_offset_mm": "(dx, dy) shift of the sheath from that landmark, mm (default none)",
+                "extent": "(start, end) fractions of the sheath's course the bodies occupy (default whole)",
                 "compartment": "default intraarticular",
             }
         ),
