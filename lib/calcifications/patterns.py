@@ -963,6 +963,12 @@ def over_lung(anatomy: Anatomy) -> np.ndarray:
     return _memo(anatomy, "over lung", make)
 
 
+# where no pixel is as deep as a particle's reach (a thin fat layer), particles are seated in the part of
+# the layer at least this share of its deepest and drawn smaller to fit: 0.8 crowded a dozen nodules into
+# the one or two deepest spots once the frame bounds the seat (thigh fat cut by the film's edge)
+SEAT_FALLBACK_SHARE: float = 0.6
+
+
 def seated_points(
     anatomy: Anatomy,
     allowed: np.ndarray,
@@ -984,7 +990,7 @@ def seated_points(
     depth = ndimage.distance_transform_edt(np.pad(allowed, 1))[1:-1, 1:-1] * px
     points, room = [], []
     for reach in reaches:
-        ok = depth >= min(reach, 0.8 * float(depth.max()))
+        ok = depth >= min(reach, SEAT_FALLBACK_SHARE * float(depth.max()))
         rows, cols = np.nonzero(ok)
         p = None
         if weight is not None:
