@@ -1942,7 +1942,7 @@ NETWORK_WARP = 0.2  # 0: no displacement (engine 10); 0.5 curls the ridges into 
 NETWORK_LAYERS = 3
 NETWORK_LAYER_SCALES = (1.0, 0.75, 1.35)
 NETWORK_MIN_PX = 2.4
-TEXTURE_HIGHPASS = 1.2
+TEXTURE_HIGHPASS = 0.6
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
