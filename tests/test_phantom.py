@@ -382,7 +382,8 @@ def test_texture_is_not_a_ridge_network():
     tex, _ = ph.bone_texture((256, 256), 0.5, (4.0, 0.9), 80.0, (), seed=1)
     skew = float(((tex - tex.mean()) ** 3).mean() / tex.std() ** 3)
     assert abs(skew) < 0.5
-    assert 0.25 < float(tex.std()) < 0.55
+    # session 11: a modest modulation (amplitude 0.4 → 0.22: readers saw a cartoon wire mesh)
+    assert 0.15 < float(tex.std()) < 0.3
 
 
 def _comb_share(tex: np.ndarray, px: float) -> float:
@@ -430,7 +431,9 @@ def test_texture_is_a_connected_network_not_brush_strokes(monkeypatch):
     shape, px = (256, 256), 0.4
     for seed in (1, 2):
         share, pieces = _bright_network(ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), seed)[0])
-        assert share > 0.03 and pieces < 2.0, (share, pieces)
+        # session 11: a finer texture (three superposed layers, period 2.0 × across) joins into smaller
+        # pieces than engine 8's coarse mesh (share > 0.03); still few pieces, not brush strokes
+        assert share > 0.01 and pieces < 2.0, (share, pieces)
     monkeypatch.setattr(ph, "_network", lambda shape, *a: np.zeros(shape, np.float32))
     share, pieces = _bright_network(ph.bone_texture(shape, px, (2.6, 0.8), 90.0, (), 1)[0])
     assert share < 0.015 and pieces > 2.5, (share, pieces)  # the measure sees the old grain

@@ -311,6 +311,17 @@ class TextureGroup:
     density: float = 1.0
 
 
+@dataclass(frozen=True)
+class Subchondral:
+    """A subchondral bone plate under an articular surface: within about ``radius_mm`` of ``at``
+    (body mm, on the articular surface; a Gaussian fall-off) the bone's cortex is at least
+    ``mm`` thick and fully compact (a thin, dense line under the cartilage)."""
+
+    at: tuple[float, float, float]
+    radius_mm: float
+    mm: float
+
+
 # Default amplitude of the slow variation of cortical thickness along a bone (± share, a solid's
 # ``cortex_jitter``): 0.2 as the prototype had it; a long diaphysis wants less (its two walls thin and
 # thicken together, so ±20 % pinched the medullary canal into waists, an "X" on the lateral femur).
@@ -340,6 +351,7 @@ class Solid:
     # cortex thicker toward these body directions (unit vector, gain): × (1 + gain · cos²) on that side
     cortex_sides: tuple[tuple[tuple[float, float, float], float], ...] = ()
     physeal_scar_s: tuple[float, ...] = ()  # axis positions (0–1) of healed physes (faint transverse lines)
+    subchondral: tuple[Subchondral, ...] = ()  # subchondral plates under the articular surfaces
     surface_noise_mm: float = 0.2
     # amplitude of the slow random variation of the cortical thickness along the axis (± share; 0.2: ±20 %)
     cortex_jitter: float = CORTEX_JITTER
@@ -735,6 +747,7 @@ SOLID_KEYS = {
     "priority",
     "axis",
     "cortex_mm",
+    "subchondral",
     "trabecular_fraction",
     "marrow",
     "texture_mm",
@@ -799,6 +812,7 @@ def _solid(raw: Any, where: str) -> Solid:
         ),
         cortex_sides=_cortex_sides(raw.get("cortex_sides") or [], f"{where}.cortex_sides"),
         physeal_scar_s=_unit_list(raw.get("physeal_scar_s") or [], f"{where}.physeal_scar_s"),
+        subchondral=_subchondral(raw.get("subchondral") or [], f"{where}.subchondral"),
         host=tuple(raw.get("host", ("muscle", "soft_tissue", "adipose", "skin"))),
     )
 
@@ -814,6 +828,25 @@ def _cortex_sides(raw: Any, where: str) -> tuple[tuple[tuple[float, float, float
         d = _unit(_vec3(side["toward"], f"{where}[{i}].toward"), f"{where}[{i}].toward")
         out.append(
             ((float(d[0]), float(d[1]), float(d[2])), _positive(side.get("gain", 0.3), f"{where}[{i}].gain", True))
+        )
+    return tuple(out)
+
+
+def _subchondral(raw: Any, where: str) -> tuple[Subchondral, ...]:
+    """``subchondral``: a list of ``{at: [x, y, z], radius_mm: r, mm: t}`` (r > 0, 0 < t ≤ 5)."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: a list of {{at: [x, y, z], radius_mm: r, mm: t}}")
+    out = []
+    for i, plate in enumerate(raw):
+        here = f"{where}[{i}]"
+        if not isinstance(plate, dict) or not {"at", "radius_mm", "mm"} <= set(plate):
+            raise ValueError(f"{here}: needs 'at' [x, y, z], 'radius_mm' and 'mm' (and optionally 'note')")
+        _check_keys(plate, {"at", "radius_mm", "mm", "note"}, here)
+        mm = _positive(plate["mm"], f"{here}.mm")
+        if mm > 5:
+            raise ValueError(f"{here}.mm: a subchondral plate is at most 5 mm thick, got {mm}")
+        out.append(
+            Subchondral(_vec3(plate["at"], f"{here}.at"), _positive(plate["radius_mm"], f"{here}.radius_mm"), mm)
         )
     return tuple(out)
 
@@ -964,6 +997,7 @@ def posed(site: Site, view: View) -> Site:
                 axis=None if s.axis is None else _turned(s.axis, rot, about),  # type: ignore[arg-type]
                 texture_groups=tuple(replace(g, path=_turned(g.path, rot, about)) for g in s.texture_groups),
                 cortex_sides=tuple((tuple(float(x) for x in rot @ np.asarray(d)), g) for d, g in s.cortex_sides),  # type: ignore[misc]
+                subchondral=tuple(replace(c, at=_turned((c.at,), rot, about)[0]) for c in s.subchondral),
             )
         for i, group in enumerate(site.envelope_groups):
             if group and group in step.envelope_groups:
@@ -1504,6 +1538,7 @@ def rasterise_bone(bone: Solid, view: View, eval_mm: float, voxel_w_mm: float, s
     # coarse occupancy (the smooth-union distance is only approximate far from the surface).
     # deeper than any cortex (jitter, sides, the irregular endosteal ramp)
     cap = 2.1 * max(v for _, v in bone.cortex_mm) * (1 + sum(g for _, g in bone.cortex_sides)) + 2.0 * voxel_w_mm
+    cap = max(cap, 2.1 * max((c.mm for c in bone.subchondral), default=0.0) + 2.0 * voxel_w_mm)
     edt = _edt_capped(sdf_c < 0, coarse.spacing, cap)
     out = _bone_fields_sparse(bone, sdf_c, edt, coarse, fine, view, eval_mm, voxel_w_mm, site_id, noise_c)
     ab_img = rot[:2] @ (np.asarray(bone.axis[1]) - np.asarray(bone.axis[0])) if bone.axis else np.array([0.0, 1.0])
@@ -1570,6 +1605,13 @@ PHYSEAL_SCAR = (0.6, 0.2, 2.0)  # half-width (mm), added trabecular fraction, un
 # mottle, through both walls of a shaft, projected as "sand" in the medullary canal (see _roughness).
 ENDOSTEAL_SHAFT = 0.15
 ENDOSTEAL_FULL_FRACTION = 0.15
+# Session 11: blind readers saw "shafts two bright lines around an empty grey medulla". A diaphysis'
+# yellow marrow holds sparse trabeculae (most near the endosteum and toward the metaphyses): the
+# medulla keeps at least MEDULLARY_FLOOR bone volume fraction (textured like the rest), so the canal
+# reads slightly greyer than marrow alone between the cortices. A tuned visual choice (about 1.5 % of
+# the canal; the metaphyses' profiles, 10–26 %, are untouched). The roughness (_roughness) still
+# follows the profile: no "sand" in the canal.
+MEDULLARY_FLOOR = 0.015
 
 
 def _roughness(bone: Solid, s: np.ndarray) -> np.ndarray:
@@ -1662,14 +1704,41 @@ def _cortex_and_medulla(
         for sp in bone.physeal_scar_s:
             off = (s - np.float32(sp)) * np.float32(length) + np.float32(wave) * noise
             frac = frac + np.float32(extra) * np.exp(-((off / np.float32(half)) ** 2))
-    ramp = np.maximum(np.float32(ENDOSTEAL_RAMP) * thick, np.float32(voxel_w_mm))
-    shell = np.clip((inner - depth) / ramp + 0.5, 0.0, 1.0)
+    frac = np.maximum(frac, np.float32(MEDULLARY_FLOOR))
     r0, r1 = CORTEX_COMPACT_RATIO
     c0, c1 = CORTEX_COMPACT
     rel = np.float32(1.0 / max(v for _, v in bone.cortex_mm)) * thick
     compact = np.clip(c0 + (c1 - c0) * (rel - r0) / (r1 - r0), min(c0, c1), max(c0, c1))
+    plate = _subchondral_weight(bone, uvw, rot, center)
+    if plate is not None:  # under an articular surface: a plate at least its thickness, compact
+        weight, plate_mm = plate
+        inner = inner + weight * np.maximum(plate_mm - inner, 0)
+        thick = thick + weight * np.maximum(plate_mm - thick, 0)
+        compact = compact + weight * (1 - compact)
+    ramp = np.maximum(np.float32(ENDOSTEAL_RAMP) * thick, np.float32(voxel_w_mm))
+    shell = np.clip((inner - depth) / ramp + 0.5, 0.0, 1.0)
     cortex = occ * shell * compact
     return cortex.astype(np.float32), (occ - cortex).astype(np.float32), np.asarray(frac, np.float32)
+
+
+def _subchondral_weight(
+    bone: Solid, uvw: Sequence[np.ndarray], rot: np.ndarray | None, center: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(weight 0–1, plate thickness mm) of the bone's subchondral plates at view coordinates ``uvw``:
+    a Gaussian of the distance to each plate's ``at`` over its ``radius_mm``, the strongest plate
+    winning; None when the bone has none (or no coordinates are given)."""
+    if not bone.subchondral or rot is None or center is None or len(uvw) != 3:
+        return None
+    body = [_body_linear(np.eye(3)[i], uvw, rot, center) for i in range(3)]
+    weight: np.ndarray | float = 0.0
+    plate_mm: np.ndarray | float = 0.0
+    for c in bone.subchondral:
+        d2 = sum((body[i] - np.float32(c.at[i])) ** 2 for i in range(3))
+        w = np.exp(-d2 * np.float32(1.0 / c.radius_mm**2))
+        stronger = w > weight
+        plate_mm = np.where(stronger, np.float32(c.mm), plate_mm)
+        weight = np.maximum(w, weight)
+    return np.asarray(weight, np.float32), np.asarray(plate_mm, np.float32)
 
 
 # The dense path evaluates this many fine voxels at a time (slabs along u; every field is voxelwise and
@@ -1840,7 +1909,9 @@ def _bone_fields_sparse(
 
 
 TEXTURE_ANGLES = 12  # orientations of the steerable bank (15° apart)
-TEXTURE_AMPLITUDE = 0.4  # standard deviation of the texture about its mean of 1
+# standard deviation of the texture about its mean of 1 (× the bone's texture_contrast). Session 11:
+# 0.4 → 0.22: the pattern a modest modulation of the trabecular bone, visible but subtle as on films
+TEXTURE_AMPLITUDE = 0.22
 # Engine 6: the background grain is a network, not a comb: its orientation wanders by up to
 # TEXTURE_WANDER_DEG about the bone axis over about TEXTURE_WANDER_MM, and a second, weaker family
 # crosses it at TEXTURE_CROSS_DEG (the transverse trabeculae), with TEXTURE_CROSS_SHARE of its variance.
@@ -1859,7 +1930,7 @@ TEXTURE_CROSS_SHARE = 0.25
 # texture. Now NETWORK_ANISO 2, the grain 20 %, and the network's two fields resampled through a
 # smooth random displacement (NETWORK_WARP × the network's period, rms, over about that period): the
 # ridges wander, break and merge as trabeculae do (tuned visual choices; tests/test_phantom.py).
-NETWORK_SCALE = 2.6
+NETWORK_SCALE = 2.0  # session 11: 2.6 → 2.0 (finer; more elements, see NETWORK_LAYERS)
 NETWORK_ANISO = 2.0
 NETWORK_RIDGE = 0.42
 NETWORK_STRUT_SHARE = 0.6
@@ -1867,6 +1938,19 @@ NETWORK_BLUR_MM = 0.3
 NETWORK_GRAIN_SHARE = 0.2
 NETWORK_STRUT_ANISO = 1.3  # struts short and irregular (longer ones read as a regular grid)
 NETWORK_WARP = 0.2  # 0: no displacement (engine 10); 0.5 curls the ridges into worms
+# Session 11: blind readers saw "one uniform cartoon crazy-paving / wire-mesh network, equally coarse
+# in condyles, tibia, patella and carpals", "wormy" trabeculae and "random medullary blotches". A film
+# sums hundreds of trabeculae (thickness about 0.1–0.3 mm, spacing about 0.5–1.5 mm) along each ray;
+# at 0.2–0.5 mm pixels they blur into a fine, low-contrast grain whose scale follows the bone's own
+# spacing. The network is now NETWORK_LAYERS independent ridge sets summed (the trabeculae of
+# successive depths, superposed), their periods NETWORK_SCALE × ``across`` × NETWORK_LAYER_SCALES
+# (never below NETWORK_MIN_PX pixels: finer would alias into pixel noise), and the whole texture is
+# high-passed at TEXTURE_HIGHPASS × the period (the cells' low-frequency content read as blotches).
+# Tuned visual choices, checked on the knee, hip, hand, ankle, shoulder and thigh previews.
+NETWORK_LAYERS = 3
+NETWORK_LAYER_SCALES = (1.0, 0.75, 1.35)
+NETWORK_MIN_PX = 2.4
+TEXTURE_HIGHPASS = 0.6
 
 
 def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, angle_deg: float) -> np.ndarray:
@@ -1874,11 +1958,14 @@ def _band(fx: np.ndarray, fy: np.ndarray, along_mm: float, across_mm: float, ang
     (long, straight grain) times a band-pass across it peaking near a period of ``across_mm``
     (a narrow minus a twice-wider Gaussian), so parallel streaks ``across_mm`` apart."""
     t = math.radians(angle_deg)
-    f_along = fx * math.cos(t) + fy * math.sin(t)
-    f_across = -fx * math.sin(t) + fy * math.cos(t)
+    fx, fy = np.asarray(fx, np.float32), np.asarray(fy, np.float32)  # float32: the filter is a smooth shape
+    f_along = fx * np.float32(math.cos(t)) + fy * np.float32(math.sin(t))
+    f_across = -fx * np.float32(math.sin(t)) + fy * np.float32(math.cos(t))
     s = across_mm / 4.0
-    low = np.exp(-2 * math.pi**2 * (f_along * along_mm / 2) ** 2)
-    return low * (np.exp(-2 * math.pi**2 * (f_across * s) ** 2) - np.exp(-2 * math.pi**2 * (f_across * 2 * s) ** 2))
+    low = np.exp(np.float32(-2 * math.pi**2 * (along_mm / 2) ** 2) * f_along * f_along)
+    narrow = np.exp(np.float32(-2 * math.pi**2 * s**2) * f_across * f_across)
+    wide = narrow * narrow  # the twice-wider Gaussian: the narrow one to the 4th power (one exp, not two)
+    return low * (narrow - wide * wide)
 
 
 def _iso_band(fx: np.ndarray, fy: np.ndarray, period_mm: float) -> np.ndarray:
@@ -1910,14 +1997,15 @@ def _steered(
     pos = np.mod(angle_deg, 180.0) / step
     k0 = np.floor(pos).astype(np.int64) % TEXTURE_ANGLES
     t = (pos - np.floor(pos)).astype(np.float32)
-    needed = sorted(set(np.unique(k0).tolist()) | set(((np.unique(k0) + 1) % TEXTURE_ANGLES).tolist()))
+    present = np.flatnonzero(np.bincount(k0.ravel(), minlength=TEXTURE_ANGLES))  # as np.unique, faster
+    needed = sorted(set(present.tolist()) | set(((present + 1) % TEXTURE_ANGLES).tolist()))
     bank = {} if bank is None else bank
     for k in needed:
         if k not in bank:
             bank[k] = _unit_std(np.fft.irfft2(white_f * _band(fx, fy, along_mm, across_mm, k * step), s=shape))
     out = np.zeros(shape, np.float32)
     rho = 0.0
-    for k in np.unique(k0).tolist():
+    for k in present.tolist():
         sel = k0 == k
         f0, f1 = bank[k], bank[(k + 1) % TEXTURE_ANGLES]
         out[sel] = (1 - t[sel]) * f0[sel] + t[sel] * f1[sel]
@@ -2026,12 +2114,31 @@ def bone_texture(
 def _network(
     shape: tuple[int, int], pixel_mm: float, across_mm: float, direction_deg: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Unit-variance trabecular network (zero mean): bright thin ridges of two oriented fields, the
-    principal one along ``direction_deg`` (image degrees per pixel), the struts crossing it at
-    TEXTURE_CROSS_DEG (see NETWORK_SCALE); lucent cells between them."""
+    """Unit-variance trabecular network (zero mean): NETWORK_LAYERS superposed sets of thin ridges of
+    two oriented fields, the principal one along ``direction_deg`` (image degrees per pixel), the
+    struts crossing it at TEXTURE_CROSS_DEG (see NETWORK_SCALE), high-passed (no blotches)."""
     fy = np.fft.fftfreq(shape[0], d=pixel_mm)[:, None]
     fx = np.fft.rfftfreq(shape[1], d=pixel_mm)[None, :]
-    period = NETWORK_SCALE * across_mm
+    base = NETWORK_SCALE * across_mm
+    total = np.zeros(shape, np.float32)
+    for scale in NETWORK_LAYER_SCALES[:NETWORK_LAYERS]:
+        period = max(base * scale, NETWORK_MIN_PX * pixel_mm)
+        total += _ridge_layer(shape, fx, fy, pixel_mm, period, direction_deg, rng)
+    if TEXTURE_HIGHPASS:
+        total -= ndimage.gaussian_filter(total, TEXTURE_HIGHPASS * base / pixel_mm, mode="nearest")
+    return _unit_std(total - total.mean())
+
+
+def _ridge_layer(
+    shape: tuple[int, int],
+    fx: np.ndarray,
+    fy: np.ndarray,
+    pixel_mm: float,
+    period: float,
+    direction_deg: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One unit-variance set of ridges ``period`` mm apart along ``direction_deg``, with struts."""
     main = _steered(
         np.fft.rfft2(rng.standard_normal(shape)), shape, fx, fy, NETWORK_ANISO * period, period, direction_deg
     )
