@@ -5,24 +5,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from calcifications import figures as fg
 from calcifications import patterns as pt
-from calcifications import subjects
-
-
-def _scene(fid):
-    """Anatomy (with the figure's subject) and each pattern's (id, params, lesions) of a figure's first panel."""
-    spec = fg.get_spec(fid)
-    panel = spec.panels[0]
-    anatomy, shift = fg.panel_anatomy(spec, panel, fg.IMAGE_SHAPE, spec.zoom)
-    subject = subjects.fitted(panel.subject, anatomy)
-    anatomy = subjects.apply(anatomy, subject)
-    rng = np.random.default_rng(spec.seed)
-    out = []
-    for p in panel.patterns:
-        params = fg.panel_params(p.params, shift, None, subject, anatomy.grid.size_mm)
-        out.append((p.id, params, pt.generate(p.id, anatomy, rng, **params)))
-    return anatomy, out
+from test_lesions_s10 import _scene  # the same scene builder (tests/ is on sys.path under pytest)
 
 
 def _mineral(lesions, also=()):
