@@ -321,7 +321,12 @@ def test_fibular_head_outline_shows_behind_the_tibia_on_the_lateral(knee):
         f = fib[np.abs(fib[:, 1] - y) < 1.5][:, 2]
         assert f.max() > t.min() + 6  # overlaps the posterior tibia (z ranges on the lateral film)
         assert 1.5 <= t.min() - f.min() <= 14  # its back just behind the tibia: an outline of its own
-    assert dict(s["fibula"].cortex_mm)[0.0] >= 1.2  # a visible head cortex
+    # a visible head cortex where the lateral film sees it edge-on (front and back: cortex_sides).
+    # Session 11 (knee11): 1.05 mm all round, thinner than before (1.4 mm drew a bright wedge over the
+    # tibia on the AP), and thicker front and back
+    fib = s["fibula"]
+    edge_on = max((g for d, g in fib.cortex_sides if abs(d[2]) > 0.9), default=0.0)
+    assert dict(fib.cortex_mm)[0.0] * (1 + edge_on) >= 1.2
 
 
 def test_patellofemoral_gap_is_cartilage_not_fat(knee):
