@@ -404,3 +404,16 @@ def test_dense_bone_fields_in_slabs_give_the_bits_of_one_slab(monkeypatch, bone_
     whole, slabs = maps(10**12), maps(20_000)
     assert len(dense_calls) == 2  # the bone takes the dense path
     assert whole[0].any() and all(np.array_equal(a, b) for a, b in zip(whole, slabs))
+
+
+@pytest.mark.parametrize(
+    "small_shape, shape", [((9, 7, 12), (61, 40, 97)), ((4, 5), (33, 18)), ((6, 1, 5), (20, 1, 9))]
+)
+def test_linear_resize_matches_a_first_order_zoom(small_shape, shape):
+    """The separable float32 resize of the smooth random fields is ndimage.zoom(order=1), corner to corner."""
+    small = np.random.default_rng(3).standard_normal(small_shape).astype(np.float32)
+    expected = ndimage.zoom(small, [n / c for n, c in zip(shape, small_shape)], order=1)
+    got = ph._linear_resize(small, shape)
+    assert got.shape == expected.shape == shape
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=1e-5)
