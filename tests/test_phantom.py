@@ -478,17 +478,9 @@ def test_diaphyseal_medulla_is_not_sand(monkeypatch):
     projected shaft through both walls ("sand" in the medullary canal, "moth-eaten" radius);
     they now fade where the trabecular fraction is nil: the mid-shaft mottle is that of a bone
     without surface noise, where the old full jitter doubled it."""
-    shaft = ph.SweepPart(((0.0, -70.0, 0.0), (0.0, 0.0, 0.0), (0.0, 70.0, 0.0)), ((12.0, 12.0),) * 3)
-    bone = ph.Solid(
-        "shaft",
-        "bone",
-        (shaft,),
-        material="cortical_bone",
-        axis=((0.0, -70.0, 0.0), (0.0, 70.0, 0.0)),
-        cortex_mm=((0.0, 1.0), (0.3, 4.0), (0.7, 4.0), (1.0, 1.0)),
-        trabecular_fraction=((0.0, 0.2), (0.25, 0.1), (0.35, 0.0), (0.65, 0.0), (0.75, 0.1), (1.0, 0.2)),
-        surface_noise_mm=0.2,
-    )
+    from test_bone_texture_s11 import _shaft  # the same straight 24 mm shaft
+
+    bone = _shaft(surface_noise_mm=0.2)
     smooth = _shaft_mottle(dataclasses.replace(bone, surface_noise_mm=0.0))
     assert _shaft_mottle(bone) < 1.3 * smooth
     monkeypatch.setattr(ph, "ENDOSTEAL_SHAFT", 1.0)  # engine 7: the full roughness in the shaft too
