@@ -77,7 +77,7 @@ def hugepage_advice_off() -> Iterator[None]:
         switch(previous)
 
 
-ENGINE_VERSION = "13"
+ENGINE_VERSION = "14"
 IMAGE_PIXELS = 512
 
 # Soft-tissue kinds: material, compartment, priority (higher wins where solids overlap).
