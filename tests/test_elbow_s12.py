@@ -58,3 +58,20 @@ def test_flexed_olecranon_back_lies_behind_the_posterior_humeral_cortex():
     pts = np.stack([x2.ravel(), _AXIS_Y + d2.ravel(), _AXIS_Z - b2.ravel()], 1).astype(np.float32)
     ole_back = float(b2.ravel()[ulna.sdf(pts) < 0].max())
     assert ole_back >= hum_back + 2.0, (ole_back, hum_back)
+
+
+def test_flexed_ulna_has_no_seam_under_the_radial_head():
+    """Below the radial head the ulna's thickness along the lateral beam varies smoothly from front to
+    back: no slab 1-2 mm wide where it drops by a quarter (session 11: the joint clearance of the radial
+    head's flat 0.6 mm cap cut 4 mm out of the ulna there, a dark line across it on the lateral)."""
+    x = np.arange(-5.0, 25.0, 0.25)
+    for d in (8.0, 10.0, 12.0, 14.0, 16.0):
+        thick = [_ml_path(x, b, d) for b in (-13.5, -11.5, -9.5)]
+        assert thick[1] >= 0.9 * min(thick[0], thick[2]), (d, thick)
+
+
+def _ml_path(x: np.ndarray, b: float, d: float) -> float:
+    """Ulna along the lateral beam (mm of x) at the flexed-frame point (b, d)."""
+    solid = _posed_lateral()["ulna"]
+    pts = np.stack([x, np.full(x.size, _AXIS_Y + d), np.full(x.size, _AXIS_Z - b)], 1).astype(np.float32)
+    return float((solid.sdf(pts) < 0).sum() * (x[1] - x[0]))
