@@ -198,8 +198,10 @@ def test_flexed_ulna_trochlear_notch_is_a_c_round_the_trochlea(x):
 
 def test_flexed_olecranon_is_a_hook_with_a_straight_back():
     """The olecranon rises behind the trochlea to a tip within 2 mm of the level of the flexion axis,
-    and its back (the triceps insertion) is a straight, nearly vertical face 16-21 mm behind the
-    axis over its upper 15 mm, not the rounded heel of session 8."""
+    and its back (the triceps insertion) is a straight, nearly vertical face 21-27 mm behind the
+    axis over its upper 15 mm, not the rounded heel of session 8 (session 12: 16-21 mm left a hook
+    2-7 mm thick that hid behind the trochlea; the olecranon is 16.7 mm from its tip's anterior point
+    to its back, erdem_proximalulna)."""
     b = np.arange(8.0, 26.0, 0.25)
     d = np.arange(-8.0, 32.0, 0.25)
     bb, dd = np.meshgrid(b, d, indexing="ij")
@@ -209,7 +211,7 @@ def test_flexed_olecranon_is_a_hook_with_a_straight_back():
     back = np.array([bb[:, k][inside[:, k]].max() for k in range(d.size) if inside[:, k].any()])
     rows = np.array([d[k] for k in range(d.size) if inside[:, k].any()])
     upper = back[(rows >= tip + 4) & (rows <= tip + 19)]
-    assert upper.size > 40 and upper.min() >= 16.0 and upper.max() <= 21.0, (upper.min(), upper.max())
+    assert upper.size > 40 and upper.min() >= 21.0 and upper.max() <= 27.0, (upper.min(), upper.max())
     assert np.ptp(upper) <= 3.0, np.ptp(upper)  # straight, not a round heel
 
 
