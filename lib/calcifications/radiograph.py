@@ -658,6 +658,31 @@ def heap_slack(nbytes: int = HEAP_SLACK_BYTES) -> Iterator[None]:
         mallopt(_M_TOP_PAD, _DEFAULT_TOP_PAD)
 
 
+# A deposit, for the detail bands: soft tissue standing more than DEPOSIT_RISE log units above the
+# grey opening of the soft tissue (a square of DEPOSIT_SPAN_MM: a white top-hat, which leaves ramps
+# such as the limb's thickening from the skin and broad hills such as a muscle belly alone), grown
+# by DEPOSIT_SHOULDER_MM (the blur of the fine band, over which a deposit still lifts its
+# surroundings). Tuned visual choices: 0.3 is twice ``deposit_clip`` and above the soft tissue's
+# own steps over such a span (fat planes, tendons); 12 mm holds the deposits of the figures.
+DEPOSIT_RISE: float = 0.3
+DEPOSIT_SPAN_MM: float = 12.0
+DEPOSIT_SHOULDER_MM: float = 2.5
+
+
+def _deposit_zone(q: np.ndarray, soft: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(core, zone, background): the soft pixels of the deposits (a white top-hat of ``q`` over
+    ``soft``, square of ``DEPOSIT_SPAN_MM``, above ``DEPOSIT_RISE`` log units), those on or within
+    ``DEPOSIT_SHOULDER_MM`` (mm) of them, and the grey opening (the soft tissue beneath them)."""
+    size = max(3, int(round(DEPOSIT_SPAN_MM / pixel_mm)) | 1)
+    eroded = ndimage.minimum_filter(np.where(soft, q, np.float32(np.inf)), size, mode="nearest")
+    opened = ndimage.maximum_filter(np.where(soft, eroded, np.float32(-np.inf)), size, mode="nearest")
+    peak = soft & (q - opened > np.float32(DEPOSIT_RISE))
+    if not peak.any():
+        return peak, peak, opened
+    grow = max(1, int(round(DEPOSIT_SHOULDER_MM / pixel_mm)))
+    return peak, ndimage.maximum_filter(peak, 2 * grow + 1) & soft, opened
+
+
 def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
     """Digital-radiography processing of a log image to display values in [0, 1] (dense white).
 
@@ -750,20 +775,25 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         other = body & ~bone & ~ring
         other_f = other.astype(np.float32)
         soft_lows: list[np.ndarray] = []
+        # the soft side's low-passes leave out the deposits (and their blurred shoulders) altogether:
+        # clipped at the local floor they still lifted their neighbours' low-pass, and the detail
+        # bands printed a dark ring round every calcification
+        core, zone, background = _deposit_zone(q, other, pixel_mm)
+        core_f = core.astype(np.float32)
 
         def low_pass(values: np.ndarray, sigma_mm: float) -> np.ndarray:
             """Low-pass within each side. On the soft side, of the values clipped at
-            ``deposit_clip`` above the local floor (their minimum over ±σ): a deposit lends its
-            neighbours no more (no dark ring round it, no dark pocket beside it); handing over to
-            the plain low-pass for the pixels standing up to that much higher (the deposit's own
-            detail)."""
+            ``deposit_clip`` above the local floor (their minimum over ±σ) and away from the
+            deposits (:func:`_deposit_zone`): a deposit lends its neighbours nothing (no dark ring
+            round it, no dark pocket beside it); handing over to the plain low-pass for the pixels
+            standing up to that much higher (the deposit's own detail)."""
             sigma = sigma_mm / pixel_mm
             plane = sigma >= PLANE_MIN_PX  # a plane: unbiased beside a bone where the soft tissue slopes
             den = None if plane else fast_gaussian(other_f, sigma, FINE_PER_SIGMA)
             ok = None if den is None else den > 1e-3
 
             def soft_mean(v: np.ndarray) -> np.ndarray:
-                if den is None:
+                if plane:
                     return _coarse_plane(np.where(other, v, base), other, sigma, per_sigma=2.0)
                 num = fast_gaussian(v * other_f, sigma, FINE_PER_SIGMA)
                 return np.where(ok, num / np.where(ok, den, 1.0), base)
@@ -771,8 +801,12 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
             size = 2 * max(1, round(sigma)) + 1
             floor_ = ndimage.minimum_filter(np.where(other, values, np.float32(np.inf)), size, mode="nearest")
             cap = np.where(np.isfinite(floor_), floor_, values) + clip
-            clipped, plain = soft_mean(np.minimum(values, cap)), soft_mean(values)
-            t = np.clip((values - cap) / clip, 0.0, 1.0)
+            clipped = np.minimum(values, cap)
+            if zone.any():  # the deposits and their shoulders at the background beneath them
+                clipped = np.where(zone, np.minimum(clipped, background), clipped)
+            clipped, plain = soft_mean(clipped), soft_mean(values)
+            # a deposit's own pixels take the plain low-pass (their own detail), its core wholly
+            t = np.maximum(np.clip((values - cap) / clip, 0.0, 1.0), core_f)
             soft_lows.append(clipped + t * (plain - clipped))
             inside = _masked_gaussian(values, bone, sigma, per_sigma=FINE_PER_SIGMA, coarse_ratio=True)
             return np.where(bone, inside, soft_lows[-1])
