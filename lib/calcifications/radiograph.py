@@ -662,25 +662,39 @@ def heap_slack(nbytes: int = HEAP_SLACK_BYTES) -> Iterator[None]:
 # grey opening of the soft tissue (a square of DEPOSIT_SPAN_MM: a white top-hat, which leaves ramps
 # such as the limb's thickening from the skin and broad hills such as a muscle belly alone), grown
 # by DEPOSIT_SHOULDER_MM (the blur of the fine band, over which a deposit still lifts its
-# surroundings). Tuned visual choices: 0.3 is twice ``deposit_clip`` and above the soft tissue's
+# surroundings). Tuned visual choices: 0.5 (0.3 and 0.4 caught a muscle belly between a fat plane and the femur in fig05) is above the soft tissue's
 # own steps over such a span (fat planes, tendons); 12 mm holds the deposits of the figures.
-DEPOSIT_RISE: float = 0.3
+DEPOSIT_RISE: float = 0.5
 DEPOSIT_SPAN_MM: float = 12.0
 DEPOSIT_SHOULDER_MM: float = 2.5
+# The soft tissue along a bone's outline stands out of the opening too (the cortex's partial volume
+# beyond the bone mask; a finger's narrow soft tissue): not a deposit. A deposit touching a bone keeps
+# its old low-passes on that side (its far side is still cleared of the rim).
+DEPOSIT_BONE_CLEAR_MM: float = 2.0
 
 
-def _deposit_zone(q: np.ndarray, soft: np.ndarray, pixel_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _deposit_zone(
+    q: np.ndarray, soft: np.ndarray, pixel_mm: float, bone: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(core, zone, background): the soft pixels of the deposits (a white top-hat of ``q`` over
-    ``soft``, square of ``DEPOSIT_SPAN_MM``, above ``DEPOSIT_RISE`` log units), those on or within
-    ``DEPOSIT_SHOULDER_MM`` (mm) of them, and the grey opening (the soft tissue beneath them)."""
+    ``soft``, square of ``DEPOSIT_SPAN_MM``, above ``DEPOSIT_RISE`` log units, at least
+    ``DEPOSIT_BONE_CLEAR_MM`` from ``bone``), those on or within ``DEPOSIT_SHOULDER_MM`` (mm) of
+    them, and the grey opening (the soft tissue beneath them)."""
     size = max(3, int(round(DEPOSIT_SPAN_MM / pixel_mm)) | 1)
-    eroded = ndimage.minimum_filter(np.where(soft, q, np.float32(np.inf)), size, mode="nearest")
-    opened = ndimage.maximum_filter(np.where(soft, eroded, np.float32(-np.inf)), size, mode="nearest")
+    # over the whole image, bone and air included: a soft strip between the skin and a bone (the
+    # shin) is a ramp truncated by the bone, which an opening over soft tissue alone would cut
+    eroded = ndimage.minimum_filter(q, size, mode="nearest")
+    opened = ndimage.maximum_filter(eroded, size, mode="nearest")
     peak = soft & (q - opened > np.float32(DEPOSIT_RISE))
+    if bone is not None and bone.any() and peak.any():
+        peak &= ~_dilated(bone, max(1, int(round(DEPOSIT_BONE_CLEAR_MM / pixel_mm))))
     if not peak.any():
         return peak, peak, opened
     grow = max(1, int(round(DEPOSIT_SHOULDER_MM / pixel_mm)))
-    return peak, ndimage.maximum_filter(peak, 2 * grow + 1) & soft, opened
+    # what a calcified rim encloses (the lucent centre of a maturing myositis ossificans, of a
+    # rim-calcified granuloma) keeps the rim's influence: that darkening is the zonal pattern itself
+    inner = ndimage.binary_fill_holes(peak) & ~peak
+    return peak, ndimage.maximum_filter(peak, 2 * grow + 1) & soft & ~inner, opened
 
 
 def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: np.ndarray | None = None) -> np.ndarray:
@@ -778,8 +792,7 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
         # the soft side's low-passes leave out the deposits (and their blurred shoulders) altogether:
         # clipped at the local floor they still lifted their neighbours' low-pass, and the detail
         # bands printed a dark ring round every calcification
-        core, zone, background = _deposit_zone(q, other, pixel_mm)
-        core_f = core.astype(np.float32)
+        core, zone, background = _deposit_zone(q, other, pixel_mm, bone)
 
         def low_pass(values: np.ndarray, sigma_mm: float) -> np.ndarray:
             """Low-pass within each side. On the soft side, of the values clipped at
@@ -802,11 +815,15 @@ def dr_process(log_img: np.ndarray, window: Window, pixel_mm: float, bone_mask: 
             floor_ = ndimage.minimum_filter(np.where(other, values, np.float32(np.inf)), size, mode="nearest")
             cap = np.where(np.isfinite(floor_), floor_, values) + clip
             clipped = np.minimum(values, cap)
-            if zone.any():  # the deposits and their shoulders at the background beneath them
-                clipped = np.where(zone, np.minimum(clipped, background), clipped)
-            clipped, plain = soft_mean(clipped), soft_mean(values)
-            # a deposit's own pixels take the plain low-pass (their own detail), its core wholly
-            t = np.maximum(np.clip((values - cap) / clip, 0.0, 1.0), core_f)
+            if zone.any():
+                # the neighbours see the deposits and their shoulders as the soft tissue beneath
+                # them; the deposits themselves keep their low-pass (their own detail and lift)
+                quiet = soft_mean(np.where(zone, np.minimum(clipped, background), clipped))
+                clipped = np.where(core, soft_mean(clipped), quiet)
+            else:
+                clipped = soft_mean(clipped)
+            plain = soft_mean(values)
+            t = np.clip((values - cap) / clip, 0.0, 1.0)
             soft_lows.append(clipped + t * (plain - clipped))
             inside = _masked_gaussian(values, bone, sigma, per_sigma=FINE_PER_SIGMA, coarse_ratio=True)
             return np.where(bone, inside, soft_lows[-1])
