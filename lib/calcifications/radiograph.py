@@ -676,10 +676,11 @@ DEPOSIT_BONE_CLEAR_MM: float = 2.0
 def _deposit_zone(
     q: np.ndarray, soft: np.ndarray, pixel_mm: float, bone: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(core, zone, background): the soft pixels of the deposits (a white top-hat of ``q`` over
-    ``soft``, square of ``DEPOSIT_SPAN_MM``, above ``DEPOSIT_RISE`` log units, at least
-    ``DEPOSIT_BONE_CLEAR_MM`` from ``bone``), those on or within ``DEPOSIT_SHOULDER_MM`` (mm) of
-    them, and the grey opening (the soft tissue beneath them)."""
+    """(own, zone, background): the deposits are the soft pixels of a white top-hat of ``q``
+    (square of ``DEPOSIT_SPAN_MM``) above ``DEPOSIT_RISE`` log units, at least
+    ``DEPOSIT_BONE_CLEAR_MM`` from ``bone``; the zone is the soft pixels on or within
+    ``DEPOSIT_SHOULDER_MM`` (mm) of them, ``own`` those of the zone standing half as high, and the
+    background the grey opening (the soft tissue beneath them)."""
     # over the whole image, bone and air included: a soft strip between the skin and a bone (the
     # shin) is a ramp truncated by the bone, which an opening over soft tissue alone would cut. On a
     # grid of 2 × 2 block minima (a quarter of the cost; the opening is a background estimate)
@@ -693,7 +694,8 @@ def _deposit_zone(
     size = max(3, int(round(DEPOSIT_SPAN_MM / (pixel_mm * f))) | 1)
     opened = ndimage.maximum_filter(ndimage.minimum_filter(coarse, size, mode="nearest"), size, mode="nearest")
     opened = np.repeat(np.repeat(opened, f, axis=0), f, axis=1)[:h, :w]
-    peak = soft & (q - opened > np.float32(DEPOSIT_RISE))
+    rise = q - opened
+    peak = soft & (rise > np.float32(DEPOSIT_RISE))
     if bone is not None and bone.any() and peak.any():
         peak &= ~_dilated(bone, max(1, int(round(DEPOSIT_BONE_CLEAR_MM / pixel_mm))))
     if not peak.any():
@@ -704,7 +706,10 @@ def _deposit_zone(
     box = _box_around(peak, 0)  # holes lie within the peaks' box
     inner = np.zeros_like(peak)
     inner[box] = ndimage.binary_fill_holes(peak[box]) & ~peak[box]
-    return peak, _dilated_square(peak, grow) & soft & ~inner, opened
+    zone = _dilated_square(peak, grow) & soft & ~inner
+    # the deposit's own pixels: its peak and, near it, whatever stands half as high (its partial-volume
+    # edge, a plateau just under the threshold), so that no part of it takes the background's low-pass
+    return zone & (rise > np.float32(0.5 * DEPOSIT_RISE)), zone, opened
 
 
 def _box_around(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
