@@ -118,3 +118,12 @@ def test_heap_slack_is_scoped_and_harmless():
     with rg.heap_slack():
         again = rg.dr_process(base, rg.Window.dr(), PIXEL_MM, bone)
     assert np.array_equal(inside, again)
+
+
+def test_square_dilation_by_slices_matches_scipy():
+    from scipy import ndimage
+
+    mask = np.random.default_rng(4).random((50, 41)) > 0.97
+    for radius in (1, 3, 6):
+        expected = ndimage.maximum_filter(mask, 2 * radius + 1, mode="constant")
+        assert np.array_equal(rg._dilated_square(mask, radius), expected)
