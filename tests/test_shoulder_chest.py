@@ -225,4 +225,6 @@ def test_vessel_tree_settings_are_one_dataclass():
     text = ph.site_files("site_shoulder")[0].read_text(encoding="utf-8")
     for bad in ("0", "9", "2.5", "abc"):
         with pytest.raises(ValueError, match="lungs.vessel_trees"):
-            ph.parse_site([text.replace(f"  vessel_trees: {site.lungs.vessel_trees}\n", f"  vessel_trees: {bad}\n")], where="test")
+            ph.parse_site(
+                [text.replace(f"  vessel_trees: {site.lungs.vessel_trees}\n", f"  vessel_trees: {bad}\n")], where="test"
+            )
