@@ -8,6 +8,7 @@ import pytest
 from scipy import ndimage
 
 from calcifications import phantom as ph
+from test_shoulder_chest import _rib_column  # one rib's projected mineral down an AP column
 
 
 def _site():
@@ -16,17 +17,6 @@ def _site():
 
 def _rib(site, k: int):
     return next(b for b in site.bones() if b.id == f"rib_{k}")
-
-
-def _rib_column(site, rib_id: str, x_body: float) -> np.ndarray:
-    """Projected mineral path (mm) of one rib alone down the AP image column at body x (mm)."""
-    view = ph.get_view(site, "frontal")
-    bone = next(b for b in site.bones() if b.id == rib_id)
-    maps = ph.rasterise_bone(
-        bone, view, ph.bone_eval_mm(bone, site.eval_mm, view.pixel_mm), site.bone_voxel_mm, site.site
-    )
-    c = int(round(ph.project_point(view, (x_body, 0.0, 0.0))[0] / view.pixel_mm - 0.5))
-    return (maps.cortex + maps.trabecular)[:, c - 1 : c + 2].mean(axis=1)
 
 
 def test_ribs_are_not_one_template():
