@@ -1,13 +1,9 @@
 """Session 12 (knee12): the patella on the knee AP, measured as projected mineral (mm), not display grey."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_phantom import _bone_maps  # noqa: E402
+from test_phantom import _bone_maps  # tests/ is on sys.path under pytest
 
 
 @pytest.fixture(scope="module")
